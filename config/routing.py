@@ -1,0 +1,8 @@
+"""Websocket routes. Each app adds its own consumers here."""
+from django.urls import path
+
+from core.consumers import LinkConsumer
+
+websocket_urlpatterns = [
+    path("ws/link/", LinkConsumer.as_asgi()),
+]

@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from core import views as core_views
+
+
+def _discover_admin_modules():
+    """Admin autodiscovery minus django-leaflet's admin, which imports GeoDjango and so needs GDAL."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from django.apps import apps
+
+    for app in apps.get_app_configs():
+        if app.name != "leaflet" and find_spec(f"{app.name}.admin"):
+            import_module(f"{app.name}.admin")
+
+
+_discover_admin_modules()
+
+api_v1 = [
+    path("auth/token/", core_views.ObtainTokenView.as_view(), name="api-token"),
+    path("", include("grids.api.urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("audit/", core_views.audit_log, name="audit-log"),
+    path("", include("grids.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+]

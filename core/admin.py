@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from core.models import AuditLog
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Read-only: audit records are append-only."""
+
+    list_display = ("at", "actor_label", "action", "object_type", "object_id", "object_repr", "ip")
+    list_filter = ("action", "object_type")
+    search_fields = ("actor_label", "object_id", "object_repr")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

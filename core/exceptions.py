@@ -1,0 +1,55 @@
+"""Domain errors raised by services and selectors; core.api.errors maps them to HTTP in one place."""
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, message="", *, fields=None, code=None):
+        super().__init__(message or self.__class__.__doc__ or "")
+        self.message = message or (self.__class__.__doc__ or "").strip()
+        self.fields = fields or {}
+        if code:
+            self.code = code
+
+
+class ValidationFailed(DomainError):
+    """The input is not valid."""
+
+    status_code = 400
+    code = "invalid"
+
+
+class NotFound(DomainError):
+    """Not found."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    """You may not do this."""
+
+    status_code = 403
+    code = "permission_denied"
+
+
+class Conflict(DomainError):
+    """This conflicts with the current state."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class PreconditionFailed(DomainError):
+    """The record changed since you read it."""
+
+    status_code = 412
+    code = "precondition_failed"
+
+
+class Unprocessable(DomainError):
+    """The request is well-formed but cannot be processed."""
+
+    status_code = 422
+    code = "unprocessable"

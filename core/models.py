@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("audit records are append-only")
+
+    def delete(self):
+        raise PermissionError("audit records are append-only")
+
+
+class AuditLog(models.Model):
+    """One record per state change made through a service: who, what, when, from what to what."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
+    action = models.CharField(_("动作"), max_length=64, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=64, db_index=True)
+    object_id = models.CharField(_("对象ID"), max_length=64, db_index=True)
+    object_repr = models.CharField(_("对象"), max_length=255, blank=True)
+    changes = models.JSONField(_("变更"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("来源IP"), null=True, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        indexes = [models.Index(fields=["object_type", "object_id", "at"])]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("audit records are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit records are append-only")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"

@@ -1,0 +1,50 @@
+"""Roles are Django groups. One place names them, so views and services agree."""
+from django.utils.translation import gettext_lazy as _
+
+DISPATCHER = "dispatcher"
+TEAM_LEADER = "team_leader"
+BUREAU_STAFF = "bureau_staff"
+OFFICER = "officer"
+API_CLIENT = "api_client"
+
+ALL_ROLES = (DISPATCHER, TEAM_LEADER, BUREAU_STAFF, OFFICER, API_CLIENT)
+ROLE_LABELS = {
+    DISPATCHER: _("指挥中心值班员"),
+    TEAM_LEADER: _("街道执法队队长"),
+    BUREAU_STAFF: _("区综合执法局工作人员"),
+    OFFICER: _("执法队员"),
+    API_CLIENT: _("外部平台"),
+}
+# Roles whose work needs a subject's or reporter's full phone number; everyone else sees it masked.
+ROLES_SEEING_PHONES = (DISPATCHER, TEAM_LEADER, BUREAU_STAFF)
+
+
+def user_roles(user) -> frozenset:
+    """The user's role names, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_role_cache", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._role_cache = cached
+    return cached
+
+
+def has_role(user, *roles) -> bool:
+    if getattr(user, "is_superuser", False):
+        return True
+    return bool(user_roles(user) & set(roles))
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: enough to recognise a number, not enough to call it."""
+    if not phone:
+        return phone
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    keep_head = 3 if len(phone) >= 7 else 1
+    return phone[:keep_head] + "*" * (len(phone) - keep_head - 4) + phone[-4:]
+
+
+def may_see_phones(user) -> bool:
+    return has_role(user, *ROLES_SEEING_PHONES)

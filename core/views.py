@@ -1,0 +1,42 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import AnonRateThrottle
+
+from core.models import AuditLog
+from core.roles import BUREAU_STAFF, has_role
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """POST username + password, get {"token": "..."} for `Authorization: Token ...`."""
+
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(
+        request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
+        responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+@login_required
+def home(request):
+    return render(request, "home.html")
+
+
+@login_required
+def audit_log(request):
+    if not has_role(request.user, BUREAU_STAFF):
+        raise PermissionDenied
+    qs = AuditLog.objects.select_related("actor")
+    for key in ("action", "object_type", "object_id", "actor_label"):
+        value = request.GET.get(key)
+        if value:
+            qs = qs.filter(**{key: value})
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit_log.html", {"page": page})

@@ -1,0 +1,92 @@
+"""GeoJSON boundaries checked and measured with shapely (its wheels carry GEOS: no GDAL needed)."""
+import math
+
+from shapely import make_valid
+from shapely.geometry import Point, shape
+from shapely.validation import explain_validity
+
+from core.exceptions import ValidationFailed
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def parse_boundary(geojson, field="boundary"):
+    """A shapely (Multi)Polygon from GeoJSON, or ValidationFailed saying what is wrong with it."""
+    if not isinstance(geojson, dict) or geojson.get("type") not in ("Polygon", "MultiPolygon"):
+        raise ValidationFailed(fields={field: ["边界必须是 GeoJSON Polygon 或 MultiPolygon。"]})
+    coords = geojson.get("coordinates")
+    if not isinstance(coords, list) or not coords:
+        raise ValidationFailed(fields={field: ["边界缺少坐标。"]})
+    polygons = [coords] if geojson["type"] == "Polygon" else coords
+    for polygon in polygons:
+        if not isinstance(polygon, list) or not polygon:
+            raise ValidationFailed(fields={field: ["多边形缺少坐标环。"]})
+        for ring in polygon:
+            if not isinstance(ring, list) or len(ring) < 4:
+                raise ValidationFailed(fields={field: ["每个坐标环至少需要4个点。"]})
+            for pt in ring:
+                if (
+                    not isinstance(pt, (list, tuple)) or len(pt) < 2
+                    or not all(isinstance(c, (int, float)) and math.isfinite(c) for c in pt[:2])
+                ):
+                    raise ValidationFailed(fields={field: ["坐标必须是 [经度, 纬度] 数值对。"]})
+                if not (-180 <= pt[0] <= 180 and -90 <= pt[1] <= 90):
+                    raise ValidationFailed(fields={field: ["坐标超出经纬度范围。"]})
+            if list(ring[0][:2]) != list(ring[-1][:2]):
+                raise ValidationFailed(fields={field: ["坐标环未闭合（首尾点必须相同）。"]})
+    try:
+        geom = shape(geojson)
+    except Exception as exc:  # shapely raises several types for malformed input
+        raise ValidationFailed(fields={field: [f"无法解析边界：{exc}"]}) from exc
+    if geom.is_empty or geom.area == 0:
+        raise ValidationFailed(fields={field: ["边界面积为零。"]})
+    if not geom.is_valid:
+        raise ValidationFailed(fields={field: [f"边界无效（自相交等）：{explain_validity(geom)}"]})
+    return geom
+
+
+def check_inside(child, parent, tolerance: float, field="boundary"):
+    """The child may stick out of its parent by `tolerance` of its own area, no more."""
+    outside = child.difference(make_valid(parent)).area
+    if outside > tolerance * child.area:
+        share = outside / child.area
+        raise ValidationFailed(fields={field: [f"边界超出上级区域 {share:.1%}（允许 {tolerance:.1%}）。"]})
+
+
+def bbox(geom):
+    min_lng, min_lat, max_lng, max_lat = geom.bounds
+    return {"min_lat": min_lat, "min_lng": min_lng, "max_lat": max_lat, "max_lng": max_lng}
+
+
+def point(lat: float, lng: float) -> Point:
+    return Point(lng, lat)
+
+
+def haversine_m(lat1, lng1, lat2, lng2) -> float:
+    """Great-circle distance in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def parse_lat_lng(lat, lng):
+    """Floats from user input, or ValidationFailed with a message per field."""
+    errors = {}
+    values = {}
+    for name, raw, limit in (("lat", lat, 90), ("lng", lng, 180)):
+        if raw is None or raw == "":
+            errors[name] = ["此字段为必填项。"]
+            continue
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            errors[name] = ["请填写合法的数字。"]
+            continue
+        if not math.isfinite(value) or not -limit <= value <= limit:
+            errors[name] = [f"必须在 -{limit} 到 {limit} 之间。"]
+            continue
+        values[name] = value
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return values["lat"], values["lng"]

@@ -1,0 +1,293 @@
+"""Every write to the registry: one function per business action, one transaction, one audit record."""
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from core import audit
+from core.exceptions import Forbidden, ValidationFailed
+from core.roles import API_CLIENT, BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
+from grids import geometry, selectors, spatial
+from grids.choices import ALLOWED_PARENT, AreaKind, DeliveryStatus, SubjectStatus
+from grids.models import Area, Notice, NoticeDelivery, Officer, OfficerPosition, Subject, SubjectCategory, Tag
+
+AREA_FIELDS = ("code", "name", "kind", "parent", "tier", "zone", "boundary")
+SUBJECT_FIELDS = (
+    "name", "category", "legal_representative", "contact_phone", "licence_no", "shop_sign", "address",
+    "lat", "lng", "grid", "status", "tags",
+)
+
+
+# --- Areas ------------------------------------------------------------------------------------
+
+def validate_area(*, kind, parent, boundary, tier="", zone=None, parent_geom=None, instance=None):
+    """Check an area's place in the tree and its boundary. Returns the parsed geometry (or None)."""
+    errors = {}
+    if kind not in AreaKind.values:
+        errors["kind"] = [f"未知层级：{kind}。"]
+    else:
+        allowed = ALLOWED_PARENT[AreaKind(kind)]
+        parent_kind = parent.kind if parent is not None else None
+        if parent_kind not in allowed:
+            want = "无上级" if allowed == (None,) else "、".join(str(AreaKind(a).label) for a in allowed)
+            errors["parent"] = [f"{AreaKind(kind).label}的上级必须是：{want}。"]
+        if instance is not None and parent is not None and (
+            parent.pk == instance.pk or (instance.path and parent.path.startswith(instance.path))
+        ):
+            errors["parent"] = ["上级不能是自身或下级区域。"]
+    if tier and kind != AreaKind.STREET:
+        errors["tier"] = ["只有镇街有镇街类型。"]
+    if zone is not None and (kind != AreaKind.GRID or zone.kind != AreaKind.ZONE):
+        errors["zone"] = ["只有网格可以归入防区/片区。"]
+    elif zone is not None and parent is not None and not parent.path.startswith(zone.parent.path if zone.parent else ""):
+        errors["zone"] = ["防区必须属于该网格所在的镇街。"]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    geom = None
+    if boundary is not None:
+        geom = geometry.parse_boundary(boundary)
+        if parent is not None and kind != AreaKind.ZONE:
+            pgeom = parent_geom
+            if pgeom is None and parent.boundary:
+                pgeom = geometry.parse_boundary(parent.boundary)
+            if pgeom is not None:
+                geometry.check_inside(geom, pgeom, settings.AREA_CONTAINMENT_TOLERANCE)
+    return geom
+
+
+def _apply_geometry(area: Area, geom):
+    box = geometry.bbox(geom) if geom is not None else dict.fromkeys(("min_lat", "min_lng", "max_lat", "max_lng"))
+    for k, v in box.items():
+        setattr(area, k, v)
+
+
+def _set_path(area: Area):
+    new_path = (area.parent.path if area.parent_id else "/") + f"{area.pk}/"
+    if new_path != area.path:
+        old_path = area.path
+        area.path = new_path
+        Area.objects.filter(pk=area.pk).update(path=new_path)
+        if old_path:
+            # A moved subtree: rewrite the descendants' paths.
+            for child in Area.objects.filter(path__startswith=old_path).exclude(pk=area.pk):
+                Area.objects.filter(pk=child.pk).update(path=new_path + child.path[len(old_path):])
+
+
+@transaction.atomic
+def create_area(actor, *, code, name, kind, parent=None, boundary=None, tier="", zone=None, _parent_geom=None):
+    if Area.objects.filter(code=code).exists():
+        raise ValidationFailed(fields={"code": [f"编码 {code} 已存在。"]})
+    geom = validate_area(kind=kind, parent=parent, boundary=boundary, tier=tier, zone=zone, parent_geom=_parent_geom)
+    area = Area(code=code, name=name, kind=kind, parent=parent, boundary=boundary, tier=tier or "", zone=zone)
+    _apply_geometry(area, geom)
+    area.save()
+    _set_path(area)
+    audit.record(actor, "area.created", area, changes={k: [None, v] for k, v in audit.snapshot(area, AREA_FIELDS).items()})
+    transaction.on_commit(spatial.invalidate)
+    return area
+
+
+@transaction.atomic
+def update_area(actor, area: Area, **changes):
+    area = Area.objects.select_for_update().get(pk=area.pk)
+    before = audit.snapshot(area, AREA_FIELDS)
+    for k, v in changes.items():
+        if k not in AREA_FIELDS:
+            raise ValidationFailed(fields={k: ["不可修改的字段。"]})
+        setattr(area, k, v)
+    if "code" in changes and Area.objects.filter(code=area.code).exclude(pk=area.pk).exists():
+        raise ValidationFailed(fields={"code": [f"编码 {area.code} 已存在。"]})
+    geom = validate_area(
+        kind=area.kind, parent=area.parent, boundary=area.boundary, tier=area.tier, zone=area.zone, instance=area
+    )
+    _apply_geometry(area, geom)
+    area.save()
+    _set_path(area)
+    delta = audit.diff(before, audit.snapshot(area, AREA_FIELDS))
+    if delta:
+        audit.record(actor, "area.updated", area, changes=delta)
+    transaction.on_commit(spatial.invalidate)
+    return area
+
+
+# --- Subjects ---------------------------------------------------------------------------------
+
+def _require_bureau_in_area(actor, grid: Area):
+    if not has_role(actor, BUREAU_STAFF):
+        raise Forbidden("只有区综合执法局工作人员可以维护管理对象。")
+    if not selectors.user_covers_area(actor, grid):
+        raise Forbidden("该网格不在您的辖区内。")
+
+
+def _clean_subject(data: dict, instance: Subject | None = None) -> dict:
+    """Normalise and check subject fields; derive the grid from the point when not given."""
+    errors = {}
+    out = dict(data)
+    if "lat" in out or "lng" in out or instance is None:
+        try:
+            lat, lng = geometry.parse_lat_lng(
+                out.get("lat", getattr(instance, "lat", None)), out.get("lng", getattr(instance, "lng", None))
+            )
+            out["lat"], out["lng"] = lat, lng
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if instance is None and not (out.get("name") or "").strip():
+        errors["name"] = ["此字段为必填项。"]
+    category = out.get("category", getattr(instance, "category", None))
+    if category is None:
+        errors["category"] = ["此字段为必填项。"]
+    elif category.parent_id is None:
+        errors["category"] = ["请选择小类（二级类别）。"]
+    if "licence_no" in out:
+        out["licence_no"] = (out["licence_no"] or "").strip() or None
+        if out["licence_no"]:
+            clash = Subject.objects.filter(licence_no=out["licence_no"])
+            if instance is not None:
+                clash = clash.exclude(pk=instance.pk)
+            if clash.exists():
+                errors["licence_no"] = [f"营业执照号 {out['licence_no']} 已被其他对象使用。"]
+    if "status" in out and out["status"] not in SubjectStatus.values:
+        errors["status"] = [f"未知状态：{out['status']}。"]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    grid = out.get("grid")
+    if grid is None and ("lat" in out or instance is None):
+        grid = selectors.grid_at(out["lat"], out["lng"])
+        if grid is None:
+            raise ValidationFailed(fields={"lat": ["该位置不在任何网格内。"]})
+        out["grid"] = grid
+    elif grid is not None and grid.kind != AreaKind.GRID:
+        raise ValidationFailed(fields={"grid": ["必须选择网格。"]})
+    return out
+
+
+def _set_tags(subject: Subject, names):
+    tags = []
+    for name in dict.fromkeys(n.strip() for n in names if n and n.strip()):
+        tags.append(Tag.objects.get_or_create(name=name[:50])[0])
+    subject.tags.set(tags)
+
+
+@transaction.atomic
+def create_subject(actor, *, check_permission=True, **data) -> Subject:
+    data = _clean_subject(data)
+    if check_permission:
+        _require_bureau_in_area(actor, data["grid"])
+    tags = data.pop("tags", None) or []
+    subject = Subject.objects.create(**data)
+    _set_tags(subject, tags)
+    audit.record(actor, "subject.created", subject,
+                 changes={k: [None, v] for k, v in audit.snapshot(subject, SUBJECT_FIELDS).items()})
+    return subject
+
+
+@transaction.atomic
+def update_subject(actor, subject: Subject, *, check_permission=True, **data) -> Subject:
+    subject = Subject.objects.select_for_update().get(pk=subject.pk)
+    if check_permission:
+        _require_bureau_in_area(actor, subject.grid)
+    before = audit.snapshot(subject, SUBJECT_FIELDS)
+    data = _clean_subject(data, instance=subject)
+    if check_permission and "grid" in data:
+        _require_bureau_in_area(actor, data["grid"])
+    tags = data.pop("tags", None)
+    for k, v in data.items():
+        setattr(subject, k, v)
+    subject.save()
+    if tags is not None:
+        _set_tags(subject, tags)
+    delta = audit.diff(before, audit.snapshot(subject, SUBJECT_FIELDS))
+    if delta:
+        audit.record(actor, "subject.updated", subject, changes=delta)
+    return subject
+
+
+# --- Officers ---------------------------------------------------------------------------------
+
+def _may_report_position(actor, officer: Officer) -> bool:
+    if getattr(actor, "officer", None) is not None and actor.officer.pk == officer.pk:
+        return True
+    # Body-camera / vehicle platforms and the center may feed positions for officers of their areas.
+    return has_role(actor, API_CLIENT, DISPATCHER) and selectors.user_covers_area(actor, officer.team.street)
+
+
+@transaction.atomic
+def record_position(actor, officer: Officer, *, lat, lng, recorded_at, accuracy=None, heading=None, source=""):
+    """Append a ping to the track; move the officer's last position only if the ping is newer."""
+    if not _may_report_position(actor, officer):
+        raise Forbidden("您不能上报该队员的位置。")
+    lat, lng = geometry.parse_lat_lng(lat, lng)
+    now = timezone.now()
+    if recorded_at > now + timedelta(seconds=settings.POSITION_MAX_FUTURE_SECONDS):
+        raise ValidationFailed(fields={"recorded_at": ["定位时间不能晚于当前时间。"]})
+    if accuracy is not None and accuracy < 0:
+        raise ValidationFailed(fields={"accuracy": ["精度不能为负数。"]})
+    ping, created = OfficerPosition.objects.get_or_create(
+        officer=officer, recorded_at=recorded_at,
+        defaults={"lat": lat, "lng": lng, "accuracy": accuracy, "heading": heading, "source": source[:32]},
+    )
+    officer = Officer.objects.select_for_update().get(pk=officer.pk)
+    moved = created and (officer.last_position_at is None or recorded_at > officer.last_position_at)
+    if moved:
+        before = (officer.last_lat, officer.last_lng, officer.last_position_at)
+        officer.last_lat, officer.last_lng = lat, lng
+        officer.last_accuracy, officer.last_heading = accuracy, heading
+        officer.last_position_at = recorded_at
+        officer.save(update_fields=["last_lat", "last_lng", "last_accuracy", "last_heading", "last_position_at", "updated_at"])
+        audit.record(actor, "officer.moved", officer, changes={
+            "position": [[before[0], before[1]], [lat, lng]],
+            "last_position_at": [before[2], recorded_at],
+        })
+    return ping, created, moved
+
+
+# --- One-click notices ------------------------------------------------------------------------
+
+class OutboxSender:
+    """The default sender: deliveries wait in the outbox table for a gateway (or a person) to send."""
+
+    channel = "outbox"
+
+    def send(self, delivery: NoticeDelivery) -> str:
+        return DeliveryStatus.QUEUED
+
+
+def get_notice_sender():
+    return import_string(settings.NOTICE_SENDER)()
+
+
+@transaction.atomic
+def send_notice(actor, area: Area, *, title: str, body: str) -> Notice:
+    if not has_role(actor, BUREAU_STAFF, TEAM_LEADER, DISPATCHER):
+        raise Forbidden("您的角色不能发送一键通知。")
+    if not selectors.user_covers_area(actor, area):
+        raise Forbidden("该区域不在您的辖区内。")
+    errors = {}
+    if not (title or "").strip():
+        errors["title"] = ["此字段为必填项。"]
+    if not (body or "").strip():
+        errors["body"] = ["此字段为必填项。"]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    notice = Notice.objects.create(area=area, title=title.strip()[:200], body=body.strip(), sent_by=actor)
+    sender = get_notice_sender()
+    deliveries = [
+        NoticeDelivery(
+            notice=notice, subject_id=sid, phone=phone,
+            status=DeliveryStatus.QUEUED if phone else DeliveryStatus.SKIPPED,
+            channel=getattr(sender, "channel", "outbox"),
+        )
+        for sid, phone in selectors.active_subjects_in(area).values_list("id", "contact_phone")
+    ]
+    NoticeDelivery.objects.bulk_create(deliveries, batch_size=1000)
+    now = timezone.now()
+    for delivery in NoticeDelivery.objects.filter(notice=notice, status=DeliveryStatus.QUEUED).iterator():
+        status = sender.send(delivery)
+        if status != DeliveryStatus.QUEUED:
+            NoticeDelivery.objects.filter(pk=delivery.pk).update(status=status, attempted_at=now)
+    notice.recipient_count = len(deliveries)
+    notice.save(update_fields=["recipient_count"])
+    audit.record(actor, "notice.sent", notice, changes={"area": [None, area.code], "recipients": [None, len(deliveries)]})
+    return notice

@@ -1,0 +1,105 @@
+"""Point → area lookup with an in-memory shapely STRtree.
+
+Each process keeps one index. It is rebuilt when an area changes in this process (signal), and at most
+every AREA_INDEX_CHECK_SECONDS it asks the database whether another process changed areas, so several
+web processes and workers converge without a message bus.
+"""
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Count, Max
+from shapely import STRtree, points
+from shapely.geometry import shape
+
+from grids.choices import KIND_DEPTH, AreaKind
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+
+    def as_dict(self):
+        return {"id": self.id, "code": self.code, "name": self.name, "kind": self.kind}
+
+
+class AreaIndex:
+    def __init__(self, rows):
+        # rows: (id, code, name, kind, parent_id, boundary)
+        self.refs = {}
+        geoms, ids, depths = [], [], []
+        for area_id, code, name, kind, parent_id, boundary in rows:
+            self.refs[area_id] = AreaRef(area_id, code, name, kind, parent_id)
+            if boundary and kind in KIND_DEPTH:
+                geoms.append(shape(boundary))
+                ids.append(area_id)
+                depths.append(KIND_DEPTH[kind])
+        self.ids = np.array(ids, dtype=np.int64)
+        self.depths = np.array(depths, dtype=np.int8)
+        self.tree = STRtree(geoms)
+
+    def smallest_containing(self, lat: float, lng: float) -> AreaRef | None:
+        hits = self.tree.query(points(lng, lat), predicate="intersects")
+        if len(hits) == 0:
+            return None
+        best = hits[np.argmax(self.depths[hits])]
+        return self.refs[int(self.ids[best])]
+
+    def chain(self, lat: float, lng: float) -> list[AreaRef]:
+        """The areas containing the point, smallest first, up to the district."""
+        ref = self.smallest_containing(lat, lng)
+        out = []
+        while ref is not None:
+            out.append(ref)
+            ref = self.refs.get(ref.parent_id) if ref.parent_id else None
+        return out
+
+    def street_of(self, ref: AreaRef) -> AreaRef | None:
+        while ref is not None and ref.kind != AreaKind.STREET:
+            ref = self.refs.get(ref.parent_id) if ref.parent_id else None
+        return ref
+
+
+_lock = threading.Lock()
+_state = {"index": None, "stamp": None, "checked": 0.0}
+
+
+def _db_stamp():
+    from grids.models import Area
+
+    agg = Area.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+    return (agg["n"], agg["last"])
+
+
+def build_index() -> AreaIndex:
+    from grids.models import Area
+
+    rows = Area.objects.exclude(kind=AreaKind.ZONE).values_list("id", "code", "name", "kind", "parent_id", "boundary")
+    return AreaIndex(rows.iterator(chunk_size=2000))
+
+
+def get_index() -> AreaIndex:
+    now = time.monotonic()
+    state = _state
+    if state["index"] is not None and now - state["checked"] < settings.AREA_INDEX_CHECK_SECONDS:
+        return state["index"]
+    with _lock:
+        stamp = _db_stamp()
+        if state["index"] is None or stamp != state["stamp"]:
+            state["index"] = build_index()
+            state["stamp"] = stamp
+        state["checked"] = time.monotonic()
+        return state["index"]
+
+
+def invalidate():
+    """Drop this process's index; the next lookup rebuilds it."""
+    with _lock:
+        _state["index"] = None
+        _state["stamp"] = None

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from grids import views
+
+urlpatterns = [
+    path("map/", views.map_page, name="map"),
+    path("subjects/", views.subject_list, name="subject-list"),
+    path("subjects/import/", views.import_page, name="subject-import"),
+]

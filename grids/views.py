@@ -1,0 +1,91 @@
+"""HTML pages of the registry: thin, the rules live in services/selectors."""
+import base64
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from core.exceptions import DomainError
+from core.roles import BUREAU_STAFF, has_role, mask_phone, may_see_phones
+from grids import importers, selectors
+from grids.api.filters import SubjectFilter
+from grids.forms import ImportForm
+from grids.models import SubjectCategory
+
+
+@login_required
+def map_page(request):
+    return render(request, "grids/map.html", {"tile_url": settings.MAP_TILE_URL})
+
+
+@login_required
+def subject_list(request):
+    qs = SubjectFilter(request.GET, queryset=selectors.subjects_for(request.user)).qs
+    fmt = request.GET.get("export")
+    if fmt in ("csv", "xlsx"):
+        content = importers.export_subjects(qs, fmt)
+        ctype = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        response = HttpResponse(content, content_type=ctype)
+        response["Content-Disposition"] = f'attachment; filename="subjects.{fmt}"'
+        return response
+    page = Paginator(qs.order_by("id"), 50).get_page(request.GET.get("page"))
+    show_phone = may_see_phones(request.user)
+    for s in page:
+        s.phone_shown = s.contact_phone if show_phone else mask_phone(s.contact_phone)
+    return render(request, "grids/subject_list.html", {
+        "page": page, "categories": SubjectCategory.objects.filter(parent__isnull=True),
+        "areas": selectors.areas_for(request.user).filter(kind__in=["street", "community", "zone"]).defer("boundary"),
+    })
+
+
+@login_required
+def import_page(request):
+    """Upload → dry-run preview with every bad row → confirm to write. Bureau staff only."""
+    if not has_role(request.user, BUREAU_STAFF):
+        raise PermissionDenied
+    report = None
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and "confirm" in request.POST:
+        # The previewed file comes back from the form, so what is written is what was previewed.
+        try:
+            data = base64.b64decode(request.POST.get("payload", ""), validate=True)
+        except ValueError:
+            data = b""
+        kind, name = request.POST.get("kind"), request.POST.get("filename", "")
+        skip = request.POST.get("skip_invalid") == "on"
+        try:
+            report = _run_import(request.user, kind, data, name, dry_run=False, skip_invalid=skip)
+        except DomainError as exc:
+            messages.error(request, "; ".join(" ".join(v) for v in exc.fields.values()) or exc.message)
+            return redirect("subject-import")
+        if report.written:
+            messages.success(request, _("已导入：新增 %(c)d，更新 %(u)d，未变 %(n)d。") % {
+                "c": report.created, "u": report.updated, "n": report.unchanged})
+            return redirect("subject-import")
+        return render(request, "grids/import.html", {"form": ImportForm(), "report": report})
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        try:
+            report = _run_import(request.user, form.cleaned_data["kind"], data, upload.name, dry_run=True,
+                                 skip_invalid=form.cleaned_data["skip_invalid"])
+        except DomainError as exc:
+            form.add_error("file", "; ".join(" ".join(v) for v in exc.fields.values()) or exc.message)
+        else:
+            return render(request, "grids/import.html", {
+                "form": form, "report": report, "payload": base64.b64encode(data).decode(),
+                "filename": upload.name, "kind": form.cleaned_data["kind"],
+                "skip_invalid": form.cleaned_data["skip_invalid"],
+            })
+    return render(request, "grids/import.html", {"form": form, "report": report})
+
+
+def _run_import(user, kind, data, filename, *, dry_run, skip_invalid):
+    if kind == "areas":
+        return importers.import_areas(user, data, dry_run=dry_run, skip_invalid=skip_invalid)
+    return importers.import_subjects(user, data, filename, dry_run=dry_run, skip_invalid=skip_invalid)
