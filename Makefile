@@ -27,22 +27,32 @@ demo: migrate
 
 run: demo
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py demo_logins
+	$(PY) manage.py demo_logins --base-url http://$(HOST):$(PORT)
 	$(PY) -m daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: test-fast test-integration
 
+# The fast pass: unit, API, permission and fuzz tests on SQLite, tasks inline, in-memory channels
+# (DATABASE_URL / REDIS_URL from the caller's shell are ignored here).
 test-fast: install
 	$(PY) manage.py compilemessages_if_needed
-	$(PY) -m pytest -m "not integration"
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not integration"
 
+# The integration pass: the same suite again on PostgreSQL + Redis (browser tests excepted: they ran in
+# the fast pass), plus the tests marked integration (migrations both ways, DB constraints, Redis channel
+# layer, a live daphne websocket, a real Celery worker). Services down: skipped with a message, or a
+# failure when CI=true. pytest's exit 5 (nothing collected) fails, and so does a run in which no
+# integration test passed (REQUIRE_INTEGRATION_TESTS). Running two passes at once on one server? Give
+# each its own IT_DATABASE_URL: the test database "test_<name>" of a previous run is dropped first.
 test-integration: install
 	@$(PY) -m core.services_check "$(IT_DATABASE_URL)" "$(IT_REDIS_URL)" || exit_code=$$?; \
-	if [ "$${exit_code:-0}" = "0" ]; then \
-		DATABASE_URL="$(IT_DATABASE_URL)" REDIS_URL="$(IT_REDIS_URL)" $(PY) -m pytest -m "integration or not browser"; \
-	elif [ "$${exit_code}" = "3" ]; then \
-		echo "integration suite skipped: PostgreSQL/Redis not reachable (CI=true makes this a failure)"; \
-	else exit $${exit_code}; fi
+	case "$${exit_code:-0}" in \
+	0) echo "integration pass on $(IT_DATABASE_URL) and $(IT_REDIS_URL)"; \
+	   DATABASE_URL="$(IT_DATABASE_URL)" REDIS_URL="$(IT_REDIS_URL)" REQUIRE_INTEGRATION_TESTS=1 \
+	   $(PY) -m pytest --create-db -m "integration or not browser"; exit $$? ;; \
+	3) echo "integration pass SKIPPED: PostgreSQL/Redis not reachable (see above); CI=true makes this a failure" ;; \
+	*) echo "integration pass FAILED: PostgreSQL/Redis not reachable and CI=true"; exit $$exit_code ;; \
+	esac
 
 bench: install
 	for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

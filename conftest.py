@@ -10,8 +10,29 @@ from grids import accounts, services, spatial
 from grids.models import Department, Officer, SubjectCategory, Team
 
 
+def _serialize_transactional_tests(items):
+    """Every `django_db(transaction=True)` test gets serialized_rollback=True.
+
+    A transactional test ends with a flush. Without serialized rollback the flush re-runs post_migrate
+    (content types, permissions: new ids on PostgreSQL, whose sequences go on), and the next test that
+    does use serialized_rollback then fails to restore the original rows (duplicate content type).
+    With it everywhere, each transactional test starts from the database as migrations left it
+    (data migrations included) on SQLite and PostgreSQL alike.
+    """
+    names = ("transaction", "reset_sequences", "databases", "serialized_rollback", "available_apps")
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None:
+            continue
+        kwargs = {**dict(zip(names, marker.args)), **marker.kwargs}
+        if kwargs.get("transaction") and not kwargs.get("serialized_rollback"):
+            item.add_marker(pytest.mark.django_db(**{**kwargs, "serialized_rollback": True}), append=False)
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` deselection: `-m "not integration"` must not trip the CI check
 def pytest_collection_modifyitems(config, items):
     """Integration tests need PostgreSQL + Redis: on CI they must run, elsewhere they skip, saying why."""
+    _serialize_transactional_tests(items)
     on_pg = os.environ.get("DATABASE_URL", "").startswith("postgres")
     has_redis = bool(os.environ.get("REDIS_URL"))
     if on_pg and has_redis:
@@ -26,6 +47,32 @@ def pytest_collection_modifyitems(config, items):
 
 def square(lng0, lat0, lng1, lat1):
     return {"type": "Polygon", "coordinates": [[[lng0, lat0], [lng1, lat0], [lng1, lat1], [lng0, lat1], [lng0, lat0]]]}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness costs ~0.3 s a user; tests don't need it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _keep_test_connection_across_requests():
+    """Requests sent through the real WSGI/ASGI handler (schemathesis' fuzzing does) fire
+    request_started/finished, whose close_old_connections() drops a connection left inside a
+    transaction when CONN_MAX_AGE > 0 (the PostgreSQL settings): inside a test that transaction is the
+    test's own, and the next query fails with "connection already closed". Django's test client unhooks
+    the signal around its own requests only, so: never close a connection in an atomic block here."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    original = BaseDatabaseWrapper.close_if_unusable_or_obsolete
+
+    def close_unless_in_test_transaction(self):
+        if not self.in_atomic_block:
+            original(self)
+
+    BaseDatabaseWrapper.close_if_unusable_or_obsolete = close_unless_in_test_transaction
+    yield
+    BaseDatabaseWrapper.close_if_unusable_or_obsolete = original
 
 
 @pytest.fixture(autouse=True)

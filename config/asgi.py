@@ -18,3 +18,9 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# The embedded default's SLA clock (no REDIS_URL, so no Celery beat): an in-process ticker running the
+# same sweep every second; it stays off under pytest, management commands and with REDIS_URL set.
+from command_center.ticker import start_if_embedded  # noqa: E402
+
+start_if_embedded()

@@ -114,6 +114,8 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
+    # Results are kept only for tasks that ask (ignore_result=False, e.g. core.tasks.ping), for an hour.
+    CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -122,6 +124,8 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -133,6 +137,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Database sessions that ignore forged keys (a NUL in the cookie would be a 500 on PostgreSQL).
+SESSION_ENGINE = "core.sessions"
 
 # --- I18n: Chinese by default, English through the language switch ----------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -177,7 +183,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No "valid" badge fetched from validator.swagger.io: the docs must work on an offline intranet.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "EventStatusEnum": "command_center.choices.Status",
+        "EventSourceEnum": "command_center.choices.Source",
+        "EventActionEnum": "command_center.choices.Action",
+        "MatterKindEnum": "enforcement.choices.MatterKind",
+        "MatterStatusEnum": "enforcement.choices.MatterStatus",
+        "CatalogVersionStatusEnum": "enforcement.choices.VersionStatus",
+        "ScenarioStatusEnum": "enforcement.choices.ScenarioStatus",
+        "ScenarioItemKindEnum": "enforcement.choices.ScenarioItemKind",
+        "SeverityEnum": "enforcement.choices.Severity",
+    },
 }
 
 # --- Leaflet (django-leaflet's bundled Leaflet; tiles from a setting, the map works without) --
@@ -200,6 +219,30 @@ AREA_INDEX_CHECK_SECONDS = float(os.environ.get("AREA_INDEX_CHECK_SECONDS", "2")
 # Position pings further in the future than this are refused (clock skew on phones).
 POSITION_MAX_FUTURE_SECONDS = 120
 IMPORT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+# --- Command center -------------------------------------------------------------------------
+# The SLA sweep: Celery beat every second in production; the embedded default runs the same function
+# on an in-process ticker started by the ASGI app ("auto": only without REDIS_URL; "on"/"off" force it).
+CELERY_BEAT_SCHEDULE = {
+    "command-center-sla-sweep": {
+        "task": "command_center.tasks.sweep",
+        "schedule": 1.0,
+        "options": {"expires": 5},  # a backlog of stale sweeps is useless: the next one catches up
+    },
+}
+COMMAND_CENTER_TICKER = os.environ.get("SLA_TICKER", "auto")
+COMMAND_CENTER_TICK_SECONDS = float(os.environ.get("SLA_TICK_SECONDS", "1"))
+COMMAND_CENTER_SWEEP_BATCH = 500
+# A problem type "about a subject" picks the nearest active subject within this many metres.
+COMMAND_CENTER_SUBJECT_RADIUS_M = 30
+# Possible duplicates: same problem type within this distance and time.
+COMMAND_CENTER_DUPLICATE_RADIUS_M = 50
+COMMAND_CENTER_DUPLICATE_MINUTES = 30
+# The lowest officer rank (grids.choices.Rank: 1 member, 2 squad leader, 3 deputy captain, 4 captain)
+# an event of each severity needs.
+COMMAND_CENTER_SEVERITY_MIN_RANK = {"blue": 1, "yellow": 1, "orange": 2, "red": 3}
+# Dispatch ranking only trusts a position this recent.
+COMMAND_CENTER_POSITION_FRESH_SECONDS = int(os.environ.get("POSITION_FRESH_SECONDS", "300"))
 
 LOGGING = {
     "version": 1,

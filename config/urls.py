@@ -25,6 +25,8 @@ _discover_admin_modules()
 api_v1 = [
     path("auth/token/", core_views.ObtainTokenView.as_view(), name="api-token"),
     path("", include("grids.api.urls")),
+    path("", include("enforcement.api.urls")),
+    path("", include("command_center.api.urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +36,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", core_views.audit_log, name="audit-log"),
     path("", include("grids.urls")),
+    path("", include("enforcement.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -41,3 +44,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
 ]
+
+# A URL that matches nothing under /api/ answers JSON, like every other API error.
+handler404 = "core.views.page_not_found"

@@ -12,6 +12,12 @@ class DomainError(Exception):
         if code:
             self.code = code
 
+    def __str__(self):
+        if self.fields:
+            return f"{self.message} " + "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                                                  for k, v in self.fields.items())
+        return str(self.message)
+
 
 class ValidationFailed(DomainError):
     """The input is not valid."""

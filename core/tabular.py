@@ -66,6 +66,11 @@ def _cell_text(value) -> str:
 
 def read_rows(data: bytes, filename: str) -> list[tuple[int, dict]]:
     """[(line number as the user sees it, {header: cell text})], skipping blank rows."""
+    return read_table(data, filename)[1]
+
+
+def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, dict]]]:
+    """(the header row, [(line number as the user sees it, {header: cell text})]), skipping blank rows."""
     fmt = _format_of(filename)
     rows = []
     if fmt == "csv":
@@ -78,13 +83,19 @@ def read_rows(data: bytes, filename: str) -> list[tuple[int, dict]]:
                 raise ValidationFailed(fields={"file": ["无法识别文件编码（请使用 UTF-8）。"]}) from exc
         reader = csv.reader(io.StringIO(text))
         header = None
-        for line_no, cells in enumerate(reader, start=1):
-            if header is None:
-                header = [c.strip() for c in cells]
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            rows.append((line_no, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header) if h}))
+        try:
+            line_end = 0
+            for cells in reader:
+                # The physical line the record starts on, also when an earlier quoted cell spanned lines.
+                line_no, line_end = line_end + 1, reader.line_num
+                if header is None:
+                    header = [c.strip() for c in cells]
+                    continue
+                if not any(c.strip() for c in cells):
+                    continue
+                rows.append((line_no, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header) if h}))
+        except csv.Error as exc:
+            raise ValidationFailed(fields={"file": [f"第{reader.line_num}行无法解析：{exc}"]}) from exc
         if header is None:
             raise ValidationFailed(fields={"file": ["文件为空。"]})
     else:
@@ -105,7 +116,7 @@ def read_rows(data: bytes, filename: str) -> list[tuple[int, dict]]:
         wb.close()
         if header is None:
             raise ValidationFailed(fields={"file": ["文件为空。"]})
-    return rows
+    return header, rows
 
 
 def require_columns(rows_header: list[str] | set, required: list[str]):

@@ -1,7 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -40,3 +42,11 @@ def audit_log(request):
             qs = qs.filter(**{key: value})
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "core/audit_log.html", {"page": page})
+
+
+def page_not_found(request, exception):
+    """404 for a URL that matches nothing: JSON under /api/ and /open311/ (clients parse it), the
+    usual page elsewhere."""
+    if request.path.startswith(("/api/", "/open311/")):
+        return JsonResponse({"detail": "接口或对象不存在。", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -1,6 +1,8 @@
 """Accounts: a user has one role (a group) and is bound to areas. Lives in grids because areas do."""
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core import audit
@@ -22,6 +24,13 @@ def add_user(actor, *, username, role, area_codes, password=None, display_name="
         errors["area"] = ["至少绑定一个区域。"]
     if not username:
         errors["username"] = ["此字段为必填项。"]
+    elif len(username) > 150:
+        errors["username"] = ["最多 150 个字符。"]
+    if password:
+        try:
+            validate_password(password)
+        except ValidationError as exc:
+            errors["password"] = list(exc.messages)
     if errors:
         raise ValidationFailed(fields=errors)
     User = get_user_model()
@@ -34,7 +43,8 @@ def add_user(actor, *, username, role, area_codes, password=None, display_name="
         user.set_password(password)
     elif created:
         user.set_unusable_password()
-    user.is_staff = role == "bureau_staff"  # bureau staff configure through the admin pages
+    # Bureau staff configure through the admin pages; a superuser keeps the admin whatever their role.
+    user.is_staff = role == "bureau_staff" or user.is_superuser
     user.save()
     group, _ = Group.objects.get_or_create(name=role)
     user.groups.set([group])

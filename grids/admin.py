@@ -1,51 +1,138 @@
-"""Admin pages for bureau staff. Writes go through grids.services so they are validated and audited."""
+"""Admin pages for bureau staff. Writes go through grids.services so they are validated and audited.
+
+Access follows the roles, not Django's per-model permission rows: bureau staff may view, add and change
+the registry within their areas (district-wide tables such as departments and categories only when bound
+to the district); deleting stays with superusers. Every form runs the services' checks in `clean()`, so
+a refused change comes back as a form error, never as a server error.
+"""
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from core import audit
 from core.exceptions import DomainError
-from grids import services
+from core.roles import BUREAU_STAFF, has_role
+from grids import selectors, services
 from grids.models import Area, AreaMembership, Department, Officer, Subject, SubjectCategory, Team
 
 
-def _as_form_error(exc: DomainError):
-    return ValidationError({k: v for k, v in exc.fields.items()} if exc.fields else exc.message)
+def _add_errors(form, exc: DomainError):
+    """Attach a domain error's fields to the form's fields (or to the whole form when it has no such field)."""
+    for field, messages in (exc.fields or {"": [exc.message]}).items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            if field in form.fields:
+                form.add_error(field, str(message))
+            else:
+                form.add_error(None, f"{field}: {message}" if field else str(message))
 
 
-class AuditedAdmin(admin.ModelAdmin):
-    """Records every admin change in the audit log with old → new values."""
+class BureauAdmin(admin.ModelAdmin):
+    """Admin access by role and by area (see the module's docstring)."""
+
+    district_wide = False  # True: only staff bound to the whole district may add or change rows
+    scope_path = None      # "<fk path>__path" to limit rows to the user's areas
+
+    def _is_bureau(self, request):
+        return request.user.is_active and has_role(request.user, BUREAU_STAFF)
+
+    def _district_wide_user(self, request):
+        return selectors.user_area_paths(request.user) is None
+
+    def covers(self, request, obj) -> bool:
+        """Does the user's area hold this (saved) row?"""
+        return True
+
+    def in_scope(self, request, obj) -> bool:
+        # Judge the row as saved: after a refused form the instance carries the refused values.
+        if obj.pk is None:
+            return True
+        saved = self.model._base_manager.filter(pk=obj.pk).first()
+        return saved is None or self.covers(request, saved)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if self.scope_path and not request.user.is_superuser:
+            qs = selectors.scope(qs, request.user, self.scope_path)
+        return qs
+
+    def has_module_permission(self, request):
+        return self._is_bureau(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return True
+        return self._is_bureau(request) and (obj is None or self.in_scope(request, obj))
+
+    def has_add_permission(self, request):
+        if request.user.is_superuser:
+            return True
+        return self._is_bureau(request) and (not self.district_wide or self._district_wide_user(request))
+
+    def has_change_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return True
+        if not self._is_bureau(request) or (self.district_wide and not self._district_wide_user(request)):
+            return False
+        return obj is None or self.in_scope(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class AuditedAdmin(BureauAdmin):
+    """Tables without a service of their own: every admin change is audited with old → new values,
+    many-to-many fields included (they are saved after the row, in save_related)."""
+
+    def _audited_fields(self, form, obj):
+        names = {f.name for f in obj._meta.get_fields() if getattr(f, "concrete", False) or f.many_to_many}
+        return [f for f in form.changed_data if f in names]
 
     def save_model(self, request, obj, form, change):
-        fields = [f for f in form.changed_data if f in {x.name for x in obj._meta.get_fields()}]
-        before = {}
-        if change:
-            old = type(obj).objects.get(pk=obj.pk)
-            before = audit.snapshot(old, [f for f in fields if not obj._meta.get_field(f).many_to_many])
+        fields = self._audited_fields(form, obj)
+        form._audit_before = audit.snapshot(type(obj).objects.get(pk=obj.pk), fields) if change else {}
         super().save_model(request, obj, form, change)
-        after = audit.snapshot(obj, [f for f in fields if not obj._meta.get_field(f).many_to_many])
-        audit.record(request.user, f"{obj._meta.model_name}.{'updated' if change else 'created'}", obj,
-                     changes=audit.diff(before, after) if change else {k: [None, v] for k, v in after.items()})
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        after = audit.snapshot(obj, self._audited_fields(form, obj))
+        before = getattr(form, "_audit_before", {})
+        changes = audit.diff(before, after) if change else {k: [None, v] for k, v in after.items()}
+        if changes or not change:
+            audit.record(request.user, f"{obj._meta.model_name}.{'updated' if change else 'created'}", obj,
+                         changes=changes)
 
     def delete_model(self, request, obj):
         audit.record(request.user, f"{obj._meta.model_name}.deleted", obj)
         super().delete_model(request, obj)
 
 
+# --- Areas ------------------------------------------------------------------------------------
+
+AREA_FORM_FIELDS = ("code", "name", "kind", "parent", "tier", "zone", "boundary")
+
+
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(BureauAdmin):
     list_display = ("code", "name", "kind", "parent", "tier", "zone")
     list_filter = ("kind", "tier")
     search_fields = ("code", "name")
     raw_id_fields = ("parent", "zone")
     readonly_fields = ("path",)
+    list_select_related = ("parent", "zone")
 
-    def save_model(self, request, obj, form, change):
-        data = {f: form.cleaned_data.get(f) for f in ("code", "name", "kind", "parent", "tier", "zone", "boundary")}
-        if change:
-            services.update_area(request.user, obj, **{k: v for k, v in data.items() if k in form.changed_data})
-        else:
-            created = services.create_area(request.user, **data)
-            obj.pk = created.pk
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).defer("parent__boundary", "zone__boundary")
+        return qs if request.user.is_superuser else qs.filter(pk__in=selectors.areas_for(request.user).values("pk"))
+
+    def covers(self, request, obj):
+        return selectors.user_covers_area(request.user, obj)
+
+    def has_view_permission(self, request, obj=None):
+        # Ancestors are visible (to draw the tree) but not theirs to change.
+        if obj is not None and not request.user.is_superuser:
+            return self._is_bureau(request) and selectors.areas_for(request.user).filter(pk=obj.pk).exists()
+        return super().has_view_permission(request, obj)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -53,50 +140,118 @@ class AreaAdmin(admin.ModelAdmin):
         class ValidatingForm(form):
             def clean(self):
                 cleaned = super().clean()
+                if self.errors:
+                    return cleaned
                 try:
-                    services.validate_area(
-                        kind=cleaned.get("kind"), parent=cleaned.get("parent"), boundary=cleaned.get("boundary"),
-                        tier=cleaned.get("tier") or "", zone=cleaned.get("zone"), instance=obj,
+                    services.check_area(
+                        request.user, instance=obj, changed=self.changed_data,
+                        **{f: cleaned.get(f) for f in AREA_FORM_FIELDS},
                     )
                 except DomainError as exc:
-                    raise _as_form_error(exc)
+                    _add_errors(self, exc)
                 return cleaned
 
         return ValidatingForm
 
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data.get(f) for f in AREA_FORM_FIELDS}
+        data["tier"] = data["tier"] or ""
+        if change:
+            saved = services.update_area(request.user, obj, **{k: v for k, v in data.items() if k in form.changed_data})
+        else:
+            saved = services.create_area(request.user, **data)
+        obj.pk, obj.path = saved.pk, saved.path
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no many-to-many; the service saved everything
+
+
+# --- Subjects ---------------------------------------------------------------------------------
+
+class SubjectAdminForm(forms.ModelForm):
+    tag_names = forms.CharField(label="标签", required=False, help_text="用分号分隔")
+
+    class Meta:
+        model = Subject
+        exclude = ["tags"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].required = False
+        self.fields["grid"].help_text = "留空：按经纬度自动确定网格"
+        if self.instance.pk:
+            self.fields["tag_names"].initial = ";".join(self.instance.tags.values_list("name", flat=True))
+
+
+@admin.register(Subject)
+class SubjectAdmin(BureauAdmin):
+    form = SubjectAdminForm
+    list_display = ("id", "name", "category", "licence_no", "address", "grid", "status")
+    list_filter = ("status", "category__parent")
+    search_fields = ("name", "licence_no", "address")
+    raw_id_fields = ("grid",)
+    list_select_related = ("category", "grid")
+    scope_path = "grid__path"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("grid__boundary")
+
+    def covers(self, request, obj):
+        return selectors.user_covers_area(request.user, obj.grid)
+
+    def _data(self, form, fields):
+        data = {f: form.cleaned_data.get(f) for f in fields if f in form.cleaned_data}
+        if "tag_names" in form.changed_data or form.instance.pk is None:
+            raw = form.cleaned_data.get("tag_names") or ""
+            data["tags"] = [t for t in raw.replace("；", ";").replace(",", ";").split(";") if t.strip()]
+        return data
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        admin_ = self
+
+        class ValidatingForm(form):
+            def _post_clean(self):
+                # Run the service's rules first, so the grid it derives from the point is in place
+                # before the model's own validation (which requires a grid).
+                if not self.errors:
+                    try:
+                        if obj is None:
+                            fields = [f for f in services.SUBJECT_FIELDS if f != "tags"]
+                            data = services.check_subject(request.user, admin_._data(self, fields))
+                        else:
+                            changed = [f for f in self.changed_data if f in services.SUBJECT_FIELDS]
+                            data = services.check_subject(request.user, admin_._data(self, changed), instance=obj)
+                        if data.get("grid") is not None:
+                            self.cleaned_data["grid"] = data["grid"]
+                            self.instance.grid = data["grid"]
+                    except DomainError as exc:
+                        _add_errors(self, exc)
+                super()._post_clean()
+
+        return ValidatingForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changed = [f for f in form.changed_data if f in services.SUBJECT_FIELDS]
+            saved = services.update_subject(request.user, Subject.objects.get(pk=obj.pk), **self._data(form, changed))
+        else:
+            fields = [f for f in services.SUBJECT_FIELDS if f != "tags"]
+            saved = services.create_subject(request.user, **self._data(form, fields))
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # tags were set by the service
+
+
+# --- Units ------------------------------------------------------------------------------------
 
 @admin.register(SubjectCategory)
 class SubjectCategoryAdmin(AuditedAdmin):
     list_display = ("code", "name", "parent")
     list_filter = ("parent",)
     search_fields = ("code", "name")
-
-
-@admin.register(Subject)
-class SubjectAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "category", "licence_no", "address", "grid", "status")
-    list_filter = ("status", "category__parent")
-    search_fields = ("name", "licence_no", "address")
-    raw_id_fields = ("grid",)
-    list_select_related = ("category", "grid")
-
-    def save_model(self, request, obj, form, change):
-        data = {f: form.cleaned_data.get(f) for f in form.changed_data if f != "tags"}
-        if "tags" in form.changed_data:
-            data["tags"] = [t.name for t in form.cleaned_data["tags"]]
-        try:
-            if change:
-                saved = services.update_subject(request.user, Subject.objects.get(pk=obj.pk), **data)
-            else:
-                full = {f: form.cleaned_data.get(f) for f in services.SUBJECT_FIELDS if f != "tags"}
-                full["tags"] = [t.name for t in form.cleaned_data.get("tags", [])]
-                saved = services.create_subject(request.user, **full)
-        except DomainError as exc:
-            raise _as_form_error(exc)
-        obj.pk = saved.pk
-
-    def save_related(self, request, form, formsets, change):
-        pass  # tags were set by the service
+    district_wide = True
 
 
 @admin.register(Department)
@@ -104,12 +259,18 @@ class DepartmentAdmin(AuditedAdmin):
     list_display = ("code", "name", "short_name", "kind")
     list_filter = ("kind",)
     search_fields = ("code", "name")
+    district_wide = True
 
 
 @admin.register(Team)
 class TeamAdmin(AuditedAdmin):
     list_display = ("code", "name", "street")
     search_fields = ("code", "name")
+    scope_path = "street__path"
+    raw_id_fields = ("street",)
+
+    def covers(self, request, obj):
+        return selectors.user_covers_area(request.user, obj.street)
 
 
 @admin.register(Officer)
@@ -120,6 +281,15 @@ class OfficerAdmin(AuditedAdmin):
     raw_id_fields = ("user",)
     filter_horizontal = ("skill_departments",)
     readonly_fields = ("last_lat", "last_lng", "last_accuracy", "last_heading", "last_position_at")
+    scope_path = "team__street__path"
+
+    def covers(self, request, obj):
+        return selectors.user_covers_area(request.user, obj.team.street)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "team" and not request.user.is_superuser:
+            kwargs["queryset"] = selectors.scope(Team.objects.all(), request.user, "street__path")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(AreaMembership)
@@ -127,3 +297,19 @@ class AreaMembershipAdmin(AuditedAdmin):
     list_display = ("user", "area")
     search_fields = ("user__username", "area__code", "area__name")
     raw_id_fields = ("user", "area")
+    scope_path = "area__path"
+
+    def covers(self, request, obj):
+        return selectors.user_covers_area(request.user, obj.area)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class ScopedForm(form):
+            def clean_area(self):
+                area = self.cleaned_data["area"]
+                if area is not None and not selectors.user_covers_area(request.user, area):
+                    raise ValidationError("该区域不在您的辖区内。")
+                return area
+
+        return ScopedForm

@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class GridsConfig(AppConfig):
     name = "grids"
     verbose_name = "网格与单位"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from grids import spatial
+        from grids.models import Area
+
+        # Any area write, whatever path it took (services, importers, admin, the demo loader), tells
+        # the spatial indexes of every process; see grids.spatial.
+        post_save.connect(spatial.on_area_changed, sender=Area, dispatch_uid="grids.area_index_saved")
+        post_delete.connect(spatial.on_area_changed, sender=Area, dispatch_uid="grids.area_index_deleted")

@@ -38,7 +38,9 @@ def parse_boundary(geojson, field="boundary"):
         geom = shape(geojson)
     except Exception as exc:  # shapely raises several types for malformed input
         raise ValidationFailed(fields={field: [f"无法解析边界：{exc}"]}) from exc
-    if geom.is_empty or geom.area == 0:
+    # A bow-tie's signed areas cancel out, so ask for validity before area; a ring whose points all lie
+    # on one line is invalid too, but its repaired form has no area at all.
+    if geom.is_empty or (not geom.is_valid and make_valid(geom).area == 0) or geom.area == 0 and geom.is_valid:
         raise ValidationFailed(fields={field: ["边界面积为零。"]})
     if not geom.is_valid:
         raise ValidationFailed(fields={field: [f"边界无效（自相交等）：{explain_validity(geom)}"]})

@@ -1,17 +1,22 @@
-"""Bulk imports of areas (GeoJSON) and subjects (CSV/XLSX).
+"""Bulk imports of areas (GeoJSON) and subjects (CSV/XLSX), and the subject export.
 
 All rows are checked first; nothing is written unless every row is valid, or `skip_invalid` was asked
 for, in which case the good rows are written and the bad ones reported. Re-importing the same file
 changes nothing (rows are matched by area code, and subjects by licence number or name + address).
+
+`actor` None means the system (management commands run by the administrator). A user must be bureau
+staff, and every row must lie in their areas (a row outside them is reported like any other bad row).
 """
 import json
 
+from django.conf import settings
 from django.db import transaction
 
 from core import audit
-from core.exceptions import DomainError, ValidationFailed
-from core.tabular import ImportReport, RowError, read_rows, require_columns
-from grids import geometry, services, spatial
+from core.exceptions import DomainError, Forbidden, ValidationFailed
+from core.roles import BUREAU_STAFF, has_role, mask_phone
+from core.tabular import ImportReport, RowError, read_table, require_columns, write_table
+from grids import geometry, selectors, services, spatial
 from grids.choices import KIND_DEPTH, AreaKind, StreetTier, SubjectStatus
 from grids.models import Area, Subject, SubjectCategory
 
@@ -26,46 +31,63 @@ SUBJECT_HEADER_ALIASES = {
     "营业执照号": "licence_no", "店招": "shop_sign", "地址": "address", "纬度": "lat", "经度": "lng",
     "网格编码": "grid_code", "状态": "status", "标签": "tags",
 }
+# Optional text columns: a column missing from the file leaves that field of existing subjects alone.
+OPTIONAL_TEXT_COLUMNS = ["legal_representative", "contact_phone", "shop_sign", "address"]
+AREA_PROPERTIES = ("code", "name", "kind", "parent_code", "tier", "zone_code")
 
 
-def _errors_of(exc: DomainError, line: int) -> list[RowError]:
+def _errors_of(exc: DomainError, line: int, rename=None) -> list[RowError]:
+    rename = rename or {}
     if exc.fields:
-        return [RowError(line, col, " ".join(map(str, msgs))) for col, msgs in exc.fields.items()]
+        return [RowError(line, rename.get(col, col), " ".join(map(str, msgs))) for col, msgs in exc.fields.items()]
     return [RowError(line, "", exc.message)]
+
+
+def _require_importer(actor):
+    if actor is not None and not has_role(actor, BUREAU_STAFF):
+        raise Forbidden("只有区综合执法局工作人员可以导入数据。")
 
 
 # --- Areas ------------------------------------------------------------------------------------
 
 def import_areas(actor, data: bytes, *, dry_run=False, skip_invalid=False) -> ImportReport:
-    """A GeoJSON FeatureCollection; each feature's properties: code, name, kind, parent_code, tier, zone_code."""
+    """A GeoJSON FeatureCollection; each feature's properties: code, name, kind, parent_code, tier, zone_code.
+    A feature's "line" in the report is its position in `features` (1 = the first)."""
+    _require_importer(actor)
     report = ImportReport(dry_run=dry_run)
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationFailed(fields={"file": [f"不是合法的 GeoJSON：{exc}"]}) from exc
     features = doc.get("features") if isinstance(doc, dict) else None
-    if doc.get("type") != "FeatureCollection" or not isinstance(features, list):
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(features, list):
         raise ValidationFailed(fields={"file": ["需要 GeoJSON FeatureCollection。"]})
 
     rows = []
     codes_in_file = {}
     for n, feature in enumerate(features, start=1):
-        props = (feature or {}).get("properties") or {}
-        row = {
-            "line": n, "code": str(props.get("code") or "").strip(), "name": str(props.get("name") or "").strip(),
-            "kind": str(props.get("kind") or "").strip(), "parent_code": str(props.get("parent_code") or "").strip(),
-            "tier": str(props.get("tier") or "").strip(), "zone_code": str(props.get("zone_code") or "").strip(),
-            "boundary": (feature or {}).get("geometry"),
-        }
+        if not isinstance(feature, dict) or not isinstance(feature.get("properties") or {}, dict):
+            report.errors.append(RowError(n, "", "要素必须是带 properties 的 GeoJSON Feature。"))
+            rows.append({"line": n, "code": "", "kind": "", "valid": False})
+            continue
+        props = feature.get("properties") or {}
+        row = {"line": n, "boundary": feature.get("geometry")}
+        for key in AREA_PROPERTIES:
+            value = props.get(key)
+            row[key] = "" if value is None else str(value).strip()
         errs = []
         for col in ("code", "name", "kind"):
             if not row[col]:
                 errs.append(RowError(n, col, "此字段为必填项。"))
+        for col in ("code", "name"):
+            max_length = Area._meta.get_field(col).max_length
+            if len(row[col]) > max_length:
+                errs.append(RowError(n, col, f"最多 {max_length} 个字符。"))
         if row["kind"] and row["kind"] not in AreaKind.values:
             errs.append(RowError(n, "kind", f"未知层级：{row['kind']}。"))
         if row["tier"] and row["tier"] not in StreetTier.values:
             errs.append(RowError(n, "tier", f"未知镇街类型：{row['tier']}。"))
-        if row["code"] in codes_in_file:
+        if row["code"] and row["code"] in codes_in_file:
             errs.append(RowError(n, "code", f"编码与第{codes_in_file[row['code']]}个要素重复。"))
         codes_in_file.setdefault(row["code"], n)
         if row["boundary"] is not None:
@@ -80,105 +102,154 @@ def import_areas(actor, data: bytes, *, dry_run=False, skip_invalid=False) -> Im
     # Parents before children; zones before the grids that name them.
     order = {**KIND_DEPTH, AreaKind.ZONE: 2}
     rows.sort(key=lambda r: (order.get(r["kind"], 9), r["line"]))
-    existing = {a.code: a for a in Area.objects.all()}
-    geoms = {code: None for code in existing}
+    existing = {a.code: a for a in Area.objects.defer("boundary")}
+    code_of_id = {a.pk: a.code for a in existing.values()}
     by_code = {r["code"]: r for r in rows if r["valid"]}
+    geoms = {}
 
     def geom_of(code):
         if code in by_code and by_code[code].get("geom") is not None:
             return by_code[code]["geom"]
-        area = existing.get(code)
-        if area is not None and area.boundary:
-            if geoms.get(code) is None:
-                geoms[code] = geometry.parse_boundary(area.boundary)
+        if code in existing:
+            if code not in geoms:
+                boundary = Area.objects.filter(code=code).values_list("boundary", flat=True).first()
+                geoms[code] = geometry.parse_boundary(boundary) if boundary else None
             return geoms[code]
         return None
 
+    def street_of(code):
+        """The street code above `code`, through the file's rows first, then the database."""
+        seen = set()
+        while code and code not in seen:
+            seen.add(code)
+            kind = by_code[code]["kind"] if code in by_code else (existing[code].kind if code in existing else None)
+            if kind == AreaKind.STREET:
+                return code
+            if code in by_code:
+                code = by_code[code]["parent_code"]
+            elif code in existing and existing[code].parent_id:
+                code = code_of_id.get(existing[code].parent_id)
+            else:
+                return None
+        return None
+
+    limited = actor is not None and selectors.user_area_paths(actor) is not None
+
+    def covered(code):
+        """May the actor write under `code`? Its nearest ancestor already in the database decides."""
+        if not limited:
+            return True
+        seen = set()
+        while code and code not in seen:
+            seen.add(code)
+            if code in existing:
+                return selectors.user_covers_area(actor, existing[code])
+            code = by_code[code]["parent_code"] if code in by_code else ""
+        return False
+
     # Check tree and containment against what the file and the database hold together.
-    planned = {}
     for row in rows:
         if not row["valid"]:
             continue
         n = row["line"]
         parent_code, zone_code = row["parent_code"], row["zone_code"]
         if parent_code and parent_code not in by_code and parent_code not in existing:
-            report.errors.append(RowError(n, "parent_code", f"上级编码 {parent_code} 不存在。"))
+            report.errors.append(RowError(n, "parent_code", f"上级编码 {parent_code} 不存在或本身有错误。"))
             row["valid"] = False
             continue
-        if parent_code and parent_code in by_code and not by_code[parent_code]["valid"]:
+        if parent_code in by_code and not by_code[parent_code]["valid"]:
             report.errors.append(RowError(n, "parent_code", f"上级 {parent_code} 本身有错误。"))
             row["valid"] = False
             continue
-        parent_kind = (by_code.get(parent_code) or {}).get("kind") or (existing[parent_code].kind if parent_code in existing else None)
-        parent_stub = Area(code=parent_code, kind=parent_kind, path="") if parent_code else None
-        zone_stub = None
-        if zone_code:
-            zkind = (by_code.get(zone_code) or {}).get("kind") or (existing[zone_code].kind if zone_code in existing else None)
-            if zkind is None:
-                report.errors.append(RowError(n, "zone_code", f"防区编码 {zone_code} 不存在。"))
-                row["valid"] = False
-                continue
-            zone_stub = Area(code=zone_code, kind=zkind)
-        try:
-            services.validate_area(kind=row["kind"], parent=parent_stub, boundary=None, tier=row["tier"], zone=None)
-            if zone_stub is not None and (row["kind"] != AreaKind.GRID or zone_stub.kind != AreaKind.ZONE):
-                raise ValidationFailed(fields={"zone_code": ["只有网格可以归入防区/片区。"]})
-            pgeom = geom_of(parent_code) if parent_code and row["kind"] != AreaKind.ZONE else None
-            if row.get("geom") is not None and pgeom is not None:
-                from django.conf import settings
-
-                geometry.check_inside(row["geom"], pgeom, settings.AREA_CONTAINMENT_TOLERANCE, field="geometry")
-        except ValidationFailed as exc:
-            report.errors.extend(_errors_of(exc, n))
+        allowed = covered(parent_code) if parent_code else not limited
+        if row["code"] in existing:
+            allowed = allowed and covered(row["code"])
+        if not allowed:
+            report.errors.append(RowError(n, "parent_code" if parent_code else "code", "不在您的辖区内。"))
             row["valid"] = False
             continue
-        planned[row["code"]] = row
+        parent_kind = by_code[parent_code]["kind"] if parent_code in by_code else (
+            existing[parent_code].kind if parent_code in existing else None)
+        parent_stub = Area(code=parent_code, kind=parent_kind, path="") if parent_code else None
+        try:
+            services.validate_area(kind=row["kind"], parent=parent_stub, boundary=None, tier=row["tier"], zone=None)
+            if zone_code:
+                zkind = by_code[zone_code]["kind"] if zone_code in by_code else (
+                    existing[zone_code].kind if zone_code in existing else None)
+                if zkind is None or (zone_code in by_code and not by_code[zone_code]["valid"]):
+                    raise ValidationFailed(fields={"zone_code": [f"防区编码 {zone_code} 不存在或本身有错误。"]})
+                if row["kind"] != AreaKind.GRID or zkind != AreaKind.ZONE:
+                    raise ValidationFailed(fields={"zone_code": ["只有网格可以归入防区/片区。"]})
+                if street_of(zone_code) != street_of(parent_code):
+                    raise ValidationFailed(fields={"zone_code": ["防区必须属于该网格所在的镇街。"]})
+            pgeom = geom_of(parent_code) if parent_code else None
+            if row.get("geom") is not None and pgeom is not None:
+                geometry.check_inside(row["geom"], pgeom, settings.AREA_CONTAINMENT_TOLERANCE, field="geometry")
+        except ValidationFailed as exc:
+            report.errors.extend(_errors_of(exc, n, rename={"parent": "parent_code", "zone": "zone_code"}))
+            row["valid"] = False
+            continue
 
     report.errors.sort(key=lambda e: (e.line, e.column))
     report.skipped = sum(1 for r in rows if not r["valid"])
     if report.errors and not skip_invalid:
         return report
+
+    def current_tuple(area):
+        parent = code_of_id.get(area.parent_id, "") if area.parent_id else ""
+        zone = code_of_id.get(area.zone_id, "") if area.zone_id else ""
+        return (area.name, area.kind, parent, area.tier, zone)
+
+    changed_rows = []
+    candidates = [r["code"] for r in rows if r["valid"] and r["code"] in existing and current_tuple(existing[r["code"]]) == (
+        r["name"], r["kind"], r["parent_code"], r["tier"], r["zone_code"])]
+    boundaries = dict(Area.objects.filter(code__in=candidates).values_list("code", "boundary")) if candidates else {}
     for row in rows:
         if not row["valid"]:
             continue
         current = existing.get(row["code"])
         if current is None:
             report.created += 1
-        elif (current.name, current.kind, current.parent.code if current.parent_id else "", current.tier,
-              current.zone.code if current.zone_id else "", current.boundary) == (
-              row["name"], row["kind"], row["parent_code"], row["tier"], row["zone_code"], row["boundary"]):
+            changed_rows.append(row)
+            continue
+        same = row["code"] in boundaries and boundaries[row["code"]] == row["boundary"]
+        if same:
             report.unchanged += 1
         else:
             report.updated += 1
+            changed_rows.append(row)
     if dry_run:
         return report
     with transaction.atomic():
         saved = dict(existing)
-        for row in rows:
-            if not row["valid"]:
-                continue
+        for row in changed_rows:
             parent = saved.get(row["parent_code"]) if row["parent_code"] else None
             zone = saved.get(row["zone_code"]) if row["zone_code"] else None
+            fields = dict(name=row["name"], kind=row["kind"], parent=parent, tier=row["tier"], zone=zone,
+                          boundary=row["boundary"])
             current = saved.get(row["code"])
-            fields = dict(name=row["name"], kind=row["kind"], parent=parent, tier=row["tier"], zone=zone, boundary=row["boundary"])
             if current is None:
                 area = Area(code=row["code"], **fields)
                 services._apply_geometry(area, row.get("geom"))
                 area.save()
                 services._set_path(area)
                 saved[row["code"]] = area
+                audit.record(actor, "area.created", area, changes={
+                    k: [None, v] for k, v in audit.snapshot(area, services.AREA_FIELDS).items()})
             else:
-                changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
-                if changed:
-                    before = audit.snapshot(current, services.AREA_FIELDS)
-                    for k, v in changed.items():
-                        setattr(current, k, v)
-                    services._apply_geometry(current, row.get("geom"))
-                    current.save()
-                    services._set_path(current)
-                    audit.record(actor, "area.updated", current, changes=audit.diff(before, audit.snapshot(current, services.AREA_FIELDS)))
+                current = Area.objects.select_for_update().get(pk=current.pk)
+                before = audit.snapshot(current, services.AREA_FIELDS)
+                for k, v in fields.items():
+                    setattr(current, k, v)
+                services._apply_geometry(current, row.get("geom"))
+                current.save()
+                services._set_path(current)
+                saved[row["code"]] = current
+                audit.record(actor, "area.updated", current,
+                             changes=audit.diff(before, audit.snapshot(current, services.AREA_FIELDS)))
         audit.record(actor, "areas.imported", None, object_type="grids.area", object_id="*", object_repr="GeoJSON import",
-                     changes={"created": [None, report.created], "updated": [None, report.updated]})
+                     changes={"created": [None, report.created], "updated": [None, report.updated],
+                              "skipped": [None, report.skipped]})
         transaction.on_commit(spatial.invalidate)
     report.written = True
     return report
@@ -190,21 +261,36 @@ def _normalise_subject_row(raw: dict) -> dict:
     return {SUBJECT_HEADER_ALIASES.get(k, k): v for k, v in raw.items()}
 
 
+def _split_tags(raw: str) -> list[str]:
+    for sep in ("；", ",", "，", "、"):
+        raw = raw.replace(sep, ";")
+    return sorted({t.strip() for t in raw.split(";") if t.strip()})
+
+
 def import_subjects(actor, data: bytes, filename: str, *, dry_run=False, skip_invalid=False) -> ImportReport:
+    _require_importer(actor)
     report = ImportReport(dry_run=dry_run)
-    rows = [(line, _normalise_subject_row(raw)) for line, raw in read_rows(data, filename)]
-    header = set(rows[0][1]) if rows else set()
-    if rows:
-        require_columns(header, SUBJECT_REQUIRED)
+    header, raw_rows = read_table(data, filename)
+    columns = {SUBJECT_HEADER_ALIASES.get(h, h) for h in header if h}
+    require_columns(columns, SUBJECT_REQUIRED)
+    rows = [(line, _normalise_subject_row(raw)) for line, raw in raw_rows]
     categories = {c.code: c for c in SubjectCategory.objects.select_related("parent")}
-    grids = {a.code: a for a in Area.objects.filter(kind=AreaKind.GRID)}
-    licences_in_file = {}
+    grids = {a.code: a for a in Area.objects.filter(kind=AreaKind.GRID).defer("boundary")}
+    grid_geoms = {}
+    status_by_label = {str(label): value for value, label in SubjectStatus.choices}
+    licences_in_file, keys_in_file = {}, {}
     index = spatial.get_index()
     plans = []
     for line, row in rows:
         errs = []
-        if not row.get("name"):
+        name = row.get("name", "")
+        if not name:
             errs.append(RowError(line, "name", "此字段为必填项。"))
+        for col in ["name", "licence_no", "tags"] + OPTIONAL_TEXT_COLUMNS:
+            field = "name" if col == "tags" else col
+            max_length = 1000 if col == "tags" else Subject._meta.get_field(field).max_length
+            if len(row.get(col) or "") > max_length:
+                errs.append(RowError(line, col, f"最多 {max_length} 个字符。"))
         category = categories.get(row.get("category_code", ""))
         if category is None:
             errs.append(RowError(line, "category_code", f"未知类别编码：{row.get('category_code', '')}。"))
@@ -220,14 +306,23 @@ def import_subjects(actor, data: bytes, filename: str, *, dry_run=False, skip_in
             grid = grids.get(row["grid_code"])
             if grid is None:
                 errs.append(RowError(line, "grid_code", f"未知网格编码：{row['grid_code']}。"))
+            elif lat is not None:
+                if grid.code not in grid_geoms:
+                    boundary = Area.objects.filter(pk=grid.pk).values_list("boundary", flat=True).first()
+                    grid_geoms[grid.code] = geometry.parse_boundary(boundary) if boundary else None
+                geom = grid_geoms[grid.code]
+                if geom is not None and geom.distance(geometry.point(lat, lng)) > services.GRID_POINT_TOLERANCE_DEG:
+                    errs.append(RowError(line, "grid_code", f"该位置不在网格 {grid.code} 内。"))
         elif lat is not None:
             ref = next((r for r in index.chain(lat, lng) if r.kind == AreaKind.GRID), None)
             grid = grids.get(ref.code) if ref else None
             if grid is None:
                 errs.append(RowError(line, "lat", "该位置不在任何网格内。"))
+        if grid is not None and actor is not None and not selectors.user_covers_area(actor, grid):
+            errs.append(RowError(line, "grid_code" if row.get("grid_code") else "lat", f"网格 {grid.code} 不在您的辖区内。"))
         status = row.get("status") or SubjectStatus.ACTIVE
         if status not in SubjectStatus.values:
-            status = {str(label): value for value, label in SubjectStatus.choices}.get(status, status)
+            status = status_by_label.get(status, status)
             if status not in SubjectStatus.values:
                 errs.append(RowError(line, "status", f"未知状态：{row.get('status')}。"))
         licence = (row.get("licence_no") or "").strip() or None
@@ -235,55 +330,87 @@ def import_subjects(actor, data: bytes, filename: str, *, dry_run=False, skip_in
             if licence in licences_in_file:
                 errs.append(RowError(line, "licence_no", f"营业执照号与第{licences_in_file[licence]}行重复。"))
             licences_in_file.setdefault(licence, line)
+        elif name:
+            key = (name, row.get("address", ""))
+            if key in keys_in_file:
+                errs.append(RowError(line, "name", f"名称和地址与第{keys_in_file[key]}行重复（且都没有营业执照号）。"))
+            keys_in_file.setdefault(key, line)
         if errs:
             report.errors.extend(errs)
             report.skipped += 1
             continue
-        tags = sorted({t.strip() for t in (row.get("tags") or "").replace("；", ";").replace(",", ";").replace("，", ";").split(";") if t.strip()})
-        plans.append((line, {
-            "name": row["name"], "category": category, "legal_representative": row.get("legal_representative", ""),
-            "contact_phone": row.get("contact_phone", ""), "licence_no": licence, "shop_sign": row.get("shop_sign", ""),
-            "address": row.get("address", ""), "lat": lat, "lng": lng, "grid": grid, "status": status, "tags": tags,
-        }))
+        plan = {"name": name, "category": category, "licence_no": licence, "lat": lat, "lng": lng, "grid": grid}
+        for col in OPTIONAL_TEXT_COLUMNS:
+            if col in columns:
+                plan[col] = row.get(col, "")
+        if "status" in columns:
+            plan["status"] = status
+        if "tags" in columns:
+            plan["tags"] = _split_tags(row.get("tags") or "")
+        plans.append((line, plan))
 
     # Match existing subjects: by licence number, else by name + address.
-    by_licence = {s.licence_no: s for s in Subject.objects.filter(licence_no__in=[p["licence_no"] for _, p in plans if p["licence_no"]])}
-    by_name_addr = {(s.name, s.address): s for s in Subject.objects.filter(licence_no__isnull=True, name__in=[p["name"] for _, p in plans])}
+    licences = [p["licence_no"] for _, p in plans if p["licence_no"]]
+    subjects = Subject.objects.select_related("grid").defer("grid__boundary").prefetch_related("tags")
+    by_licence = {s.licence_no: s for s in subjects.filter(licence_no__in=licences)}
+    unlicensed = subjects.filter(licence_no__isnull=True, name__in=[p["name"] for _, p in plans if not p["licence_no"]])
+    by_name_addr = {(s.name, s.address): s for s in unlicensed}
     actions = []
     for line, plan in plans:
-        current = by_licence.get(plan["licence_no"]) if plan["licence_no"] else by_name_addr.get((plan["name"], plan["address"]))
+        current = (by_licence.get(plan["licence_no"]) if plan["licence_no"]
+                   else by_name_addr.get((plan["name"], plan.get("address", ""))))
         if current is None:
             report.created += 1
-            actions.append(("create", None, plan))
+            actions.append((line, None, plan))
             continue
-        before = audit.snapshot(current, services.SUBJECT_FIELDS)
-        after = {**before, **{k: (v.pk if hasattr(v, "pk") else v) for k, v in plan.items() if k != "tags"}}
-        after["tags"] = sorted(current.tags.filter(name__in=plan["tags"]).values_list("pk", flat=True)) if plan["tags"] else []
-        tags_same = sorted(current.tags.values_list("name", flat=True)) == plan["tags"]
-        if audit.diff(before, after) == {} and tags_same:
-            report.unchanged += 1
-        else:
+        if actor is not None and not selectors.user_covers_area(actor, current.grid):
+            report.errors.append(RowError(line, "licence_no" if plan["licence_no"] else "name",
+                                          "匹配到的已有对象不在您的辖区内。"))
+            report.skipped += 1
+            continue
+        changes = {}
+        for k, v in plan.items():
+            if k == "tags":
+                now = sorted(t.name for t in current.tags.all())
+            elif k in ("category", "grid"):
+                now, v = getattr(current, f"{k}_id"), v.pk
+            else:
+                now = getattr(current, k)
+            if now != v:
+                changes[k] = plan[k]
+        if changes.keys() & {"lat", "lng", "grid"}:
+            changes.update(lat=plan["lat"], lng=plan["lng"], grid=plan["grid"])  # the place moves as one
+        if changes:
             report.updated += 1
-            actions.append(("update", current, plan))
+            actions.append((line, current, changes))
+        else:
+            report.unchanged += 1
     report.errors.sort(key=lambda e: (e.line, e.column))
     if (report.errors and not skip_invalid) or dry_run:
         return report
     with transaction.atomic():
-        for kind, current, plan in actions:
-            if kind == "create":
-                services.create_subject(actor, check_permission=False, **plan)
-            else:
-                services.update_subject(actor, current, check_permission=False, **plan)
+        for line, current, data in actions:
+            try:
+                if current is None:
+                    services.create_subject(actor, check_permission=False, **data)
+                else:
+                    services.update_subject(actor, current, check_permission=False, **data)
+            except DomainError as exc:
+                # Only a concurrent change can get here (everything was checked above): stop, write nothing.
+                raise ValidationFailed(fields={"file": [str(e) for e in _errors_of(exc, line)]}) from exc
     report.written = True
     return report
 
 
-def export_subjects(qs, fmt: str) -> bytes:
-    from core.tabular import write_table
+def export_subjects(qs, fmt: str, *, mask_phones: bool = False) -> bytes:
+    """The subjects of `qs` as CSV or XLSX in the import's own columns (so an export re-imports unchanged).
+    `mask_phones` for readers whose role may not see full numbers (core.roles.may_see_phones)."""
+    def phone(value):
+        return mask_phone(value) if mask_phones else value
 
     rows = (
-        [s.name, s.category.code, s.legal_representative, s.contact_phone, s.licence_no or "", s.shop_sign,
-         s.address, s.lat, s.lng, s.grid.code, s.status, ";".join(t.name for t in s.tags.all())]
-        for s in qs.select_related("category", "grid").prefetch_related("tags").iterator(chunk_size=2000)
+        [s.name, s.category.code, s.legal_representative, phone(s.contact_phone), s.licence_no or "", s.shop_sign,
+         s.address, s.lat, s.lng, s.grid.code, s.status, ";".join(sorted(t.name for t in s.tags.all()))]
+        for s in qs.select_related("category", "grid").prefetch_related("tags").order_by("id").iterator(chunk_size=2000)
     )
     return write_table(fmt, SUBJECT_COLUMNS, rows)

@@ -53,6 +53,19 @@ class Area(models.Model):
         return [int(p) for p in self.path.strip("/").split("/") if p]
 
 
+class AreaIndexVersion(models.Model):
+    """One row counting area writes. Every save or delete of an Area bumps it inside the writer's
+    transaction, so other processes' spatial indexes notice the change even when its `updated_at` is
+    older than one they have already seen (a long transaction that committed late)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("区域索引版本")
+        verbose_name_plural = _("区域索引版本")
+
+
 class AreaMembership(models.Model):
     """Binds a user (or API client) to an area: they see that area and everything below it."""
 

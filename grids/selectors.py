@@ -11,7 +11,10 @@ from django.db.models import Q, QuerySet
 from core.exceptions import NotFound
 from grids import spatial
 from grids.choices import AreaKind, SubjectStatus
-from grids.models import Area, Officer, Subject
+from grids.models import Area, Notice, NoticeDelivery, Officer, Subject
+
+
+_UNSET = object()
 
 
 def user_area_paths(user) -> list[str] | None:
@@ -20,16 +23,30 @@ def user_area_paths(user) -> list[str] | None:
         return []
     if user.is_superuser:
         return None
-    cached = getattr(user, "_area_paths_cache", None)
-    if cached is None:
-        cached = []
-        for area_id, path, parent_id in Area.objects.filter(memberships__user=user).values_list("id", "path", "parent_id"):
+    cached = getattr(user, "_area_paths_cache", _UNSET)
+    if cached is _UNSET:  # (None is a cached answer: "everything")
+        cached, micro_grids = [], []
+        rows = Area.objects.filter(memberships__user=user).values_list("id", "path", "parent_id", "kind")
+        for area_id, path, parent_id, kind in rows:
             if parent_id is None:
-                cached = None  # bound to the district itself
+                cached, micro_grids = None, []  # bound to the district itself
                 break
             cached.append(path)
+            if kind == AreaKind.MICRO_GRID:
+                micro_grids.append(area_id)
         user._area_paths_cache = cached
+        user._micro_grid_ids_cache = micro_grids
     return cached
+
+
+def scope_q(user, path_field: str) -> Q | None:
+    """The condition of `scope` as a Q (to combine with others); None means everything."""
+    paths = user_area_paths(user)
+    if paths is None:
+        return None
+    if not paths:
+        return Q(pk__in=[])
+    return reduce(or_, (Q(**{f"{path_field}__startswith": p}) for p in paths))
 
 
 def scope(qs: QuerySet, user, path_field: str) -> QuerySet:
@@ -39,7 +56,7 @@ def scope(qs: QuerySet, user, path_field: str) -> QuerySet:
         return qs
     if not paths:
         return qs.none()
-    return qs.filter(reduce(or_, (Q(**{f"{path_field}__startswith": p}) for p in paths)))
+    return qs.filter(scope_q(user, path_field))
 
 
 def user_covers_area(user, area: Area) -> bool:
@@ -63,10 +80,16 @@ def areas_for(user) -> QuerySet:
     return qs.filter(reduce(or_, (Q(path__startswith=p) for p in paths)) | Q(id__in=ancestor_ids))
 
 
+def area_list_for(user) -> QuerySet:
+    """The user's areas for lists and details: parent and zone joined, their boundaries not loaded
+    (a street's boundary can be megabytes; a list of its grids must not carry it once per row)."""
+    return areas_for(user).select_related("zone").defer("parent__boundary", "zone__boundary")
+
+
 def get_area_for(user, area_id) -> Area:
     try:
         return areas_for(user).get(pk=area_id)
-    except (Area.DoesNotExist, ValueError, TypeError):
+    except (Area.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("区域不存在。")
 
 
@@ -76,34 +99,43 @@ def descendants(area: Area, include_self=True) -> QuerySet:
 
 
 def subjects_for(user) -> QuerySet:
-    return scope(
-        Subject.objects.select_related("category", "category__parent", "grid").prefetch_related("tags"),
-        user,
-        "grid__path",
-    )
+    """Subjects in the user's areas. Subjects hang on grids, so a user bound to a micro-grid sees those
+    of its grid whose point lies inside the micro-grid."""
+    # The grid's boundary stays behind: a page of subjects needs its code and name, not 50 polygons.
+    qs = Subject.objects.select_related("category", "category__parent", "grid").defer("grid__boundary").prefetch_related("tags")
+    condition = scope_q(user, "grid__path")
+    if condition is None:
+        return qs
+    micro_grid_ids = getattr(user, "_micro_grid_ids_cache", [])
+    if micro_grid_ids:
+        ids = [i for area in Area.objects.filter(pk__in=micro_grid_ids) for i in subject_ids_in_micro_grid(area)]
+        condition |= Q(pk__in=ids)
+    return qs.filter(condition)
 
 
 def get_subject_for(user, subject_id) -> Subject:
     try:
         return subjects_for(user).get(pk=subject_id)
-    except (Subject.DoesNotExist, ValueError, TypeError):
+    except (Subject.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("管理对象不存在。")
 
 
 def officers_for(user) -> QuerySet:
-    return scope(
-        Officer.objects.select_related("team", "team__street", "home_department", "user").prefetch_related(
-            "skill_departments"
-        ),
-        user,
-        "team__street__path",
-    )
+    """Officers of teams in the user's areas, and always the user's own officer record."""
+    qs = Officer.objects.select_related("team", "team__street", "home_department", "user").defer(
+        "team__street__boundary").prefetch_related("skill_departments")
+    condition = scope_q(user, "team__street__path")
+    if condition is None:
+        return qs
+    if getattr(user, "is_authenticated", False):
+        condition |= Q(user=user)
+    return qs.filter(condition)
 
 
 def get_officer_for(user, officer_id) -> Officer:
     try:
         return officers_for(user).get(pk=officer_id)
-    except (Officer.DoesNotExist, ValueError, TypeError):
+    except (Officer.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("执法队员不存在。")
 
 
@@ -132,10 +164,32 @@ def street_of(area: Area) -> Area | None:
 
 
 def subjects_in_area_q(area: Area, prefix: str = "") -> Q:
-    """Subjects in an area at any level; a zone holds the subjects of its grids."""
+    """Subjects in an area at any level; a zone holds the subjects of its grids, a micro-grid the
+    subjects of its grid whose point lies inside its boundary (subjects hang on grids)."""
     if area.kind == AreaKind.ZONE:
         return Q(**{f"{prefix}grid__zone": area})
+    if area.kind == AreaKind.MICRO_GRID:
+        return Q(**{f"{prefix}pk__in": subject_ids_in_micro_grid(area)})
     return Q(**{f"{prefix}grid__path__startswith": area.path})
+
+
+def subject_ids_in_micro_grid(area: Area) -> list[int]:
+    if not area.boundary or area.min_lat is None:
+        return []
+    import numpy as np
+    from shapely import intersects_xy, prepare
+    from shapely.geometry import shape
+
+    rows = list(Subject.objects.filter(
+        grid_id=area.parent_id, lat__gte=area.min_lat, lat__lte=area.max_lat,
+        lng__gte=area.min_lng, lng__lte=area.max_lng,
+    ).values_list("id", "lng", "lat"))
+    if not rows:
+        return []
+    geom = shape(area.boundary)
+    prepare(geom)
+    ids, xs, ys = (np.array(col) for col in zip(*rows))
+    return [int(i) for i in ids[intersects_xy(geom, xs, ys)]]
 
 
 def active_subjects_in(area: Area) -> QuerySet:
@@ -165,9 +219,12 @@ def areas_in_bbox(user, kind: str, bbox) -> QuerySet:
     return qs
 
 
-def subject_points(user, bbox, *, limit: int, filters: dict | None = None):
-    """Compact rows for map markers: only what is inside the visible box, at most `limit`."""
+def subject_points(user, bbox, *, limit: int, filters: dict | None = None, category: str | None = None):
+    """Compact rows for map markers: only what is inside the visible box, at most `limit`.
+    `category`: a major or sub-category code."""
     qs = subjects_for(user).filter(status=SubjectStatus.ACTIVE)
+    if category:
+        qs = qs.filter(Q(category__code=category) | Q(category__parent__code=category))
     if bbox:
         min_lng, min_lat, max_lng, max_lat = bbox
         qs = qs.filter(lng__gte=min_lng, lng__lte=max_lng, lat__gte=min_lat, lat__lte=max_lat)
@@ -175,3 +232,22 @@ def subject_points(user, bbox, *, limit: int, filters: dict | None = None):
         qs = qs.filter(**filters)
     rows = list(qs.order_by("id").values_list("id", "name", "lat", "lng", "category__name", "category__parent__name")[: limit + 1])
     return rows[:limit], len(rows) > limit
+
+
+def notices_of(area: Area) -> QuerySet:
+    return Notice.objects.filter(area=area).select_related("area", "sent_by").order_by("-created_at", "-id")
+
+
+def with_delivery_counts(notices) -> list:
+    """Attach `delivery_counts` ({status: n}) to each notice of a page, in one query."""
+    notices = list(notices)
+    from django.db.models import Count
+
+    counts = {}
+    rows = (NoticeDelivery.objects.filter(notice__in=[n.pk for n in notices]).values_list("notice_id", "status")
+            .annotate(n=Count("id")).order_by())
+    for notice_id, status, n in rows:
+        counts.setdefault(notice_id, {})[status] = n
+    for notice in notices:
+        notice.delivery_counts = counts.get(notice.pk, {})
+    return notices

@@ -10,7 +10,7 @@ from core import audit
 from core.exceptions import Forbidden, ValidationFailed
 from core.roles import API_CLIENT, BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
 from grids import geometry, selectors, spatial
-from grids.choices import ALLOWED_PARENT, AreaKind, DeliveryStatus, SubjectStatus
+from grids.choices import ALLOWED_PARENT, AreaKind, DeliveryStatus, StreetTier, SubjectStatus
 from grids.models import Area, Notice, NoticeDelivery, Officer, OfficerPosition, Subject, SubjectCategory, Tag
 
 AREA_FIELDS = ("code", "name", "kind", "parent", "tier", "zone", "boundary")
@@ -18,6 +18,9 @@ SUBJECT_FIELDS = (
     "name", "category", "legal_representative", "contact_phone", "licence_no", "shop_sign", "address",
     "lat", "lng", "grid", "status", "tags",
 )
+SUBJECT_TEXT_FIELDS = ("name", "legal_representative", "contact_phone", "licence_no", "shop_sign", "address")
+# A subject placed in a given grid may lie this far outside it (degrees, ~10 m): GPS jitter at borders.
+GRID_POINT_TOLERANCE_DEG = 1e-4
 
 
 # --- Areas ------------------------------------------------------------------------------------
@@ -39,6 +42,8 @@ def validate_area(*, kind, parent, boundary, tier="", zone=None, parent_geom=Non
             errors["parent"] = ["上级不能是自身或下级区域。"]
     if tier and kind != AreaKind.STREET:
         errors["tier"] = ["只有镇街有镇街类型。"]
+    elif tier and tier not in StreetTier.values:
+        errors["tier"] = [f"未知镇街类型：{tier}（可选：{', '.join(StreetTier.values)}）。"]
     if zone is not None and (kind != AreaKind.GRID or zone.kind != AreaKind.ZONE):
         errors["zone"] = ["只有网格可以归入防区/片区。"]
     elif zone is not None and parent is not None and not parent.path.startswith(zone.parent.path if zone.parent else ""):
@@ -48,13 +53,52 @@ def validate_area(*, kind, parent, boundary, tier="", zone=None, parent_geom=Non
     geom = None
     if boundary is not None:
         geom = geometry.parse_boundary(boundary)
-        if parent is not None and kind != AreaKind.ZONE:
+        if parent is not None:
             pgeom = parent_geom
             if pgeom is None and parent.boundary:
                 pgeom = geometry.parse_boundary(parent.boundary)
             if pgeom is not None:
                 geometry.check_inside(geom, pgeom, settings.AREA_CONTAINMENT_TOLERANCE)
     return geom
+
+
+def _check_code_and_name(code, name, instance=None):
+    errors = {}
+    for field, value in (("code", code), ("name", name)):
+        max_length = Area._meta.get_field(field).max_length
+        if not (value or "").strip():
+            errors[field] = ["此字段为必填项。"]
+        elif len(value) > max_length:
+            errors[field] = [f"最多 {max_length} 个字符。"]
+    if "code" not in errors:
+        clash = Area.objects.filter(code=code)
+        if instance is not None:
+            clash = clash.exclude(pk=instance.pk)
+        if clash.exists():
+            errors["code"] = [f"编码 {code} 已存在。"]
+    if errors:
+        raise ValidationFailed(fields=errors)
+
+
+def _check_children_still_fit(area: Area, geom):
+    """After a change of kind or boundary, the area's children must still be allowed under it and
+    lie inside it (within tolerance)."""
+    children = list(Area.objects.filter(parent_id=area.pk).values_list("code", "kind", "boundary"))
+    wrong_kind = [c for c, k, _ in children if area.kind not in ALLOWED_PARENT.get(AreaKind(k), ())]
+    if wrong_kind:
+        raise ValidationFailed(fields={"kind": [f"下级区域 {', '.join(wrong_kind[:10])} 不能位于{AreaKind(area.kind).label}之下。"]})
+    if geom is None:
+        return
+    outside = []
+    for code, _kind, boundary in children:
+        if not boundary:
+            continue
+        try:
+            geometry.check_inside(geometry.parse_boundary(boundary), geom, settings.AREA_CONTAINMENT_TOLERANCE)
+        except ValidationFailed:
+            outside.append(code)
+    if outside:
+        raise ValidationFailed(fields={"boundary": [f"下级区域 {', '.join(outside[:10])} 将超出新边界。"]})
 
 
 def _apply_geometry(area: Area, geom):
@@ -71,15 +115,42 @@ def _set_path(area: Area):
         Area.objects.filter(pk=area.pk).update(path=new_path)
         if old_path:
             # A moved subtree: rewrite the descendants' paths.
-            for child in Area.objects.filter(path__startswith=old_path).exclude(pk=area.pk):
-                Area.objects.filter(pk=child.pk).update(path=new_path + child.path[len(old_path):])
+            below = Area.objects.filter(path__startswith=old_path).exclude(pk=area.pk).values_list("pk", "path")
+            for pk, path in list(below):
+                Area.objects.filter(pk=pk).update(path=new_path + path[len(old_path):])
+
+
+def require_area_writer(actor, *areas):
+    """A user (actor None is the system) must be bureau staff covering every one of `areas`; None in
+    `areas` stands for "above the district" (a new root), which only district-wide staff may touch."""
+    if actor is None:
+        return
+    if not has_role(actor, BUREAU_STAFF):
+        raise Forbidden("只有区综合执法局工作人员可以维护区域。")
+    for area in areas:
+        if (area is None and selectors.user_area_paths(actor) is not None) or (
+            area is not None and not selectors.user_covers_area(actor, area)
+        ):
+            raise Forbidden("该区域不在您的辖区内。")
+
+
+def check_area(actor, *, code, name, kind, parent=None, boundary=None, tier="", zone=None, instance=None,
+               changed=(), parent_geom=None):
+    """Every check of create_area / update_area, without writing: for forms that must show the errors."""
+    require_area_writer(actor, *([instance] if instance is not None else []),
+                        *([parent] if instance is None or "parent" in changed else []))
+    _check_code_and_name(code, name, instance=instance)
+    geom = validate_area(kind=kind, parent=parent, boundary=boundary, tier=tier or "", zone=zone,
+                         parent_geom=parent_geom, instance=instance)
+    if instance is not None and ("kind" in changed or "boundary" in changed):
+        _check_children_still_fit(Area(pk=instance.pk, kind=kind), geom)
+    return geom
 
 
 @transaction.atomic
 def create_area(actor, *, code, name, kind, parent=None, boundary=None, tier="", zone=None, _parent_geom=None):
-    if Area.objects.filter(code=code).exists():
-        raise ValidationFailed(fields={"code": [f"编码 {code} 已存在。"]})
-    geom = validate_area(kind=kind, parent=parent, boundary=boundary, tier=tier, zone=zone, parent_geom=_parent_geom)
+    geom = check_area(actor, code=code, name=name, kind=kind, parent=parent, boundary=boundary, tier=tier, zone=zone,
+                      parent_geom=_parent_geom)
     area = Area(code=code, name=name, kind=kind, parent=parent, boundary=boundary, tier=tier or "", zone=zone)
     _apply_geometry(area, geom)
     area.save()
@@ -92,16 +163,15 @@ def create_area(actor, *, code, name, kind, parent=None, boundary=None, tier="",
 @transaction.atomic
 def update_area(actor, area: Area, **changes):
     area = Area.objects.select_for_update().get(pk=area.pk)
+    require_area_writer(actor, area)
     before = audit.snapshot(area, AREA_FIELDS)
     for k, v in changes.items():
         if k not in AREA_FIELDS:
             raise ValidationFailed(fields={k: ["不可修改的字段。"]})
         setattr(area, k, v)
-    if "code" in changes and Area.objects.filter(code=area.code).exclude(pk=area.pk).exists():
-        raise ValidationFailed(fields={"code": [f"编码 {area.code} 已存在。"]})
-    geom = validate_area(
-        kind=area.kind, parent=area.parent, boundary=area.boundary, tier=area.tier, zone=area.zone, instance=area
-    )
+    area.tier = area.tier or ""
+    geom = check_area(actor, code=area.code, name=area.name, kind=area.kind, parent=area.parent,
+                      boundary=area.boundary, tier=area.tier, zone=area.zone, instance=area, changed=changes)
     _apply_geometry(area, geom)
     area.save()
     _set_path(area)
@@ -133,8 +203,17 @@ def _clean_subject(data: dict, instance: Subject | None = None) -> dict:
             out["lat"], out["lng"] = lat, lng
         except ValidationFailed as exc:
             errors.update(exc.fields)
-    if instance is None and not (out.get("name") or "").strip():
+    if (instance is None or "name" in out) and not (out.get("name") or "").strip():
         errors["name"] = ["此字段为必填项。"]
+    for field in SUBJECT_TEXT_FIELDS:
+        value = out.get(field)
+        if value is None:
+            continue
+        max_length = Subject._meta.get_field(field).max_length
+        if not isinstance(value, str):
+            errors[field] = ["必须是文本。"]
+        elif len(value) > max_length:
+            errors[field] = [f"最多 {max_length} 个字符。"]
     category = out.get("category", getattr(instance, "category", None))
     if category is None:
         errors["category"] = ["此字段为必填项。"]
@@ -153,13 +232,20 @@ def _clean_subject(data: dict, instance: Subject | None = None) -> dict:
     if errors:
         raise ValidationFailed(fields=errors)
     grid = out.get("grid")
-    if grid is None and ("lat" in out or instance is None):
-        grid = selectors.grid_at(out["lat"], out["lng"])
+    lat, lng = out.get("lat", getattr(instance, "lat", None)), out.get("lng", getattr(instance, "lng", None))
+    placed = instance is None or "lat" in out or "lng" in out or "grid" in out
+    if not placed:
+        return out
+    if grid is None:
+        # The grid follows the point unless one is given.
+        grid = selectors.grid_at(lat, lng)
         if grid is None:
             raise ValidationFailed(fields={"lat": ["该位置不在任何网格内。"]})
         out["grid"] = grid
-    elif grid is not None and grid.kind != AreaKind.GRID:
+    elif grid.kind != AreaKind.GRID:
         raise ValidationFailed(fields={"grid": ["必须选择网格。"]})
+    elif grid.boundary and geometry.parse_boundary(grid.boundary).distance(geometry.point(lat, lng)) > GRID_POINT_TOLERANCE_DEG:
+        raise ValidationFailed(fields={"grid": [f"该位置不在所选网格 {grid.code} 内。"]})
     return out
 
 
@@ -170,11 +256,20 @@ def _set_tags(subject: Subject, names):
     subject.tags.set(tags)
 
 
+def check_subject(actor, data: dict, instance: Subject | None = None, *, check_permission=True) -> dict:
+    """Every check of create_subject / update_subject, without writing; returns the cleaned data (with
+    the grid derived from the point). For forms that must show the errors."""
+    if check_permission and instance is not None:
+        _require_bureau_in_area(actor, instance.grid)
+    data = _clean_subject(data, instance=instance)
+    if check_permission and (instance is None or "grid" in data):
+        _require_bureau_in_area(actor, data["grid"])
+    return data
+
+
 @transaction.atomic
 def create_subject(actor, *, check_permission=True, **data) -> Subject:
-    data = _clean_subject(data)
-    if check_permission:
-        _require_bureau_in_area(actor, data["grid"])
+    data = check_subject(actor, data, check_permission=check_permission)
     tags = data.pop("tags", None) or []
     subject = Subject.objects.create(**data)
     _set_tags(subject, tags)
@@ -186,12 +281,8 @@ def create_subject(actor, *, check_permission=True, **data) -> Subject:
 @transaction.atomic
 def update_subject(actor, subject: Subject, *, check_permission=True, **data) -> Subject:
     subject = Subject.objects.select_for_update().get(pk=subject.pk)
-    if check_permission:
-        _require_bureau_in_area(actor, subject.grid)
     before = audit.snapshot(subject, SUBJECT_FIELDS)
-    data = _clean_subject(data, instance=subject)
-    if check_permission and "grid" in data:
-        _require_bureau_in_area(actor, data["grid"])
+    data = check_subject(actor, data, subject, check_permission=check_permission)
     tags = data.pop("tags", None)
     for k, v in data.items():
         setattr(subject, k, v)
@@ -246,7 +337,13 @@ def record_position(actor, officer: Officer, *, lat, lng, recorded_at, accuracy=
 # --- One-click notices ------------------------------------------------------------------------
 
 class OutboxSender:
-    """The default sender: deliveries wait in the outbox table for a gateway (or a person) to send."""
+    """The default sender: deliveries wait in the outbox table for a gateway (or a person) to send.
+
+    A sender is any class named by settings.NOTICE_SENDER with a `channel` name and a `send(delivery)`
+    method returning the delivery's new status (DeliveryStatus: queued, sent or failed). It is called
+    after the notice has committed, once per delivery with a phone number; an exception it raises marks
+    that delivery failed and does not stop the others.
+    """
 
     channel = "outbox"
 
@@ -260,6 +357,7 @@ def get_notice_sender():
 
 @transaction.atomic
 def send_notice(actor, area: Area, *, title: str, body: str) -> Notice:
+    """One click: a notice to every active subject of `area` (any level, a zone included)."""
     if not has_role(actor, BUREAU_STAFF, TEAM_LEADER, DISPATCHER):
         raise Forbidden("您的角色不能发送一键通知。")
     if not selectors.user_covers_area(actor, area):
@@ -271,23 +369,42 @@ def send_notice(actor, area: Area, *, title: str, body: str) -> Notice:
         errors["body"] = ["此字段为必填项。"]
     if errors:
         raise ValidationFailed(fields=errors)
-    notice = Notice.objects.create(area=area, title=title.strip()[:200], body=body.strip(), sent_by=actor)
     sender = get_notice_sender()
+    channel = str(getattr(sender, "channel", "outbox"))[:32]
+    notice = Notice.objects.create(area=area, title=title.strip()[:200], body=body.strip(), sent_by=actor)
     deliveries = [
         NoticeDelivery(
             notice=notice, subject_id=sid, phone=phone,
-            status=DeliveryStatus.QUEUED if phone else DeliveryStatus.SKIPPED,
-            channel=getattr(sender, "channel", "outbox"),
+            status=DeliveryStatus.QUEUED if phone else DeliveryStatus.SKIPPED, channel=channel,
         )
-        for sid, phone in selectors.active_subjects_in(area).values_list("id", "contact_phone")
+        for sid, phone in selectors.active_subjects_in(area).order_by("id").values_list("id", "contact_phone")
     ]
     NoticeDelivery.objects.bulk_create(deliveries, batch_size=1000)
-    now = timezone.now()
-    for delivery in NoticeDelivery.objects.filter(notice=notice, status=DeliveryStatus.QUEUED).iterator():
-        status = sender.send(delivery)
-        if status != DeliveryStatus.QUEUED:
-            NoticeDelivery.objects.filter(pk=delivery.pk).update(status=status, attempted_at=now)
     notice.recipient_count = len(deliveries)
     notice.save(update_fields=["recipient_count"])
-    audit.record(actor, "notice.sent", notice, changes={"area": [None, area.code], "recipients": [None, len(deliveries)]})
+    audit.record(actor, "notice.sent", notice, changes={
+        "area": [None, area.code], "title": [None, notice.title], "recipients": [None, len(deliveries)],
+    })
+    # Nothing leaves the building unless the notice committed.
+    transaction.on_commit(lambda: deliver_notice(notice.pk, sender=sender))
     return notice
+
+
+def deliver_notice(notice_id: int, *, sender=None) -> dict:
+    """Hand the queued deliveries of a notice to the sender; returns {status: count} of this pass."""
+    sender = sender or get_notice_sender()
+    outcome = {}
+    for delivery in NoticeDelivery.objects.filter(notice_id=notice_id, status=DeliveryStatus.QUEUED).select_related(
+        "subject"
+    ).order_by("id").iterator(chunk_size=500):
+        error = ""
+        try:
+            status = sender.send(delivery)
+        except Exception as exc:  # a gateway failure marks this delivery, not the whole notice
+            status, error = DeliveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:255]
+        if status not in DeliveryStatus.values:
+            status, error = DeliveryStatus.FAILED, f"sender returned {status!r}"[:255]
+        outcome[status] = outcome.get(status, 0) + 1
+        if status != DeliveryStatus.QUEUED:
+            NoticeDelivery.objects.filter(pk=delivery.pk).update(status=status, attempted_at=timezone.now(), error=error)
+    return outcome

@@ -1,8 +1,11 @@
 """Point → area lookup with an in-memory shapely STRtree.
 
-Each process keeps one index. It is rebuilt when an area changes in this process (signal), and at most
-every AREA_INDEX_CHECK_SECONDS it asks the database whether another process changed areas, so several
-web processes and workers converge without a message bus.
+Each process keeps one index. It is dropped when an area changes in this process (on commit), and at
+most every AREA_INDEX_CHECK_SECONDS it asks the database whether another process changed areas, so
+several web processes and workers converge without a message bus. The database stamp is the number of
+areas, their newest `updated_at` and a counter (AreaIndexVersion) that database triggers bump on every
+insert, delete and update of an area's indexed columns, inside the writer's transaction: a write that
+commits late with an old timestamp, a QuerySet.update() or another program's SQL still changes it.
 """
 import threading
 import time
@@ -71,10 +74,34 @@ _state = {"index": None, "stamp": None, "checked": 0.0}
 
 
 def _db_stamp():
-    from grids.models import Area
+    from grids.models import Area, AreaIndexVersion
 
     agg = Area.objects.aggregate(n=Count("id"), last=Max("updated_at"))
-    return (agg["n"], agg["last"])
+    version = AreaIndexVersion.objects.filter(pk=1).values_list("n", flat=True).first()
+    return (agg["n"], agg["last"], version)
+
+
+# Databases whose migration installs the triggers that bump the counter (grids/migrations/0003).
+TRIGGER_VENDORS = ("sqlite", "postgresql")
+
+
+def note_change():
+    """Bump the shared counter (inside the caller's transaction) and drop this process's index once
+    the transaction commits. On SQLite and PostgreSQL the database's triggers bump the counter."""
+    from django.db import connection, transaction
+    from django.db.models import F
+
+    from grids.models import AreaIndexVersion
+
+    if connection.vendor not in TRIGGER_VENDORS:
+        if not AreaIndexVersion.objects.filter(pk=1).update(n=F("n") + 1):
+            AreaIndexVersion.objects.get_or_create(pk=1, defaults={"n": 1})
+    transaction.on_commit(invalidate)
+
+
+def on_area_changed(sender, instance=None, raw=False, **kwargs):
+    """post_save / post_delete receiver for Area (loaddata's raw saves included: fixtures are writes too)."""
+    note_change()
 
 
 def build_index() -> AreaIndex:

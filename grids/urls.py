@@ -4,6 +4,6 @@ from grids import views
 
 urlpatterns = [
     path("map/", views.map_page, name="map"),
-    path("subjects/", views.subject_list, name="subject-list"),
+    path("subjects/", views.subject_list, name="subjects"),
     path("subjects/import/", views.import_page, name="subject-import"),
 ]

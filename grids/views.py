@@ -26,20 +26,20 @@ def map_page(request):
 @login_required
 def subject_list(request):
     qs = SubjectFilter(request.GET, queryset=selectors.subjects_for(request.user)).qs
+    show_phone = may_see_phones(request.user)
     fmt = request.GET.get("export")
     if fmt in ("csv", "xlsx"):
-        content = importers.export_subjects(qs, fmt)
+        content = importers.export_subjects(qs, fmt, mask_phones=not show_phone)
         ctype = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         response = HttpResponse(content, content_type=ctype)
         response["Content-Disposition"] = f'attachment; filename="subjects.{fmt}"'
         return response
     page = Paginator(qs.order_by("id"), 50).get_page(request.GET.get("page"))
-    show_phone = may_see_phones(request.user)
     for s in page:
         s.phone_shown = s.contact_phone if show_phone else mask_phone(s.contact_phone)
     return render(request, "grids/subject_list.html", {
         "page": page, "categories": SubjectCategory.objects.filter(parent__isnull=True),
-        "areas": selectors.areas_for(request.user).filter(kind__in=["street", "community", "zone"]).defer("boundary"),
+        "areas": selectors.area_list_for(request.user).filter(kind__in=["street", "community", "grid", "zone"]).defer("boundary"),
     })
 
 

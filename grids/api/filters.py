@@ -1,13 +1,27 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from grids.choices import AreaKind, DutyStatus, SubjectStatus
 from grids.models import Area, Officer, Subject
 
 
+class IdField(forms.IntegerField):
+    """A row id: an integer the database can hold (1e308 is a 400, not an OverflowError)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = IdField
+
+
 class AreaFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=AreaKind.choices)
-    parent = django_filters.NumberFilter(field_name="parent_id")
+    parent = IdFilter(field_name="parent_id")
     code = django_filters.CharFilter()
 
     class Meta:
@@ -16,7 +30,7 @@ class AreaFilter(django_filters.FilterSet):
 
 
 class SubjectFilter(django_filters.FilterSet):
-    area = django_filters.NumberFilter(method="filter_area", label="区域ID（含下级）")
+    area = IdFilter(method="filter_area", label="区域ID（含下级）")
     area_code = django_filters.CharFilter(method="filter_area_code", label="区域编码（含下级）")
     category = django_filters.CharFilter(method="filter_category", label="类别编码（大类或小类）")
     status = django_filters.ChoiceFilter(choices=SubjectStatus.choices)
@@ -46,7 +60,7 @@ class SubjectFilter(django_filters.FilterSet):
 
 
 class OfficerFilter(django_filters.FilterSet):
-    team = django_filters.NumberFilter(field_name="team_id")
+    team = IdFilter(field_name="team_id")
     street = django_filters.CharFilter(field_name="team__street__code")
     department = django_filters.CharFilter(field_name="home_department__code")
     duty_status = django_filters.ChoiceFilter(choices=DutyStatus.choices)

@@ -18,8 +18,8 @@ class LocateResponseSerializer(serializers.Serializer):
 
 
 class AreaSerializer(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None)
-    zone_code = serializers.CharField(source="zone.code", read_only=True, default=None)
+    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None, allow_null=True)
+    zone_code = serializers.CharField(source="zone.code", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Area
@@ -39,21 +39,32 @@ class AreaDetailSerializer(AreaSerializer):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None)
-    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None)
+    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None, allow_null=True)
+    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = SubjectCategory
         fields = ["id", "code", "name", "parent_code", "parent_name"]
 
 
+class TagNamesField(serializers.ListField):
+    """Tags in and out as a list of names (the model keeps them as a many-to-many of Tag rows)."""
+
+    child = serializers.CharField(max_length=50)
+
+    def to_representation(self, value):
+        if hasattr(value, "all"):  # the related manager; prefetched by grids.selectors.subjects_for
+            return [t.name for t in value.all()]
+        return super().to_representation(value)
+
+
 class SubjectSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", queryset=SubjectCategory.objects.filter(parent__isnull=False))
     category_name = serializers.CharField(source="category.name", read_only=True)
-    major_category = serializers.CharField(source="category.parent.name", read_only=True, default=None)
+    major_category = serializers.CharField(source="category.parent.name", read_only=True, default=None, allow_null=True)
     grid = serializers.SlugRelatedField(slug_field="code", queryset=Area.objects.filter(kind="grid"), required=False)
     grid_name = serializers.CharField(source="grid.name", read_only=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    tags = TagNamesField(required=False)
     licence_no = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
     lat = serializers.FloatField(min_value=-90, max_value=90)
     lng = serializers.FloatField(min_value=-180, max_value=180)
@@ -66,10 +77,11 @@ class SubjectSerializer(serializers.ModelSerializer):
             "status", "tags", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        # Uniqueness (licence number) and every other rule live in grids.services, with one message.
+        validators = []
 
     def to_representation(self, obj):
         data = super().to_representation(obj)
-        data["tags"] = [t.name for t in obj.tags.all()]
         request = self.context.get("request")
         if request is not None and not may_see_phones(request.user):
             data["contact_phone"] = mask_phone(data["contact_phone"])
@@ -154,10 +166,10 @@ class NoticeSerializer(serializers.ModelSerializer):
         model = Notice
         fields = ["id", "area", "area_code", "title", "body", "sent_by", "created_at", "recipient_count", "delivery_counts"]
 
-    def get_delivery_counts(self, obj) -> dict:
+    def get_delivery_counts(self, obj) -> dict[str, int]:
         counts = getattr(obj, "delivery_counts", None)
-        if counts is None:
+        if counts is None:  # not batched by grids.selectors.with_delivery_counts: one query for this one
             from django.db.models import Count
 
-            counts = dict(obj.deliveries.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+            counts = dict(obj.deliveries.values_list("status").annotate(n=Count("id")).values_list("status", "n").order_by())
         return counts

@@ -17,16 +17,21 @@ from grids.api.serializers import (
     SubjectSerializer, TeamSerializer,
 )
 from grids.choices import AreaKind
-from grids.models import Department, Notice, SubjectCategory, Team
+from grids.models import Department, SubjectCategory, Team
+
+# Ids in URLs: digits a bigint holds. Anything else is a 404 (JSON, see core.views.page_not_found)
+# before it reaches the database, where 1e30 would overflow.
+ID_PATTERN = "[0-9]{1,18}"
 
 
 class AreaViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_PATTERN
     filterset_class = filters.AreaFilter
     ordering_fields = ["code", "name", "kind"]
     search_fields = ["name", "code"]
 
     def get_queryset(self):
-        qs = selectors.areas_for(self.request.user).select_related("zone")
+        qs = selectors.area_list_for(self.request.user)
         if self.action == "list":
             qs = qs.defer("boundary")
         return qs
@@ -34,19 +39,19 @@ class AreaViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return AreaDetailSerializer if self.action == "retrieve" else AreaSerializer
 
-    @extend_schema(request=NoticeInputSerializer, responses={201: NoticeSerializer})
+    @extend_schema(methods=["POST"], request=NoticeInputSerializer, responses={201: NoticeSerializer})
+    @extend_schema(methods=["GET"], request=None, responses={200: NoticeSerializer(many=True)})
     @action(detail=True, methods=["post", "get"], url_path="notices")
     def notices(self, request, pk=None):
         """POST: notify every active subject of this area in one click. GET: notices sent to it."""
         area = selectors.get_area_for(request.user, pk)
         if request.method == "GET":
-            page = self.paginate_queryset(
-                Notice.objects.filter(area=area).select_related("area", "sent_by").order_by("-created_at")
-            )
+            page = selectors.with_delivery_counts(self.paginate_queryset(selectors.notices_of(area)))
             return self.get_paginated_response(NoticeSerializer(page, many=True).data)
         data = NoticeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         notice = services.send_notice(request.user, area, **data.validated_data)
+        notice = selectors.with_delivery_counts(selectors.notices_of(area).filter(pk=notice.pk))[0]
         return Response(NoticeSerializer(notice).data, status=status.HTTP_201_CREATED)
 
 
@@ -85,7 +90,8 @@ class SubjectPointsView(APIView):
     def get(self, request):
         """Active subjects in the visible box as compact rows [id, name, lat, lng, category, major category]."""
         bbox = selectors.parse_bbox(request.query_params.get("bbox"))
-        rows, truncated = selectors.subject_points(request.user, bbox, limit=self.MAX_POINTS)
+        rows, truncated = selectors.subject_points(request.user, bbox, limit=self.MAX_POINTS,
+                                                   category=request.query_params.get("category"))
         return Response({"columns": ["id", "name", "lat", "lng", "category", "major_category"],
                          "rows": rows, "truncated": truncated})
 
@@ -106,6 +112,7 @@ class LocateView(APIView):
 
 
 class SubjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_PATTERN
     serializer_class = SubjectSerializer
     permission_classes = [read_any_write_roles(BUREAU_STAFF)]
     filterset_class = filters.SubjectFilter
@@ -126,6 +133,7 @@ class SubjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_PATTERN
     serializer_class = CategorySerializer
     queryset = SubjectCategory.objects.select_related("parent")
     filterset_fields = ["parent__code"]
@@ -133,6 +141,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_PATTERN
     serializer_class = DepartmentSerializer
     queryset = Department.objects.all()
     filterset_fields = ["code", "kind"]
@@ -141,6 +150,7 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_PATTERN
     serializer_class = TeamSerializer
     filterset_fields = ["code"]
     ordering_fields = ["code", "name"]
@@ -150,6 +160,7 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class OfficerViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_PATTERN
     serializer_class = OfficerSerializer
     filterset_class = filters.OfficerFilter
     ordering_fields = ["id", "name", "rank", "last_position_at"]

@@ -1,0 +1,104 @@
+"""Admin pages: SLA policies for bureau staff (through command_center.services), events read-only."""
+from django.contrib import admin
+
+from command_center import services
+from command_center.models import Event, SlaPolicy, TimelineEntry
+from core.exceptions import DomainError
+from grids import selectors as grid_selectors
+from grids.admin import BureauAdmin, _add_errors
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(BureauAdmin):
+    """Street policies within the user's areas; district defaults for staff bound to the whole district.
+    Street and severity are fixed once a policy exists (the pair is its identity)."""
+
+    list_display = ("name", "street", "severity", "updated_at")
+    list_filter = ("severity",)
+    search_fields = ("name", "street__name")
+    raw_id_fields = ("street",)
+    list_select_related = ("street",)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).defer("street__boundary")
+        paths = grid_selectors.user_area_paths(request.user)
+        if request.user.is_superuser or paths is None:
+            return qs
+        return grid_selectors.scope(qs.filter(street__isnull=False), request.user, "street__path")
+
+    def covers(self, request, obj):
+        if obj.street_id is None:
+            return grid_selectors.user_area_paths(request.user) is None
+        return grid_selectors.user_covers_area(request.user, obj.street)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("street", "severity", "updated_at") if obj is not None else ("updated_at",)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class ValidatingForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                if self.errors:
+                    return cleaned
+                street = obj.street if obj is not None else cleaned.get("street")
+                severity = obj.severity if obj is not None else cleaned.get("severity")
+                try:
+                    cleaned["stages"] = services.check_policy(
+                        request.user, severity=severity, stages=cleaned.get("stages"), street=street,
+                    )
+                except DomainError as exc:
+                    _add_errors(self, exc)
+                if obj is None and SlaPolicy.objects.filter(street=street, severity=severity).exists():
+                    self.add_error(None, "该镇街此等级已有时限策略，请直接修改它。")
+                return cleaned
+
+        return ValidatingForm
+
+    def save_model(self, request, obj, form, change):
+        saved = services.save_policy(request.user, severity=obj.severity, stages=form.cleaned_data["stages"],
+                                     name=form.cleaned_data.get("name", ""), street=obj.street)
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+
+class TimelineInline(admin.TabularInline):
+    model = TimelineEntry
+    fields = ("at", "actor_label", "action", "from_status", "to_status", "note")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(BureauAdmin):
+    """Read-only: events change only through their actions (API and command pages)."""
+
+    list_display = ("id", "problem_type_name", "severity", "status", "street", "team", "officer", "created_at")
+    list_filter = ("status", "severity", "source")
+    search_fields = ("description", "external_id", "problem_type_code")
+    list_select_related = ("street", "team", "officer")
+    date_hierarchy = "created_at"
+    inlines = [TimelineInline]
+    scope_path = "area__path"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("street__boundary")
+
+    def covers(self, request, obj):
+        return grid_selectors.user_covers_area(request.user, obj.area)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

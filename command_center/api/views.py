@@ -1,0 +1,173 @@
+"""Thin views: scoping comes from command_center.selectors, every write goes through services."""
+import re
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from command_center import dispatch, selectors, services
+from command_center.api import filters
+from command_center.api.serializers import (
+    CandidatesSerializer, CloseInputSerializer, DeliberateInputSerializer, DispatchInputSerializer, EventDetailSerializer,
+    EventInputSerializer, EventSerializer, MergeInputSerializer, ReasonInputSerializer, ResolveInputSerializer,
+    SeverityInputSerializer, TransferInputSerializer, context_for,
+)
+from core.exceptions import PreconditionFailed
+
+_ETAG = re.compile(r'^(?:W/)?"(\d+)-v(\d+)"$')
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
+    description="事件的 ETag（如 \"12-v3\"）：若事件已被他人修改则返回 412，不做任何更改。",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+    description="重试时带同一个键：返回第一次创建的事件（200）；同一个键配不同内容返回 422。",
+)
+
+
+def expected_version(request, event_id) -> int | None:
+    """The version named by If-Match (None when absent or "*"); an ETag of another version or another
+    event, or one we cannot read, fails the precondition."""
+    raw = (request.headers.get("If-Match") or "").strip()
+    if not raw or raw == "*":
+        return None
+    for tag in raw.split(","):
+        m = _ETAG.match(tag.strip())
+        if m and int(m.group(1)) == int(event_id):
+            return int(m.group(2))
+    raise PreconditionFailed("If-Match 与该事件的 ETag 不符，请刷新后重试。", code="stale_version")
+
+
+class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Events: intake (POST), lists and details scoped by the user's areas, one POST per action."""
+
+    serializer_class = EventSerializer
+    lookup_value_regex = r"[0-9]+"
+    filterset_class = filters.EventFilter
+    ordering_fields = ["id", "created_at", "updated_at"]
+    search_fields = ["description", "address", "external_id"]
+
+    def get_queryset(self):
+        return selectors.events_for(self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **context_for(self.request)}
+
+    def get_serializer_class(self):
+        return EventDetailSerializer if self.action != "list" else EventSerializer
+
+    def _detail(self, request, event_id, status_code=status.HTTP_200_OK, headers=None):
+        event = selectors.get_event_for(request.user, event_id, detail=True)
+        body = EventDetailSerializer(event, context=context_for(request)).data
+        return Response(body, status=status_code, headers={"ETag": event.etag, **(headers or {})})
+
+    @extend_schema(request=EventInputSerializer, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: EventDetailSerializer, 200: EventDetailSerializer})
+    def create(self, request):
+        """Report an event: it is located, routed, given its deadlines. A retry returns the first one."""
+        data = EventInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event, created = services.intake_event(
+            request.user, data.validated_data, idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        return self._detail(request, event.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+                            headers={"Location": f"{request.path.rstrip('/')}/{event.pk}/"})
+
+    @extend_schema(responses={200: EventDetailSerializer})
+    def retrieve(self, request, pk=None):
+        """One event with its deadlines, timeline and assignments; the ETag header carries its version."""
+        return self._detail(request, pk)
+
+    def _act(self, request, pk, fn, input_class=None, rename=None):
+        event = selectors.get_event_for(request.user, pk)
+        version = expected_version(request, event.pk)
+        kwargs = {}
+        if input_class is not None:
+            data = input_class(data=request.data)
+            data.is_valid(raise_exception=True)
+            kwargs = {(rename or {}).get(k, k): v for k, v in data.validated_data.items()}
+        event = fn(request.user, event, expected_version=version, **kwargs)
+        return self._detail(request, event.pk)
+
+    @extend_schema(request=DispatchInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
+    def dispatch_to(self, request, pk=None):  # not `dispatch`: that name is APIView's request handler
+        """Give the event to an officer (dispatcher, or the team leader of its street)."""
+        return self._act(request, pk, services.dispatch, DispatchInputSerializer)
+
+    @extend_schema(request=None, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """The assigned officer signs for it."""
+        return self._act(request, pk, services.accept)
+
+    @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """The assigned officer hands it back, with a reason."""
+        return self._act(request, pk, services.decline, ReasonInputSerializer)
+
+    @extend_schema(request=None, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def arrive(self, request, pk=None):
+        """The assigned officer is on site."""
+        return self._act(request, pk, services.arrive)
+
+    @extend_schema(request=ResolveInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """The assigned officer reports the result (or, after deliberation, its outcome is recorded)."""
+        return self._act(request, pk, services.resolve, ResolveInputSerializer)
+
+    @extend_schema(request=CloseInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Evaluation (satisfaction 1–5) and closure."""
+        return self._act(request, pk, services.close, CloseInputSerializer)
+
+    @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Not our business (不予受理), with a reason."""
+        return self._act(request, pk, services.reject, ReasonInputSerializer)
+
+    @extend_schema(request=MergeInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """A duplicate: merge it into another event."""
+        return self._act(request, pk, services.merge, MergeInputSerializer)
+
+    @extend_schema(request=TransferInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        """Hand it to a department (code) or another platform (name)."""
+        return self._act(request, pk, services.transfer, TransferInputSerializer)
+
+    @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, pk=None):
+        """Raise it one step: next rank → team leader → district."""
+        return self._act(request, pk, services.escalate, ReasonInputSerializer)
+
+    @extend_schema(request=SeverityInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="severity")
+    def severity(self, request, pk=None):
+        """Raise or lower its colour, with a reason; the SLA clock follows the new colour."""
+        return self._act(request, pk, services.set_severity, SeverityInputSerializer)
+
+    @extend_schema(request=DeliberateInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def deliberate(self, request, pk=None):
+        """Send it to co-governance deliberation (红茶议事会) with a topic."""
+        return self._act(request, pk, services.deliberate, DeliberateInputSerializer)
+
+    @extend_schema(responses={200: CandidatesSerializer})
+    @action(detail=True, methods=["get"])
+    def candidates(self, request, pk=None):
+        """Officers ranked for this event (availability, position, capability, rank, distance, load),
+        with the reasons for each place; those who do not qualify follow, with the reasons why not."""
+        event = selectors.get_event_for(request.user, pk)
+        return Response(dispatch.ranking_for(request.user, event))

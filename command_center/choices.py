@@ -1,0 +1,92 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from enforcement.choices import Severity  # noqa: F401  (re-exported)
+
+
+class Source(models.TextChoices):
+    CITIZEN = "citizen", _("群众上报")
+    GRID_WORKER = "grid_worker", _("网格员")
+    COLLECTOR = "collector", _("城管信息采集员")
+    SENSOR = "sensor", _("物联感知")
+    AI_CAMERA = "ai_camera", _("AI视频")
+    DRONE = "drone", _("无人机")
+    HOTLINE_12345 = "hotline_12345", _("12345热线")
+    INSPECTION = "inspection", _("检查发现")
+    PLATFORM = "platform", _("其他平台")
+
+
+# One enumeration of the four colours for the whole product: the catalog's (problem types carry a
+# default severity), re-exported here.
+SEVERITY_ORDER = {s: i for i, s in enumerate(Severity.values)}
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("待派遣")
+    DISPATCHED = "dispatched", _("已派遣")
+    ACCEPTED = "accepted", _("已签收")
+    ON_SITE = "on_site", _("已到场")
+    RESOLVED = "resolved", _("已处置")
+    CLOSED = "closed", _("已办结")
+    REJECTED = "rejected", _("不予受理")
+    DUPLICATE = "duplicate", _("重复已合并")
+    TRANSFERRED = "transferred", _("已转办")
+    DELIBERATION = "deliberation", _("议事协商中")
+
+
+# Statuses in which the event is still being worked on (the SLA clock runs, it shows on the dashboard).
+OPEN_STATUSES = (Status.NEW, Status.DISPATCHED, Status.ACCEPTED, Status.ON_SITE, Status.DELIBERATION)
+# No action leads out of these.
+FINAL_STATUSES = (Status.CLOSED, Status.REJECTED, Status.DUPLICATE, Status.TRANSFERRED)
+
+
+class Action(models.TextChoices):
+    """What happens to an event; SLA stages name the action that meets them (`met_by`)."""
+
+    CREATE = "create", _("受理")
+    DISPATCH = "dispatch", _("派遣")
+    ACCEPT = "accept", _("签收")
+    DECLINE = "decline", _("退回")
+    ARRIVE = "arrive", _("到场")
+    RESOLVE = "resolve", _("处置反馈")
+    CLOSE = "close", _("办结评价")
+    REJECT = "reject", _("不予受理")
+    MERGE = "merge", _("合并")
+    TRANSFER = "transfer", _("转办")
+    ESCALATE = "escalate", _("升级")
+    SEVERITY = "severity", _("调整等级")
+    DELIBERATE = "deliberate", _("提交议事")
+    BREACH = "breach", _("超时")
+
+
+# Actions an SLA stage may be met by.
+MET_BY_ACTIONS = (Action.DISPATCH, Action.ACCEPT, Action.ARRIVE, Action.RESOLVE, Action.CLOSE)
+
+
+class Stage(models.TextChoices):
+    SIGN_FOR = "sign_for", _("签收")
+    RESPOND = "respond", _("响应")
+    SET_OUT = "set_out", _("出发")
+    LINK_UP = "link_up", _("联动")
+    ARRIVE = "arrive", _("到场")
+    HANDLE = "handle", _("处置")
+    REPORT = "report", _("反馈")
+
+
+class EscalationTarget(models.TextChoices):
+    """Where an overdue or escalated event goes, one step at a time."""
+
+    NEXT_RANK = "next_rank", _("上一职级")
+    TEAM_LEADER = "team_leader", _("执法队长")
+    DISTRICT = "district", _("区指挥中心")
+
+
+ESCALATION_LEVEL = {EscalationTarget.NEXT_RANK: 1, EscalationTarget.TEAM_LEADER: 2, EscalationTarget.DISTRICT: 3}
+LEVEL_TARGET = {v: k for k, v in ESCALATION_LEVEL.items()}
+
+
+class AssignmentStatus(models.TextChoices):
+    LIVE = "live", _("进行中")
+    DECLINED = "declined", _("已退回")
+    RELEASED = "released", _("已撤回")
+    DONE = "done", _("已完成")

@@ -1,0 +1,96 @@
+"""The command center's part of `load_demo`: SLA policies for each street and a few live events.
+
+Each street gets its own timed-response policy for orange and red events, from the articles' presets
+(青山湖 1510, 翠苑 1358, 河庄 20 minutes, the others cycling through 1315 / 1510 / 1358); yellow and blue
+events use the district defaults (seeded by migration). Then a dozen or two events are reported through
+the intake service at subjects' locations (mixed sources and problem types), a few of them dispatched,
+signed for or on site, so the dashboard has something to show; their clocks run from load time.
+"""
+import random
+from collections import Counter
+
+from django.db import transaction
+
+from command_center import services, sla
+from command_center.choices import Source
+from command_center.models import Event
+from core.exceptions import DomainError
+from grids.choices import AreaKind, DutyStatus
+from grids.models import Area, Officer, Subject
+
+DEFAULT_SEED = 20261123
+NAMED_PRESETS = (("青山湖", "1510"), ("翠苑", "1358"), ("河庄", "20"))
+CYCLE = ("1315", "1510", "1358")
+DESCRIPTIONS = {
+    Source.CITIZEN: "群众通过“民呼我为”小程序反映：{pt}，请尽快处理。",
+    Source.GRID_WORKER: "网格员巡查发现{pt}。",
+    Source.COLLECTOR: "城管信息采集员上报：{pt}。",
+    Source.SENSOR: "物联感知设备告警：{pt}。",
+    Source.AI_CAMERA: "AI视频识别：疑似{pt}。",
+    Source.HOTLINE_12345: "12345热线工单：市民来电反映{pt}。",
+}
+
+
+def _preset_for(street: Area, i: int) -> str:
+    for word, code in NAMED_PRESETS:
+        if word in street.name:
+            return code
+    return CYCLE[i % len(CYCLE)]
+
+
+def _write(stdout, text):
+    if stdout is not None:
+        stdout.write(text)
+
+
+def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **_ignored) -> dict:
+    from enforcement.models import ProblemType
+
+    _write(stdout, "指挥中心演示数据 …")
+    rng = random.Random(seed)
+    streets = list(Area.objects.filter(kind=AreaKind.STREET).order_by("code").defer("boundary"))
+    policies = 0
+    for i, street in enumerate(streets):
+        preset = sla.PRESETS[_preset_for(street, i)]
+        for severity in ("orange", "red"):
+            services.save_policy(None, street=street, severity=severity, stages=preset["stages"],
+                                 name=f"{street.name} {preset['name']}")
+            policies += 1
+
+    problem_types = list(ProblemType.objects.filter(active=True).order_by("code"))
+    subject_points = list(Subject.objects.order_by("id").values_list("lat", "lng")[:5000])
+    events, skipped = [], 0
+    if problem_types and subject_points:
+        sources = list(DESCRIPTIONS)
+        for n in range(24 if not large else 120):
+            pt = problem_types[n % len(problem_types)]
+            lat, lng = rng.choice(subject_points)
+            source = sources[n % len(sources)]
+            data = {"source": source, "problem_type": pt.code, "lat": lat, "lng": lng,
+                    "description": DESCRIPTIONS[source].format(pt=pt.name), "external_id": f"DEMO-{n + 1:04d}"}
+            if source in (Source.CITIZEN, Source.HOTLINE_12345):
+                data.update(reporter_name=rng.choice(["王女士", "李先生", "陈阿姨", "张师傅"]),
+                            reporter_phone=f"139{rng.randrange(10**8):08d}")
+            try:
+                with transaction.atomic():
+                    event, _ = services.intake_event(None, data)
+            except DomainError:
+                skipped += 1  # e.g. a problem type whose matter is missing from the published catalog
+                continue
+            events.append(event)
+        # Move some along, with officers of the responsible team who are on duty.
+        for event in events[: len(events) // 2]:
+            on_duty = list(Officer.objects.filter(team_id=event.team_id).exclude(duty_status=DutyStatus.OFF_DUTY)
+                           .order_by("id")) if event.team_id else []
+            if not on_duty:
+                continue
+            officer = rng.choice(on_duty)
+            step = rng.randrange(3)
+            event = services.dispatch(None, event, officer)
+            if step >= 1:
+                event = services.accept(None, event)
+            if step >= 2:
+                event = services.arrive(None, event)
+    by_status = Counter(Event.objects.filter(pk__in=[e.pk for e in events]).values_list("status", flat=True))
+    return {"sla_policies": policies, "events": len(events), "events_skipped": skipped,
+            "events_by_status": dict(sorted(by_status.items()))}

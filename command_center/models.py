@@ -1,0 +1,307 @@
+"""Events, their timeline, the SLA clock (policies, deadlines, breaches), escalations and assignments.
+
+Invariants that matter under concurrency live in the database: one event per (client, source,
+external_id), one idempotency key per client, at most one live assignment per event, an officer never
+assigned the same event twice, one breach per deadline.
+"""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from command_center.choices import (
+    Action, AssignmentStatus, EscalationTarget, Severity, Source, Status,
+)
+from core.models import AppendOnlyQuerySet
+
+
+class Event(models.Model):
+    """One reported or detected problem, from intake to closure."""
+
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices, db_index=True)
+    external_id = models.CharField(_("外部编号"), max_length=100, null=True, blank=True)
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("提交方"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="posted_events",
+    )
+    reporter_name = models.CharField(_("上报人"), max_length=100, blank=True)
+    reporter_phone = models.CharField(_("上报人电话"), max_length=32, blank=True)
+    # The catalog (enforcement) is versioned: codes, with the name as it was at intake.
+    problem_type_code = models.CharField(_("问题类型编码"), max_length=64, db_index=True)
+    problem_type_name = models.CharField(_("问题类型"), max_length=100, blank=True)
+    matter_code = models.CharField(_("执法事项编码"), max_length=64, blank=True, db_index=True)
+    description = models.TextField(_("描述"))
+    lat = models.FloatField(_("纬度"))
+    lng = models.FloatField(_("经度"))
+    address = models.CharField(_("地址"), max_length=255, blank=True)
+    # The smallest area containing the point (micro-grid or grid, or whatever is smallest there):
+    # scoping by its path lets users bound at any level see the events below them.
+    area = models.ForeignKey(
+        "grids.Area", verbose_name=_("所在区域"), on_delete=models.PROTECT, related_name="+",
+    )
+    grid = models.ForeignKey(
+        "grids.Area", verbose_name=_("网格"), null=True, blank=True, on_delete=models.PROTECT, related_name="grid_events",
+    )
+    street = models.ForeignKey(
+        "grids.Area", verbose_name=_("镇街"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="street_events",
+    )
+    team = models.ForeignKey(
+        "grids.Team", verbose_name=_("责任执法队"), null=True, blank=True, on_delete=models.PROTECT, related_name="events",
+    )
+    department = models.ForeignKey(
+        "grids.Department", verbose_name=_("责任部门"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="events",
+    )
+    delegated = models.BooleanField(_("已赋权镇街"), default=False)
+    routing_reason = models.CharField(_("分拨依据"), max_length=500, blank=True)
+    subject = models.ForeignKey(
+        "grids.Subject", verbose_name=_("涉及对象"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="events",
+    )
+    severity = models.CharField(_("等级"), max_length=8, choices=Severity.choices, db_index=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True)
+    # The officer holding the live assignment (kept in step with Assignment by the services).
+    officer = models.ForeignKey(
+        "grids.Officer", verbose_name=_("当前处置人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="current_events",
+    )
+    escalation_level = models.PositiveSmallIntegerField(_("升级层级"), default=0)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("合并至"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_events",
+    )
+    possible_duplicate_of = models.ForeignKey(
+        "self", verbose_name=_("疑似重复"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    transferred_to = models.CharField(_("转办至"), max_length=100, blank=True)
+    result = models.TextField(_("处置结果"), blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
+    # Counts decisions (status, severity, assignment, escalation by people): the ETag. The SLA sweep's
+    # breach lines do not bump it, so a dispatcher's If-Match does not go stale because a clock fired.
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_at = models.DateTimeField(_("受理时间"), db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    dispatched_at = models.DateTimeField(_("派遣时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("到场时间"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("处置时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("事件")
+        verbose_name_plural = _("事件")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "source", "external_id"], condition=Q(external_id__isnull=False),
+                name="uniq_event_client_source_external_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="event_satisfaction_1_5",
+            ),
+            models.CheckConstraint(condition=Q(lat__gte=-90, lat__lte=90), name="event_lat_range"),
+            models.CheckConstraint(condition=Q(lng__gte=-180, lng__lte=180), name="event_lng_range"),
+            models.CheckConstraint(
+                condition=~Q(status=Status.DUPLICATE) | Q(merged_into__isnull=False), name="event_duplicate_has_target",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "severity"]),
+            models.Index(fields=["problem_type_code", "created_at"]),
+            models.Index(fields=["lat", "lng"]),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.problem_type_name or self.problem_type_code}"
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.pk}-v{self.version}"'
+
+
+class IdempotencyKey(models.Model):
+    """An Idempotency-Key a client sent, with a hash of the request it came with and the event it made."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="idempotency_keys")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "key"], name="uniq_idempotency_client_key")]
+
+
+class TimelineEntry(models.Model):
+    """One step in an event's life: who did what, when, from which status to which. Append-only."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField(_("时间"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
+    action = models.CharField(_("动作"), max_length=16, choices=Action.choices)
+    from_status = models.CharField(_("原状态"), max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=Status.choices, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(_("数据"), default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("事件时间线")
+        verbose_name_plural = _("事件时间线")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("timeline entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("timeline entries are append-only")
+
+
+class SlaPolicy(models.Model):
+    """Timed response for one street (or the district default when street is empty) and one severity.
+
+    `stages`: ordered list of {"stage", "minutes", "met_by", "escalate_to"}; minutes count from intake and
+    never decrease down the list (1510 = sign for within 1, arrive within 5, handle within 10).
+    """
+
+    name = models.CharField(_("名称"), max_length=100)
+    street = models.ForeignKey(
+        "grids.Area", verbose_name=_("镇街"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="sla_policies", help_text=_("留空表示全区默认"),
+    )
+    severity = models.CharField(_("等级"), max_length=8, choices=Severity.choices)
+    stages = models.JSONField(_("时限环节"), default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["street_id", "severity"]
+        verbose_name = _("时限策略")
+        verbose_name_plural = _("时限策略")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "severity"], condition=Q(street__isnull=False), name="uniq_sla_street_severity",
+            ),
+            models.UniqueConstraint(
+                fields=["severity"], condition=Q(street__isnull=True), name="uniq_sla_district_severity",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Deadline(models.Model):
+    """One timed stage of one event. The sweep fires a due one exactly once (fired_at)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deadlines")
+    stage = models.CharField(_("环节"), max_length=16)
+    position = models.PositiveSmallIntegerField(default=0)
+    met_by = models.CharField(_("完成动作"), max_length=16, choices=Action.choices)
+    escalate_to = models.CharField(_("超时升级至"), max_length=16, choices=EscalationTarget.choices)
+    policy_name = models.CharField(_("时限策略"), max_length=100, blank=True)
+    due_at = models.DateTimeField(_("时限"))
+    met_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # Set when the stage is known to have been missed (by the sweep, or by a late action before it).
+    breached_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
+    # Set once, by whoever wins the conditional UPDATE … WHERE fired_at IS NULL.
+    fired_at = models.DateTimeField(_("触发时间"), null=True, blank=True)
+    # The event left the flow (closed, rejected, merged, transferred, re-graded) before the stage came up.
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["event_id", "position", "id"]
+        verbose_name = _("时限")
+        verbose_name_plural = _("时限")
+        indexes = [
+            # The sweep's index: only deadlines still waiting to fire are in it, so it stays small.
+            models.Index(
+                fields=["due_at"], name="deadline_due_unfired",
+                condition=Q(fired_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "stage"], condition=Q(cancelled_at__isnull=True), name="uniq_live_deadline_stage",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event_id}:{self.stage}@{self.due_at:%H:%M:%S}"
+
+
+class Breach(models.Model):
+    """A deadline that fired: the stage was not met in time."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="breaches")
+    deadline = models.OneToOneField(Deadline, on_delete=models.CASCADE, related_name="breach")
+    stage = models.CharField(_("环节"), max_length=16)
+    due_at = models.DateTimeField(_("时限"))
+    fired_at = models.DateTimeField(_("触发时间"), db_index=True)
+    officer = models.ForeignKey(
+        "grids.Officer", verbose_name=_("当时处置人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    status = models.CharField(_("当时状态"), max_length=16, choices=Status.choices)
+
+    class Meta:
+        ordering = ["-fired_at", "-id"]
+        verbose_name = _("超时记录")
+        verbose_name_plural = _("超时记录")
+
+
+class Escalation(models.Model):
+    """An event raised to the next rank, the team leader or the district: by a breach or by a person."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="escalations")
+    breach = models.OneToOneField(Breach, null=True, blank=True, on_delete=models.CASCADE, related_name="escalation")
+    at = models.DateTimeField(_("时间"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    target = models.CharField(_("升级至"), max_length=16, choices=EscalationTarget.choices)
+    level = models.PositiveSmallIntegerField(_("层级"))
+    target_officer = models.ForeignKey(
+        "grids.Officer", null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations_received",
+    )
+    target_team = models.ForeignKey("grids.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target_area = models.ForeignKey("grids.Area", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(_("原因"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("升级记录")
+        verbose_name_plural = _("升级记录")
+
+
+class Assignment(models.Model):
+    """An officer given an event. At most one live per event; an officer never gets one event twice."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="assignments")
+    officer = models.ForeignKey("grids.Officer", on_delete=models.PROTECT, related_name="assignments")
+    status = models.CharField(max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.LIVE)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    assigned_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["assigned_at", "id"]
+        verbose_name = _("派遣")
+        verbose_name_plural = _("派遣")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event"], condition=Q(status=AssignmentStatus.LIVE), name="uniq_live_assignment_per_event",
+            ),
+            models.UniqueConstraint(fields=["event", "officer"], name="uniq_assignment_event_officer"),
+        ]
+        indexes = [models.Index(fields=["officer", "status"])]

@@ -1,0 +1,68 @@
+"""Reads of events, scoped by the asking user's areas (through the event's smallest area)."""
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from command_center import sla
+from command_center.models import Assignment, Deadline, Event, SlaPolicy, TimelineEntry
+from core.exceptions import NotFound
+from grids import selectors as grid_selectors
+from grids.models import Area
+
+
+def _base() -> QuerySet:
+    # Area boundaries can be megabytes: never loaded with events.
+    return Event.objects.select_related(
+        "area", "grid", "street", "team", "department", "subject", "officer",
+    ).defer("area__boundary", "grid__boundary", "street__boundary").prefetch_related(Prefetch("deadlines", queryset=Deadline.objects.order_by("position", "id")))
+
+
+def events_for(user) -> QuerySet:
+    return grid_selectors.scope(_base(), user, "area__path")
+
+
+def get_event_for(user, event_id, *, detail=False) -> Event:
+    qs = events_for(user)
+    if detail:
+        qs = qs.prefetch_related(
+            Prefetch("timeline", queryset=TimelineEntry.objects.order_by("at", "id")),
+            Prefetch("assignments", queryset=Assignment.objects.select_related("officer").order_by("assigned_at", "id")),
+        )
+    try:
+        event_id = int(event_id)
+        if not 0 < event_id < 2**63:
+            raise ValueError(event_id)
+        return qs.get(pk=event_id)
+    except (Event.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("事件不存在。")
+
+
+def overdue_q(now=None) -> Q:
+    """Events with a stage that is due and not met (fired or not yet fired), not cancelled."""
+    now = now or timezone.now()
+    late = Deadline.objects.filter(
+        event=OuterRef("pk"), met_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now,
+    )
+    return Q(Exists(late))
+
+
+def due_deadlines(now, limit: int) -> list[tuple[int, int]]:
+    """(deadline id, event id) of deadlines due and still waiting to fire, oldest first (the partial index)."""
+    return list(
+        Deadline.objects.filter(
+            due_at__lte=now, fired_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True,
+        ).order_by("due_at", "id").values_list("id", "event_id")[:limit]
+    )
+
+
+def policy_for(street: Area | None, severity: str) -> tuple[str, list[dict]]:
+    """(name, stages) of the SLA policy for (street, severity): the street's own, else the district
+    default, else the built-in preset (so a fresh database still runs a clock)."""
+    policy = None
+    if street is not None:
+        policy = SlaPolicy.objects.filter(street=street, severity=severity).first()
+    if policy is None:
+        policy = SlaPolicy.objects.filter(street__isnull=True, severity=severity).first()
+    if policy is not None:
+        return policy.name, policy.stages
+    preset = sla.PRESETS[sla.DEFAULT_PRESET_BY_SEVERITY[severity]]
+    return preset["name"], preset["stages"]

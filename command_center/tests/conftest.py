@@ -1,0 +1,51 @@
+"""Fixtures for the command center: a small published catalog and a helper that reports events."""
+from datetime import date
+
+import pytest
+
+from command_center import services
+
+# Points inside the conftest district: S1 grid 1 micro-grid 1, and S2 grid 1 micro-grid 1.
+S1_POINT = (30.2, 120.2)
+S2_POINT = (30.2, 121.2)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_routing_cache():
+    from enforcement import routing
+
+    routing.invalidate()
+    yield
+    routing.invalidate()
+
+
+@pytest.fixture
+def catalog(district, departments, teams):
+    """Two matters of the comprehensive enforcement department, both delegated to S1 only; problem types
+    ZDJY (street vending, yellow) and YYCB (restaurant fume, orange, about a subject)."""
+    from enforcement import services as es
+
+    es.create_matter(None, code="M-ZD", name="占道经营", law="《城市市容和环境卫生管理条例》", article="第三十六条",
+                     department="ZHZF", kind="administrative_penalty", domain="市容")
+    es.create_matter(None, code="M-YY", name="餐饮油烟超标排放", law="《大气污染防治法》", article="第一百一十八条",
+                     department="ZHZF", kind="administrative_penalty", domain="环保")
+    for code in ("M-ZD", "M-YY"):
+        es.delegate(None, matter_code=code, street="S1", effective_from=date(2020, 1, 1))
+    es.save_problem_type(None, "ZDJY", name="占道经营", matter_code="M-ZD", default_severity="yellow")
+    es.save_problem_type(None, "YYCB", name="油烟超标", matter_code="M-YY", default_severity="orange", about_subject=True)
+    es.publish_draft(None)
+    return {"problem_types": ["ZDJY", "YYCB"]}
+
+
+@pytest.fixture
+def report(catalog, users):
+    """report(**fields) → a new event through intake (by the district platform unless client= is given)."""
+
+    def make(client=None, key=None, **fields):
+        lat, lng = fields.pop("point", S1_POINT)
+        data = {"source": "citizen", "problem_type": "ZDJY", "description": "人行道上有流动摊贩占道经营",
+                "lat": lat, "lng": lng, **fields}
+        event, _created = services.intake_event(client or users["platform"], data, idempotency_key=key)
+        return event
+
+    return make

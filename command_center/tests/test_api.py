@@ -1,0 +1,210 @@
+"""REST: /api/v1/events/ — intake (idempotent), lists and details scoped by area, actions with ETag/If-Match."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from command_center import services
+from command_center.models import Deadline, Event
+from command_center.tests.conftest import S1_POINT, S2_POINT
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/events/"
+
+
+def body(**over):
+    return {"source": "hotline_12345", "problem_type": "ZDJY", "description": "菜场门口流动摊贩占道",
+            "lat": S1_POINT[0], "lng": S1_POINT[1], "reporter_name": "王女士", "reporter_phone": "13912345678", **over}
+
+
+def act(client, event_id, action, data=None, etag=None):
+    headers = {"HTTP_IF_MATCH": etag} if etag else {}
+    return client.post(f"{URL}{event_id}/{action}/", data or {}, format="json", **headers)
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+def test_post_creates_then_replays_with_the_same_key(api, users, catalog):
+    c = api(users["platform"])
+    r = c.post(URL, body(), format="json", HTTP_IDEMPOTENCY_KEY="abc-1")
+    assert r.status_code == 201, r.content
+    data = r.json()
+    for field in ("id", "status", "severity", "street_code", "grid_code", "matter_code", "deadlines"):
+        assert field in data
+    assert (data["status"], data["severity"], data["street_code"], data["grid_code"], data["matter_code"]) == (
+        "new", "yellow", "S1", "S1G1", "M-ZD")
+    assert [set(d) >= {"stage", "due_at", "met_at", "breached_at"} for d in data["deadlines"]] == [True] * 3
+    assert r["ETag"] == f'"{data["id"]}-v1"' and r["Location"].endswith(f"/events/{data['id']}/")
+    again = c.post(URL, body(), format="json", HTTP_IDEMPOTENCY_KEY="abc-1")
+    assert again.status_code == 200 and again.json()["id"] == data["id"]
+    changed = c.post(URL, body(description="不同内容"), format="json", HTTP_IDEMPOTENCY_KEY="abc-1")
+    assert changed.status_code == 422 and changed.json()["code"] == "idempotency_key_reused"
+    assert Event.objects.count() == 1
+
+
+def test_post_same_external_id_returns_the_first(api, users, catalog):
+    c = api(users["platform"])
+    first = c.post(URL, body(external_id="HL-1"), format="json")
+    second = c.post(URL, body(external_id="HL-1", description="平台重推"), format="json")
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+
+
+@pytest.mark.parametrize("payload,fields", [
+    ({}, {"source", "problem_type", "description", "lat", "lng"}),
+    (body(source="fax"), {"source"}),
+    (body(lat=95), {"lat"}),
+    (body(lat="abc"), {"lat"}),
+    (body(severity="pink"), {"severity"}),
+    (body(problem_type="NOPE"), {"problem_type"}),
+    (body(lat=10.0, lng=10.0), {"lat", "lng"}),
+    (body(subject=987654), {"subject"}),
+])
+def test_post_bad_input_is_400_with_field_messages(api, users, catalog, payload, fields):
+    r = api(users["platform"]).post(URL, payload, format="json")
+    assert r.status_code == 400, r.content
+    assert fields <= set(r.json()), r.json()
+
+
+def test_post_refusals(api, users, catalog):
+    assert api().post(URL, body(), format="json").status_code in (401, 403)
+    r = api(users["platform_s2"]).post(URL, body(), format="json")  # a point outside its areas
+    assert r.status_code == 403
+    assert api(users["platform_s2"]).post(URL, body(lat=S2_POINT[0], lng=S2_POINT[1]), format="json").status_code == 201
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def two_streets(report, users):
+    return {"s1": report(reporter_phone="13912345678"), "s2": report(point=S2_POINT, source="sensor", severity="red"),
+            "s2m": report(point=(30.7, 121.7), problem_type="YYCB")}
+
+
+def _ids(r):
+    assert r.status_code == 200, r.content
+    return sorted(e["id"] for e in r.json()["results"])
+
+
+def test_list_is_scoped_by_area(api, users, two_streets):
+    s1, s2, s2m = (two_streets[k].pk for k in ("s1", "s2", "s2m"))
+    assert _ids(api(users["dispatcher"]).get(URL)) == sorted([s1, s2, s2m])
+    assert _ids(api(users["leader_s1"]).get(URL)) == [s1]
+    assert _ids(api(users["leader_s2"]).get(URL)) == sorted([s2, s2m])
+    assert _ids(api(users["nobody"]).get(URL)) == [s2m]  # bound to micro-grid S2G2M2 only
+
+
+def test_detail_of_another_street_is_404(api, users, two_streets):
+    s1 = two_streets["s1"]
+    assert api(users["leader_s2"]).get(f"{URL}{s1.pk}/").status_code == 404
+    r = api(users["leader_s1"]).get(f"{URL}{s1.pk}/")
+    assert r.status_code == 200 and r["ETag"] == f'"{s1.pk}-v1"'
+    assert [t["action"] for t in r.json()["timeline"]] == ["create"]
+    assert act(api(users["leader_s2"]), s1.pk, "reject", {"reason": "x"}).status_code == 404
+    assert api(users["leader_s1"]).get(f"{URL}999999/").status_code == 404
+
+
+def test_filters(api, users, two_streets, officers):
+    c = api(users["dispatcher"])
+    s1, s2, s2m = (two_streets[k].pk for k in ("s1", "s2", "s2m"))
+    assert _ids(c.get(URL, {"street": "S2"})) == sorted([s2, s2m])
+    assert _ids(c.get(URL, {"severity": "red"})) == [s2]
+    assert _ids(c.get(URL, {"severity": ["red", "orange"]})) == sorted([s2, s2m])
+    assert _ids(c.get(URL, {"source": "sensor"})) == [s2]
+    assert _ids(c.get(URL, {"problem_type": "YYCB"})) == [s2m]
+    services.dispatch(users["dispatcher"], two_streets["s1"], officers["s1"])
+    assert _ids(c.get(URL, {"status": "dispatched"})) == [s1]
+    assert _ids(c.get(URL, {"status": ["new", "dispatched"]})) == sorted([s1, s2, s2m])
+    soon = (timezone.now() + timedelta(minutes=1)).isoformat()
+    assert _ids(c.get(URL, {"created_before": soon})) == sorted([s1, s2, s2m])
+    assert _ids(c.get(URL, {"created_after": soon})) == []
+    Deadline.objects.filter(event_id=s2).update(due_at=timezone.now() - timedelta(seconds=5))
+    assert _ids(c.get(URL, {"overdue": "true"})) == [s2]
+    assert _ids(c.get(URL, {"overdue": "false"})) == sorted([s1, s2m])
+    assert c.get(URL, {"status": "flying"}).status_code == 400
+    assert c.get(URL, {"created_after": "yesterday"}).status_code == 400
+
+
+def test_reporter_phone_is_masked_for_roles_without_phones(api, users, two_streets):
+    pk = two_streets["s1"].pk
+    assert api(users["dispatcher"]).get(f"{URL}{pk}/").json()["reporter_phone"] == "13912345678"
+    for who in ("platform", "officer_s1"):
+        assert api(users[who]).get(f"{URL}{pk}/").json()["reporter_phone"] == "139****5678"
+    assert api(users["platform"]).get(URL).json()["results"][-1]["reporter_phone"].count("*") == 4
+
+
+def test_list_query_count_does_not_grow_with_rows(api, users, report, officers, django_assert_max_num_queries):
+    c = api(users["leader_s1"])
+    e = report()
+    services.dispatch(users["dispatcher"], e, officers["s1"])
+    with django_assert_max_num_queries(8) as one:
+        assert c.get(URL).status_code == 200
+    for i in range(12):
+        services.dispatch(users["dispatcher"], report(point=(30.05 + i * 0.06, 120.3)), officers["s1"])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        r = c.get(URL)
+    assert r.json()["count"] == 13
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+def test_actions_through_the_api_with_etags(api, users, report, officers):
+    e = report()
+    disp, officer = api(users["dispatcher"]), api(users["officer_s1"])
+    r = act(disp, e.pk, "dispatch", {"officer": officers["s1"].pk}, etag=f'"{e.pk}-v1"')
+    assert r.status_code == 200, r.content
+    assert r["ETag"] == f'"{e.pk}-v2"' and r.json()["officer_name"] == "张三"
+    # a second dispatcher acting on what they saw before: 412, nothing changes
+    stale = act(disp, e.pk, "reject", {"reason": "重复"}, etag=f'"{e.pk}-v1"')
+    assert stale.status_code == 412 and stale.json()["code"] == "stale_version"
+    assert act(disp, e.pk, "reject", {"reason": "x"}, etag='"garbage"').status_code == 412
+    assert act(disp, e.pk, "reject", {"reason": "x"}, etag=f'"{e.pk + 1}-v2"').status_code == 412
+    r = act(officer, e.pk, "accept", etag=f'W/"{e.pk}-v2"')
+    assert r.status_code == 200 and r.json()["status"] == "accepted"
+    assert act(officer, e.pk, "accept").status_code == 409
+    assert act(officer, e.pk, "arrive", etag="*").status_code == 200
+    assert act(officer, e.pk, "resolve", {}).status_code == 400
+    r = act(officer, e.pk, "resolve", {"result": "已劝离"})
+    assert r.status_code == 200 and all(d["met_at"] for d in r.json()["deadlines"])
+    assert act(officer, e.pk, "close", {"satisfaction": 5}).status_code == 403
+    assert act(disp, e.pk, "close", {"satisfaction": 9}).status_code == 400
+    r = act(disp, e.pk, "close", {"satisfaction": 4})
+    assert r.status_code == 200 and r.json()["status"] == "closed" and r.json()["version"] == 6
+    detail = disp.get(f"{URL}{e.pk}/").json()
+    assert [t["action"] for t in detail["timeline"]] == ["create", "dispatch", "accept", "arrive", "resolve", "close"]
+    assert detail["assignments"][0]["status"] == "done"
+
+
+def test_action_refusals(api, users, report, officers):
+    e = report()
+    assert act(api(users["officer_s1"]), e.pk, "dispatch", {"officer": officers["s1"].pk}).status_code == 403
+    assert act(api(users["platform"]), e.pk, "reject", {"reason": "x"}).status_code == 403
+    assert act(api(users["leader_s2"]), e.pk, "dispatch", {"officer": officers["s1"].pk}).status_code == 404
+    assert act(api(users["dispatcher"]), e.pk, "dispatch", {}).status_code == 400
+    assert act(api(users["dispatcher"]), e.pk, "dispatch", {"officer": 999999}).status_code == 400
+    assert act(api(users["dispatcher"]), e.pk, "accept").status_code == 403
+    assert act(api(users["dispatcher"]), e.pk, "merge", {"into": e.pk}).status_code == 400
+
+
+def test_side_exits_through_the_api(api, users, report, departments):
+    disp = api(users["dispatcher"])
+    a, b, c, d = (report(point=(30.1 + i * 0.2, 120.2)) for i in range(4))
+    assert act(disp, a.pk, "severity", {"severity": "red", "reason": "人员聚集"}).json()["severity"] == "red"
+    assert act(disp, a.pk, "escalate", {"reason": "群众反映强烈"}).json()["escalation_level"] == 2
+    assert act(disp, b.pk, "merge", {"into": a.pk}).json()["merged_into"] == a.pk
+    assert act(disp, c.pk, "transfer", {"to": "SCJG", "reason": "市场监管职责"}).json()["department_code"] == "SCJG"
+    assert act(disp, d.pk, "reject", {"reason": "不属于执法事项"}).json()["status"] == "rejected"
+    assert act(disp, d.pk, "reject", {"reason": "再次"}).status_code == 409
+
+
+def test_schema_generates(api, users):
+    r = api(users["dispatcher"]).get("/api/schema/")
+    assert r.status_code == 200
+    assert b"/api/v1/events/{id}/dispatch/" in r.content
+
+
+def test_time_filters_with_odd_offsets(api, users, two_streets):
+    c = api(users["dispatcher"])
+    assert c.get(URL, {"created_after": "0229-12-29T04:51:05+18:52"}).status_code == 200
+    assert c.get(URL, {"created_after": "0001-01-01T00:00:00+18:00"}).status_code == 400

@@ -1,0 +1,218 @@
+"""The SLA clock: policies, the sweep (fires each due deadline exactly once), breaches and escalation."""
+import threading
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from command_center import selectors, services, signals, sla, tasks
+from command_center.choices import Status
+from command_center.models import Breach, Deadline, Escalation, Event, SlaPolicy, TimelineEntry
+from core.exceptions import Forbidden, ValidationFailed
+from core.models import AuditLog
+
+
+@pytest.mark.django_db
+class TestPolicies:
+    def test_district_defaults_are_seeded_from_the_presets(self):
+        got = dict(SlaPolicy.objects.filter(street__isnull=True).values_list("severity", "name"))
+        assert got == {sev: sla.PRESETS[code]["name"] for sev, code in sla.DEFAULT_PRESET_BY_SEVERITY.items()}
+
+    def test_presets_carry_the_articles_figures(self):
+        minutes = {code: [(s["stage"], s["minutes"]) for s in p["stages"]] for code, p in sla.PRESETS.items()}
+        assert minutes["1510"] == [("sign_for", 1), ("arrive", 5), ("handle", 10)]
+        assert minutes["1358"] == [("respond", 1), ("link_up", 3), ("arrive", 5), ("report", 8)]
+        assert minutes["1315"] == [("respond", 1), ("set_out", 3), ("handle", 15)]
+        assert minutes["20"] == [("arrive", 20)]
+        for p in sla.PRESETS.values():
+            assert sla.validate_stages(p["stages"]) == p["stages"]
+
+    def test_fallback_to_the_builtin_preset_without_rows(self, district):
+        SlaPolicy.objects.all().delete()
+        name, stages = selectors.policy_for(district["S1"], "red")
+        assert (name, stages) == (sla.PRESETS["1510"]["name"], sla.PRESETS["1510"]["stages"])
+
+    def test_save_policy_validates(self, users, district):
+        bad = [{"stage": "a", "minutes": 5, "met_by": "accept"}, {"stage": "b", "minutes": 3, "met_by": "fly"},
+               {"stage": "a", "minutes": 0, "met_by": "arrive", "escalate_to": "mars"}]
+        with pytest.raises(ValidationFailed) as exc:
+            services.save_policy(users["bureau"], street=district["S1"], severity="red", stages=bad)
+        assert len(exc.value.fields["stages"]) >= 4
+        with pytest.raises(ValidationFailed):
+            services.save_policy(users["bureau"], street=district["S1G1"], severity="red", stages=sla.PRESETS["20"]["stages"])
+
+    def test_who_may_edit_policies(self, users, district):
+        stages = sla.PRESETS["1358"]["stages"]
+        with pytest.raises(Forbidden):
+            services.save_policy(users["dispatcher"], street=district["S1"], severity="red", stages=stages)
+        with pytest.raises(ValidationFailed):  # a street-bound bureau user: not the district default
+            services.save_policy(users["bureau_s1"], street=None, severity="red", stages=stages)
+        with pytest.raises(ValidationFailed):  # nor another street
+            services.save_policy(users["bureau_s1"], street=district["S2"], severity="red", stages=stages)
+        p = services.save_policy(users["bureau_s1"], street=district["S1"], severity="red", stages=stages, name="1358")
+        again = services.save_policy(users["bureau"], street=district["S1"], severity="red", stages=sla.PRESETS["20"]["stages"])
+        assert p.pk == again.pk and again.stages == sla.PRESETS["20"]["stages"]
+        assert AuditLog.objects.filter(action="sla_policy.saved").count() == 2
+
+
+def _due(event, stage):
+    return Deadline.objects.get(event=event, stage=stage, cancelled_at__isnull=True).due_at
+
+
+@pytest.mark.django_db
+class TestSweep:
+    def test_fires_what_is_due_once(self, report):
+        e = report()  # yellow: respond 1 / set out 3 / handle 15
+        now = _due(e, "respond") + timedelta(seconds=1)
+        assert services.sweep_due_deadlines(now) == 1
+        assert services.sweep_due_deadlines(now) == 0
+        d = Deadline.objects.get(event=e, stage="respond")
+        assert d.fired_at == now and d.breached_at == d.due_at and d.met_at is None
+        breach = Breach.objects.get()
+        assert (breach.event, breach.deadline, breach.stage, breach.status) == (e, d, "respond", Status.NEW)
+        assert TimelineEntry.objects.filter(event=e, action="breach").count() == 1
+        assert AuditLog.objects.filter(action="event.sla_breached", object_id=str(e.pk)).count() == 1
+        e.refresh_from_db()
+        assert e.escalation_level == 2 and e.version == 1  # a breach is not a decision: the ETag stays
+        # later, the next stages come due
+        assert services.sweep_due_deadlines(_due(e, "handle")) == 2
+        assert Breach.objects.count() == 3
+
+    def test_met_and_cancelled_deadlines_never_fire(self, report, users, officers):
+        e = report()
+        services.dispatch(users["dispatcher"], e, officers["s1"])
+        services.accept(users["officer_s1"], e)
+        closed = report(point=(30.7, 120.2))
+        services.reject(users["dispatcher"], closed, "非本部门职责")
+        later = e.created_at + timedelta(hours=1)
+        assert services.sweep_due_deadlines(later) == 1  # only the unmet "handle" of e
+        assert list(Breach.objects.values_list("event_id", "stage")) == [(e.pk, "handle")]
+
+    def test_each_breach_escalates_one_step_further(self, report):
+        e = report()
+        services.sweep_due_deadlines(e.created_at + timedelta(hours=1))
+        esc = list(Escalation.objects.filter(event=e).order_by("id").values_list("target", "level", "breach__stage"))
+        # respond: next rank (nobody higher → team leader); set out: team leader, but already there → district
+        assert esc == [("team_leader", 2, "respond"), ("district", 3, "set_out"), ("district", 3, "handle")]
+
+    def test_works_through_more_than_one_batch(self, report):
+        events = [report(point=(30.1 + i * 0.1, 120.2)) for i in range(5)]
+        later = events[-1].created_at + timedelta(minutes=2)
+        assert services.sweep_due_deadlines(later, batch=2) == 5
+
+    def test_one_failing_deadline_does_not_stop_the_others(self, report, monkeypatch, caplog):
+        bad, good = report(), report(point=(30.7, 120.2))
+        real = services._escalate
+
+        def flaky(event, *args, **kwargs):
+            if event.pk == bad.pk:
+                raise RuntimeError("boom")
+            return real(event, *args, **kwargs)
+
+        monkeypatch.setattr(services, "_escalate", flaky)
+        now = good.created_at + timedelta(minutes=2)
+        assert services.sweep_due_deadlines(now) == 1
+        assert "boom" in caplog.text
+        # the failed one rolled back whole: still due, fires on a later sweep
+        assert Deadline.objects.get(event=bad, stage="respond").fired_at is None
+        monkeypatch.setattr(services, "_escalate", real)
+        assert services.sweep_due_deadlines(now) == 1
+
+    def test_two_sweepers_that_saw_the_same_rows(self, report):
+        """Sequential stand-in for two processes (SQLite serialises writers): the second sweeper read
+        the due list before the first fired; its conditional UPDATE then matches no row."""
+        e = report()
+        now = _due(e, "respond") + timedelta(seconds=1)
+        seen_by_second = selectors.due_deadlines(now, 100)
+        assert services.sweep_due_deadlines(now) == 1
+        assert sum(services._fire(d, ev, now) for d, ev in seen_by_second) == 0
+        assert Breach.objects.count() == 1
+
+    def test_breach_is_signalled_on_commit(self, report, django_capture_on_commit_callbacks):
+        got = []
+
+        def receiver(sender, **kw):
+            got.append(kw)
+
+        signals.sla_breached.connect(receiver)
+        try:
+            e = report()
+            with django_capture_on_commit_callbacks(execute=True):
+                services.sweep_due_deadlines(_due(e, "respond"))
+        finally:
+            signals.sla_breached.disconnect(receiver)
+        assert [(g["kind"], g["event_id"], g["stage"]) for g in got] == [("sla.breached", e.pk, "respond")]
+
+    def test_overdue_selector(self, report):
+        e, fresh = report(), report(point=(30.7, 120.2))
+        Deadline.objects.filter(event=e).update(due_at=e.created_at - timedelta(seconds=1))
+        assert list(Event.objects.filter(selectors.overdue_q()).values_list("pk", flat=True)) == [e.pk]
+        assert fresh.pk not in Event.objects.filter(selectors.overdue_q()).values_list("pk", flat=True)
+
+    def test_celery_task_runs_the_sweep(self, report):
+        e = report()
+        Deadline.objects.filter(event=e, stage="respond").update(due_at=e.created_at - timedelta(seconds=1))
+        assert tasks.sweep.apply().get() == 1
+        entry = settings.CELERY_BEAT_SCHEDULE["command-center-sla-sweep"]
+        assert entry["task"] == tasks.sweep.name and entry["schedule"] == 1.0
+
+
+# --- PostgreSQL: real concurrency -------------------------------------------------------------
+
+def _in_threads(n, fn):
+    barrier = threading.Barrier(n)
+    results, errors = [None] * n, []
+
+    def run(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = fn(i)
+        except Exception as exc:  # noqa: BLE001 — reported to the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results, errors
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_sweepers_fire_each_deadline_once(report):
+    assert connection.vendor == "postgresql"
+    events = [report(point=(30.05 + i * 0.04, 120.1 + (i % 5) * 0.08)) for i in range(20)]
+    now = max(e.created_at for e in events) + timedelta(hours=1)
+    due = Deadline.objects.filter(due_at__lte=now).count()
+    results, errors = _in_threads(4, lambda i: services.sweep_due_deadlines(now, batch=7))
+    assert not errors, errors
+    assert sum(results) == due == Breach.objects.count() == 60
+    assert Deadline.objects.filter(fired_at__isnull=True).count() == 0
+    assert TimelineEntry.objects.filter(action="breach").count() == 60
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_meeting_a_deadline_while_a_sweeper_fires_it(report, users, officers):
+    """Accept and the sweep race for one deadline: either it is met in time, or fired and then met late;
+    never both fired and counted on time, never fired twice."""
+    for _ in range(5):
+        e = report()
+        services.dispatch(users["dispatcher"], e, officers["s1"])
+        Deadline.objects.filter(event=e, stage="respond").update(due_at=e.created_at)
+        now = e.created_at + timedelta(seconds=30)
+
+        def work(i, e=e, now=now):
+            return services.sweep_due_deadlines(now) if i == 0 else services.accept(users["officer_s1"], e).status
+
+        results, errors = _in_threads(2, work)
+        assert not errors, errors
+        d = Deadline.objects.get(event=e, stage="respond")
+        assert d.met_at is not None and d.breached_at is not None
+        assert Breach.objects.filter(deadline=d).count() == (1 if d.fired_at else 0)
+        Event.objects.filter(pk=e.pk).update(status=Status.CLOSED)
+        Deadline.objects.filter(event=e).update(cancelled_at=now)

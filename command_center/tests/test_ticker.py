@@ -1,0 +1,93 @@
+"""The embedded default's in-process SLA ticker."""
+import threading
+import time
+
+import pytest
+
+from command_center import ticker
+
+
+def test_ticker_calls_repeatedly_and_survives_errors(caplog):
+    calls = []
+    two_done = threading.Event()
+
+    def tick():
+        calls.append(time.monotonic())
+        if len(calls) == 2:
+            raise RuntimeError("database went away")
+        if len(calls) >= 4:
+            two_done.set()
+
+    t = ticker.Ticker(tick, interval=0.01).start()
+    try:
+        assert two_done.wait(5)
+    finally:
+        t.stop()
+    assert not t.is_alive() and t.thread.daemon
+    assert t.errors == 1 and len(calls) >= 4
+    assert "database went away" in caplog.text
+
+
+def test_ticker_does_not_burst_after_a_slow_tick():
+    calls = []
+
+    def tick():
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            time.sleep(0.2)  # ten intervals long
+
+    t = ticker.Ticker(tick, interval=0.02).start()
+    time.sleep(0.3)
+    t.stop()
+    # after the slow tick, the missed ten are not made up for in a burst: right after it, one tick runs
+    assert len(calls) >= 3
+    assert len([c for c in calls if calls[1] <= c < calls[1] + 0.01]) <= 2
+
+
+def test_should_run_guards(settings, monkeypatch):
+    settings.COMMAND_CENTER_TICKER = "auto"
+    settings.REDIS_URL = ""
+    assert ticker.should_run() is False  # under pytest
+    monkeypatch.delitem(__import__("sys").modules, "pytest")
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    monkeypatch.setattr("sys.argv", ["manage.py", "migrate"])
+    assert ticker.should_run() is False
+    monkeypatch.setattr("sys.argv", ["manage.py", "runserver"])
+    assert ticker.should_run() is True
+    monkeypatch.setattr("sys.argv", ["/usr/lib/python3/site-packages/daphne/__main__.py", "config.asgi:application"])
+    assert ticker.should_run() is True
+    settings.REDIS_URL = "redis://localhost:6379/0"
+    assert ticker.should_run() is False  # production: Celery beat
+    settings.COMMAND_CENTER_TICKER = "on"
+    assert ticker.should_run() is True
+    settings.COMMAND_CENTER_TICKER = "off"
+    settings.REDIS_URL = ""
+    assert ticker.should_run() is False
+
+
+def test_start_is_once_per_process():
+    n = []
+    try:
+        first = ticker.start(lambda: n.append(1), interval=0.05)
+        assert ticker.start(lambda: n.append(2), interval=0.05) is first
+    finally:
+        ticker.stop()
+    assert set(n) <= {1}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_ticker_runs_the_real_sweep_on_its_own_connection(report):
+    from datetime import timedelta
+
+    from command_center.models import Breach, Deadline
+
+    e = report()
+    Deadline.objects.filter(event=e, stage="respond").update(due_at=e.created_at - timedelta(seconds=1))
+    t = ticker.start(interval=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while not Breach.objects.filter(event=e).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        ticker.stop()
+    assert Breach.objects.filter(event=e).count() == 1 and t.errors == 0

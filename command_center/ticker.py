@@ -1,0 +1,112 @@
+"""The embedded default's SLA clock: a daemon thread in the web process runs the same sweep that Celery
+beat runs in production, once a second.
+
+Started by the ASGI app (config/asgi.py) only when it should be: not with REDIS_URL set (beat does it),
+not under pytest, not in management commands other than runserver, and at most once per process (a
+forked child starts its own). The thread closes its database connections around every tick, so a
+dropped connection or a long-idle one never poisons the next tick, and logs every error instead of
+dying.
+"""
+import logging
+import os
+import sys
+import threading
+import time
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+logger = logging.getLogger(__name__)
+
+
+class Ticker:
+    """Calls `func` every `interval` seconds on a daemon thread until stopped. A tick that runs long
+    delays the next one instead of queueing a burst of catch-up ticks (the sweep catches up itself)."""
+
+    def __init__(self, func, interval: float = 1.0, name: str = "sla-ticker"):
+        self.func = func
+        self.interval = interval
+        self.ticks = 0
+        self.errors = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0):
+        self._stop.set()
+        self.thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def _run(self):
+        next_at = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                close_old_connections()
+                try:
+                    self.func()
+                except Exception:  # noqa: BLE001 — the clock must keep running; the error is logged
+                    self.errors += 1
+                    logger.exception("SLA ticker: tick failed")
+                    connections.close_all()  # this thread's connections: start the next tick clean
+                finally:
+                    close_old_connections()
+                self.ticks += 1
+                next_at += self.interval
+                now = time.monotonic()
+                if next_at < now:
+                    next_at = now
+                self._stop.wait(next_at - now)
+        finally:
+            connections.close_all()
+
+
+_lock = threading.Lock()
+_state = {"pid": None, "ticker": None}
+
+
+def should_run() -> bool:
+    mode = str(getattr(settings, "COMMAND_CENTER_TICKER", "auto")).lower()
+    if mode in ("off", "0", "false", "no"):
+        return False
+    if mode in ("on", "1", "true", "yes"):
+        return True
+    if getattr(settings, "REDIS_URL", ""):
+        return False  # production: Celery beat runs command_center.tasks.sweep
+    if "pytest" in sys.modules or os.environ.get("PYTEST_CURRENT_TEST"):
+        return False
+    prog = os.path.basename(sys.argv[0]) if sys.argv else ""
+    if prog in ("manage.py", "django-admin", "django-admin.py"):
+        return len(sys.argv) > 1 and sys.argv[1] == "runserver"
+    return True
+
+
+def start(func=None, interval: float | None = None) -> Ticker:
+    """Start this process's ticker (once; again in a forked child). Returns it."""
+    with _lock:
+        ticker = _state["ticker"]
+        if _state["pid"] == os.getpid() and ticker is not None and ticker.is_alive():
+            return ticker
+        if func is None:
+            from command_center.services import sweep_due_deadlines as func
+        interval = interval or float(getattr(settings, "COMMAND_CENTER_TICK_SECONDS", 1.0))
+        ticker = Ticker(func, interval).start()
+        _state.update(pid=os.getpid(), ticker=ticker)
+        logger.info("SLA ticker started in process %s (every %.1f s)", os.getpid(), interval)
+        return ticker
+
+
+def stop():
+    with _lock:
+        ticker = _state["ticker"]
+        _state.update(pid=None, ticker=None)
+    if ticker is not None:
+        ticker.stop()
+
+
+def start_if_embedded() -> Ticker | None:
+    return start() if should_run() else None

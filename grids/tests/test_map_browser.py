@@ -1,0 +1,62 @@
+"""The map page in a real browser (Debian's Chromium through Playwright): boundaries drawn with no tile
+server, subjects clustered, a click shows the subject, names rendered as text, no asset from outside."""
+import shutil
+
+import pytest
+
+from grids import services
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    if not CHROMIUM:
+        pytest.skip("Chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.outside_requests = []
+        page.on("request", lambda r: None if r.url.startswith(live_server.url) or r.url.startswith("data:")
+                else page.outside_requests.append(r.url))
+        page.console_errors = []
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        yield page
+        browser.close()
+
+
+def test_map_draws_boundaries_and_subjects_without_tiles(page, live_server, users, categories, settings):
+    settings.MAP_TILE_URL = ""
+    services.update_area(None, users["bureau"].area_memberships.get().area.children.get(code="S1"),
+                         name="<img src=x onerror=alert(1)>西街道")
+    services.create_subject(None, check_permission=False, name="老王面馆", category=categories["restaurant"],
+                            contact_phone="13812345678", lat=30.2, lng=120.2)
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", "dispatcher")
+    page.fill("input[name=password]", "pass-word-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/map/")
+    try:
+        page.wait_for_function("document.getElementById('map-status').textContent.indexOf('1 ') === 0", timeout=15000)
+    except Exception:
+        raise AssertionError((page.inner_text("#map-status"), page.console_errors, page.outside_requests, page.content()[:3000]))
+    # The street outlines are drawn on the plain background (on a canvas: preferCanvas).
+    painted = page.evaluate("""() => {
+        const c = document.querySelector('.leaflet-overlay-pane canvas');
+        if (!c) return 0;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; }
+        return n;
+    }""")
+    assert painted > 1000
+    assert page.locator(".leaflet-tile").count() == 0
+    # A hostile area name stays text.
+    assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0
+    assert not page.console_errors, page.console_errors
+    assert not page.outside_requests, page.outside_requests

@@ -1,0 +1,41 @@
+"""The Redis channel layer carries a group message from one consumer's channel to another's."""
+import asyncio
+import uuid
+
+import pytest
+from channels.layers import get_channel_layer
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.asyncio
+async def test_group_send_reaches_every_member_through_redis():
+    layer = get_channel_layer()
+    group = f"it-{uuid.uuid4().hex}"
+    a, b = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add(group, a)
+    await layer.group_add(group, b)
+    try:
+        await layer.group_send(group, {"type": "event.created", "id": 7})
+        got_a = await asyncio.wait_for(layer.receive(a), timeout=5)
+        got_b = await asyncio.wait_for(layer.receive(b), timeout=5)
+        assert got_a == got_b == {"type": "event.created", "id": 7}
+        await layer.group_discard(group, b)
+        await layer.group_send(group, {"type": "event.updated", "id": 8})
+        assert (await asyncio.wait_for(layer.receive(a), timeout=5))["id"] == 8
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(layer.receive(b), timeout=0.5)
+    finally:
+        await layer.group_discard(group, a)  # no flush(): other processes may share this Redis DB
+
+
+@pytest.mark.asyncio
+async def test_a_second_layer_instance_sees_the_same_redis():
+    """Two processes = two layer instances: a message sent on one is received on the other."""
+    from channels.layers import channel_layers
+
+    sender = channel_layers.make_backend("default")
+    receiver = get_channel_layer()
+    channel = await receiver.new_channel()
+    await sender.send(channel, {"type": "link.ping", "seq": 3})
+    assert (await asyncio.wait_for(receiver.receive(channel), timeout=5)) == {"type": "link.ping", "seq": 3}
