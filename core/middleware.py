@@ -12,3 +12,18 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             current_ip.reset(token)
+
+
+class ChineseByDefaultMiddleware:
+    """The UI is Chinese unless the user picked another language with the switch (cookie).
+
+    LocaleMiddleware would otherwise follow the browser's Accept-Language, and an English browser on a
+    government desk would be served English without anyone asking for it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

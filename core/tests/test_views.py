@@ -121,3 +121,9 @@ def test_docs_page_uses_vendored_assets(client, users):
         assert finders.find(asset.removeprefix("/static/").split("?")[0]), asset
     # Swagger UI would otherwise fetch a badge from validator.swagger.io.
     assert '"validatorUrl": null' in html
+
+
+def test_english_browser_still_gets_chinese_by_default(client, db):
+    r = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert r.status_code == 200
+    assert 'lang="zh-hans"' in r.content.decode()
