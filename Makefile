@@ -59,3 +59,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3* var
+
+# After changing user-visible strings: update the English catalog, translate the new entries, compile.
+messages: install
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=node_modules
+	$(PY) manage.py compilemessages -l en --ignore=.venv

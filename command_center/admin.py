@@ -1,5 +1,6 @@
 """Admin pages: SLA policies for bureau staff (through command_center.services), events read-only."""
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
 from command_center import services
 from command_center.models import Event, SlaPolicy, TimelineEntry
@@ -51,7 +52,7 @@ class SlaPolicyAdmin(BureauAdmin):
                 except DomainError as exc:
                     _add_errors(self, exc)
                 if obj is None and SlaPolicy.objects.filter(street=street, severity=severity).exists():
-                    self.add_error(None, "该镇街此等级已有时限策略，请直接修改它。")
+                    self.add_error(None, _("该镇街此等级已有时限策略，请直接修改它。"))
                 return cleaned
 
         return ValidatingForm

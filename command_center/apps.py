@@ -1,6 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CommandCenterConfig(AppConfig):
     name = "command_center"
-    verbose_name = "指挥中心"
+    verbose_name = _("指挥中心")
+
+    def ready(self):
+        from command_center import push
+
+        push.connect()

@@ -1,6 +1,7 @@
 """Reads of events, scoped by the asking user's areas (through the event's smallest area)."""
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from command_center import sla
 from command_center.models import Assignment, Deadline, Event, SlaPolicy, TimelineEntry
@@ -33,7 +34,7 @@ def get_event_for(user, event_id, *, detail=False) -> Event:
             raise ValueError(event_id)
         return qs.get(pk=event_id)
     except (Event.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise NotFound("事件不存在。")
+        raise NotFound(_("事件不存在。"))
 
 
 def overdue_q(now=None) -> Q:

@@ -7,6 +7,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
 from core.exceptions import ValidationFailed
@@ -22,7 +23,7 @@ class RowError:
         return {"line": self.line, "column": self.column, "reason": self.reason}
 
     def __str__(self):
-        return f"第{self.line}行 [{self.column}]：{self.reason}"
+        return _("第%(line)s行 [%(column)s]：%(reason)s") % {"line": self.line, "column": self.column, "reason": self.reason}
 
 
 @dataclass
@@ -53,7 +54,7 @@ def _format_of(filename: str) -> str:
         return "xlsx"
     if name.endswith(".csv"):
         return "csv"
-    raise ValidationFailed(fields={"file": ["只支持 .csv 或 .xlsx 文件。"]})
+    raise ValidationFailed(fields={"file": [_("只支持 .csv 或 .xlsx 文件。")]})
 
 
 def _cell_text(value) -> str:
@@ -80,7 +81,7 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, d
             try:
                 text = data.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
             except UnicodeDecodeError as exc:
-                raise ValidationFailed(fields={"file": ["无法识别文件编码（请使用 UTF-8）。"]}) from exc
+                raise ValidationFailed(fields={"file": [_("无法识别文件编码（请使用 UTF-8）。")]}) from exc
         reader = csv.reader(io.StringIO(text))
         header = None
         try:
@@ -95,14 +96,14 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, d
                     continue
                 rows.append((line_no, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header) if h}))
         except csv.Error as exc:
-            raise ValidationFailed(fields={"file": [f"第{reader.line_num}行无法解析：{exc}"]}) from exc
+            raise ValidationFailed(fields={"file": [_("第%(line)s行无法解析：%(error)s") % {"line": reader.line_num, "error": exc}]}) from exc
         if header is None:
-            raise ValidationFailed(fields={"file": ["文件为空。"]})
+            raise ValidationFailed(fields={"file": [_("文件为空。")]})
     else:
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises zipfile/KeyError/etc. on damaged files
-            raise ValidationFailed(fields={"file": [f"无法读取 Excel 文件：{exc}"]}) from exc
+            raise ValidationFailed(fields={"file": [_("无法读取 Excel 文件：%(error)s") % {"error": exc}]}) from exc
         ws = wb.worksheets[0]
         header = None
         for line_no, values in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -115,14 +116,14 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, d
             rows.append((line_no, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}))
         wb.close()
         if header is None:
-            raise ValidationFailed(fields={"file": ["文件为空。"]})
+            raise ValidationFailed(fields={"file": [_("文件为空。")]})
     return header, rows
 
 
 def require_columns(rows_header: list[str] | set, required: list[str]):
     missing = [c for c in required if c not in rows_header]
     if missing:
-        raise ValidationFailed(fields={"file": [f"缺少列：{', '.join(missing)}。"]})
+        raise ValidationFailed(fields={"file": [_("缺少列：%(columns)s。") % {"columns": ", ".join(missing)}]})
 
 
 def header_of(data: bytes, filename: str) -> list[str]:
@@ -155,4 +156,4 @@ def write_table(fmt: str, headers: list[str], rows) -> bytes:
         out = io.BytesIO()
         wb.save(out)
         return out.getvalue()
-    raise ValidationFailed(fields={"format": ["只支持 csv 或 xlsx。"]})
+    raise ValidationFailed(fields={"format": [_("只支持 csv 或 xlsx。")]})

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -48,5 +49,5 @@ def page_not_found(request, exception):
     """404 for a URL that matches nothing: JSON under /api/ and /open311/ (clients parse it), the
     usual page elsewhere."""
     if request.path.startswith(("/api/", "/open311/")):
-        return JsonResponse({"detail": "接口或对象不存在。", "code": "not_found"}, status=404)
+        return JsonResponse({"detail": _("接口或对象不存在。"), "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception)

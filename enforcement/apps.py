@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EnforcementConfig(AppConfig):
     name = "enforcement"
-    verbose_name = "执法事项与办案"
+    verbose_name = _("执法事项与办案")

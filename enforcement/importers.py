@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.exceptions import DomainError, ValidationFailed
@@ -26,8 +27,9 @@ from grids.choices import AreaKind
 from grids.models import Area, Department, SubjectCategory
 
 KINDS = ("matters", "delegations", "checklists", "scenarios", "problem_types")
-KIND_LABELS = {"matters": "执法事项", "delegations": "赋权", "checklists": "检查清单", "scenarios": "监管一件事场景",
-               "problem_types": "问题类型（权责清单）"}
+KIND_LABELS = {"matters": gettext_lazy("执法事项"), "delegations": gettext_lazy("赋权"),
+               "checklists": gettext_lazy("检查清单"), "scenarios": gettext_lazy("监管一件事场景"),
+               "problem_types": gettext_lazy("问题类型（权责清单）")}
 
 COLUMNS = {
     "matters": ["code", "name", "law", "article", "department_code", "kind", "domain", "non_site", "major_decision",

@@ -12,6 +12,7 @@ from datetime import time as dtime
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound, ValidationFailed
 from enforcement.choices import ScenarioStatus, VersionStatus
@@ -48,7 +49,7 @@ def get_version(version_id) -> CatalogVersion:
     try:
         return CatalogVersion.objects.get(pk=int(version_id))
     except (CatalogVersion.DoesNotExist, ValueError, TypeError):
-        raise NotFound("事项清单版本不存在。")
+        raise NotFound(_("事项清单版本不存在。"))
 
 
 def version_or_current(version_id=None) -> CatalogVersion | None:
@@ -66,7 +67,7 @@ def parse_day(value, field="on") -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise ValidationFailed(fields={field: ["日期格式应为 YYYY-MM-DD。"]})
+        raise ValidationFailed(fields={field: [_("日期格式应为 YYYY-MM-DD。")]})
 
 
 # --- Matters and delegations ------------------------------------------------------------------
@@ -221,7 +222,7 @@ def checklist_detail(checklist_id) -> Checklist:
             Prefetch("items", queryset=ChecklistItem.objects.select_related("area", "department")), "areas",
         ).get(pk=int(checklist_id))
     except (Checklist.DoesNotExist, ValueError, TypeError):
-        raise NotFound("检查清单不存在。")
+        raise NotFound(_("检查清单不存在。"))
 
 
 def scenarios() -> QuerySet:
@@ -239,7 +240,7 @@ def scenario_detail(scenario_id) -> Scenario:
             "categories", "areas", Prefetch("items", queryset=ScenarioItem.objects.select_related("department")),
         ).get(pk=int(scenario_id))
     except (Scenario.DoesNotExist, ValueError, TypeError):
-        raise NotFound("场景不存在。")
+        raise NotFound(_("场景不存在。"))
 
 
 def scenario_summary(scenario: Scenario) -> dict:

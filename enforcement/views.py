@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
@@ -24,8 +25,9 @@ from enforcement.models import ChecklistItem, Delegation
 from grids.choices import AreaKind
 from grids.models import Area, Department, SubjectCategory
 
-TABS = [("matters", "执法事项"), ("delegations", "赋权"), ("problem_types", "权责清单"),
-        ("checklists", "综合查一次"), ("scenarios", "监管一件事")]
+TABS = [("matters", gettext_lazy("执法事项")), ("delegations", gettext_lazy("赋权")),
+        ("problem_types", gettext_lazy("权责清单")), ("checklists", gettext_lazy("综合查一次")),
+        ("scenarios", gettext_lazy("监管一件事"))]
 
 
 def _staff_only(request):

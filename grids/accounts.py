@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core import audit
 from core.exceptions import ValidationFailed
@@ -15,17 +16,17 @@ from grids.models import Area, AreaMembership
 def add_user(actor, *, username, role, area_codes, password=None, display_name=""):
     errors = {}
     if role not in ALL_ROLES:
-        errors["role"] = [f"未知角色：{role}（可选：{', '.join(ALL_ROLES)}）。"]
+        errors["role"] = [gettext("未知角色：%(role)s（可选：%(choices)s）。") % {"role": role, "choices": ", ".join(ALL_ROLES)}]
     areas = list(Area.objects.filter(code__in=area_codes))
     unknown = sorted(set(area_codes) - {a.code for a in areas})
     if unknown:
-        errors["area"] = [f"未知区域编码：{', '.join(unknown)}。"]
+        errors["area"] = [gettext("未知区域编码：%(codes)s。") % {"codes": ", ".join(unknown)}]
     if not area_codes:
-        errors["area"] = ["至少绑定一个区域。"]
+        errors["area"] = [gettext("至少绑定一个区域。")]
     if not username:
-        errors["username"] = ["此字段为必填项。"]
+        errors["username"] = [gettext("此字段为必填项。")]
     elif len(username) > 150:
-        errors["username"] = ["最多 150 个字符。"]
+        errors["username"] = [gettext("最多 150 个字符。")]
     if password:
         try:
             validate_password(password)

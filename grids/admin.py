@@ -8,6 +8,8 @@ a refused change comes back as a form error, never as a server error.
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.exceptions import DomainError
@@ -169,7 +171,7 @@ class AreaAdmin(BureauAdmin):
 # --- Subjects ---------------------------------------------------------------------------------
 
 class SubjectAdminForm(forms.ModelForm):
-    tag_names = forms.CharField(label="标签", required=False, help_text="用分号分隔")
+    tag_names = forms.CharField(label=gettext_lazy("标签"), required=False, help_text=gettext_lazy("用分号分隔"))
 
     class Meta:
         model = Subject
@@ -178,7 +180,7 @@ class SubjectAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["grid"].required = False
-        self.fields["grid"].help_text = "留空：按经纬度自动确定网格"
+        self.fields["grid"].help_text = _("留空：按经纬度自动确定网格")
         if self.instance.pk:
             self.fields["tag_names"].initial = ";".join(self.instance.tags.values_list("name", flat=True))
 
@@ -309,7 +311,7 @@ class AreaMembershipAdmin(AuditedAdmin):
             def clean_area(self):
                 area = self.cleaned_data["area"]
                 if area is not None and not selectors.user_covers_area(request.user, area):
-                    raise ValidationError("该区域不在您的辖区内。")
+                    raise ValidationError(_("该区域不在您的辖区内。"))
                 return area
 
         return ScopedForm

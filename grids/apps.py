@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class GridsConfig(AppConfig):
     name = "grids"
-    verbose_name = "网格与单位"
+    verbose_name = _("网格与单位")
 
     def ready(self):
         from django.db.models.signals import post_delete, post_save

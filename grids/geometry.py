@@ -1,6 +1,7 @@
 """GeoJSON boundaries checked and measured with shapely (its wheels carry GEOS: no GDAL needed)."""
 import math
 
+from django.utils.translation import gettext as _
 from shapely import make_valid
 from shapely.geometry import Point, shape
 from shapely.validation import explain_validity
@@ -13,37 +14,37 @@ EARTH_RADIUS_M = 6_371_008.8
 def parse_boundary(geojson, field="boundary"):
     """A shapely (Multi)Polygon from GeoJSON, or ValidationFailed saying what is wrong with it."""
     if not isinstance(geojson, dict) or geojson.get("type") not in ("Polygon", "MultiPolygon"):
-        raise ValidationFailed(fields={field: ["边界必须是 GeoJSON Polygon 或 MultiPolygon。"]})
+        raise ValidationFailed(fields={field: [_("边界必须是 GeoJSON Polygon 或 MultiPolygon。")]})
     coords = geojson.get("coordinates")
     if not isinstance(coords, list) or not coords:
-        raise ValidationFailed(fields={field: ["边界缺少坐标。"]})
+        raise ValidationFailed(fields={field: [_("边界缺少坐标。")]})
     polygons = [coords] if geojson["type"] == "Polygon" else coords
     for polygon in polygons:
         if not isinstance(polygon, list) or not polygon:
-            raise ValidationFailed(fields={field: ["多边形缺少坐标环。"]})
+            raise ValidationFailed(fields={field: [_("多边形缺少坐标环。")]})
         for ring in polygon:
             if not isinstance(ring, list) or len(ring) < 4:
-                raise ValidationFailed(fields={field: ["每个坐标环至少需要4个点。"]})
+                raise ValidationFailed(fields={field: [_("每个坐标环至少需要4个点。")]})
             for pt in ring:
                 if (
                     not isinstance(pt, (list, tuple)) or len(pt) < 2
                     or not all(isinstance(c, (int, float)) and math.isfinite(c) for c in pt[:2])
                 ):
-                    raise ValidationFailed(fields={field: ["坐标必须是 [经度, 纬度] 数值对。"]})
+                    raise ValidationFailed(fields={field: [_("坐标必须是 [经度, 纬度] 数值对。")]})
                 if not (-180 <= pt[0] <= 180 and -90 <= pt[1] <= 90):
-                    raise ValidationFailed(fields={field: ["坐标超出经纬度范围。"]})
+                    raise ValidationFailed(fields={field: [_("坐标超出经纬度范围。")]})
             if list(ring[0][:2]) != list(ring[-1][:2]):
-                raise ValidationFailed(fields={field: ["坐标环未闭合（首尾点必须相同）。"]})
+                raise ValidationFailed(fields={field: [_("坐标环未闭合（首尾点必须相同）。")]})
     try:
         geom = shape(geojson)
     except Exception as exc:  # shapely raises several types for malformed input
-        raise ValidationFailed(fields={field: [f"无法解析边界：{exc}"]}) from exc
+        raise ValidationFailed(fields={field: [_("无法解析边界：%(error)s") % {"error": exc}]}) from exc
     # A bow-tie's signed areas cancel out, so ask for validity before area; a ring whose points all lie
     # on one line is invalid too, but its repaired form has no area at all.
     if geom.is_empty or (not geom.is_valid and make_valid(geom).area == 0) or geom.area == 0 and geom.is_valid:
-        raise ValidationFailed(fields={field: ["边界面积为零。"]})
+        raise ValidationFailed(fields={field: [_("边界面积为零。")]})
     if not geom.is_valid:
-        raise ValidationFailed(fields={field: [f"边界无效（自相交等）：{explain_validity(geom)}"]})
+        raise ValidationFailed(fields={field: [_("边界无效（自相交等）：%(reason)s") % {"reason": explain_validity(geom)}]})
     return geom
 
 
@@ -52,7 +53,7 @@ def check_inside(child, parent, tolerance: float, field="boundary"):
     outside = child.difference(make_valid(parent)).area
     if outside > tolerance * child.area:
         share = outside / child.area
-        raise ValidationFailed(fields={field: [f"边界超出上级区域 {share:.1%}（允许 {tolerance:.1%}）。"]})
+        raise ValidationFailed(fields={field: [_("边界超出上级区域 %(share)s（允许 %(tolerance)s）。") % {"share": f"{share:.1%}", "tolerance": f"{tolerance:.1%}"}]})
 
 
 def bbox(geom):
@@ -78,15 +79,15 @@ def parse_lat_lng(lat, lng):
     values = {}
     for name, raw, limit in (("lat", lat, 90), ("lng", lng, 180)):
         if raw is None or raw == "":
-            errors[name] = ["此字段为必填项。"]
+            errors[name] = [_("此字段为必填项。")]
             continue
         try:
             value = float(raw)
         except (TypeError, ValueError):
-            errors[name] = ["请填写合法的数字。"]
+            errors[name] = [_("请填写合法的数字。")]
             continue
         if not math.isfinite(value) or not -limit <= value <= limit:
-            errors[name] = [f"必须在 -{limit} 到 {limit} 之间。"]
+            errors[name] = [_("必须在 -%(limit)s 到 %(limit)s 之间。") % {"limit": limit}]
             continue
         values[name] = value
     if errors:

@@ -7,6 +7,7 @@ from functools import reduce
 from operator import or_
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from grids import spatial
@@ -90,7 +91,7 @@ def get_area_for(user, area_id) -> Area:
     try:
         return areas_for(user).get(pk=area_id)
     except (Area.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise NotFound("区域不存在。")
+        raise NotFound(_("区域不存在。"))
 
 
 def descendants(area: Area, include_self=True) -> QuerySet:
@@ -117,7 +118,7 @@ def get_subject_for(user, subject_id) -> Subject:
     try:
         return subjects_for(user).get(pk=subject_id)
     except (Subject.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise NotFound("管理对象不存在。")
+        raise NotFound(_("管理对象不存在。"))
 
 
 def officers_for(user) -> QuerySet:
@@ -136,14 +137,14 @@ def get_officer_for(user, officer_id) -> Officer:
     try:
         return officers_for(user).get(pk=officer_id)
     except (Officer.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise NotFound("执法队员不存在。")
+        raise NotFound(_("执法队员不存在。"))
 
 
 def locate(lat: float, lng: float) -> list[spatial.AreaRef]:
     """The chain of areas containing the point, smallest first; NotFound outside the district."""
     chain = spatial.get_index().chain(lat, lng)
     if not chain:
-        raise NotFound("该位置不在本区范围内。", code="outside_district")
+        raise NotFound(_("该位置不在本区范围内。"), code="outside_district")
     return chain
 
 
@@ -207,7 +208,7 @@ def parse_bbox(raw: str | None):
     except ValueError:
         parts = []
     if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3] or not all(-180 <= p <= 180 for p in parts):
-        raise ValidationFailed(fields={"bbox": ["格式应为 min_lng,min_lat,max_lng,max_lat。"]})
+        raise ValidationFailed(fields={"bbox": [_("格式应为 min_lng,min_lat,max_lng,max_lat。")]})
     return tuple(parts)
 
 

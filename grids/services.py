@@ -9,7 +9,7 @@ from django.utils.module_loading import import_string
 from core import audit
 from core.exceptions import Forbidden, ValidationFailed
 from core.roles import API_CLIENT, BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
-from grids import geometry, selectors, spatial
+from grids import geometry, selectors, signals, spatial
 from grids.choices import ALLOWED_PARENT, AreaKind, DeliveryStatus, StreetTier, SubjectStatus
 from grids.models import Area, Notice, NoticeDelivery, Officer, OfficerPosition, Subject, SubjectCategory, Tag
 
@@ -331,6 +331,10 @@ def record_position(actor, officer: Officer, *, lat, lng, recorded_at, accuracy=
             "position": [[before[0], before[1]], [lat, lng]],
             "last_position_at": [before[2], recorded_at],
         })
+        officer_id = officer.pk
+        transaction.on_commit(lambda: signals.officer_moved.send(
+            sender=Officer, officer_id=officer_id, lat=lat, lng=lng, recorded_at=recorded_at,
+        ))
     return ping, created, moved
 
 

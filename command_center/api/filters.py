@@ -1,5 +1,7 @@
 from datetime import timezone as dt_timezone
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 import django_filters
 
 from core.exceptions import ValidationFailed
@@ -22,7 +24,7 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
             try:
                 value = value.astimezone(dt_timezone.utc)
             except (OverflowError, ValueError):
-                raise ValidationFailed(fields={self.param or self.field_name: ["时间超出范围。"]})
+                raise ValidationFailed(fields={self.param or self.field_name: [_("时间超出范围。")]})
         return super().filter(qs, value)
 
 
@@ -30,14 +32,14 @@ class EventFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     source = django_filters.MultipleChoiceFilter(choices=Source.choices)
-    street = django_filters.CharFilter(field_name="street__code", label="镇街编码")
-    grid = django_filters.CharFilter(field_name="grid__code", label="网格编码")
-    problem_type = django_filters.CharFilter(field_name="problem_type_code", label="问题类型编码")
+    street = django_filters.CharFilter(field_name="street__code", label=gettext_lazy("镇街编码"))
+    grid = django_filters.CharFilter(field_name="grid__code", label=gettext_lazy("网格编码"))
+    problem_type = django_filters.CharFilter(field_name="problem_type_code", label=gettext_lazy("问题类型编码"))
     team = django_filters.NumberFilter(field_name="team_id", min_value=1, max_value=MAX_ID, decimal_places=0)
     officer = django_filters.NumberFilter(field_name="officer_id", min_value=1, max_value=MAX_ID, decimal_places=0)
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte", param="created_after")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt", param="created_before")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="有超时未完成的环节")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=gettext_lazy("有超时未完成的环节"))
 
     class Meta:
         model = Event

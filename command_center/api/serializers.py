@@ -1,4 +1,5 @@
 """Serializers translate; the rules live in command_center.services and selectors."""
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from command_center.choices import Severity, Source
@@ -11,7 +12,7 @@ from core.roles import mask_phone, may_see_phones
 
 class EventInputSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=Source.choices)
-    problem_type = serializers.CharField(max_length=64, help_text="问题类型编码（权责清单）")
+    problem_type = serializers.CharField(max_length=64, help_text=_("问题类型编码（权责清单）"))
     description = serializers.CharField(max_length=5000)
     lat = serializers.FloatField(min_value=-90, max_value=90)
     lng = serializers.FloatField(min_value=-180, max_value=180)
@@ -47,7 +48,7 @@ class MergeInputSerializer(serializers.Serializer):
 
 
 class TransferInputSerializer(serializers.Serializer):
-    to = serializers.CharField(max_length=100, help_text="部门编码，或其他平台名称")
+    to = serializers.CharField(max_length=100, help_text=_("部门编码，或其他平台名称"))
     reason = serializers.CharField(max_length=500)
 
 
@@ -132,7 +133,7 @@ def context_for(request) -> dict:
 
 
 class CandidateSerializer(serializers.Serializer):
-    place = serializers.IntegerField(allow_null=True, help_text="名次（不符合条件者为空）")
+    place = serializers.IntegerField(allow_null=True, help_text=_("名次（不符合条件者为空）"))
     officer = serializers.IntegerField()
     name = serializers.CharField()
     badge_no = serializers.CharField()
@@ -140,7 +141,7 @@ class CandidateSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     duty_status = serializers.CharField()
     distance_m = serializers.FloatField(allow_null=True)
-    load = serializers.IntegerField(help_text="在办任务数")
+    load = serializers.IntegerField(help_text=_("在办任务数"))
     eligible = serializers.BooleanField()
     reasons = serializers.ListField(child=serializers.CharField())
 

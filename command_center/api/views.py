@@ -1,30 +1,35 @@
 """Thin views: scoping comes from command_center.selectors, every write goes through services."""
 import re
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from command_center import dispatch, selectors, services
+from command_center import dispatch, push, selectors, services
 from command_center.api import filters
 from command_center.api.serializers import (
     CandidatesSerializer, CloseInputSerializer, DeliberateInputSerializer, DispatchInputSerializer, EventDetailSerializer,
     EventInputSerializer, EventSerializer, MergeInputSerializer, ReasonInputSerializer, ResolveInputSerializer,
     SeverityInputSerializer, TransferInputSerializer, context_for,
 )
+from core.api.permissions import roles_required
 from core.exceptions import PreconditionFailed
+from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER
 
 _ETAG = re.compile(r'^(?:W/)?"(\d+)-v(\d+)"$')
 
 IF_MATCH = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
-    description="事件的 ETag（如 \"12-v3\"）：若事件已被他人修改则返回 412，不做任何更改。",
+    description=gettext_lazy("事件的 ETag（如 \"12-v3\"）：若事件已被他人修改则返回 412，不做任何更改。"),
 )
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
-    description="重试时带同一个键：返回第一次创建的事件（200）；同一个键配不同内容返回 422。",
+    description=gettext_lazy("重试时带同一个键：返回第一次创建的事件（200）；同一个键配不同内容返回 422。"),
 )
 
 
@@ -38,7 +43,7 @@ def expected_version(request, event_id) -> int | None:
         m = _ETAG.match(tag.strip())
         if m and int(m.group(1)) == int(event_id):
             return int(m.group(2))
-    raise PreconditionFailed("If-Match 与该事件的 ETag 不符，请刷新后重试。", code="stale_version")
+    raise PreconditionFailed(_("If-Match 与该事件的 ETag 不符，请刷新后重试。"), code="stale_version")
 
 
 class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -171,3 +176,15 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         with the reasons for each place; those who do not qualify follow, with the reasons why not."""
         event = selectors.get_event_for(request.user, pk)
         return Response(dispatch.ranking_for(request.user, event))
+
+
+class CommandSnapshotView(APIView):
+    """The dashboard's state for the user's areas: open events, officers, and each stream's sequence
+    number. A client (re)connecting to /ws/command/, or seeing a gap in a stream's seq, fetches this and
+    applies only messages with a higher seq."""
+
+    permission_classes = [roles_required(DISPATCHER, TEAM_LEADER, BUREAU_STAFF)]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response(push.snapshot_for(request.user))

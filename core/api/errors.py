@@ -1,6 +1,7 @@
 """Every API error is JSON: field errors as {"field": ["message"]}, others as {"detail", "code"}."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -23,14 +24,14 @@ def exception_handler(exc, context):
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, IntegrityError):
         # A constraint caught what validation missed (e.g. a concurrent duplicate): a conflict, not a crash.
-        return Response({"detail": "与已有记录冲突。", "code": "conflict"}, status=status.HTTP_409_CONFLICT)
+        return Response({"detail": _("与已有记录冲突。"), "code": "conflict"}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, (DataError, OverflowError)):
         # A value the database can't hold (a number beyond bigint, a string beyond its column) that
         # validation let through: the input is wrong, the server is fine.
-        return Response({"detail": "输入的值超出允许范围。", "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"detail": _("输入的值超出允许范围。"), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
         # PostgreSQL refuses NUL in text (psycopg raises before sending the query, so the transaction
         # is intact). A view that passes a raw parameter to a query would otherwise answer 500.
-        return Response({"detail": "请求中含有不允许的空字符（NUL）。", "code": "invalid"},
+        return Response({"detail": _("请求中含有不允许的空字符（NUL）。"), "code": "invalid"},
                         status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)

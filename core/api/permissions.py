@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from core.roles import has_role
@@ -7,7 +8,7 @@ def roles_required(*roles):
     """A DRF permission class admitting authenticated users with one of `roles`."""
 
     class _RolesRequired(BasePermission):
-        message = "您的角色无权执行此操作。"
+        message = _("您的角色无权执行此操作。")
 
         def has_permission(self, request, view):
             return bool(request.user and request.user.is_authenticated and has_role(request.user, *roles))
@@ -20,7 +21,7 @@ def read_any_write_roles(*roles):
     """Reads for any authenticated user (still scoped by area in selectors); writes for `roles` only."""
 
     class _ReadAnyWriteRoles(BasePermission):
-        message = "您的角色无权修改此数据。"
+        message = _("您的角色无权修改此数据。")
 
         def has_permission(self, request, view):
             if not (request.user and request.user.is_authenticated):

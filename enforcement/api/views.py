@@ -3,6 +3,8 @@
 Everyone signed in may read the catalog; writes are for bureau staff bound to the whole district (403 for
 everyone else, checked before anything else); the services check the same rule once more.
 """
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -31,7 +33,7 @@ class CatalogWrite(BasePermission):
     """Reads for anyone signed in; writes for bureau staff bound to the whole district (the catalog is the
     district's), refused with 403 before any lookup, so the answer never depends on the object."""
 
-    message = "只有绑定全区的区综合执法局工作人员可以维护事项清单。"
+    message = gettext_lazy("只有绑定全区的区综合执法局工作人员可以维护事项清单。")
 
     def has_permission(self, request, view):
         user = request.user
@@ -83,7 +85,7 @@ class CatalogVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
         if not version.is_draft:
             from core.exceptions import Conflict
 
-            raise Conflict("只有草稿版本可以发布。")
+            raise Conflict(_("只有草稿版本可以发布。"))
         published = services.publish_draft(request.user, note=data.validated_data.get("note"))
         return Response(CatalogVersionSerializer(published).data)
 
@@ -101,11 +103,11 @@ class CatalogVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
             try:
                 against = selectors.get_version(against_id)
             except Exception:
-                raise ValidationFailed(fields={"against": ["版本不存在。"]})
+                raise ValidationFailed(fields={"against": [_("版本不存在。")]})
         else:
             against = selectors.default_against(version)
             if against is None:
-                raise ValidationFailed(fields={"against": ["该版本没有可比较的前一版本，请指定 against。"]})
+                raise ValidationFailed(fields={"against": [_("该版本没有可比较的前一版本，请指定 against。")]})
         return Response(selectors.diff_versions(against, version))
 
 
@@ -294,7 +296,7 @@ def _lookup(model, codes, field):
     found = {o.code: o for o in model.objects.filter(code__in=codes)}
     missing = [c for c in codes if c not in found]
     if missing:
-        raise ValidationFailed(fields={field: [f"未知编码：{'、'.join(missing)}。"]})
+        raise ValidationFailed(fields={field: [_("未知编码：%(codes)s。") % {"codes": "、".join(missing)}]})
     return [found[c] for c in codes]
 
 
@@ -338,7 +340,7 @@ class CatalogImportView(APIView):
     def post(self, request, kind):
         upload = request.FILES.get("file")
         if upload is None:
-            raise ValidationFailed(fields={"file": ["请上传文件。"]})
+            raise ValidationFailed(fields={"file": [_("请上传文件。")]})
         dry_run = str(request.query_params.get("dry_run", request.data.get("dry_run", ""))).lower() in ("1", "true", "yes", "on")
         report = importers.run_import(request.user, kind, upload.read(), upload.name, dry_run=dry_run)
         return Response(report.as_dict(), status=status.HTTP_200_OK if report.ok else status.HTTP_400_BAD_REQUEST)

@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from grids.choices import AreaKind, DutyStatus, SubjectStatus
 from grids.models import Area, Officer, Subject
@@ -30,12 +31,12 @@ class AreaFilter(django_filters.FilterSet):
 
 
 class SubjectFilter(django_filters.FilterSet):
-    area = IdFilter(method="filter_area", label="区域ID（含下级）")
-    area_code = django_filters.CharFilter(method="filter_area_code", label="区域编码（含下级）")
-    category = django_filters.CharFilter(method="filter_category", label="类别编码（大类或小类）")
+    area = IdFilter(method="filter_area", label=_("区域ID（含下级）"))
+    area_code = django_filters.CharFilter(method="filter_area_code", label=_("区域编码（含下级）"))
+    category = django_filters.CharFilter(method="filter_category", label=_("类别编码（大类或小类）"))
     status = django_filters.ChoiceFilter(choices=SubjectStatus.choices)
     tag = django_filters.CharFilter(field_name="tags__name")
-    q = django_filters.CharFilter(method="filter_text", label="名称/执照号/地址")
+    q = django_filters.CharFilter(method="filter_text", label=_("名称/执照号/地址"))
 
     class Meta:
         model = Subject

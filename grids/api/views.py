@@ -1,4 +1,5 @@
 """Thin viewsets: scoping comes from grids.selectors, writes go through grids.services."""
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -67,7 +68,7 @@ class AreaGeoJSONView(APIView):
         """Boundaries of one level as a GeoJSON FeatureCollection, for maps (only the visible box)."""
         kind = request.query_params.get("kind")
         if kind not in AreaKind.values:
-            raise ValidationFailed(fields={"kind": [f"必须是 {', '.join(AreaKind.values)} 之一。"]})
+            raise ValidationFailed(fields={"kind": [_("必须是 %(choices)s 之一。") % {"choices": ", ".join(AreaKind.values)}]})
         bbox = selectors.parse_bbox(request.query_params.get("bbox"))
         features = [
             {"type": "Feature", "geometry": a["boundary"],

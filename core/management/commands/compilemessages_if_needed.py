@@ -24,4 +24,4 @@ class Command(BaseCommand):
         if shutil.which("msgfmt") is None:
             self.stderr.write("gettext (msgfmt) not installed: using the committed .mo files")
             return
-        call_command("compilemessages", verbosity=0)
+        call_command("compilemessages", verbosity=0, ignore_patterns=[".venv", "var", "node_modules"])

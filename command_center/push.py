@@ -1,0 +1,304 @@
+"""Live push: one event system for every dashboard (Zulip's idea), over Channels groups.
+
+Streams are channel groups: `cc.street.<street id>` for each street and `cc.district` for the whole
+district. A change is sent, on commit, to its street's group and to the district's; a user's consumer
+joins the streets it covers (or only the district group, for district-wide users), so nobody receives
+a message twice and nobody receives another street's.
+
+Each message: `{"type", "seq", "stream", "event": row}` (`officer.moved`: `"officer": row`;
+`sla.breached` also carries `"breach"`). `seq` counts per stream (Redis INCR in production, a
+process-local counter in the embedded default, which runs one process). The snapshot
+(`GET /api/v1/command/snapshot/`) reads each stream's seq *before* it reads the rows, so every message
+with seq <= the snapshot's is already in it; a later message may repeat what the snapshot shows, and
+the client applies a row only when its `version` is not older than the one it holds.
+
+Rows come from `event_row` / `officer_row` only: snapshot + pushed rows = a fresh snapshot.
+Sending never raises into the service that committed: a channel layer that is down is logged.
+"""
+import asyncio
+import logging
+import threading
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.db.models import Prefetch
+
+from command_center.choices import FINAL_STATUSES, Action
+from command_center.models import Deadline, Event
+
+logger = logging.getLogger(__name__)
+
+DISTRICT_GROUP = "cc.district"
+MESSAGE_TYPE = "cc.push"  # the consumer's handler: CommandConsumer.cc_push
+
+EVENT_CREATED = "event.created"
+EVENT_UPDATED = "event.updated"
+ASSIGNMENT_CHANGED = "assignment.changed"
+OFFICER_MOVED = "officer.moved"
+SLA_BREACHED = "sla.breached"
+MESSAGE_TYPES = (EVENT_CREATED, EVENT_UPDATED, ASSIGNMENT_CHANGED, OFFICER_MOVED, SLA_BREACHED)
+
+# Actions that change who holds the event: pushed as assignment.changed (with the event's row).
+ASSIGNMENT_ACTIONS = (Action.DISPATCH, Action.ACCEPT, Action.DECLINE)
+
+# Rows of these statuses leave the dashboard: a client drops them.
+TERMINAL_STATUSES = tuple(s.value for s in FINAL_STATUSES)
+
+EVENT_FIELDS = (
+    "id", "version", "status", "severity", "source", "problem_type_code", "problem_type_name", "matter_code",
+    "lat", "lng", "address", "area_id", "grid_id", "street_id", "team_id", "officer_id", "escalation_level",
+    "created_at", "updated_at",
+)
+OFFICER_FIELDS = (
+    "id", "name", "badge_no", "rank", "team_id", "duty_status", "last_lat", "last_lng", "last_position_at",
+)
+
+
+def street_group(street_id) -> str:
+    return f"cc.street.{int(street_id)}"
+
+
+def groups_for_paths(paths) -> list[str]:
+    """The groups a user with these area paths joins (None = the whole district)."""
+    if paths is None:
+        return [DISTRICT_GROUP]
+    streets = set()
+    for path in paths:
+        ids = [p for p in path.strip("/").split("/") if p]
+        if len(ids) >= 2:  # district / street / ...
+            streets.add(int(ids[1]))
+    return [street_group(s) for s in sorted(streets)]
+
+
+def covers(paths, path: str | None) -> bool:
+    if paths is None:
+        return True
+    return bool(path) and any(path.startswith(p) for p in paths)
+
+
+# --- rows: one format for the snapshot and the messages -------------------------------------------
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def event_queryset(qs=None, *also):
+    """Events with what `event_row` needs (and the fields `also` names), in one query plus one for the
+    deadlines."""
+    qs = Event.objects.all() if qs is None else qs
+    live = Deadline.objects.filter(cancelled_at__isnull=True).only(
+        "id", "event_id", "stage", "due_at", "met_at", "breached_at", "position").order_by("position", "id")
+    return qs.only(*EVENT_FIELDS, *also).prefetch_related(
+        Prefetch("deadlines", queryset=live, to_attr="live_deadlines"))
+
+
+def event_row(event: Event) -> dict:
+    row = {}
+    for name in EVENT_FIELDS:
+        value = getattr(event, name)
+        row[name] = _iso(value) if name in ("created_at", "updated_at") else value
+    row["deadlines"] = [
+        {"stage": d.stage, "due_at": _iso(d.due_at), "met_at": _iso(d.met_at), "breached_at": _iso(d.breached_at)}
+        for d in getattr(event, "live_deadlines", None) or ()
+    ]
+    return row
+
+
+def officer_queryset(qs):
+    return qs.select_related(None).prefetch_related(None).only(*OFFICER_FIELDS)
+
+
+def officer_row(officer) -> dict:
+    row = {name: getattr(officer, name) for name in OFFICER_FIELDS}
+    row["last_position_at"] = _iso(row["last_position_at"])
+    return row
+
+
+# --- sequence numbers per stream ---------------------------------------------------------------
+
+class LocalSequence:
+    """The embedded default (one process): counters in memory, under a lock."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._values: dict[str, int] = {}
+
+    def next(self, stream: str) -> int:
+        with self._lock:
+            self._values[stream] = self._values.get(stream, 0) + 1
+            return self._values[stream]
+
+    def current(self, streams) -> dict[str, int]:
+        with self._lock:
+            return {s: self._values.get(s, 0) for s in streams}
+
+
+class RedisSequence:
+    """Production: every web process and worker shares the counters (INCR is atomic)."""
+
+    prefix = "cc:seq:"
+
+    def __init__(self, url: str):
+        import redis
+
+        self.client = redis.Redis.from_url(url)
+
+    def next(self, stream: str) -> int:
+        return int(self.client.incr(self.prefix + stream))
+
+    def current(self, streams) -> dict[str, int]:
+        streams = list(streams)
+        if not streams:
+            return {}
+        values = self.client.mget([self.prefix + s for s in streams])
+        return {s: int(v or 0) for s, v in zip(streams, values)}
+
+
+_sequence = None
+_sequence_lock = threading.Lock()
+
+
+def get_sequence():
+    global _sequence
+    with _sequence_lock:
+        if _sequence is None:
+            url = getattr(settings, "REDIS_URL", "")
+            _sequence = RedisSequence(url) if url else LocalSequence()
+        return _sequence
+
+
+def reset_sequence():
+    """Forget the sequence backend (tests that switch settings)."""
+    global _sequence
+    with _sequence_lock:
+        _sequence = None
+
+
+def current_seqs(streams) -> dict[str, int]:
+    try:
+        return get_sequence().current(streams)
+    except Exception:  # noqa: BLE001 — a snapshot without seq still shows the state; the client resyncs later
+        logger.exception("live push: cannot read sequence numbers")
+        return {s: 0 for s in streams}
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+_consumer_loop = None
+
+
+def remember_loop(loop):
+    """The event loop the consumers run on (CommandConsumer.connect tells us)."""
+    global _consumer_loop
+    _consumer_loop = loop
+
+
+def _group_send(group: str, message: dict):
+    from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    loop = _consumer_loop
+    if isinstance(layer, InMemoryChannelLayer) and loop is not None and loop.is_running():
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            # A plain thread (the embedded SLA ticker): the in-memory layer's queues belong to the
+            # consumers' loop, and a send from a loop of our own would not wake it. Hop onto it.
+            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(timeout=5)
+            return
+    async_to_sync(layer.group_send)(group, message)
+
+
+def publish(kind: str, street_id, path: str | None, body: dict) -> list[dict]:
+    """Send one change to its street's stream and to the district's. Returns the messages sent (for
+    tests and logs); never raises."""
+    streams = ([street_group(street_id)] if street_id else []) + [DISTRICT_GROUP]
+    sent = []
+    for stream in streams:
+        try:
+            seq = get_sequence().next(stream)
+            payload = {"type": kind, "seq": seq, "stream": stream, **body}
+            _group_send(stream, {"type": MESSAGE_TYPE, "path": path, "payload": payload})
+            sent.append(payload)
+        except Exception:  # noqa: BLE001 — the service has committed; a lost message is healed by resync
+            logger.exception("live push: %s to %s failed", kind, stream)
+    return sent
+
+
+def _event_for_push(event_id):
+    return event_queryset(Event.objects.select_related("area"), "area__path").filter(pk=event_id).first()
+
+
+def on_event_changed(sender, kind=None, event_id=None, action=None, **kwargs):
+    try:
+        event = _event_for_push(event_id)
+        if event is None:
+            return []
+        if kind == EVENT_UPDATED and action in ASSIGNMENT_ACTIONS:
+            kind = ASSIGNMENT_CHANGED
+        return publish(kind or EVENT_UPDATED, event.street_id, event.area.path,
+                       {"action": action, "event": event_row(event)})
+    except Exception:  # noqa: BLE001
+        logger.exception("live push: event %s", event_id)
+        return []
+
+
+def on_sla_breached(sender, event_id=None, breach_id=None, stage=None, **kwargs):
+    try:
+        event = _event_for_push(event_id)
+        if event is None:
+            return []
+        return publish(SLA_BREACHED, event.street_id, event.area.path,
+                       {"breach": {"id": breach_id, "stage": stage}, "event": event_row(event)})
+    except Exception:  # noqa: BLE001
+        logger.exception("live push: breach %s of event %s", breach_id, event_id)
+        return []
+
+
+def on_officer_moved(sender, officer_id=None, **kwargs):
+    try:
+        from grids.models import Officer
+
+        officer = (Officer.objects.select_related("team__street").only(*OFFICER_FIELDS, "team__street_id",
+                   "team__street__path").filter(pk=officer_id).first())
+        if officer is None:
+            return []
+        street = officer.team.street if officer.team_id else None
+        return publish(OFFICER_MOVED, street.pk if street else None, street.path if street else None,
+                       {"officer": officer_row(officer)})
+    except Exception:  # noqa: BLE001
+        logger.exception("live push: officer %s", officer_id)
+        return []
+
+
+def connect():
+    """Called from CommandCenterConfig.ready()."""
+    from command_center import signals
+    from grids import signals as grid_signals
+
+    signals.event_changed.connect(on_event_changed, dispatch_uid="command_center.push.event_changed")
+    signals.sla_breached.connect(on_sla_breached, dispatch_uid="command_center.push.sla_breached")
+    grid_signals.officer_moved.connect(on_officer_moved, dispatch_uid="command_center.push.officer_moved")
+
+
+# --- the snapshot -----------------------------------------------------------------------------
+
+def snapshot_for(user) -> dict:
+    """Open events, officers and each stream's seq for what the user's consumer joins (seq first)."""
+    from grids import selectors as grid_selectors
+
+    paths = grid_selectors.user_area_paths(user)
+    streams = groups_for_paths(paths)
+    seqs = current_seqs(streams)
+    events = grid_selectors.scope(
+        event_queryset(Event.objects.exclude(status__in=TERMINAL_STATUSES)), user, "area__path",
+    ).order_by("id")
+    officers = officer_queryset(grid_selectors.officers_for(user)).order_by("id")
+    return {
+        "streams": seqs,
+        "terminal_statuses": list(TERMINAL_STATUSES),
+        "events": [event_row(e) for e in events],
+        "officers": [officer_row(o) for o in officers],
+    }
