@@ -103,3 +103,45 @@ class EventAdmin(BureauAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- Webhooks (command_center.webhooks): subscriptions managed by district-wide staff, the log read-only ---
+
+from command_center.models import WebhookDelivery, WebhookSubscription  # noqa: E402
+from grids.admin import AuditedAdmin  # noqa: E402
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(AuditedAdmin):
+    district_wide = True
+    list_display = ("client", "url", "kinds", "active", "created_at")
+    list_filter = ("active",)
+    search_fields = ("client__username", "url")
+    filter_horizontal = ("areas",)
+    list_select_related = ("client",)
+    readonly_fields = ("created_at",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(BureauAdmin):
+    """The delivery log: read-only for staff."""
+
+    list_display = ("id", "subscription", "kind", "event_id", "status", "attempts", "last_status_code",
+                    "next_attempt_at", "created_at", "delivered_at")
+    list_filter = ("status", "kind")
+    search_fields = ("subscription__url", "subscription__client__username", "event__id")
+    list_select_related = ("subscription__client",)
+    raw_id_fields = ("subscription", "event")
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

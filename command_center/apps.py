@@ -7,6 +7,7 @@ class CommandCenterConfig(AppConfig):
     verbose_name = _("指挥中心")
 
     def ready(self):
-        from command_center import push
+        from command_center import push, webhooks
 
         push.connect()
+        webhooks.connect()

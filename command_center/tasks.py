@@ -8,3 +8,23 @@ from command_center import services
 def sweep():
     """The SLA sweep, run every second by Celery beat (CELERY_BEAT_SCHEDULE) in production."""
     return services.sweep_due_deadlines()
+
+
+@shared_task(bind=True, name="command_center.tasks.deliver_webhook", ignore_result=True, max_retries=None)
+def deliver_webhook(self, delivery_id, attempts_before=None):
+    """One attempt at a webhook delivery (command_center.webhooks). A failure is retried by Celery with the
+    backoff in production; in eager mode (the embedded default) `retry_due_webhooks` picks it up when due."""
+    from command_center import webhooks
+
+    outcome = webhooks.deliver(delivery_id, attempts_before)
+    if outcome.retry_in is not None and not self.request.is_eager:
+        raise self.retry(countdown=outcome.retry_in, args=[delivery_id],
+                         kwargs={"attempts_before": outcome.attempt})
+
+
+@shared_task(name="command_center.tasks.retry_due_webhooks", ignore_result=True)
+def retry_due_webhooks():
+    """Failed webhook deliveries whose next attempt is due (Celery beat, every minute)."""
+    from command_center import webhooks
+
+    return webhooks.retry_due()

@@ -230,6 +230,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 1.0,
         "options": {"expires": 5},  # a backlog of stale sweeps is useless: the next one catches up
     },
+    # Failed webhook deliveries due for another attempt (command_center.webhooks.retry_due).
+    "command-center-retry-webhooks": {
+        "task": "command_center.tasks.retry_due_webhooks",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
 }
 COMMAND_CENTER_TICKER = os.environ.get("SLA_TICKER", "auto")
 COMMAND_CENTER_TICK_SECONDS = float(os.environ.get("SLA_TICK_SECONDS", "1"))

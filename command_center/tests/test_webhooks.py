@@ -1,0 +1,275 @@
+"""Webhooks for other platforms: matching, signed deliveries to a real local HTTP server, failures,
+backoff and retries, and that a dead endpoint never fails the request that caused the change."""
+import json
+import socket
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from celery.exceptions import Retry
+from django.utils import timezone
+
+from command_center import tasks, webhooks
+from command_center.models import WebhookDelivery, WebhookSubscription
+from command_center.tests.conftest import S1_POINT, S2_POINT
+
+Status = WebhookDelivery.Status
+
+
+class Receiver:
+    """A real HTTP endpoint on 127.0.0.1 in a thread: records each POST, answers with `status`."""
+
+    def __init__(self):
+        self.requests = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                self.send_response(receiver.status)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"ok" if receiver.status < 300 else b"boom")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def refused_url():
+    """A local port nobody listens on (connection refused)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return f"http://127.0.0.1:{port}/hook"
+
+
+@pytest.fixture
+def subscribe(users):
+    def make(url, client=None, kinds=("event.created",), areas=(), secret="s3cret", active=True):
+        sub = WebhookSubscription.objects.create(client=client or users["platform"], url=url, secret=secret,
+                                                 kinds=list(kinds), active=active)
+        sub.areas.set(areas)
+        return sub
+
+    return make
+
+
+@pytest.fixture
+def intake(report, django_capture_on_commit_callbacks):
+    """An event through intake, with its on-commit callbacks run (signals → deliveries → tasks, inline)."""
+
+    def make(**fields):
+        with django_capture_on_commit_callbacks(execute=True):
+            return report(**fields)
+
+    return make
+
+
+def test_delivery_is_posted_signed_after_intake(receiver, subscribe, intake):
+    sub = subscribe(receiver.url)
+    event = intake()
+    assert len(receiver.requests) == 1
+    req = receiver.requests[0]
+    headers = {k.lower(): v for k, v in req["headers"].items()}
+    assert headers["content-type"] == "application/json"
+    assert webhooks.verify("s3cret", headers["x-webhook-timestamp"], req["body"], headers["x-webhook-signature"])
+    assert not webhooks.verify("wrong", headers["x-webhook-timestamp"], req["body"], headers["x-webhook-signature"])
+    assert headers["x-webhook-signature"].startswith("sha256=")
+    body = json.loads(req["body"])
+    delivery = WebhookDelivery.objects.get()
+    assert headers["x-webhook-id"] == str(delivery.pk)
+    assert body["id"] == delivery.pk and body["kind"] == "event.created" and body["sent_at"]
+    assert body["event"]["id"] == event.pk and body["event"]["street_id"] == event.street_id
+    assert body["event"]["status"] == event.status
+    assert (delivery.subscription, delivery.event_id, delivery.status) == (sub, event.pk, Status.SUCCEEDED)
+    assert delivery.attempts == 1 and delivery.last_status_code == 200 and delivery.delivered_at is not None
+
+
+def test_areas_and_visibility(receiver, subscribe, intake, district, users):
+    subscribe(receiver.url, areas=[district["S2"]])              # district client, S2 only
+    subscribe(receiver.url, client=users["platform_s2"])          # no areas: the client's own (S2)
+    subscribe(receiver.url, client=users["platform_s2"], areas=[district["S1"]])  # S1, but the client can't see it
+    intake(point=S1_POINT)
+    assert receiver.requests == [] and not WebhookDelivery.objects.exists()
+
+    intake(point=S2_POINT)
+    assert len(receiver.requests) == 2
+    assert WebhookDelivery.objects.filter(status=Status.SUCCEEDED).count() == 2
+
+
+def test_subscription_on_a_grid_covers_events_below_it(receiver, subscribe, intake, district):
+    subscribe(receiver.url, areas=[district["S1G1"]])
+    subscribe(receiver.url, areas=[district["S1G2"]])
+    intake(point=S1_POINT)  # in S1G1M1
+    assert len(receiver.requests) == 1
+
+
+def test_kinds_filter(receiver, subscribe, intake, users):
+    subscribe(receiver.url, kinds=["sla.breached"])
+    subscribe(receiver.url, kinds=["event.updated", "assignment.changed"])
+    subscribe(receiver.url, kinds=["event.created"], active=False)
+    intake()
+    assert receiver.requests == []
+    subscribe(receiver.url, kinds=["event.created", "sla.breached"])
+    intake()
+    assert [json.loads(r["body"])["kind"] for r in receiver.requests] == ["event.created"]
+
+
+def test_assignment_changed_and_sla_breached_kinds(receiver, subscribe, report, users, officers,
+                                                   django_capture_on_commit_callbacks):
+    from command_center import services
+
+    subscribe(receiver.url, kinds=["assignment.changed", "sla.breached"])
+    event = report()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dispatch(users["dispatcher"], event, officers["s1"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sweep_due_deadlines(now=timezone.now() + timedelta(days=1))
+    kinds = [json.loads(r["body"])["kind"] for r in receiver.requests]
+    assert kinds[0] == "assignment.changed" and "sla.breached" in kinds
+    breach = next(json.loads(r["body"]) for r in receiver.requests if json.loads(r["body"])["kind"] == "sla.breached")
+    assert breach["breach"]["stage"] and breach["event"]["id"] == event.pk
+
+
+def test_failing_endpoint_then_retry_after_recovery(receiver, subscribe, intake):
+    receiver.status = 500
+    subscribe(receiver.url)
+    before = timezone.now()
+    intake()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == Status.FAILED and delivery.attempts == 1 and delivery.last_status_code == 500
+    assert "500" in delivery.last_error
+    assert before + timedelta(seconds=29) <= delivery.next_attempt_at <= timezone.now() + timedelta(seconds=31)
+
+    assert webhooks.retry_due() == 0  # not due yet
+    assert len(receiver.requests) == 1
+
+    receiver.status = 204
+    assert webhooks.retry_due(now=delivery.next_attempt_at + timedelta(seconds=1)) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == Status.SUCCEEDED and delivery.attempts == 2 and delivery.last_status_code == 204
+    assert delivery.next_attempt_at is None and delivery.last_error == "" and delivery.delivered_at is not None
+    assert len(receiver.requests) == 2
+    # The retried body is signed afresh and carries the same delivery id.
+    req = receiver.requests[1]
+    headers = {k.lower(): v for k, v in req["headers"].items()}
+    assert webhooks.verify("s3cret", headers["x-webhook-timestamp"], req["body"], headers["x-webhook-signature"])
+    assert json.loads(req["body"])["id"] == delivery.pk
+    assert webhooks.retry_due(now=timezone.now() + timedelta(days=1)) == 0  # done: nothing more
+
+
+def test_backoff_then_dead(receiver, subscribe, intake, settings):
+    settings.WEBHOOK_BACKOFF_SECONDS = (30, 120)
+    receiver.status = 503
+    subscribe(receiver.url)
+    intake()
+    d = WebhookDelivery.objects.get()
+    for _ in range(2):
+        webhooks.retry_due(now=d.next_attempt_at + timedelta(seconds=1))
+        d.refresh_from_db()
+    assert d.status == Status.DEAD and d.attempts == 3 and d.next_attempt_at is None
+    assert len(receiver.requests) == 3
+    assert webhooks.retry_due(now=timezone.now() + timedelta(days=1)) == 0
+
+
+def test_an_attempt_is_claimed_once(receiver, subscribe, intake):
+    receiver.status = 500
+    subscribe(receiver.url)
+    intake()
+    d = WebhookDelivery.objects.get()
+    # A Celery retry expecting attempt 2 after the sweep already made it: no second send.
+    assert webhooks.deliver(d.pk, attempts_before=1).sent
+    assert not webhooks.deliver(d.pk, attempts_before=1).sent
+    assert len(receiver.requests) == 2
+
+
+def test_task_retries_with_celery_outside_eager_mode(receiver, subscribe, intake):
+    receiver.status = 500
+    subscribe(receiver.url)
+    intake()
+    d = WebhookDelivery.objects.get()
+    tasks.deliver_webhook.push_request(is_eager=False)
+    try:
+        with pytest.raises(Retry):
+            tasks.deliver_webhook.run(d.pk, attempts_before=1)
+    finally:
+        tasks.deliver_webhook.pop_request()
+    d.refresh_from_db()
+    assert d.attempts == 2 and d.status == Status.FAILED
+
+
+def test_unreachable_endpoint_never_fails_the_intake(refused_url, subscribe, intake):
+    subscribe(refused_url)
+    event = intake()
+    assert event.pk
+    d = WebhookDelivery.objects.get()
+    assert d.status == Status.FAILED and d.attempts == 1 and d.last_status_code is None and d.last_error
+    assert d.next_attempt_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_request_succeeds_with_endpoint_down(refused_url, receiver, subscribe, catalog, users, api):
+    """Real commits (no test transaction): the on-commit webhook runs inside the request, inline."""
+    subscribe(refused_url)
+    subscribe(receiver.url)
+    lat, lng = S1_POINT
+    response = api(users["platform"]).post("/api/v1/events/", {
+        "source": "citizen", "problem_type": "ZDJY", "description": "占道经营", "lat": lat, "lng": lng,
+    }, format="json")
+    assert response.status_code == 201, response.content
+    statuses = dict(WebhookDelivery.objects.values_list("subscription__url", "status"))
+    assert statuses == {refused_url: Status.FAILED, receiver.url: Status.SUCCEEDED}
+    assert len(receiver.requests) == 1
+
+
+def test_subscription_validation(users):
+    from django.core.exceptions import ValidationError
+
+    sub = WebhookSubscription(client=users["dispatcher"], url="ftp://example.org/x", kinds=["nope"])
+    with pytest.raises(ValidationError) as err:
+        sub.full_clean()
+    assert {"client", "url", "kinds"} <= set(err.value.message_dict)
+    ok = WebhookSubscription(client=users["platform"], url="https://example.org/hook", kinds=["sla.breached"])
+    ok.full_clean()
+    assert len(ok.secret) >= 32
+
+
+def test_delivery_log_is_read_only_for_staff(receiver, subscribe, intake, users, client):
+    subscribe(receiver.url)
+    intake()
+    d = WebhookDelivery.objects.get()
+    staff = users["bureau"]
+    staff.is_staff = True
+    staff.save()
+    client.force_login(staff)
+    assert client.get("/admin/command_center/webhookdelivery/").status_code == 200
+    page = client.get(f"/admin/command_center/webhookdelivery/{d.pk}/change/")
+    assert page.status_code == 200
+    assert client.get("/admin/command_center/webhookdelivery/add/").status_code == 403
+    response = client.post(f"/admin/command_center/webhookdelivery/{d.pk}/change/", {"status": "dead"})
+    assert response.status_code == 403
+    d.refresh_from_db()
+    assert d.status == Status.SUCCEEDED
+    client.force_login(users["dispatcher"])
+    assert client.get("/admin/command_center/webhookdelivery/").status_code in (302, 403)

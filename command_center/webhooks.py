@@ -1,0 +1,224 @@
+"""Webhooks for other platforms: an API client's subscriptions receive the changes live push sends.
+
+On each committed change (`signals.event_changed`, `signals.sla_breached`) the receiver makes one
+`WebhookDelivery` per matching subscription — active, of an active API client, wanting the kind, with
+areas (or, when it names none, the client's own areas) holding the event's area, and the client allowed
+to see the event — and enqueues `command_center.tasks.deliver_webhook` on commit.
+
+A delivery is a POST of JSON `{"id", "kind", "sent_at", "event": event_row, ...}` (`action` for event
+changes, `breach` for `sla.breached`) with the headers `X-Webhook-Id`, `X-Webhook-Timestamp` (unix
+seconds) and `X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`. A 2xx
+answer is success; anything else (or no answer within WEBHOOK_TIMEOUT_SECONDS) is a failure, retried
+after WEBHOOK_BACKOFF_SECONDS[attempt - 1]; after the last one the delivery is `dead`.
+
+Production: the task retries itself with Celery (`self.retry(countdown=…)`). The embedded default runs
+tasks inline (eager), so a failure is only recorded with `next_attempt_at`, and `retry_due_webhooks`
+(Celery beat) sends what is due. Each attempt is claimed by a conditional UPDATE on `attempts`, so a
+Celery retry and the periodic sweep never send the same attempt twice.
+
+Nothing here raises into the service that committed or the request that caused it.
+"""
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from command_center import push
+from command_center.models import WEBHOOK_KINDS, Event, WebhookDelivery, WebhookSubscription
+from core.roles import API_CLIENT, has_role
+from grids import selectors as grid_selectors
+
+logger = logging.getLogger(__name__)
+
+Status = WebhookDelivery.Status
+KINDS = WEBHOOK_KINDS
+DEFAULT_BACKOFF = (30, 120, 600, 3600, 6 * 3600)
+MAX_ERROR_CHARS = 1000
+
+
+def backoff_seconds() -> tuple:
+    return tuple(getattr(settings, "WEBHOOK_BACKOFF_SECONDS", DEFAULT_BACKOFF))
+
+
+def timeout_seconds() -> float:
+    return float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 5))
+
+
+# --- signing ---------------------------------------------------------------------------------------
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """`sha256=<hex>` of HMAC-SHA256(secret, timestamp + "." + body): what receivers recompute."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, timestamp, body), signature or "")
+
+
+# --- matching and queueing -------------------------------------------------------------------------
+
+def _covers(paths, path) -> bool:
+    return paths is None or any(path.startswith(p) for p in paths)
+
+
+def subscriptions_for(kind: str, event: Event) -> list[WebhookSubscription]:
+    """Active subscriptions wanting `kind` whose areas hold the event and whose client may see it."""
+    out = []
+    subs = (WebhookSubscription.objects.filter(active=True, client__is_active=True)
+            .select_related("client").prefetch_related("areas"))
+    path = event.area.path
+    for sub in subs:
+        if kind not in (sub.kinds or ()) or not has_role(sub.client, API_CLIENT):
+            continue
+        client_paths = grid_selectors.user_area_paths(sub.client)
+        if not _covers(client_paths, path):
+            continue  # the client may not see this event, whatever its subscription says
+        areas = list(sub.areas.all())
+        if areas and not any(path.startswith(a.path) for a in areas):
+            continue
+        out.append(sub)
+    return out
+
+
+def queue(kind: str, event_id, body: dict) -> list[WebhookDelivery]:
+    """Deliveries for one change, and their tasks enqueued on commit."""
+    from command_center.tasks import deliver_webhook
+
+    event = push.event_queryset(Event.objects.select_related("area"), "area__path").filter(pk=event_id).first()
+    if event is None:
+        return []
+    subs = subscriptions_for(kind, event)
+    if not subs:
+        return []
+    payload = {"kind": kind, **body, "event": push.event_row(event)}
+    with transaction.atomic():
+        made = WebhookDelivery.objects.bulk_create([
+            WebhookDelivery(subscription=sub, kind=kind, event_id=event.pk, payload=payload) for sub in subs
+        ])
+        ids = [d.pk for d in made]
+        if any(i is None for i in ids):  # a backend without RETURNING on bulk insert
+            made = list(WebhookDelivery.objects.filter(event_id=event.pk, kind=kind,
+                                                       subscription__in=subs).order_by("-id")[:len(subs)])
+        for delivery in made:
+            deliver_webhook.delay_on_commit(delivery.pk)
+    return made
+
+
+def on_event_changed(sender, kind=None, event_id=None, action=None, **kwargs):
+    try:
+        if kind == push.EVENT_UPDATED and action in push.ASSIGNMENT_ACTIONS:
+            kind = push.ASSIGNMENT_CHANGED
+        return queue(kind or push.EVENT_UPDATED, event_id, {"action": action})
+    except Exception:  # noqa: BLE001 — the service has committed; a webhook must not undo or fail it
+        logger.exception("webhooks: event %s", event_id)
+        return []
+
+
+def on_sla_breached(sender, event_id=None, breach_id=None, stage=None, **kwargs):
+    try:
+        return queue(push.SLA_BREACHED, event_id, {"breach": {"id": breach_id, "stage": stage}})
+    except Exception:  # noqa: BLE001
+        logger.exception("webhooks: breach %s of event %s", breach_id, event_id)
+        return []
+
+
+def connect():
+    """Called from CommandCenterConfig.ready()."""
+    from command_center import signals
+
+    signals.event_changed.connect(on_event_changed, dispatch_uid="command_center.webhooks.event_changed")
+    signals.sla_breached.connect(on_sla_breached, dispatch_uid="command_center.webhooks.sla_breached")
+
+
+# --- sending ---------------------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    delivery_id: int
+    sent: bool               # an attempt was made (False: not found, finished, or claimed by someone else)
+    status: str | None = None
+    retry_in: int | None = None  # seconds until the next attempt, when one is due
+    attempt: int = 0
+
+
+def _post(url: str, body: bytes, headers: dict):
+    import httpx
+
+    return httpx.post(url, content=body, headers=headers, timeout=timeout_seconds(), follow_redirects=False)
+
+
+def deliver(delivery_id, attempts_before=None) -> Outcome:
+    """Make one attempt at a delivery. `attempts_before`: the attempt count the caller expects (a Celery
+    retry passes it, so an attempt the periodic sweep already made is not repeated). Never raises."""
+    try:
+        return _deliver(delivery_id, attempts_before)
+    except Exception:  # noqa: BLE001
+        logger.exception("webhooks: delivery %s", delivery_id)
+        return Outcome(delivery_id, sent=False)
+
+
+def _deliver(delivery_id, attempts_before) -> Outcome:
+    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status not in (Status.PENDING, Status.FAILED):
+        return Outcome(delivery_id, sent=False, status=delivery.status if delivery else None)
+    seen = delivery.attempts if attempts_before is None else attempts_before
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery.pk, attempts=seen, status__in=(Status.PENDING, Status.FAILED),
+    ).update(attempts=seen + 1, next_attempt_at=None)
+    if not claimed:
+        return Outcome(delivery_id, sent=False, status=delivery.status)
+    attempt = seen + 1
+    sub = delivery.subscription
+    now = timezone.now()
+    body = json.dumps({"id": delivery.pk, **delivery.payload, "kind": delivery.kind, "sent_at": now.isoformat()},
+                      ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "enforcement-center-webhooks/1",
+        "X-Webhook-Id": str(delivery.pk),
+        "X-Webhook-Timestamp": timestamp,
+        "X-Webhook-Signature": sign(sub.secret, timestamp, body),
+    }
+    code, error = None, ""
+    try:
+        response = _post(sub.url, body, headers)
+        code = response.status_code
+        if not 200 <= code < 300:
+            error = f"HTTP {code}: {response.text[:200]}"
+    except Exception as exc:  # noqa: BLE001 — timeouts, refused connections, bad URLs: all failures
+        error = f"{type(exc).__name__}: {exc}"
+    fields = {"last_status_code": code, "last_error": error[:MAX_ERROR_CHARS]}
+    retry_in = None
+    if not error:
+        fields.update(status=Status.SUCCEEDED, delivered_at=timezone.now(), next_attempt_at=None)
+    else:
+        waits = backoff_seconds()
+        if attempt <= len(waits):
+            retry_in = int(waits[attempt - 1])
+            fields.update(status=Status.FAILED, next_attempt_at=timezone.now() + timedelta(seconds=retry_in))
+        else:
+            fields.update(status=Status.DEAD, next_attempt_at=None)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+    return Outcome(delivery.pk, sent=True, status=fields["status"], retry_in=retry_in, attempt=attempt)
+
+
+def retry_due(now=None, grace_seconds=None, limit=500) -> int:
+    """Send the failed deliveries whose next attempt is due (the embedded default's retries, and a safety
+    net in production for retries a lost worker dropped: there only those overdue by `grace_seconds`).
+    Returns the number of attempts made."""
+    now = now or timezone.now()
+    if grace_seconds is None:
+        grace_seconds = 0 if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False) else 300
+    due = (WebhookDelivery.objects.filter(status=Status.FAILED,
+                                          next_attempt_at__lte=now - timedelta(seconds=grace_seconds))
+           .order_by("next_attempt_at").values_list("pk", "attempts")[:limit])
+    return sum(1 for pk, attempts in list(due) if deliver(pk, attempts_before=attempts).sent)
