@@ -108,5 +108,17 @@ def stop():
         ticker.stop()
 
 
+_retry_state = {"pid": None, "ticker": None}
+
+
 def start_if_embedded() -> Ticker | None:
-    return start() if should_run() else None
+    if not should_run():
+        return None
+    with _lock:
+        # Webhook retries on their own thread, once a minute (beat's job in production), so a slow
+        # platform endpoint never delays the SLA sweep.
+        if _retry_state["pid"] != os.getpid():
+            from command_center.webhooks import retry_due
+
+            _retry_state.update(pid=os.getpid(), ticker=Ticker(retry_due, 60.0, name="webhook-retry").start())
+    return start()

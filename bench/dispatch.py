@@ -1,0 +1,232 @@
+"""Dispatch ranking benchmark (issue 4): rank 2,000 officers of one street for an event (target: p95 ≤ 10 ms).
+
+Standalone and honest: the project's own settings (config.settings) on a throwaway SQLite file
+(SQLITE_PATH, WAL as in the embedded default), real migrations, a real published catalog (so the
+matter's owning department comes from the routing snapshot, as in production), and the real
+`command_center.dispatch.rank(event)` — what `GET …/events/{id}/candidates/` and automatic dispatch call.
+
+The street has 2,000 officers in 4 teams, all with fresh positions within ~3 km of the event, mixed home
+departments (9), skill departments (about a third have one or two), ranks 1–4, duty statuses (mostly
+available, some busy/en route/on scene, a few off duty or on a break) and loads (0–3 live assignments,
+from 1,500 live assignments on other events). Two events are timed: one whose matter is delegated to
+the street (pool: the street's teams) and one whose matter the street does not hold (pool: the street's
+teams plus the owning department's officers — here the same people). Each call's SQL queries are counted
+too: the ranking should read a fixed handful, not one or more per officer (N+1).
+
+    .venv/bin/python bench/dispatch.py [--officers 2000] [--runs 200] [--seed 1]
+
+A measurement: it exits 0 whether the target is met or not (the PASS/FAIL line says which).
+Set DATABASE_URL to run it on PostgreSQL instead (it creates rows there: use a scratch database).
+"""
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_P95_MS = 10.0
+
+
+def setup_django(tmpdir: str):
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["SLA_TICKER"] = "off"
+    os.environ.pop("REDIS_URL", None)
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["SQLITE_PATH"] = os.path.join(tmpdir, "bench_dispatch.sqlite3")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def build(rng: random.Random, n_officers: int):
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from command_center.choices import AssignmentStatus
+    from command_center.models import Assignment, Event
+    from enforcement import services as es
+    from grids.choices import DutyStatus
+    from grids.models import Area, Department, Officer, Team
+
+    t0 = time.perf_counter()
+    now = timezone.now()
+    district = Area.objects.create(code="BD", name="基准区", kind="district")
+    district.path = f"/{district.pk}/"
+    district.save(update_fields=["path"])
+    street = Area.objects.create(code="BS1", name="基准街道", kind="street", parent=district, tier="urban")
+    street.path = f"{district.path}{street.pk}/"
+    street.save(update_fields=["path"])
+    other = Area.objects.create(code="BS2", name="另一街道", kind="street", parent=district, tier="general")
+    other.path = f"{district.path}{other.pk}/"
+    other.save(update_fields=["path"])
+    grid = Area.objects.create(code="BG1", name="基准网格", kind="grid", parent=street)
+    grid.path = f"{street.path}{grid.pk}/"
+    grid.save(update_fields=["path"])
+
+    depts = [Department.objects.create(code=c, name=f"{c}部门") for c in
+             ("ZHZF", "SCJG", "STHJ", "ZRZY", "YJGL", "JT", "WJ", "WHSC", "NY")]
+    teams = [Team.objects.create(code=f"BT{i}", name=f"基准执法{i}中队", street=street) for i in range(4)]
+
+    # Catalog: M-DEL (ZHZF) delegated to the street; M-OWN (SCJG) not delegated anywhere.
+    es.create_matter(None, code="M-DEL", name="占道经营", law="《城市市容和环境卫生管理条例》", article="第三十六条",
+                     department="ZHZF", kind="administrative_penalty", domain="市容")
+    es.create_matter(None, code="M-OWN", name="无照经营", law="《无证无照经营查处办法》", article="第十三条",
+                     department="SCJG", kind="administrative_penalty", domain="市场")
+    es.delegate(None, matter_code="M-DEL", street="BS1", effective_from=date(2020, 1, 1))
+    es.publish_draft(None)
+
+    User = get_user_model()
+    users = User.objects.bulk_create([User(username=f"bench-officer-{i}") for i in range(n_officers)], batch_size=1000)
+    if users[0].pk is None:  # backends that do not return ids from bulk_create
+        users = list(User.objects.filter(username__startswith="bench-officer-").order_by("id"))
+    lat0, lng0 = 30.25, 120.15
+    statuses = ([DutyStatus.AVAILABLE] * 14 + [DutyStatus.BUSY] * 2 + [DutyStatus.EN_ROUTE, DutyStatus.ON_SCENE,
+                DutyStatus.OFF_DUTY, DutyStatus.ON_BREAK])
+    officers = []
+    for i, u in enumerate(users):
+        officers.append(Officer(
+            user=u, name=f"队员{i}", badge_no=f"B{i:06d}", team=teams[i % len(teams)],
+            home_department=depts[0] if rng.random() < 0.4 else rng.choice(depts[1:]),
+            rank=rng.choice((1, 1, 1, 2, 2, 3, 4)), duty_status=rng.choice(statuses),
+            skill_matter_codes=["M-OWN"] if rng.random() < 0.05 else [],
+            last_lat=lat0 + rng.uniform(-0.025, 0.025), last_lng=lng0 + rng.uniform(-0.03, 0.03),
+            last_accuracy=10.0, last_position_at=now - timedelta(seconds=rng.randint(0, 240)),
+        ))
+    officers = Officer.objects.bulk_create(officers, batch_size=1000)
+    if officers[0].pk is None:
+        officers = list(Officer.objects.filter(badge_no__startswith="B").order_by("id"))
+    through = Officer.skill_departments.through
+    through.objects.bulk_create([
+        through(officer_id=o.pk, department_id=d.pk)
+        for o in officers if rng.random() < 0.33 for d in rng.sample(depts, rng.choice((1, 2)))
+    ], batch_size=2000, ignore_conflicts=True)
+
+    def event(i, matter, delegated, department):
+        return Event(source="citizen", problem_type_code="ZDJY", problem_type_name="占道经营", matter_code=matter,
+                     description="基准事件", lat=lat0, lng=lng0, area=grid, grid=grid, street=street, team=teams[0],
+                     department=department, delegated=delegated, severity="orange", status="new",
+                     created_at=now - timedelta(minutes=i % 60))
+
+    # Loads: 1,500 other events, each with one live assignment to a random officer (0–3 per officer).
+    others = Event.objects.bulk_create([event(i, "M-DEL", True, depts[0]) for i in range(1500)], batch_size=500)
+    if others[0].pk is None:
+        others = list(Event.objects.order_by("id"))
+    load_of = {}
+    assignments = []
+    for ev in others:
+        o = rng.choice(officers)
+        if load_of.get(o.pk, 0) >= 3:
+            continue
+        load_of[o.pk] = load_of.get(o.pk, 0) + 1
+        assignments.append(Assignment(event=ev, officer=o, status=AssignmentStatus.LIVE, assigned_at=now))
+    Assignment.objects.bulk_create(assignments, batch_size=1000)
+
+    delegated_event = Event.objects.create(**{f.name: getattr(event(0, "M-DEL", True, depts[0]), f.name)
+                                              for f in Event._meta.concrete_fields if f.name != "id"})
+    owned_event = Event.objects.create(**{f.name: getattr(event(0, "M-OWN", False, depts[1]), f.name)
+                                          for f in Event._meta.concrete_fields if f.name != "id"})
+    # The delegated event has had two officers already (declined): they must come out as "had it before".
+    for o in officers[:2]:
+        Assignment.objects.create(event=delegated_event, officer=o, status=AssignmentStatus.DECLINED,
+                                  assigned_at=now, ended_at=now)
+    return {
+        "build_s": time.perf_counter() - t0, "officers": len(officers), "live_assignments": len(assignments),
+        "skill_links": through.objects.count(), "events": [("delegated to the street", delegated_event),
+                                                          ("held by a department", owned_event)],
+    }
+
+
+def pct(sorted_ms, p):
+    return sorted_ms[min(len(sorted_ms) - 1, int(round(p / 100 * (len(sorted_ms) - 1))))]
+
+
+def measure(event, runs: int):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from command_center.dispatch import rank
+
+    t0 = time.perf_counter()
+    with CaptureQueriesContext(connection) as ctx:
+        first = rank(event)  # cold: builds the routing snapshot
+    cold_ms = (time.perf_counter() - t0) * 1000
+    cold_queries = len(ctx.captured_queries)
+    with CaptureQueriesContext(connection) as ctx:
+        rank(event)
+    warm_queries = len(ctx.captured_queries)
+    warm_sql = [q["sql"][:110] for q in ctx.captured_queries]
+    for _ in range(5):
+        rank(event)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        rank(event)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    eligible = sum(c.eligible for c in first)
+    return {
+        "cold_ms": cold_ms, "cold_queries": cold_queries, "warm_queries": warm_queries, "warm_sql": warm_sql,
+        "ranked": len(first), "eligible": eligible, "top": first[0] if first else None, "times": times,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--officers", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmpdir:
+        t0 = time.perf_counter()
+        setup_django(tmpdir)
+        t_migrate = time.perf_counter() - t0
+        from django.db import connection
+
+        rng = random.Random(args.seed)
+        info = build(rng, args.officers)
+        print(f"dispatch ranking benchmark on {connection.vendor} ({'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'temp SQLite file, WAL'}): "
+              f"{info['officers']:,} officers in one street (4 teams, 9 departments, {info['skill_links']:,} skill links), "
+              f"{info['live_assignments']:,} live assignments for loads")
+        print(f"  setup: migrate {t_migrate:.1f} s, data {info['build_s']:.1f} s")
+        verdicts = []
+        for label, event in info["events"]:
+            m = measure(event, args.runs)
+            ms = m["times"]
+            p50, p95, p99 = pct(ms, 50), pct(ms, 95), pct(ms, 99)
+            per_officer = m["warm_queries"] / max(1, m["ranked"])
+            n_plus_1 = m["warm_queries"] > 20
+            top = m["top"]
+            print(f"- event {label} (severity orange, matter {event.matter_code}): {m['ranked']:,} officers ranked, "
+                  f"{m['eligible']:,} eligible; first: #{top.officer_id} {top.duty_status} "
+                  f"{top.distance_m:.0f} m load {top.load}" if top and top.distance_m is not None else
+                  f"- event {label}: {m['ranked']:,} ranked, {m['eligible']:,} eligible")
+            print(f"    SQL queries per rank(): {m['warm_queries']} warm ({per_officer:.4f} per officer), "
+                  f"{m['cold_queries']} cold (first call, {m['cold_ms']:.0f} ms incl. the routing snapshot) — "
+                  + ("N+1: queries grow with the officers!" if n_plus_1 else "no N+1 (a fixed handful)"))
+            for sql in m["warm_sql"]:
+                print(f"      {sql}")
+            print(f"    {args.runs} runs: p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms, "
+                  f"mean {statistics.fmean(ms):.2f} ms, max {ms[-1]:.2f} ms")
+            ok = p95 <= TARGET_P95_MS
+            verdicts.append(ok)
+            print(f"    target p95 ≤ {TARGET_P95_MS:.0f} ms: {'PASS' if ok else 'FAIL'}")
+        print(f"target: p95 ≤ {TARGET_P95_MS:.0f} ms for ranking among {args.officers:,} officers: "
+              f"{'PASS' if all(verdicts) else 'FAIL'}")
+        connection.close()
+    return 0
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
