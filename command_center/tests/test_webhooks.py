@@ -47,6 +47,15 @@ class Receiver:
         self.server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def _tasks_inline(settings):
+    """These tests are about delivery, signing and retries, so tasks run inline on both passes: the
+    PostgreSQL + Redis pass would otherwise queue them for a worker that isn't there. (Celery reads
+    its config from the Django settings object on each access, so overriding the setting is enough.)"""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CELERY_TASK_EAGER_PROPAGATES = True
+
+
 @pytest.fixture
 def receiver():
     r = Receiver()
