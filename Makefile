@@ -25,10 +25,11 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo --if-empty
 
+# uvicorn (with httptools/uvloop) over daphne: measured by bench/intake.py (bench/README.md).
 run: demo
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py demo_logins --base-url http://$(HOST):$(PORT)
-	$(PY) -m daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(PY) -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio
 
 test: test-fast test-integration
 

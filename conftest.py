@@ -75,6 +75,40 @@ def _keep_test_connection_across_requests():
     BaseDatabaseWrapper.close_if_unusable_or_obsolete = original
 
 
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+LOCAL_ORIGINS = ("http://127.0.0.1:", "http://localhost:", "ws://127.0.0.1:", "ws://localhost:", "data:", "blob:")
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A page in Debian's Chromium (Playwright, never a downloaded browser). It records page errors
+    (`page.console_errors`) and every request that leaves this machine (`page.outside_requests`: there
+    must be none, assets are vendored). `page.new_user_page()` opens another, separate session."""
+    import shutil
+
+    chromium = CHROMIUM_PATH if os.path.exists(CHROMIUM_PATH) else shutil.which("chromium")
+    if not chromium:
+        pytest.skip("Chromium not installed (/usr/bin/chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+
+        def new_page():
+            page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+            page.outside_requests, page.console_errors = [], []
+            page.on("request", lambda r: None if r.url.startswith(LOCAL_ORIGINS) else page.outside_requests.append(r.url))
+            page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+            page.new_user_page = new_page
+            return page
+
+        yield new_page()
+        browser.close()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_spatial_index():
     spatial.invalidate()

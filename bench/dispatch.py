@@ -3,7 +3,9 @@
 Standalone and honest: the project's own settings (config.settings) on a throwaway SQLite file
 (SQLITE_PATH, WAL as in the embedded default), real migrations, a real published catalog (so the
 matter's owning department comes from the routing snapshot, as in production), and the real
-`command_center.dispatch.rank(event)` — what `GET …/events/{id}/candidates/` and automatic dispatch call.
+`command_center.dispatch.ranking(event)` — what `GET …/events/{id}/candidates/` calls: the first page of 20
+candidates with their reasons, plus how many officers each reason leaves out — and `dispatch.best(event)`,
+what automatic dispatch calls.
 
 The street has 2,000 officers in 4 teams, all with fresh positions within ~3 km of the event, mixed home
 departments (9), skill departments (about a third have one or two), ranks 1–4, duty statuses (mostly
@@ -150,33 +152,46 @@ def pct(sorted_ms, p):
     return sorted_ms[min(len(sorted_ms) - 1, int(round(p / 100 * (len(sorted_ms) - 1))))]
 
 
+def _timed(fn, runs, cpu=None):
+    """Wall-clock ms per call, sorted; `cpu` (a list) also gets this process's CPU ms per call, which a
+    machine shared with other busy processes inflates far less than the wall clock."""
+    for _ in range(5):
+        fn()
+    times = []
+    for _ in range(runs):
+        c, t = time.process_time(), time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - c) * 1000)
+    times.sort()
+    if cpu is not None:
+        cpu.sort()
+    return times
+
+
 def measure(event, runs: int):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from command_center.dispatch import rank
+    from command_center.dispatch import best, ranking
 
     t0 = time.perf_counter()
     with CaptureQueriesContext(connection) as ctx:
-        first = rank(event)  # cold: builds the routing snapshot
+        first = ranking(event)  # cold: builds the routing snapshot
     cold_ms = (time.perf_counter() - t0) * 1000
     cold_queries = len(ctx.captured_queries)
     with CaptureQueriesContext(connection) as ctx:
-        rank(event)
+        ranking(event)
     warm_queries = len(ctx.captured_queries)
     warm_sql = [q["sql"][:110] for q in ctx.captured_queries]
-    for _ in range(5):
-        rank(event)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        rank(event)
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    eligible = sum(c.eligible for c in first)
+    cpu = []
+    times = _timed(lambda: ranking(event), runs, cpu)
+    best_times = _timed(lambda: best(event), runs)
     return {
         "cold_ms": cold_ms, "cold_queries": cold_queries, "warm_queries": warm_queries, "warm_sql": warm_sql,
-        "ranked": len(first), "eligible": eligible, "top": first[0] if first else None, "times": times,
+        "ranked": first.pool, "eligible": first.eligible, "excluded": first.excluded, "shown": len(first.candidates),
+        "top": first.candidates[0] if first.candidates else None, "times": times, "cpu": cpu, "best_times": best_times,
     }
 
 
@@ -207,7 +222,7 @@ def main(argv=None):
             per_officer = m["warm_queries"] / max(1, m["ranked"])
             n_plus_1 = m["warm_queries"] > 20
             top = m["top"]
-            print(f"- event {label} (severity orange, matter {event.matter_code}): {m['ranked']:,} officers ranked, "
+            print(f"- event {label} (severity orange, matter {event.matter_code}): {m['ranked']:,} officers considered, "
                   f"{m['eligible']:,} eligible; first: #{top.officer_id} {top.duty_status} "
                   f"{top.distance_m:.0f} m load {top.load}" if top and top.distance_m is not None else
                   f"- event {label}: {m['ranked']:,} ranked, {m['eligible']:,} eligible")
@@ -216,9 +231,15 @@ def main(argv=None):
                   + ("N+1: queries grow with the officers!" if n_plus_1 else "no N+1 (a fixed handful)"))
             for sql in m["warm_sql"]:
                 print(f"      {sql}")
-            print(f"    {args.runs} runs: p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms, "
-                  f"mean {statistics.fmean(ms):.2f} ms, max {ms[-1]:.2f} ms")
-            ok = p95 <= TARGET_P95_MS
+            print(f"    excluded by reason: {m['excluded']}; page shown: {m['shown']} candidates with reasons")
+            print(f"    ranking() (page of 20 + counts), {args.runs} runs: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
+                  f"p99 {p99:.2f} ms, mean {statistics.fmean(ms):.2f} ms, max {ms[-1]:.2f} ms")
+            cpu = m["cpu"]
+            print(f"    ranking() CPU time of this process per call: p50 {pct(cpu, 50):.2f} ms, p95 {pct(cpu, 95):.2f} ms "
+                  f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times above include waiting for a CPU)")
+            bt = m["best_times"]
+            print(f"    best() (automatic dispatch), {args.runs} runs: p50 {pct(bt, 50):.2f} ms, p95 {pct(bt, 95):.2f} ms")
+            ok = p95 <= TARGET_P95_MS and pct(bt, 95) <= TARGET_P95_MS
             verdicts.append(ok)
             print(f"    target p95 ≤ {TARGET_P95_MS:.0f} ms: {'PASS' if ok else 'FAIL'}")
         print(f"target: p95 ≤ {TARGET_P95_MS:.0f} ms for ranking among {args.officers:,} officers: "

@@ -9,16 +9,9 @@ from grids import selectors as grid_selectors
 from grids.admin import BureauAdmin, _add_errors
 
 
-@admin.register(SlaPolicy)
-class SlaPolicyAdmin(BureauAdmin):
-    """Street policies within the user's areas; district defaults for staff bound to the whole district.
-    Street and severity are fixed once a policy exists (the pair is its identity)."""
-
-    list_display = ("name", "street", "severity", "updated_at")
-    list_filter = ("severity",)
-    search_fields = ("name", "street__name")
-    raw_id_fields = ("street",)
-    list_select_related = ("street",)
+class StreetOrDistrictAdmin(BureauAdmin):
+    """Rows of one street (street set) or district defaults (street empty): street rows within the user's
+    areas, the defaults for staff bound to the whole district only."""
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).defer("street__boundary")
@@ -31,6 +24,18 @@ class SlaPolicyAdmin(BureauAdmin):
         if obj.street_id is None:
             return grid_selectors.user_area_paths(request.user) is None
         return grid_selectors.user_covers_area(request.user, obj.street)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(StreetOrDistrictAdmin):
+    """Street policies within the user's areas; district defaults for staff bound to the whole district.
+    Street and severity are fixed once a policy exists (the pair is its identity)."""
+
+    list_display = ("name", "street", "severity", "updated_at")
+    list_filter = ("severity",)
+    search_fields = ("name", "street__name")
+    raw_id_fields = ("street",)
+    list_select_related = ("street",)
 
     def get_readonly_fields(self, request, obj=None):
         return ("street", "severity", "updated_at") if obj is not None else ("updated_at",)
@@ -122,17 +127,8 @@ class WebhookSubscriptionAdmin(AuditedAdmin):
     readonly_fields = ("created_at",)
 
 
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(BureauAdmin):
-    """The delivery log: read-only for staff."""
-
-    list_display = ("id", "subscription", "kind", "event_id", "status", "attempts", "last_status_code",
-                    "next_attempt_at", "created_at", "delivered_at")
-    list_filter = ("status", "kind")
-    search_fields = ("subscription__url", "subscription__client__username", "event__id")
-    list_select_related = ("subscription__client",)
-    raw_id_fields = ("subscription", "event")
-    date_hierarchy = "created_at"
+class LogAdmin(BureauAdmin):
+    """A log: read-only for staff, nothing added, changed or deleted through the admin."""
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
@@ -145,3 +141,81 @@ class WebhookDeliveryAdmin(BureauAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(LogAdmin):
+    """The delivery log: read-only for staff."""
+
+    list_display = ("id", "subscription", "kind", "event_id", "status", "attempts", "last_status_code",
+                    "next_attempt_at", "created_at", "delivered_at")
+    list_filter = ("status", "kind")
+    search_fields = ("subscription__url", "subscription__client__username", "event__id")
+    list_select_related = ("subscription__client",)
+    raw_id_fields = ("subscription", "event")
+    date_hierarchy = "created_at"
+
+
+# --- Dispatch rules (command_center.dispatch, through its services) and the desk's sign-on log -------
+
+from command_center import dispatch as dispatching  # noqa: E402
+from command_center.models import DispatcherShift, DispatchRule  # noqa: E402
+
+
+@admin.register(DispatchRule)
+class DispatchRuleAdmin(StreetOrDistrictAdmin):
+    """Street rules within the user's areas; district defaults for staff bound to the whole district.
+    Street and severity are fixed once a rule exists (the pair is its identity); saved through
+    dispatch.create_rule / update_rule, so every change is checked and audited as through the API."""
+
+    list_display = ("street", "severity", "mode", "next_on_decline", "updated_by", "updated_at")
+    list_filter = ("severity", "mode")
+    search_fields = ("street__name", "street__code")
+    raw_id_fields = ("street",)
+    list_select_related = ("street", "updated_by")
+    fields = ("street", "severity", "mode", "next_on_decline", "updated_by", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("street", "severity", "updated_by", "updated_at") if obj is not None else ("updated_by", "updated_at")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class ValidatingForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                if self.errors:
+                    return cleaned
+                street = obj.street if obj is not None else cleaned.get("street")
+                severity = obj.severity if obj is not None else cleaned.get("severity")
+                try:
+                    dispatching.check_rule(request.user, severity=severity, mode=cleaned.get("mode"), street=street,
+                                           next_on_decline=bool(cleaned.get("next_on_decline")))
+                except DomainError as exc:
+                    _add_errors(self, exc)
+                if obj is None and DispatchRule.objects.filter(street=street, severity=severity).exists():
+                    self.add_error(None, _("该镇街此等级已有派遣规则，请直接修改它。"))
+                return cleaned
+
+        return ValidatingForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = dispatching.update_rule(request.user, obj.pk, mode=obj.mode, next_on_decline=obj.next_on_decline)
+        else:
+            saved = dispatching.create_rule(request.user, street=obj.street, severity=obj.severity, mode=obj.mode,
+                                            next_on_decline=obj.next_on_decline)
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+
+@admin.register(DispatcherShift)
+class DispatcherShiftAdmin(LogAdmin):
+    """Who signed on at the command desk, when: read-only (shifts are opened and closed by the desk itself)."""
+
+    list_display = ("user", "started_at", "ends_at", "ended_at")
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+    date_hierarchy = "started_at"

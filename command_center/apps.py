@@ -7,7 +7,8 @@ class CommandCenterConfig(AppConfig):
     verbose_name = _("指挥中心")
 
     def ready(self):
-        from command_center import push, webhooks
+        from command_center import dispatch, push, webhooks
 
         push.connect()
         webhooks.connect()
+        dispatch.connect()

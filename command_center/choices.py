@@ -57,6 +57,7 @@ class Action(models.TextChoices):
     SEVERITY = "severity", _("调整等级")
     DELIBERATE = "deliberate", _("提交议事")
     BREACH = "breach", _("超时")
+    PHOTO = "photo", _("上传照片")
 
 
 # Actions an SLA stage may be met by.
@@ -90,3 +91,20 @@ class AssignmentStatus(models.TextChoices):
     DECLINED = "declined", _("已退回")
     RELEASED = "released", _("已撤回")
     DONE = "done", _("已完成")
+
+
+class PhotoKind(models.TextChoices):
+    """What an event photo shows: the problem as reported, or the result of the handling. An Open311
+    client's media_url is kept as a link record (never fetched)."""
+
+    REPORT = "report", _("上报照片")
+    RESULT = "result", _("处置照片")
+    MEDIA_URL = "media_url", _("外部图片链接")
+
+
+class DispatchMode(models.TextChoices):
+    """Who picks the officer for an event (per street and severity, command_center.models.DispatchRule)."""
+
+    MANUAL = "manual", _("街道派遣")        # the street's command desk (dispatcher / team leader) picks
+    CENTRAL = "central", _("区级统一派遣")  # only the district command center's dispatchers pick
+    AUTOMATIC = "automatic", _("自动派遣")  # the best-ranked candidate is assigned on intake

@@ -1,5 +1,9 @@
 """The command center's part of `load_demo`: SLA policies for each street and a few live events.
 
+Dispatch rules: the district defaults (red and orange automatic, yellow and blue to the street's desk),
+and the demo team leaders signed on at their streets' desks for a 12-hour shift, so their streets keep
+manual dispatch while the others fall back to automatic (the timeline says so).
+
 Each street gets its own timed-response policy for orange and red events, from the articles' presets
 (青山湖 1510, 翠苑 1358, 河庄 20 minutes, the others cycling through 1315 / 1510 / 1358); yellow and blue
 events use the district defaults (seeded by migration). Then a dozen or two events are reported through
@@ -9,15 +13,19 @@ signed for or on site, so the dashboard has something to show; their clocks run 
 import random
 from collections import Counter
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from command_center import dispatch as dispatching
 from command_center import services, sla
 from command_center.choices import Source
 from command_center.models import Event
 from core.exceptions import DomainError
+from core.roles import TEAM_LEADER
 from grids.choices import AreaKind, DutyStatus
 from grids.models import Area, Officer, Subject
 
+User = get_user_model()
 DEFAULT_SEED = 20261123
 NAMED_PRESETS = (("青山湖", "1510"), ("翠苑", "1358"), ("河庄", "20"))
 CYCLE = ("1315", "1510", "1358")
@@ -57,6 +65,13 @@ def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **
                                  name=f"{street.name} {preset['name']}")
             policies += 1
 
+    rules = dispatching.install_default_rules()
+    signed_on = 0
+    for user in User.objects.filter(groups__name=TEAM_LEADER, is_active=True).order_by("id"):
+        if dispatching.current_shift(user) is None:
+            dispatching.sign_on(user, hours=12)
+            signed_on += 1
+
     problem_types = list(ProblemType.objects.filter(active=True).order_by("code"))
     subject_points = list(Subject.objects.order_by("id").values_list("lat", "lng")[:5000])
     events, skipped = [], 0
@@ -86,11 +101,14 @@ def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **
                 continue
             officer = rng.choice(on_duty)
             step = rng.randrange(3)
+            event.refresh_from_db(fields=["status", "officer", "version"])
+            if event.officer_id is not None:
+                continue  # already assigned
             event = services.dispatch(None, event, officer)
             if step >= 1:
                 event = services.accept(None, event)
             if step >= 2:
                 event = services.arrive(None, event)
     by_status = Counter(Event.objects.filter(pk__in=[e.pk for e in events]).values_list("status", flat=True))
-    return {"sla_policies": policies, "events": len(events), "events_skipped": skipped,
+    return {"sla_policies": policies, "dispatch_rules": rules, "desk_signed_on": signed_on, "events": len(events), "events_skipped": skipped,
             "events_by_status": dict(sorted(by_status.items()))}

@@ -1,6 +1,7 @@
-"""Ranking officers for an event: who can take it, and in what order.
+"""Dispatch: who may take an event and in what order, who picks (the dispatch modes), and automatic
+dispatch (on intake, and to the next candidate after a decline).
 
-An officer is a candidate when all of these hold (each failure is named in the reasons):
+Ranking. An officer is a candidate when all of these hold (each failure is a counted reason):
   - on duty (not off duty, not on a break);
   - a fresh position (a ping within COMMAND_CENTER_POSITION_FRESH_SECONDS);
   - capable: the home department, a skill department or a skill matter covers the event's matter, and
@@ -8,31 +9,55 @@ An officer is a candidate when all of these hold (each failure is named in the r
       team of that street;
     - for a matter the street does not hold (it went to the owning department): any officer, since an
       officer keeps the powers of the home department;
+    - matter's owner unknown (no published catalog): the street's own officers;
   - rank at least the severity's minimum (COMMAND_CENTER_SEVERITY_MIN_RANK);
   - never had this event before (an officer never gets one event twice).
-Candidates are ordered: available before busy (busy ones by their load), then by distance (haversine)
-and current load (live assignments). Non-candidates follow, with the reasons they are not.
+Candidates are ordered: available before the others (those by their load), then by distance and
+current load (live assignments). The database does the filtering and the ordering (distance by the
+equirectangular formula, exact to well under 0.1 % at a district's scale) and returns only the page
+asked for; the exact haversine distance and the reasons are built for those rows alone. The ones left
+out are counted per reason in one more query (`ranking`), not described one by one.
 
-Reads only: one query for the pool, one for skill departments, one for loads, one for this event's
-past assignments; the matter's owning department comes from the routing snapshot (in memory).
+Modes (DispatchRule, per street and severity, else the district default for the severity):
+  - manual: the street's command desk picks (a dispatcher or team leader bound to the street);
+  - central: only dispatchers of the district command center may pick (others get 403);
+  - automatic: the best candidate is assigned when the event is committed (a Celery task in production,
+    inline in the embedded default), and a decline goes to the next candidate.
+  No rule: nothing automatic happens; the event waits in the queue.
+"Signed on" is an explicit sign-on at the desk (DispatcherShift, `POST /api/v1/command/duty/sign-on/`)
+that lasts until sign-off or the planned end of the shift. A manual street with nobody of its desk signed
+on, or a central rule with no district dispatcher signed on, is dispatched automatically instead, and the
+timeline line says why.
 """
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from command_center.choices import AssignmentStatus
-from command_center.models import Assignment, Event
+from command_center import signals
+from command_center.choices import AssignmentStatus, DispatchMode, Severity, Status
+from command_center.models import Assignment, DispatcherShift, DispatchRule, Event
 from command_center.services import min_rank_for
+from core import audit
+from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
 from grids import geometry
-from grids.choices import DutyStatus, Rank
-from grids.models import Officer
+from grids import selectors as grid_selectors
+from grids.choices import AreaKind, DutyStatus, Rank
+from grids.models import Area, Officer
 
 OFF = (DutyStatus.OFF_DUTY, DutyStatus.ON_BREAK)
+DEFAULT_PAGE = 20
+MAX_PAGE = 200
 
+
+# --- ranking ------------------------------------------------------------------------------------
 
 @dataclass
 class Candidate:
@@ -44,7 +69,7 @@ class Candidate:
     duty_status: str
     distance_m: float | None
     load: int
-    eligible: bool
+    eligible: bool = True
     reasons: list[str] = field(default_factory=list)
     place: int | None = None
 
@@ -55,6 +80,15 @@ class Candidate:
             "distance_m": None if self.distance_m is None else round(self.distance_m, 1), "load": self.load,
             "eligible": self.eligible, "reasons": self.reasons,
         }
+
+
+@dataclass
+class Ranking:
+    candidates: list[Candidate]   # the first page, in order, with reasons
+    pool: int                     # officers considered (the street's teams, plus the owning department's)
+    eligible: int                 # of whom qualify
+    excluded: dict[str, int]      # reason → how many it leaves out (one officer may count under several)
+    labels: dict[str, str] = field(default_factory=dict)  # reason → what the dispatcher reads
 
 
 def owner_department_id(matter_code: str) -> int | None:
@@ -70,112 +104,479 @@ def owner_department_id(matter_code: str) -> int | None:
     return matter[1] if matter else None
 
 
-def _pool(event: Event):
-    q = Q()
-    if event.street_id:
-        q |= Q(team__street_id=event.street_id)
-    if not event.delegated and event.department_id:
-        q |= Q(home_department_id=event.department_id)
-    return Officer.objects.filter(q) if q else Officer.objects.none()
+def _sql_names() -> dict:
+    q = connection.ops.quote_name
+    return {
+        "officer": q(Officer._meta.db_table), "team": q(Officer._meta.get_field("team").related_model._meta.db_table),
+        "skills": q(Officer.skill_departments.through._meta.db_table), "assignment": q(Assignment._meta.db_table),
+    }
 
 
-def rank(event: Event, *, now=None) -> list[Candidate]:
+class _Criteria:
+    """The candidate conditions for one event, as SQL over `o` (officer) and `t` (its team).
+
+    Hand-written SQL, standard enough for SQLite and PostgreSQL alike: building the equivalent ORM
+    expressions (Exists, Case, annotations) cost several times the query itself, as profiling
+    bench/dispatch.py showed. The sets (skill departments, this event's past assignees) are
+    non-correlated subqueries, built once per query by the database, not looked up per officer."""
+
+    def __init__(self, event: Event, now):
+        self.fresh_seconds = getattr(settings, "COMMAND_CENTER_POSITION_FRESH_SECONDS", 300)
+        self.min_rank = min_rank_for(event.severity)
+        self.owner = owner_department_id(event.matter_code)
+        n = _sql_names()
+        pool, pool_params = [], []
+        if event.street_id:
+            pool.append("t.street_id = %s")
+            pool_params.append(event.street_id)
+        if not event.delegated and event.department_id:
+            pool.append("o.home_department_id = %s")
+            pool_params.append(event.department_id)
+        self.pool = ("(" + " OR ".join(pool) + ")", pool_params) if pool else None
+        fresh_after = connection.ops.adapt_datetimefield_value(now - timedelta(seconds=self.fresh_seconds))
+        same_street = ("t.street_id = %s", [event.street_id]) if event.street_id else ("1 = 0", [])
+        if self.owner is None:
+            capable = same_street
+        else:
+            sql = f"(o.home_department_id = %s OR o.id IN (SELECT sd.officer_id FROM {n['skills']} sd WHERE sd.department_id = %s)"
+            params = [self.owner, self.owner]
+            if event.matter_code:
+                if connection.vendor == "postgresql":
+                    sql += " OR o.skill_matter_codes @> %s::jsonb"
+                    params.append(json.dumps([event.matter_code]))
+                else:  # the stored JSON text holds the quoted code (a whole element: codes hold no quotes)
+                    sql += " OR instr(o.skill_matter_codes, %s) > 0"
+                    params.append(json.dumps(event.matter_code))
+            capable = (sql + ")", params)
+        # reason code → (SQL an officer must meet, its params), in the order reasons are listed
+        self.conditions = {
+            "off_duty": ("o.duty_status NOT IN (%s, %s)", list(OFF)),
+            "no_position": ("(o.last_lat IS NOT NULL AND o.last_lng IS NOT NULL AND o.last_position_at IS NOT NULL)", []),
+            "stale_position": ("o.last_position_at >= %s", [fresh_after]),
+            "not_capable": capable,
+            "rank_too_low": ("o.rank >= %s", [self.min_rank]),
+            "had_event": (f"o.id NOT IN (SELECT pa.officer_id FROM {n['assignment']} pa WHERE pa.event_id = %s)", [event.pk]),
+        }
+        if self.owner is not None and event.delegated:
+            self.conditions["other_street"] = same_street
+        self.from_sql = f"FROM {n['officer']} o INNER JOIN {n['team']} t ON t.id = o.team_id"
+        self.names = n
+
+    # Cheap, selective tests first: SQLite evaluates the WHERE terms in order and stops at the first false.
+    CHEAP_FIRST = ("rank_too_low", "off_duty", "stale_position", "no_position", "other_street", "had_event", "not_capable")
+
+    def eligible(self) -> tuple[str, list]:
+        terms = [self.conditions[r] for r in self.CHEAP_FIRST if r in self.conditions]
+        return " AND ".join(c for c, _p in terms), [p for _c, params in terms for p in params]
+
+    def label(self, reason: str) -> str:
+        rank_label = dict(Rank.choices)
+        return {
+            "off_duty": _("不在岗（下班或休息）"),
+            "no_position": _("无定位"),
+            "stale_position": _("定位超过 %(n)s 分钟未更新") % {"n": max(1, self.fresh_seconds // 60)},
+            "not_capable": _("不具备该事项的办理资格"),
+            "other_street": _("非承接该事项赋权的街道队员"),
+            "rank_too_low": _("职级低于要求的“%(rank)s”") % {"rank": rank_label.get(self.min_rank, self.min_rank)},
+            "had_event": _("已处理过此事件"),
+        }[reason]
+
+
+def rank(event: Event, *, now=None, limit: int | None = DEFAULT_PAGE, criteria: _Criteria | None = None) -> list[Candidate]:
+    """The candidates in order, the first `limit` of them (None: all), each with its place and reasons."""
     now = now or timezone.now()
-    fresh_seconds = getattr(settings, "COMMAND_CENTER_POSITION_FRESH_SECONDS", 300)
-    fresh_after = now - timedelta(seconds=fresh_seconds)
-    min_rank = min_rank_for(event.severity)
-    owner = owner_department_id(event.matter_code)
-    pool = _pool(event)
-    rows = list(pool.values_list(
-        "id", "name", "badge_no", "team__code", "team__street_id", "home_department_id", "rank", "duty_status",
-        "last_lat", "last_lng", "last_position_at", "skill_matter_codes",
-    ))
-    if not rows:
+    crit = criteria or _Criteria(event, now)
+    if crit.pool is None:
         return []
-    skills: dict[int, set[int]] = {}
-    for officer_id, dept_id in Officer.skill_departments.through.objects.filter(officer__in=pool).values_list(
-        "officer_id", "department_id"
-    ):
-        skills.setdefault(officer_id, set()).add(dept_id)
-    loads = dict(
-        Assignment.objects.filter(status=AssignmentStatus.LIVE, officer__in=pool)
-        .values("officer_id").annotate(n=Count("id")).values_list("officer_id", "n")
+    k = math.cos(math.radians(event.lat)) ** 2  # a degree of longitude is shorter than one of latitude
+    lat, lng = event.lat, event.lng
+    pool_sql, pool_params = crit.pool
+    eligible_sql, eligible_params = crit.eligible()
+    load = f"(SELECT COUNT(*) FROM {crit.names['assignment']} la WHERE la.officer_id = o.id AND la.status = %s)"
+    sql = (
+        f"SELECT o.id, o.name, o.badge_no, t.code, o.home_department_id, o.rank, o.duty_status, o.last_lat, o.last_lng, "
+        f"{load} AS live_load {crit.from_sql} WHERE {pool_sql} AND {eligible_sql} "
+        # available first; the others by their load; then distance, load, id
+        f"ORDER BY CASE WHEN o.duty_status = %s THEN 0 ELSE 1 END, CASE WHEN o.duty_status = %s THEN 0 ELSE {load} END, "
+        f"(o.last_lat - %s) * (o.last_lat - %s) + (o.last_lng - %s) * (o.last_lng - %s) * %s, live_load, o.id"
     )
-    had = set(Assignment.objects.filter(event=event).values_list("officer_id", flat=True))
-    rank_label = dict(Rank.choices)
-
+    live, available = AssignmentStatus.LIVE.value, DutyStatus.AVAILABLE.value
+    params = [live, *pool_params, *eligible_params, available, available, live, lat, lat, lng, lng, k]
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(int(limit))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if crit.owner is None:
+        own = other = _("本街道执法队员（事项主管部门未知）")
+    else:
+        own, other = _("派出部门可办理该事项"), _("具备该事项办理资格")
+    duty_labels = dict(DutyStatus.choices)
+    distance_label, load_label = _("距离 %(m)s 米"), _("在办任务 %(n)s 件")
     out = []
-    for (officer_id, name, badge, team_code, street_id, home_dept, o_rank, duty, lat, lng, pos_at, skill_codes) in rows:
-        why_not, why = [], []
-        # on duty
-        if duty in OFF:
-            why_not.append(str(DutyStatus(duty).label))
-        else:
-            why.append(str(DutyStatus(duty).label))
-        # position
-        distance = None
-        if lat is None or lng is None or pos_at is None:
-            why_not.append("无定位")
-        elif pos_at < fresh_after:
-            minutes = int((now - pos_at).total_seconds() // 60)
-            why_not.append(f"定位已 {minutes} 分钟未更新")
-        else:
-            distance = geometry.haversine_m(event.lat, event.lng, lat, lng)
-            why.append(f"距离 {distance:.0f} 米")
-        # capability
-        if owner is None:
-            capable = street_id == event.street_id
-            (why if capable else why_not).append("本街道执法队员（事项主管部门未知）" if capable else "非本街道队员")
-        else:
-            covers = home_dept == owner or owner in skills.get(officer_id, ()) or event.matter_code in (skill_codes or ())
-            if not covers:
-                why_not.append("不具备该事项的办理资格")
-            elif event.delegated and street_id != event.street_id:
-                why_not.append("非承接该事项赋权的街道队员")
-            else:
-                why.append("派出部门可办理该事项" if home_dept == owner else "具备该事项办理资格")
-        # rank
-        if o_rank < min_rank:
-            why_not.append(f"职级“{rank_label.get(o_rank, o_rank)}”低于要求的“{rank_label.get(min_rank, min_rank)}”")
-        # never twice
-        if officer_id in had:
-            why_not.append("已处理过此事件")
-        load = loads.get(officer_id, 0)
-        why.append(f"在办任务 {load} 件")
-        eligible = not why_not
+    for place, (pk, name, badge, team_code, home_dept, o_rank, duty, o_lat, o_lng, live_load) in enumerate(rows, start=1):
+        distance = geometry.haversine_m(lat, lng, o_lat, o_lng)
         out.append(Candidate(
-            officer_id=officer_id, name=name, badge_no=badge, team_code=team_code, rank=o_rank, duty_status=duty,
-            distance_m=distance, load=load, eligible=eligible, reasons=why if eligible else why_not,
+            officer_id=pk, name=name, badge_no=badge, team_code=team_code, rank=o_rank, duty_status=duty,
+            distance_m=distance, load=live_load, place=place,
+            reasons=[str(duty_labels.get(duty, duty)), distance_label % {"m": f"{distance:.0f}"},
+                     own if home_dept == crit.owner else other, load_label % {"n": live_load}],
         ))
-
-    def key(c: Candidate):
-        available = c.duty_status == DutyStatus.AVAILABLE
-        distance = c.distance_m if c.distance_m is not None else math.inf
-        if c.eligible:
-            return (0, 0 if available else 1, 0 if available else c.load, distance, c.load, c.officer_id)
-        return (1, len(c.reasons), 0, distance, c.load, c.officer_id)
-
-    out.sort(key=key)
-    for place, c in enumerate((c for c in out if c.eligible), start=1):
-        c.place = place
     return out
 
 
-def ranking_for(user, event: Event, *, now=None) -> dict:
-    """The ranking as shown to a dispatcher or the event street's team leader (others: Forbidden)."""
-    from core.exceptions import Forbidden
-    from core.roles import DISPATCHER, TEAM_LEADER, has_role
+def _exclusions(crit: _Criteria) -> tuple[int, int, dict[str, int]]:
+    """(pool, eligible, {reason: count}) in one query over the pool: each officer's failed conditions
+    as a bit mask (each condition evaluated once per officer), counted per mask."""
+    if crit.pool is None:
+        return 0, 0, {}
+    pool_sql, pool_params = crit.pool
+    reasons = list(crit.conditions)
+    terms, params = [], []
+    for bit, reason in enumerate(reasons):
+        condition, cond_params = crit.conditions[reason]
+        if reason == "stale_position":  # only officers with a position at all can have a stale one
+            condition = f"NOT {crit.conditions['no_position'][0]} OR {condition}"
+        terms.append(f"CASE WHEN {condition} THEN 0 ELSE {1 << bit} END")
+        params.extend(cond_params)
+    mask = " + ".join(terms)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {mask} AS failed, COUNT(*) {crit.from_sql} WHERE {pool_sql} GROUP BY 1",
+                       params + pool_params)
+        rows = cursor.fetchall()
+    pool = eligible = 0
+    excluded = dict.fromkeys(reasons, 0)
+    for failed, count in rows:
+        pool += count
+        if not failed:
+            eligible += count
+        for bit, reason in enumerate(reasons):
+            if failed & (1 << bit):
+                excluded[reason] += count
+    return pool, eligible, {r: c for r, c in excluded.items() if c}
 
-    if not has_role(user, DISPATCHER, TEAM_LEADER):
-        raise Forbidden("只有指挥中心值班员或执法队长可以查看派遣候选人。")
-    ranked = rank(event, now=now)
-    return {
-        "event": event.pk, "severity": event.severity, "min_rank": min_rank_for(event.severity),
-        "candidates": [c.as_dict() for c in ranked],
-    }
+
+def ranking(event: Event, *, now=None, limit: int = DEFAULT_PAGE) -> Ranking:
+    now = now or timezone.now()
+    crit = _Criteria(event, now)
+    pool, eligible, excluded = _exclusions(crit)
+    candidates = rank(event, now=now, limit=limit, criteria=crit) if eligible else []
+    return Ranking(candidates=candidates, pool=pool, eligible=eligible, excluded=excluded,
+                   labels={r: crit.label(r) for r in excluded})
 
 
 def best(event: Event, *, now=None) -> Candidate | None:
     """The first candidate, or None when nobody qualifies."""
-    ranked = rank(event, now=now)
-    return ranked[0] if ranked and ranked[0].eligible else None
+    ranked = rank(event, now=now, limit=1)
+    return ranked[0] if ranked else None
+
+
+def ranking_for(user, event: Event, *, now=None, limit=None) -> dict:
+    """The ranking as shown to a dispatcher or the event street's team leader (others: Forbidden): the
+    first `limit` candidates with the reasons for each place, and how many each reason leaves out."""
+    if not has_role(user, DISPATCHER, TEAM_LEADER):
+        raise Forbidden(_("只有指挥中心值班员或执法队长可以查看派遣候选人。"))
+    limit = _page_size(limit)
+    now = now or timezone.now()
+    result = ranking(event, now=now, limit=limit)
+    decision = mode_for(event, now=now)
+    return {
+        "event": event.pk, "severity": event.severity, "min_rank": min_rank_for(event.severity),
+        "mode": decision.as_dict(),
+        "pool": result.pool, "eligible": result.eligible,
+        "excluded": [{"reason": r, "label": result.labels[r], "count": n} for r, n in result.excluded.items()],
+        "candidates": [c.as_dict() for c in result.candidates],
+    }
+
+
+def _page_size(limit) -> int:
+    if limit in (None, ""):
+        return DEFAULT_PAGE
+    try:
+        limit = int(limit)
+    except (TypeError, ValueError):
+        raise ValidationFailed(fields={"limit": [_("必须是整数。")]})
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationFailed(fields={"limit": [_("必须在 1 到 %(max)s 之间。") % {"max": MAX_PAGE}]})
+    return limit
+
+
+# --- dispatch modes -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModeDecision:
+    configured: str | None       # the rule's mode (None: no rule, the event waits in the queue)
+    effective: str | None        # what happens now: automatic after a fallback
+    next_on_decline: bool        # a decline goes to the next candidate
+    rule_id: int | None = None
+    fallback: str = ""           # why effective differs from configured (for the timeline)
+
+    def as_dict(self) -> dict:
+        return {"configured": self.configured, "effective": self.effective, "next_on_decline": self.next_on_decline,
+                "rule": self.rule_id, "fallback": self.fallback or None}
+
+
+def rule_for(street_id, severity: str) -> DispatchRule | None:
+    """The street's rule for the severity, else the district default, else None."""
+    rules = {r.street_id: r for r in DispatchRule.objects.filter(
+        Q(street__isnull=True) | Q(street_id=street_id) if street_id else Q(street__isnull=True), severity=severity)}
+    return rules.get(street_id) if street_id in rules else rules.get(None)
+
+
+def _signed_on(now):
+    return DispatcherShift.objects.filter(ended_at__isnull=True, started_at__lte=now, ends_at__gt=now,
+                                          user__is_active=True)
+
+
+def street_desk_signed_on(event: Event, now=None) -> bool:
+    """Someone of the street's own desk is signed on: a dispatcher or team leader bound to the event's
+    street or an area inside it that holds the event (district-level staff are the central desk)."""
+    now = now or timezone.now()
+    inside_street = event.area.ancestor_ids[1:]
+    return _signed_on(now).filter(user__groups__name__in=(DISPATCHER, TEAM_LEADER),
+                                  user__area_memberships__area_id__in=inside_street).exists()
+
+
+def district_desk_signed_on(event: Event, now=None) -> bool:
+    """A dispatcher of the district command center (bound to the district itself) is signed on."""
+    now = now or timezone.now()
+    root = event.area.ancestor_ids[0] if event.area.ancestor_ids else event.area_id
+    return _signed_on(now).filter(
+        Q(user__is_superuser=True) | Q(user__groups__name=DISPATCHER, user__area_memberships__area_id=root),
+    ).exists()
+
+
+def mode_for(event: Event, *, now=None) -> ModeDecision:
+    now = now or timezone.now()
+    rule = rule_for(event.street_id, event.severity)
+    if rule is None:
+        return ModeDecision(configured=None, effective=None, next_on_decline=False)
+    mode, fallback = rule.mode, ""
+    if mode == DispatchMode.MANUAL and not street_desk_signed_on(event, now):
+        mode, fallback = DispatchMode.AUTOMATIC, _("街道派遣模式下本街道无值班员签到在岗，转为自动派遣")
+    elif mode == DispatchMode.CENTRAL and not district_desk_signed_on(event, now):
+        mode, fallback = DispatchMode.AUTOMATIC, _("区级统一派遣模式下区指挥中心无值班员签到在岗，转为自动派遣")
+    return ModeDecision(configured=rule.mode, effective=mode, rule_id=rule.pk, fallback=fallback,
+                        next_on_decline=mode == DispatchMode.AUTOMATIC or rule.next_on_decline)
+
+
+def is_district_dispatcher(user) -> bool:
+    return getattr(user, "is_superuser", False) or (
+        has_role(user, DISPATCHER) and grid_selectors.user_area_paths(user) is None)
+
+
+def check_may_dispatch(actor, event: Event):
+    """Central mode: only the district command center's dispatchers pick (the system may too)."""
+    if actor is None or is_district_dispatcher(actor):
+        return
+    rule = rule_for(event.street_id, event.severity)
+    if rule is not None and rule.mode == DispatchMode.CENTRAL:
+        raise Forbidden(_("该街道此等级事件由区指挥中心统一派遣，只有区指挥中心值班员可以派遣。"), code="central_dispatch")
+
+
+# --- automatic dispatch -------------------------------------------------------------------------
+
+def assign_best(event: Event, decision: ModeDecision, now, *, note: str, data: dict | None = None) -> Event:
+    """Inside the caller's transaction (event row locked): give the event to the best candidate, or,
+    with nobody left, send it back to the dispatchers' queue with an escalation line saying so."""
+    from command_center import services
+
+    candidate = best(event, now=now)
+    data = {"mode": decision.as_dict(), **(data or {})}
+    notes = [n for n in (decision.fallback, note) if n]
+    if candidate is None:
+        return services.no_candidate_left(event, now, "；".join(notes + [_("无符合条件的候选队员，事件退回派遣队列")]),
+                                          central=decision.configured == DispatchMode.CENTRAL, data=data)
+    notes.append(_("第 1 名候选人：%(name)s（%(reasons)s）") % {"name": candidate.name, "reasons": "，".join(candidate.reasons)})
+    return services.dispatch(None, event, candidate.officer_id, reason="；".join(notes)[:500],
+                             data={**data, "candidate": candidate.as_dict()})
+
+
+def auto_dispatch(event_id) -> Event | None:
+    """On intake's commit: in automatic mode (as configured, or as the fallback of manual/central), the
+    best candidate gets the event. Does nothing for an event someone already took or that left the flow."""
+    with transaction.atomic():
+        try:
+            event = (Event.objects.select_for_update(of=("self",)).select_related("area")
+                     .defer("area__boundary").get(pk=event_id))
+        except Event.DoesNotExist:
+            return None
+        if event.status != Status.NEW or event.officer_id:
+            return None
+        now = timezone.now()
+        decision = mode_for(event, now=now)
+        if decision.effective != DispatchMode.AUTOMATIC:
+            return None
+        return assign_best(event, decision, now, note=_("受理后自动派遣"), data={"trigger": "intake"})
+
+
+def after_decline(event: Event, now, declined_by: int | None) -> Event:
+    """Inside decline's transaction: in automatic mode (or when the rule says so) the next candidate gets
+    it (the declining officer is out: an officer never holds one event twice)."""
+    decision = mode_for(event, now=now)
+    if not decision.next_on_decline:
+        return event
+    return assign_best(event, decision, now, note=_("队员退回后自动派给下一候选人"),
+                       data={"trigger": "decline", "declined_by": declined_by})
+
+
+def on_event_changed(sender, kind=None, event_id=None, **kwargs):
+    if kind == "event.created":
+        from command_center import tasks
+
+        tasks.auto_dispatch.delay_on_commit(event_id)
+
+
+def connect():
+    """Called from CommandCenterConfig.ready()."""
+    signals.event_changed.connect(on_event_changed, dispatch_uid="command_center.dispatch.event_created")
+
+
+# --- dispatch rules (bureau staff) ---------------------------------------------------------------
+
+def rules_for(user):
+    """Rules the user may see: the district defaults and those of streets in the user's areas."""
+    qs = DispatchRule.objects.select_related("street", "updated_by").defer("street__boundary")
+    condition = grid_selectors.scope_q(user, "street__path")
+    return qs if condition is None else qs.filter(Q(street__isnull=True) | condition)
+
+
+def check_rule(actor, *, severity, mode, street: Area | None, next_on_decline):
+    """May the actor set this rule, and is it valid? (Forbidden / ValidationFailed.)"""
+    if actor is not None and not has_role(actor, BUREAU_STAFF):
+        raise Forbidden(_("只有区综合执法局工作人员可以设置派遣规则。"))
+    errors = {}
+    if severity not in Severity.values:
+        errors["severity"] = [_("必须是 %(v)s 之一。") % {"v": ", ".join(Severity.values)}]
+    if mode not in DispatchMode.values:
+        errors["mode"] = [_("必须是 %(v)s 之一。") % {"v": ", ".join(DispatchMode.values)}]
+    if not isinstance(next_on_decline, bool):
+        errors["next_on_decline"] = [_("必须是 true 或 false。")]
+    if street is not None and street.kind != AreaKind.STREET:
+        errors["street"] = [_("只能为镇街设置派遣规则。")]
+    elif street is not None and actor is not None and not grid_selectors.user_covers_area(actor, street):
+        errors["street"] = [_("镇街不存在或不在您的辖区。")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    if street is None and actor is not None and grid_selectors.user_area_paths(actor) is not None:
+        raise Forbidden(_("只有全区账号可以设置全区默认派遣规则。"))
+
+
+def _rule_values(rule):
+    return {"mode": rule.mode, "next_on_decline": rule.next_on_decline}
+
+
+@transaction.atomic
+def create_rule(actor, *, severity, mode, street: Area | None = None, next_on_decline=False) -> DispatchRule:
+    """A new rule for (street, severity); street None = the district default. One per pair (409)."""
+    check_rule(actor, severity=severity, mode=mode, street=street, next_on_decline=next_on_decline)
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    existing = DispatchRule.objects.filter(street=street, severity=severity).first()
+    if existing is not None:
+        raise Conflict(_("该镇街此等级已有派遣规则（#%(id)s），请直接修改它。") % {"id": existing.pk}, code="rule_exists")
+    try:
+        with transaction.atomic():
+            rule = DispatchRule.objects.create(street=street, severity=severity, mode=mode,
+                                               next_on_decline=next_on_decline, updated_by=user)
+    except IntegrityError:
+        raise Conflict(_("该镇街此等级已有派遣规则，请直接修改它。"), code="rule_exists")
+    audit.record(actor, "dispatch_rule.created", rule, changes={
+        "street": [None, street.pk if street else None], "severity": [None, severity],
+        **{k: [None, v] for k, v in _rule_values(rule).items()}})
+    return rule
+
+
+@transaction.atomic
+def update_rule(actor, rule, *, mode=None, next_on_decline=None) -> DispatchRule:
+    """Change a rule's mode and/or decline behaviour (street and severity are its identity)."""
+    rule_id = rule.pk if isinstance(rule, DispatchRule) else rule
+    rule = (DispatchRule.objects.select_for_update(of=("self",)).select_related("street")
+            .defer("street__boundary").filter(pk=rule_id).first())
+    if rule is None or (actor is not None and rule.street_id and not grid_selectors.user_covers_area(actor, rule.street)):
+        raise NotFound(_("派遣规则不存在。"))
+    before = _rule_values(rule)
+    rule.mode = rule.mode if mode is None else mode
+    rule.next_on_decline = rule.next_on_decline if next_on_decline is None else next_on_decline
+    check_rule(actor, severity=rule.severity, mode=rule.mode, street=rule.street, next_on_decline=rule.next_on_decline)
+    rule.updated_by = actor if getattr(actor, "is_authenticated", False) else None
+    rule.save(update_fields=["mode", "next_on_decline", "updated_by", "updated_at"])
+    audit.record(actor, "dispatch_rule.updated", rule, changes=audit.diff(before, _rule_values(rule)))
+    return rule
+
+
+def install_default_rules(actor=None) -> int:
+    """District defaults the demo starts from, for severities that have none: red and orange events are
+    assigned at once (minutes count: 1510 gives one minute to sign for), yellow and blue go to the
+    street's desk. Returns how many were made."""
+    defaults = {"red": DispatchMode.AUTOMATIC, "orange": DispatchMode.AUTOMATIC,
+                "yellow": DispatchMode.MANUAL, "blue": DispatchMode.MANUAL}
+    made = 0
+    for severity, mode in defaults.items():
+        if not DispatchRule.objects.filter(street__isnull=True, severity=severity).exists():
+            create_rule(actor, severity=severity, mode=mode)
+            made += 1
+    return made
+
+
+# --- the dispatchers' sign-on --------------------------------------------------------------------
+
+def _require_desk(actor):
+    if not has_role(actor, DISPATCHER, TEAM_LEADER):
+        raise Forbidden(_("只有指挥中心值班员或执法队长可以签到值班。"))
+
+
+def current_shift(user, now=None) -> DispatcherShift | None:
+    now = now or timezone.now()
+    return _signed_on(now).filter(user=user).first()
+
+
+@transaction.atomic
+def sign_on(actor, *, hours=None) -> DispatcherShift:
+    """Start a shift at the desk, for `hours` (1–24; COMMAND_CENTER_SHIFT_HOURS, 12, by default)."""
+    _require_desk(actor)
+    default = getattr(settings, "COMMAND_CENTER_SHIFT_HOURS", 12)
+    try:
+        hours = default if hours in (None, "") else float(hours)
+    except (TypeError, ValueError):
+        raise ValidationFailed(fields={"hours": [_("必须是数字。")]})
+    if not (isinstance(hours, (int, float)) and math.isfinite(hours) and 0.5 <= hours <= 24):
+        raise ValidationFailed(fields={"hours": [_("值班时长须在 0.5 到 24 小时之间。")]})
+    now = timezone.now()
+    open_ = DispatcherShift.objects.select_for_update().filter(user=actor, ended_at__isnull=True).first()
+    if open_ is not None:
+        if open_.ends_at > now:
+            raise Conflict(_("您已签到值班（至 %(t)s）。") % {"t": f"{timezone.localtime(open_.ends_at):%H:%M}"},
+                           code="already_signed_on")
+        open_.ended_at = open_.ends_at  # lapsed without a sign-off: it ended when planned
+        open_.save(update_fields=["ended_at"])
+    try:
+        with transaction.atomic():
+            shift = DispatcherShift.objects.create(user=actor, started_at=now, ends_at=now + timedelta(hours=hours))
+    except IntegrityError:  # a double click that raced this one
+        raise Conflict(_("您已签到值班。"), code="already_signed_on")
+    audit.record(actor, "dispatcher.signed_on", shift, changes={"ends_at": [None, shift.ends_at.isoformat()]})
+    return shift
+
+
+@transaction.atomic
+def sign_off(actor) -> DispatcherShift:
+    _require_desk(actor)
+    now = timezone.now()
+    shift = DispatcherShift.objects.select_for_update().filter(user=actor, ended_at__isnull=True, ends_at__gt=now).first()
+    if shift is None:
+        raise Conflict(_("您当前未签到值班。"), code="not_signed_on")
+    shift.ended_at = now
+    shift.save(update_fields=["ended_at"])
+    audit.record(actor, "dispatcher.signed_off", shift, changes={"ended_at": [None, now.isoformat()]})
+    return shift
+
+
+def shifts_for(user, now=None):
+    """Shifts signed on now by desk users of the asking user's areas (and the user's own)."""
+    now = now or timezone.now()
+    qs = _signed_on(now).select_related("user")
+    condition = grid_selectors.scope_q(user, "user__area_memberships__area__path")
+    if condition is not None:
+        qs = qs.filter(condition | Q(user=user))
+    return qs.distinct().order_by("started_at", "id")

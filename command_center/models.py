@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from command_center.choices import (
-    Action, AssignmentStatus, EscalationTarget, Severity, Source, Status,
+    Action, AssignmentStatus, EscalationTarget, PhotoKind, Severity, Source, Status,
 )
 from core.models import AppendOnlyQuerySet
 
@@ -307,6 +307,58 @@ class Assignment(models.Model):
         indexes = [models.Index(fields=["officer", "status"])]
 
 
+# --- Event photos (command_center.photos) ---------------------------------------------------------
+
+def event_photo_path(instance, filename):
+    """events/<event id>/<random>.<ext>: the extension comes from the checked content, never from the
+    uploader's file name, and the name cannot be guessed (files are served only through a view that
+    checks the asker's areas, but a guessable name would still leak through a misconfigured server)."""
+    import secrets
+
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"events/{instance.event_id}/{secrets.token_hex(16)}.{ext}"
+
+
+class EventPhoto(models.Model):
+    """A photo of an event: as reported (intake), or of the result (resolve); or, from an Open311 client,
+    a link to its own media (kind media_url, url set, no file). Evidence: kept as uploaded (SHA-256
+    recorded), never edited or deleted through the product."""
+
+    event = models.ForeignKey(Event, verbose_name=_("事件"), on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(_("类型"), max_length=16, choices=PhotoKind.choices)
+    file = models.FileField(_("文件"), upload_to=event_photo_path, max_length=255, blank=True)
+    url = models.URLField(_("外部链接"), max_length=1000, blank=True)
+    content_type = models.CharField(_("文件类型"), max_length=32, blank=True)
+    size = models.PositiveIntegerField(_("大小（字节）"), default=0)
+    width = models.PositiveIntegerField(_("宽"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("高"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_by_label = models.CharField(_("上传人名称"), max_length=150, blank=True)
+    uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("事件照片")
+        verbose_name_plural = _("事件照片")
+        indexes = [models.Index(fields=["event", "kind"])]
+        constraints = [
+            # A link record has a URL and no file; an upload has a file and no URL.
+            models.CheckConstraint(
+                condition=(Q(kind=PhotoKind.MEDIA_URL) & ~Q(url="") & Q(file=""))
+                | (~Q(kind=PhotoKind.MEDIA_URL) & ~Q(file="") & Q(url="")),
+                name="event_photo_file_xor_url",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event_id}:{self.kind}:{self.pk}"
+
+
 # --- Webhooks for other platforms (command_center.webhooks) ---------------------------------------
 
 from django.core.validators import URLValidator  # noqa: E402
@@ -392,3 +444,73 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.kind} → {self.subscription_id}"
+
+
+# --- Dispatch modes and the dispatchers' sign-on (command_center.dispatch) ----------------------------
+
+from django.db.models import F  # noqa: E402
+
+from command_center.choices import DispatchMode  # noqa: E402
+
+
+class DispatchRule(models.Model):
+    """How events of one street (or the district default when street is empty) and one severity are
+    dispatched. No rule at all: events wait in the dispatchers' queue (nothing automatic happens)."""
+
+    street = models.ForeignKey(
+        "grids.Area", verbose_name=_("镇街"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="dispatch_rules", help_text=_("留空表示全区默认"),
+    )
+    severity = models.CharField(_("等级"), max_length=8, choices=Severity.choices)
+    mode = models.CharField(_("派遣模式"), max_length=16, choices=DispatchMode.choices)
+    # In automatic mode a decline always goes to the next candidate; this turns it on for the others too.
+    next_on_decline = models.BooleanField(
+        _("退回后自动派给下一候选人"), default=False, help_text=_("自动派遣模式下总是如此"),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["street_id", "severity"]
+        verbose_name = _("派遣规则")
+        verbose_name_plural = _("派遣规则")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "severity"], condition=Q(street__isnull=False), name="uniq_dispatch_rule_street_severity",
+            ),
+            models.UniqueConstraint(
+                fields=["severity"], condition=Q(street__isnull=True), name="uniq_dispatch_rule_district_severity",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.street.name if self.street_id else _('全区默认')} {self.get_severity_display()}: {self.get_mode_display()}"
+
+
+class DispatcherShift(models.Model):
+    """A dispatcher (or team leader) signed on at the command desk: from started_at until they sign off
+    (ended_at) or the shift's planned end (ends_at) passes, whichever comes first, so a forgotten
+    sign-off cannot keep a street in manual mode with nobody watching."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("值班员"), on_delete=models.CASCADE, related_name="dispatcher_shifts",
+    )
+    started_at = models.DateTimeField(_("签到时间"))
+    ends_at = models.DateTimeField(_("计划下班时间"))
+    ended_at = models.DateTimeField(_("签退时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("值班签到")
+        verbose_name_plural = _("值班签到")
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(ended_at__isnull=True), name="uniq_open_dispatcher_shift"),
+            models.CheckConstraint(condition=Q(ends_at__gt=F("started_at")), name="dispatcher_shift_ends_after_start"),
+        ]
+        indexes = [models.Index(fields=["ends_at"], name="dispatcher_shift_open", condition=Q(ended_at__isnull=True))]
+
+    def __str__(self):
+        return f"{self.user} {self.started_at:%Y-%m-%d %H:%M}"

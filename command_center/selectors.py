@@ -1,10 +1,10 @@
 """Reads of events, scoped by the asking user's areas (through the event's smallest area)."""
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from command_center import sla
-from command_center.models import Assignment, Deadline, Event, SlaPolicy, TimelineEntry
+from command_center.models import Assignment, Deadline, Event, EventPhoto, SlaPolicy, TimelineEntry
 from core.exceptions import NotFound
 from grids import selectors as grid_selectors
 from grids.models import Area
@@ -27,6 +27,7 @@ def get_event_for(user, event_id, *, detail=False) -> Event:
         qs = qs.prefetch_related(
             Prefetch("timeline", queryset=TimelineEntry.objects.order_by("at", "id")),
             Prefetch("assignments", queryset=Assignment.objects.select_related("officer").order_by("assigned_at", "id")),
+            Prefetch("photos", queryset=EventPhoto.objects.order_by("uploaded_at", "id")),
         )
     try:
         event_id = int(event_id)
@@ -46,23 +47,34 @@ def overdue_q(now=None) -> Q:
     return Q(Exists(late))
 
 
-def due_deadlines(now, limit: int) -> list[tuple[int, int]]:
-    """(deadline id, event id) of deadlines due and still waiting to fire, oldest first (the partial index)."""
-    return list(
-        Deadline.objects.filter(
-            due_at__lte=now, fired_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True,
-        ).order_by("due_at", "id").values_list("id", "event_id")[:limit]
-    )
+def _waiting_to_fire():
+    return Deadline.objects.filter(fired_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True)
+
+
+def due_deadlines(now, limit: int, *, exclude=()) -> list[tuple[int, int]]:
+    """(deadline id, event id) of deadlines due and still waiting to fire, oldest first (the partial index),
+    but those in `exclude`."""
+    qs = _waiting_to_fire().filter(due_at__lte=now)
+    if exclude:
+        qs = qs.exclude(pk__in=exclude)
+    return list(qs.order_by("due_at", "id").values_list("id", "event_id")[:limit])
+
+
+def next_due_at(*, exclude=()):
+    """When the next deadline still waiting to fire falls due (None: none is waiting), but those in `exclude`."""
+    qs = _waiting_to_fire()
+    if exclude:
+        qs = qs.exclude(pk__in=exclude)
+    return qs.order_by("due_at").values_list("due_at", flat=True).first()
 
 
 def policy_for(street: Area | None, severity: str) -> tuple[str, list[dict]]:
     """(name, stages) of the SLA policy for (street, severity): the street's own, else the district
     default, else the built-in preset (so a fresh database still runs a clock)."""
-    policy = None
-    if street is not None:
-        policy = SlaPolicy.objects.filter(street=street, severity=severity).first()
-    if policy is None:
-        policy = SlaPolicy.objects.filter(street__isnull=True, severity=severity).first()
+    # One query for both (intake runs this for every event): the street's own sorts first.
+    where = Q(street__isnull=True) if street is None else Q(street=street) | Q(street__isnull=True)
+    policy = (SlaPolicy.objects.filter(where, severity=severity)
+              .order_by(F("street_id").asc(nulls_last=True), "id").first())
     if policy is not None:
         return policy.name, policy.stages
     preset = sla.PRESETS[sla.DEFAULT_PRESET_BY_SEVERITY[severity]]

@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import math
+import time
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -16,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from command_center import selectors, signals, sla
+from command_center import credit_facts, selectors, signals, sla
 from command_center.choices import (
     ESCALATION_LEVEL, LEVEL_TARGET, OPEN_STATUSES, SEVERITY_ORDER, Action, AssignmentStatus, EscalationTarget,
     Severity, Source, Stage, Status,
@@ -25,14 +26,16 @@ from command_center.models import (
     Assignment, Breach, Deadline, Escalation, Event, IdempotencyKey, SlaPolicy, TimelineEntry,
 )
 from core import audit
+from core.context import current_ip
 from core.exceptions import (
     Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable, ValidationFailed,
 )
+from core.models import AuditLog
 from core.roles import API_CLIENT, BUREAU_STAFF, DISPATCHER, OFFICER, TEAM_LEADER, has_role
 from grids import geometry
 from grids import selectors as grid_selectors
-from grids.choices import AreaKind, SubjectStatus
-from grids.models import Area, Department, Officer, Subject
+from grids.choices import AreaKind, DutyStatus, SubjectStatus
+from grids.models import Area, Department, Officer, Subject, Team
 
 logger = logging.getLogger(__name__)
 
@@ -174,10 +177,15 @@ def _text(data, name, *, required=False, max_length=None, errors=None):
 
 
 def _lock(event) -> Event:
+    """Lock the event row, then read it with its relations. Two statements on purpose: on PostgreSQL a
+    SELECT … FOR UPDATE that waited for another transaction re-reads the locked row but not the joined
+    ones, so a select_related officer could come back None beside a fresh officer_id. The read after the
+    lock sees everything the other transaction committed."""
     pk = event.pk if isinstance(event, Event) else event
     try:
-        return (Event.objects.select_for_update(of=("self",)).select_related("area", "street", "team", "officer")
-                .defer(*_NO_BOUNDARIES).get(pk=pk))
+        if not Event.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True):
+            raise Event.DoesNotExist
+        return Event.objects.select_related("area", "street", "team", "officer").defer(*_NO_BOUNDARIES).get(pk=pk)
     except (Event.DoesNotExist, ValueError, TypeError):
         raise NotFound("事件不存在。")
 
@@ -200,12 +208,19 @@ def _begin(actor, event, action: str, expected_version, check) -> Event:
     return event
 
 
-def _timeline(event, actor, action, now, *, from_status="", to_status="", note="", data=None):
-    return TimelineEntry.objects.create(
+def _timeline_entry(event, actor, action, now, *, from_status="", to_status="", note="", data=None):
+    """An unsaved timeline line (the sweep inserts a batch of them at once)."""
+    return TimelineEntry(
         event=event, at=now, actor=actor if getattr(actor, "is_authenticated", False) else None,
         actor_label=_actor_label(actor), action=action, from_status=from_status, to_status=to_status,
         note=note or "", data=data or {},
     )
+
+
+def _timeline(event, actor, action, now, **fields):
+    entry = _timeline_entry(event, actor, action, now, **fields)
+    entry.save()
+    return entry
 
 
 def _finish(actor, event: Event, action: str, now, from_status: str, *, note="", data=None, changes=None,
@@ -222,6 +237,7 @@ def _finish(actor, event: Event, action: str, now, from_status: str, *, note="",
     if note:
         delta.setdefault("note", [None, note])
     audit.record(actor, f"event.{action}", event, changes=delta)
+    credit_facts.on_event_action(event, action, actor)  # complaints feed credit, in this transaction
     _push(signals.event_changed, event, "event.updated", action=action)
     return event
 
@@ -245,8 +261,48 @@ def _cancel_open(event: Event, now, *, keep_met_by=()):
     return qs.update(cancelled_at=now)
 
 
-def _end_live_assignment(event: Event, status: str, now, reason=""):
-    Assignment.objects.filter(event=event, status=AssignmentStatus.LIVE).update(status=status, ended_at=now, reason=reason[:500])
+def _end_live_assignment(event: Event, status: str, now, reason="", actor=None):
+    """End the event's live assignment (declined, released, done); its officer is free again, or busy
+    with another task they signed for."""
+    live = list(Assignment.objects.filter(event=event, status=AssignmentStatus.LIVE).values_list("officer_id", flat=True))
+    ended = {"reason": reason[:500]} if reason else {}  # a finished task keeps the reason it was given with
+    Assignment.objects.filter(event=event, status=AssignmentStatus.LIVE).update(status=status, ended_at=now, **ended)
+    for officer_id in live:
+        _officer_task_ended(officer_id, actor, now, event=event, cause=status)
+
+
+# Duty statuses an officer is in because of a task (the others, off duty / on a break / available, are
+# the officer's own choice and a task ending does not change them).
+TASK_STATUSES = (DutyStatus.EN_ROUTE, DutyStatus.ON_SCENE, DutyStatus.BUSY)
+
+
+def _set_officer_status(officer_id, to: str, actor, now, *, event: Event, cause: str):
+    """Move an officer's duty status (row locked after the event's, the order every service keeps),
+    audited, and pushed on commit as officer.moved with the officer's row."""
+    from grids import signals as grid_signals
+
+    if officer_id is None:
+        return
+    officer = Officer.objects.select_for_update().only("id", "duty_status").get(pk=officer_id)
+    if officer.duty_status == to:
+        return
+    before = officer.duty_status
+    officer.duty_status = to
+    officer.save(update_fields=["duty_status", "updated_at"])
+    audit.record(actor, "officer.duty_status", officer, changes={
+        "duty_status": [before, to], "event": [None, event.pk], "cause": [None, cause]})
+    transaction.on_commit(lambda: grid_signals.officer_moved.send(sender=Officer, officer_id=officer_id, duty_status=to))
+
+
+def _officer_task_ended(officer_id, actor, now, *, event: Event, cause: str):
+    """Back to available, or busy while still holding another task they signed for."""
+    current = Officer.objects.select_for_update().filter(pk=officer_id).values_list("duty_status", flat=True).first()
+    other = Assignment.objects.filter(officer_id=officer_id, status=AssignmentStatus.LIVE,
+                                      accepted_at__isnull=False).exclude(event=event).exists()
+    if other:
+        _set_officer_status(officer_id, DutyStatus.BUSY, actor, now, event=event, cause=cause)
+    elif current in TASK_STATUSES:
+        _set_officer_status(officer_id, DutyStatus.AVAILABLE, actor, now, event=event, cause=cause)
 
 
 def _create_deadlines(event: Event, anchor, *, done_at: dict | None = None) -> list[Deadline]:
@@ -455,6 +511,7 @@ def _intake(client, clean, key, request_hash) -> tuple[Event, bool]:
             "department", "subject", "severity", "status",
         )).items()
     })
+    credit_facts.on_event_action(event, Action.CREATE, client)  # complaints feed credit, in this transaction
     _push(signals.event_changed, event, "event.created", action=Action.CREATE)
     return event, True
 
@@ -477,30 +534,58 @@ def _officer_arg(actor, officer) -> Officer:
     return found
 
 
+def _dispatcher(actor, event):
+    from command_center import dispatch as dispatching
+
+    _require_command(actor, event, "派遣")
+    dispatching.check_may_dispatch(actor, event)  # central mode: the district center only (403)
+
+
 @transaction.atomic
-def dispatch(actor, event, officer, *, expected_version=None, reason="") -> Event:
-    """Give the event to an officer (re-dispatching releases the previous officer's assignment)."""
-    event = _begin(actor, event, Action.DISPATCH, expected_version, _command("派遣"))
+def dispatch(actor, event, officer, *, expected_version=None, reason="", reassign=False, data=None) -> Event:
+    """Give the event to an officer. An event someone already holds changes hands only when the caller
+    says so (`reassign`): two dispatchers picking for a new event at once must not silently replace
+    each other's pick (the second gets 409). Reassigning releases the previous officer's assignment.
+    The event row is locked first, and a partial unique index allows one live assignment per event."""
+    event = _begin(actor, event, Action.DISPATCH, expected_version, _dispatcher)
     officer = _officer_arg(actor, officer)
     reason = _clean_str(reason, "reason", required=False)
     if officer.pk == event.officer_id:
         raise Conflict("该事件已派给此队员。", code="already_assigned")
+    if event.officer_id and not reassign:
+        raise Conflict(f"该事件已派给{event.officer.name}；如需改派，请选择“改派”（reassign）。", code="already_dispatched")
     if Assignment.objects.filter(event=event, officer=officer).exists():
         raise Conflict("该队员已处理过此事件（同一事件不重复派给同一人）。", code="officer_had_event")
     now = timezone.now()
     before = {"officer": event.officer_id, "status": event.status}
     if event.officer_id:
-        _end_live_assignment(event, AssignmentStatus.RELEASED, now, reason or "改派")
-    Assignment.objects.create(event=event, officer=officer, assigned_by=actor if getattr(actor, "is_authenticated", False) else None,
-                              assigned_at=now, reason=reason[:500])
+        _end_live_assignment(event, AssignmentStatus.RELEASED, now, reason or "改派", actor=actor)
+    try:
+        with transaction.atomic():
+            Assignment.objects.create(event=event, officer=officer, assigned_at=now, reason=reason[:500],
+                                      assigned_by=actor if getattr(actor, "is_authenticated", False) else None)
+    except IntegrityError:  # the index's answer when a writer got past the row lock (it cannot, but the DB decides)
+        raise Conflict("该事件已有进行中的派遣。", code="already_dispatched")
     from_status = event.status
     event.status = Status.DISPATCHED
     event.officer = officer
     event.dispatched_at = now
     _meet(event, Action.DISPATCH, now)
+    # The officer's duty status stays as it is until they sign for it (accept → en route).
     return _finish(actor, event, Action.DISPATCH, now, from_status, note=reason,
-                   data={"officer": officer.pk, "officer_name": officer.name, "previous_officer": before["officer"]},
+                   data={"officer": officer.pk, "officer_name": officer.name, "previous_officer": before["officer"],
+                         **(data or {})},
                    changes={"officer": [before["officer"], officer.pk]}, fields=("officer", "dispatched_at"))
+
+
+def no_candidate_left(event: Event, now, note: str, *, central=False, data=None) -> Event:
+    """Automatic dispatch found nobody: the event stays in (or goes back to) the dispatchers' queue, and
+    is escalated to whoever picks there (the team leader, or the district center in central mode)."""
+    before = event.escalation_level
+    esc = _escalate(event, EscalationTarget.DISTRICT if central else EscalationTarget.TEAM_LEADER, now, reason=note)
+    return _finish(None, event, Action.ESCALATE, now, event.status, note=note,
+                   data={**(data or {}), "queue": True, "escalation": _escalation_data(esc)},
+                   changes={"escalation_level": [before, event.escalation_level]}, fields=("escalation_level",))
 
 
 @transaction.atomic
@@ -512,6 +597,7 @@ def accept(actor, event, *, expected_version=None) -> Event:
     from_status, event.status = event.status, Status.ACCEPTED
     event.accepted_at = event.accepted_at or now
     _meet(event, Action.ACCEPT, now)
+    _set_officer_status(event.officer_id, DutyStatus.EN_ROUTE, actor, now, event=event, cause=Action.ACCEPT)  # signing for it = setting out
     return _finish(actor, event, Action.ACCEPT, now, from_status, data={"officer": event.officer_id}, fields=("accepted_at",))
 
 
@@ -523,11 +609,14 @@ def decline(actor, event, reason: str, *, expected_version=None) -> Event:
     reason = _required_reason(reason)
     now = timezone.now()
     officer_id = event.officer_id
-    _end_live_assignment(event, AssignmentStatus.DECLINED, now, reason)
+    _end_live_assignment(event, AssignmentStatus.DECLINED, now, reason, actor=actor)
     from_status, event.status = event.status, Status.NEW
     event.officer = None
-    return _finish(actor, event, Action.DECLINE, now, from_status, note=reason, data={"officer": officer_id},
-                   changes={"officer": [officer_id, None]}, fields=("officer",))
+    event = _finish(actor, event, Action.DECLINE, now, from_status, note=reason, data={"officer": officer_id},
+                    changes={"officer": [officer_id, None]}, fields=("officer",))
+    from command_center import dispatch as dispatching
+
+    return dispatching.after_decline(event, now, declined_by=officer_id)  # the next candidate, when the rule says so
 
 
 @transaction.atomic
@@ -537,6 +626,7 @@ def arrive(actor, event, *, expected_version=None) -> Event:
     from_status, event.status = event.status, Status.ON_SITE
     event.arrived_at = now
     _meet(event, Action.ARRIVE, now)
+    _set_officer_status(event.officer_id, DutyStatus.ON_SCENE, actor, now, event=event, cause=Action.ARRIVE)
     return _finish(actor, event, Action.ARRIVE, now, from_status, data={"officer": event.officer_id}, fields=("arrived_at",))
 
 
@@ -550,7 +640,7 @@ def resolve(actor, event, result: str, *, expected_version=None) -> Event:
     from_status, event.status = event.status, Status.RESOLVED
     event.result = result
     event.resolved_at = now
-    Assignment.objects.filter(event=event, status=AssignmentStatus.LIVE).update(status=AssignmentStatus.DONE, ended_at=now)
+    _end_live_assignment(event, AssignmentStatus.DONE, now, actor=actor)
     _meet(event, Action.RESOLVE, now)
     _cancel_open(event, now, keep_met_by=(Action.CLOSE,))
     return _finish(actor, event, Action.RESOLVE, now, from_status, note=result, fields=("result", "resolved_at"))
@@ -670,16 +760,21 @@ def deliberate(actor, event, topic: str, *, expected_version=None) -> Event:
     return _finish(actor, event, Action.DELIBERATE, now, from_status, note=topic)
 
 
-def _escalation_target(event: Event, target: str):
+def _escalation_target(event: Event, target: str, cache: dict | None = None):
     """(target, level, officer, team, area): the next rank falls back to the team leader when the team
-    has nobody higher, the team leader to the district when the event has no team or street."""
+    has nobody higher, the team leader to the district when the event has no team or street. `cache`
+    (a dict the caller keeps) spares a sweep the same lookups for every breach of a batch."""
+    cache = {} if cache is None else cache
     officer = team = area = None
     if target == EscalationTarget.NEXT_RANK:
         # Above the one holding it, or (unassigned) above the rank that normally handles this severity.
         base = event.officer.rank if event.officer_id else min_rank_for(event.severity)
         if event.team_id:
-            officer = (Officer.objects.filter(team_id=event.team_id, rank__gt=base)
-                       .exclude(pk=event.officer_id or 0).order_by("rank", "id").first())
+            key = ("next_rank", event.team_id, base, event.officer_id)
+            if key not in cache:
+                cache[key] = (Officer.objects.select_related("team").filter(team_id=event.team_id, rank__gt=base)
+                              .exclude(pk=event.officer_id or 0).order_by("rank", "id").first())
+            officer = cache[key]
         if officer is None:
             target = EscalationTarget.TEAM_LEADER
         else:
@@ -691,7 +786,9 @@ def _escalation_target(event: Event, target: str):
             target = EscalationTarget.DISTRICT
     if target == EscalationTarget.DISTRICT:
         root_id = event.area.ancestor_ids[0] if event.area.ancestor_ids else event.area_id
-        area = Area.objects.defer("boundary").filter(pk=root_id).first()
+        if ("root", root_id) not in cache:
+            cache[("root", root_id)] = Area.objects.defer("boundary").filter(pk=root_id).first()
+        area = cache[("root", root_id)]
     return target, ESCALATION_LEVEL[target], officer, team, area
 
 
@@ -706,10 +803,13 @@ def _escalate(event: Event, target: str, now, *, actor=None, reason="", breach=N
 
 
 def _escalation_data(esc: Escalation) -> dict:
+    return _target_data(esc.target, esc.level, esc.target_officer, esc.target_team, esc.target_area)
+
+
+def _target_data(target, level, officer, team, area) -> dict:
     return {
-        "target": esc.target, "level": esc.level, "officer": esc.target_officer_id,
-        "team": esc.target_team.code if esc.target_team else None,
-        "area": esc.target_area.code if esc.target_area else None,
+        "target": target, "level": level, "officer": officer.pk if officer else None,
+        "team": team.code if team else None, "area": area.code if area else None,
     }
 
 
@@ -804,71 +904,195 @@ def install_default_policies(actor=None) -> int:
 
 # --- the SLA sweep ----------------------------------------------------------------------------
 
-def sweep_due_deadlines(now=None, *, batch: int | None = None) -> int:
+def sweep_due_deadlines(now=None, *, batch: int | None = None, failed: set | None = None) -> int:
     """Fire every due, unmet, unfired deadline exactly once. Returns how many this call fired.
 
-    Each deadline fires in its own transaction: the event row is locked first (the same order as the
-    transitions, so they never deadlock), then a conditional UPDATE … WHERE fired_at IS NULL decides
-    who fires; a second sweeper, here or in another process, updates no row and moves on. A failure on
-    one deadline is logged and does not stop the others."""
+    Batches of `batch`, oldest due first, one transaction each (`_fire_batch`): a handful of statements
+    per batch, not per deadline. A batch that fails rolls back whole and its deadlines are retried one
+    per transaction, so a bad row is logged and skipped while the others still fire. `failed`: ids to
+    skip, and where the ones that fail now are added."""
     now = now or timezone.now()
     batch = batch or _setting("COMMAND_CENTER_SWEEP_BATCH", 500)
     fired = 0
-    seen = set()
-    while True:
-        due = [row for row in selectors.due_deadlines(now, batch) if row[0] not in seen]
-        if not due:
-            break
-        for deadline_id, event_id in due:
-            seen.add(deadline_id)
-            try:
-                fired += _fire(deadline_id, event_id, now)
-            except Exception:  # noqa: BLE001 — one bad row must not stop the clock for the rest
-                logger.exception("SLA sweep: deadline %s of event %s failed", deadline_id, event_id)
-        if len(due) < batch:
+    failed = set() if failed is None else failed
+    # Looked for outside a transaction first: on SQLite every (IMMEDIATE) transaction takes the write lock.
+    while selectors.due_deadlines(now, 1, exclude=failed):
+        try:
+            got, looked_at = _fire_batch(now, batch, exclude=failed)
+        except Exception:  # noqa: BLE001 — find the bad row without stopping the clock for the rest
+            logger.warning("SLA sweep: a batch failed; firing its deadlines one by one", exc_info=True)
+            got, looked_at = _fire_one_by_one(now, batch, failed), batch
+        fired += got
+        if looked_at < batch:  # nothing more this sweep may take (the rest, if any, is another sweeper's)
             break
     return fired
 
 
+def _fire_one_by_one(now, batch: int, failed: set) -> int:
+    fired = 0
+    for deadline_id, event_id in selectors.due_deadlines(now, batch, exclude=failed):
+        try:
+            fired += _fire_batch(now, 1, only=deadline_id)[0]
+        except Exception:  # noqa: BLE001 — one bad row must not stop the clock for the rest
+            failed.add(deadline_id)
+            logger.exception("SLA sweep: deadline %s of event %s failed", deadline_id, event_id)
+    return fired
+
+
+def keep_sweeping(seconds: float | None = None, *, poll: float | None = None) -> int:
+    """One tick of the SLA clock (Celery beat's `sweep` task every second; the embedded ticker): fire what
+    is due, then watch for `seconds` more (default just under the tick), firing each deadline as it falls
+    due: sleep until the next one, and look again at least every `poll` seconds for new ones. A deadline
+    is then late by the poll and the batch's time at most, not by up to a whole tick. Returns how many fired."""
+    seconds = _setting("COMMAND_CENTER_SWEEP_WINDOW_SECONDS", 0.9) if seconds is None else seconds
+    poll = poll or _setting("COMMAND_CENTER_SWEEP_POLL_SECONDS", 0.2)
+    end = time.monotonic() + seconds
+    fired = 0
+    failed = set()  # a deadline that fails is tried again next tick, not every poll of this one
+    while True:
+        got = sweep_due_deadlines(failed=failed)
+        fired += got
+        left = end - time.monotonic()
+        if left <= 0:
+            return fired
+        next_due = selectors.next_due_at(exclude=failed)
+        wait = poll if next_due is None else (next_due - timezone.now()).total_seconds()
+        if wait <= 0 and not got:
+            wait = poll / 4  # due but not ours to take (its event is locked by a transition): don't spin
+        time.sleep(max(0.0, min(wait, poll, left)))
+
+
 @transaction.atomic
-def _fire(deadline_id: int, event_id: int, now) -> int:
-    event = (Event.objects.select_for_update(of=("self",)).select_related("area", "street", "team", "officer")
-             .defer(*_NO_BOUNDARIES).filter(pk=event_id).first())
-    if event is None:
-        return 0
-    due_by = now
-    # When it actually fired (late in a long batch, later than the sweep's `now`); a `now` in the future
-    # (tests, catch-up runs) stands as given.
-    now = max(now, timezone.now())
-    won = Deadline.objects.filter(
-        pk=deadline_id, fired_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True, due_at__lte=due_by,
-    ).update(fired_at=now, breached_at=F("due_at"))
-    if won != 1:
-        return 0
-    deadline = Deadline.objects.get(pk=deadline_id)
-    breach = Breach.objects.create(
-        event=event, deadline=deadline, stage=deadline.stage, due_at=deadline.due_at, fired_at=now,
-        officer=event.officer, status=event.status,
-    )
-    # Each breach raises the event at least one step beyond where it stands, up to the district.
-    before = event.escalation_level
-    wanted = max(ESCALATION_LEVEL[deadline.escalate_to], min(before + 1, 3))
-    esc = _escalate(event, LEVEL_TARGET[wanted], now, reason=f"{_stage_label(deadline.stage)}超时", breach=breach)
-    if event.escalation_level != before:
-        Event.objects.filter(pk=event.pk).update(escalation_level=event.escalation_level)
-    _timeline(event, None, Action.BREACH, now, from_status=event.status, to_status=event.status,
-              note=f"{_stage_label(deadline.stage)}超时（时限 {timezone.localtime(deadline.due_at):%H:%M:%S}）",
-              data={"deadline": deadline.pk, "stage": deadline.stage, "due_at": deadline.due_at.isoformat(),
-                    "escalation": _escalation_data(esc)})
-    audit.record(None, "event.sla_breached", event, changes={
-        "deadline": [None, deadline.pk], "stage": [None, deadline.stage],
-        "escalation_level": [before, event.escalation_level],
-    })
-    breach_id = breach.pk
-    transaction.on_commit(lambda: signals.sla_breached.send(
-        sender=Event, kind="sla.breached", event_id=event_id, breach_id=breach_id, stage=deadline.stage,
-    ))
-    return 1
+def _fire_batch(due_by, limit: int, *, exclude=(), only=None) -> tuple[int, int]:
+    """Fire up to `limit` deadlines due by `due_by`, in one transaction. Returns (fired, rows looked at).
+
+    Locks: the deadline rows and their events together, without waiting (PostgreSQL FOR UPDATE OF …
+    SKIP LOCKED). A second sweeper takes the next rows instead of queueing behind these; a deadline whose
+    event a transition holds is left for a later sweep, so the sweep never waits in the opposite order
+    to the transitions (event, then its deadlines) and cannot deadlock with them. Then the conditional
+    UPDATE … WHERE fired_at IS NULL … RETURNING decides which fire: under the locks it takes them all;
+    on SQLite, where IMMEDIATE transactions serialise the sweepers instead, it is the guard. A worker
+    killed midway leaves an open transaction the database rolls back: nothing fired, all still due.
+
+    Breaches, escalations, timeline lines and audit records are bulk-inserted; `signals.sla_breached`
+    goes out once per batch on commit (live push: one batched send; webhooks: one Celery task)."""
+    qs = (Deadline.objects.select_for_update(skip_locked=True, of=("self", "event")).select_related("event")
+          .only(*_SWEEP_FIELDS)
+          .filter(due_at__lte=due_by, fired_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True))
+    if only is not None:
+        qs = qs.filter(pk=only)
+    elif exclude:
+        qs = qs.exclude(pk__in=exclude)
+    rows = list(qs.order_by("due_at", "id")[:limit])
+    if not rows:
+        return 0, 0
+    # When they actually fire; a `due_by` in the future (tests, catch-up runs) stands as given.
+    fired_at = max(due_by, timezone.now())
+    won = _claim([d.pk for d in rows], due_by, fired_at)
+    deadlines = [d for d in rows if d.pk in won]
+    if not deadlines:
+        return 0, len(rows)
+    events = {}
+    for d in deadlines:  # one object per event, so two stages of one event escalate in turn
+        d.event = events.setdefault(d.event_id, d.event)
+    _attach_escalation_needs(events.values())
+    levels_before = {pk: e.escalation_level for pk, e in events.items()}
+    cache, plans = {}, []
+    for d in deadlines:  # in due order: two stages of one event escalate in turn
+        event = d.event
+        before = event.escalation_level
+        # Each breach raises the event at least one step beyond where it stands, up to the district.
+        wanted = max(ESCALATION_LEVEL[d.escalate_to], min(before + 1, 3))
+        target = _escalation_target(event, LEVEL_TARGET[wanted], cache)
+        event.escalation_level = max(before, target[1])
+        plans.append((d, event, before, event.escalation_level, target))
+    _insert_rows(Breach, ("event", "deadline", "stage", "due_at", "fired_at", "officer", "status"), [
+        (event.pk, d.pk, d.stage, d.due_at, fired_at, event.officer_id, event.status) for d, event, *_ in plans])
+    breach_ids = dict(Breach.objects.filter(deadline_id__in=[d.pk for d in deadlines]).values_list("deadline", "id"))
+    escalations, entries, records, announced = [], [], [], []
+    ip = current_ip.get()
+    for d, event, before, after, (target, level, officer, team, area) in plans:
+        label = _stage_label(d.stage)
+        escalations.append((event.pk, breach_ids[d.pk], fired_at, target, level, officer.pk if officer else None,
+                            team.pk if team else None, area.pk if area else None, f"{label}超时"))
+        entries.append((event.pk, fired_at, "system", Action.BREACH.value, event.status, event.status,
+                        f"{label}超时（时限 {timezone.localtime(d.due_at):%H:%M:%S}）",
+                        {"deadline": d.pk, "stage": d.stage, "due_at": d.due_at.isoformat(),
+                         "escalation": _target_data(target, level, officer, team, area)}))
+        # The row audit.record() would write, for one bulk insert.
+        records.append((fired_at, "system", "event.sla_breached", Event._meta.label_lower, str(event.pk),
+                        str(event)[:255], {"deadline": [None, d.pk], "stage": [None, d.stage],
+                                           "escalation_level": [before, after]}, ip))
+        announced.append({"breach_id": breach_ids[d.pk], "event_id": event.pk, "stage": d.stage})
+    _insert_rows(Escalation, ("event", "breach", "at", "target", "level", "target_officer", "target_team",
+                              "target_area", "reason"), escalations)
+    _insert_rows(TimelineEntry, ("event", "at", "actor_label", "action", "from_status", "to_status", "note", "data"),
+                 entries)
+    _insert_rows(AuditLog, ("at", "actor_label", "action", "object_type", "object_id", "object_repr", "changes", "ip"),
+                 records)
+    raised = {}
+    for pk, event in events.items():
+        if event.escalation_level != levels_before[pk]:
+            raised.setdefault(event.escalation_level, []).append(pk)
+    for level, pks in raised.items():
+        Event.objects.filter(pk__in=pks).update(escalation_level=level)
+    transaction.on_commit(lambda: signals.sla_breached.send(sender=Breach, kind="sla.breached", breaches=announced))
+    return len(deadlines), len(rows)
+
+
+# Only what a fire reads: model instances are most of a batch's cost.
+_SWEEP_FIELDS = ("id", "event_id", "stage", "due_at", "escalate_to", *(f"event__{name}" for name in (
+    "id", "status", "severity", "escalation_level", "officer", "team", "street", "area", "problem_type_code",
+    "problem_type_name")))
+
+
+def _attach_escalation_needs(events):
+    """The officers, teams and areas `_escalation_target` reads, one query each for a whole batch, set
+    on the events as select_related would (few distinct ones: a batch shares its streets and teams)."""
+    events = list(events)
+    officers = Officer.objects.only("id", "rank", "team_id").in_bulk({e.officer_id for e in events} - {None})
+    teams = Team.objects.only("id", "code").in_bulk({e.team_id for e in events} - {None})
+    areas = Area.objects.only("id", "code", "path").in_bulk(
+        {e.area_id for e in events} | ({e.street_id for e in events} - {None}))
+    for e in events:
+        e.officer, e.team = officers.get(e.officer_id), teams.get(e.team_id)
+        e.area, e.street = areas[e.area_id], areas.get(e.street_id)
+
+
+def _insert_rows(model, names, rows) -> None:
+    """INSERT `rows` (tuples in the order of `names`) into `model`'s table, many rows per statement, without
+    model instances: with four rows written per fire, building instances was most of a sweep's cost.
+    Values go through each field's get_db_prep_save, as in bulk_create; fields not named get their defaults."""
+    meta, conn = model._meta, transaction.get_connection()  # the connection itself: the proxy costs per value
+    named = [meta.get_field(name) for name in names]
+    rest = [f for f in meta.concrete_fields if not f.primary_key and f not in named]
+    defaults = tuple(f.get_default() for f in rest)
+    fields = named + rest
+    quote = conn.ops.quote_name
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    one = f"({', '.join(['%s'] * len(fields))})"
+    per_statement = max(1, min(conn.features.max_query_params or 65535, 65535) // len(fields))
+    with conn.cursor() as cursor:
+        for i in range(0, len(rows), per_statement):
+            chunk = rows[i:i + per_statement]
+            cursor.execute(head + ", ".join([one] * len(chunk)), [
+                f.get_db_prep_save(v, conn) for row in chunk for f, v in zip(fields, row + defaults)])
+
+
+def _claim(deadline_ids, due_by, fired_at) -> set[int]:
+    """The conditional UPDATE that decides who fires: the ids this transaction marked fired (a deadline
+    already fired, met or cancelled by someone else is not among them)."""
+    conn = transaction.get_connection()
+    table = conn.ops.quote_name(Deadline._meta.db_table)
+    adapt = conn.ops.adapt_datetimefield_value
+    marks = ", ".join(["%s"] * len(deadline_ids))
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET fired_at = %s, breached_at = due_at WHERE id IN ({marks}) AND fired_at IS NULL"
+            " AND met_at IS NULL AND cancelled_at IS NULL AND due_at <= %s RETURNING id",
+            [adapt(fired_at), *deadline_ids, adapt(due_by)],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _stage_label(code: str) -> str:

@@ -6,8 +6,17 @@ from command_center import services
 
 @shared_task(name="command_center.tasks.sweep", ignore_result=True)
 def sweep():
-    """The SLA sweep, run every second by Celery beat (CELERY_BEAT_SCHEDULE) in production."""
-    return services.sweep_due_deadlines()
+    """The SLA clock's tick, sent every second by Celery beat (CELERY_BEAT_SCHEDULE) in production: fires
+    what is due and keeps firing deadlines as they fall due until about the next tick."""
+    return services.keep_sweeping()
+
+
+@shared_task(name="command_center.tasks.queue_breach_webhooks", ignore_result=True)
+def queue_breach_webhooks(breaches):
+    """Webhook deliveries for a sweep's batch of breaches, made off the SLA clock's path."""
+    from command_center import webhooks
+
+    return len(webhooks.queue_breaches(breaches))
 
 
 @shared_task(bind=True, name="command_center.tasks.deliver_webhook", ignore_result=True, max_retries=None)
@@ -28,3 +37,13 @@ def retry_due_webhooks():
     from command_center import webhooks
 
     return webhooks.retry_due()
+
+
+@shared_task(name="command_center.tasks.auto_dispatch", ignore_result=True)
+def auto_dispatch(event_id):
+    """Automatic dispatch of a newly committed event (command_center.dispatch.auto_dispatch), queued on
+    intake's commit; in eager mode (the embedded default) it runs inline right after the commit."""
+    from command_center import dispatch
+
+    event = dispatch.auto_dispatch(event_id)
+    return event.pk if event is not None else None

@@ -1,5 +1,6 @@
-"""The embedded default's SLA clock: a daemon thread in the web process runs the same sweep that Celery
-beat runs in production, once a second.
+"""The embedded default's SLA clock: a daemon thread in the web process runs, once a second, the same
+tick that Celery beat sends in production (`services.keep_sweeping`: sweep, then fire deadlines as they
+fall due until the next tick).
 
 Started by the ASGI app (config/asgi.py) only when it should be: not with REDIS_URL set (beat does it),
 not under pytest, not in management commands other than runserver, and at most once per process (a
@@ -85,15 +86,23 @@ def should_run() -> bool:
     return True
 
 
+def _sla_tick(interval: float):
+    """What Celery beat's `sweep` task does each second: sweep, then keep firing deadlines as they fall
+    due until just before the next tick."""
+    from command_center.services import keep_sweeping
+
+    return lambda: keep_sweeping(interval * 0.9)
+
+
 def start(func=None, interval: float | None = None) -> Ticker:
     """Start this process's ticker (once; again in a forked child). Returns it."""
     with _lock:
         ticker = _state["ticker"]
         if _state["pid"] == os.getpid() and ticker is not None and ticker.is_alive():
             return ticker
-        if func is None:
-            from command_center.services import sweep_due_deadlines as func
         interval = interval or float(getattr(settings, "COMMAND_CENTER_TICK_SECONDS", 1.0))
+        if func is None:
+            func = _sla_tick(interval)
         ticker = Ticker(func, interval).start()
         _state.update(pid=os.getpid(), ticker=ticker)
         logger.info("SLA ticker started in process %s (every %.1f s)", os.getpid(), interval)

@@ -1,9 +1,10 @@
 """Webhooks for other platforms: an API client's subscriptions receive the changes live push sends.
 
-On each committed change (`signals.event_changed`, `signals.sla_breached`) the receiver makes one
-`WebhookDelivery` per matching subscription — active, of an active API client, wanting the kind, with
-areas (or, when it names none, the client's own areas) holding the event's area, and the client allowed
-to see the event — and enqueues `command_center.tasks.deliver_webhook` on commit.
+On each committed change (`signals.event_changed`; `signals.sla_breached`, a sweep's batch, through the
+Celery task `queue_breach_webhooks`) the receiver makes one `WebhookDelivery` per matching subscription —
+active, of an active API client, wanting the kind, with areas (or, when it names none, the client's own
+areas) holding the event's area, and the client allowed to see the event — and enqueues
+`command_center.tasks.deliver_webhook` on commit.
 
 A delivery is a POST of JSON `{"id", "kind", "sent_at", "event": event_row, ...}` (`action` for event
 changes, `breach` for `sla.breached`) with the headers `X-Webhook-Id`, `X-Webhook-Timestamp` (unix
@@ -69,47 +70,68 @@ def _covers(paths, path) -> bool:
     return paths is None or any(path.startswith(p) for p in paths)
 
 
-def subscriptions_for(kind: str, event: Event) -> list[WebhookSubscription]:
-    """Active subscriptions wanting `kind` whose areas hold the event and whose client may see it."""
+def _subscribers(kind: str) -> list[tuple[WebhookSubscription, list | None, list[str]]]:
+    """(subscription, the client's area paths, the subscription's area paths) of the active
+    subscriptions wanting `kind`: looked up once for a whole batch of changes."""
     out = []
     subs = (WebhookSubscription.objects.filter(active=True, client__is_active=True)
             .select_related("client").prefetch_related("areas"))
-    path = event.area.path
     for sub in subs:
         if kind not in (sub.kinds or ()) or not has_role(sub.client, API_CLIENT):
             continue
-        client_paths = grid_selectors.user_area_paths(sub.client)
-        if not _covers(client_paths, path):
-            continue  # the client may not see this event, whatever its subscription says
-        areas = list(sub.areas.all())
-        if areas and not any(path.startswith(a.path) for a in areas):
-            continue
-        out.append(sub)
+        out.append((sub, grid_selectors.user_area_paths(sub.client), [a.path for a in sub.areas.all()]))
     return out
+
+
+def _matching(subscribers, path: str) -> list[WebhookSubscription]:
+    return [
+        sub for sub, client_paths, areas in subscribers
+        # the client may not see this event, whatever its subscription says
+        if _covers(client_paths, path) and (not areas or any(path.startswith(a) for a in areas))
+    ]
+
+
+def subscriptions_for(kind: str, event: Event) -> list[WebhookSubscription]:
+    """Active subscriptions wanting `kind` whose areas hold the event and whose client may see it."""
+    return _matching(_subscribers(kind), event.area.path)
 
 
 def queue(kind: str, event_id, body: dict) -> list[WebhookDelivery]:
     """Deliveries for one change, and their tasks enqueued on commit."""
+    return queue_many(kind, [(event_id, body)])
+
+
+def queue_many(kind: str, changes) -> list[WebhookDelivery]:
+    """Deliveries for many changes [(event id, body), …] of one kind (subscriptions and events looked up
+    once), and their tasks enqueued on commit."""
     from command_center.tasks import deliver_webhook
 
-    event = push.event_queryset(Event.objects.select_related("area"), "area__path").filter(pk=event_id).first()
-    if event is None:
+    subscribers = _subscribers(kind)
+    if not subscribers:
         return []
-    subs = subscriptions_for(kind, event)
-    if not subs:
+    events = push.event_queryset(Event.objects.select_related("area"), "area__path").in_bulk(
+        {event_id for event_id, _body in changes})
+    rows = []
+    for event_id, body in changes:
+        event = events.get(event_id)
+        subs = _matching(subscribers, event.area.path) if event is not None else ()
+        if subs:
+            payload = {"kind": kind, **body, "event": push.event_row(event)}
+            rows += [WebhookDelivery(subscription=sub, kind=kind, event_id=event.pk, payload=payload) for sub in subs]
+    if not rows:
         return []
-    payload = {"kind": kind, **body, "event": push.event_row(event)}
     with transaction.atomic():
-        made = WebhookDelivery.objects.bulk_create([
-            WebhookDelivery(subscription=sub, kind=kind, event_id=event.pk, payload=payload) for sub in subs
-        ])
-        ids = [d.pk for d in made]
-        if any(i is None for i in ids):  # a backend without RETURNING on bulk insert
-            made = list(WebhookDelivery.objects.filter(event_id=event.pk, kind=kind,
-                                                       subscription__in=subs).order_by("-id")[:len(subs)])
+        made = WebhookDelivery.objects.bulk_create(rows)  # ids come back (PostgreSQL; SQLite ≥ 3.35)
         for delivery in made:
             deliver_webhook.delay_on_commit(delivery.pk)
     return made
+
+
+def queue_breaches(breaches) -> list[WebhookDelivery]:
+    """Deliveries for a sweep's batch of breaches ([{"breach_id", "event_id", "stage"}, …])."""
+    return queue_many(push.SLA_BREACHED, [
+        (b["event_id"], {"breach": {"id": b["breach_id"], "stage": b["stage"]}}) for b in breaches
+    ])
 
 
 def on_event_changed(sender, kind=None, event_id=None, action=None, **kwargs):
@@ -122,12 +144,16 @@ def on_event_changed(sender, kind=None, event_id=None, action=None, **kwargs):
         return []
 
 
-def on_sla_breached(sender, event_id=None, breach_id=None, stage=None, **kwargs):
+def on_sla_breached(sender, breaches=(), **kwargs):
+    """A sweep's batch of breaches: matched and queued by a Celery task (queue_breach_webhooks), so the
+    SLA clock does not wait for it; nothing is queued when no subscription is active."""
     try:
-        return queue(push.SLA_BREACHED, event_id, {"breach": {"id": breach_id, "stage": stage}})
+        from command_center.tasks import queue_breach_webhooks
+
+        if breaches and WebhookSubscription.objects.filter(active=True).exists():
+            queue_breach_webhooks.delay(list(breaches))
     except Exception:  # noqa: BLE001
-        logger.exception("webhooks: breach %s of event %s", breach_id, event_id)
-        return []
+        logger.exception("webhooks: %s breaches", len(breaches))
 
 
 def connect():

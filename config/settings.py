@@ -6,6 +6,7 @@ channel layer and Celery tasks run inline, so `make run` needs no service. Produ
 import os
 from pathlib import Path
 
+from celery.schedules import crontab
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
@@ -82,7 +83,12 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # No persistent connections by default: under ASGI (daphne/uvicorn) every request runs its sync code
+    # in a thread of its own, so a kept connection is never reused and piles up until PostgreSQL answers
+    # "too many clients" (bench/intake.py saw 300 of 400 burst requests fail so). Django's advice for ASGI.
+    # Celery workers (long-lived threads) may set DB_CONN_MAX_AGE=60.
+    DATABASES = {"default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")), conn_health_checks=True)}
 else:
     # SQLite serves the embedded default only with WAL, IMMEDIATE transactions and a busy timeout,
     # or the SLA ticker and web requests meet "database is locked".
@@ -155,6 +161,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Event photos (command_center.photos): JPEG/PNG/WebP by content, size and count limits. Served only
+# through the API view that checks the asker's areas; never publish MEDIA_ROOT on a web server.
+EVENT_PHOTO_MAX_BYTES = int(os.environ.get("EVENT_PHOTO_MAX_BYTES", 8 * 1024 * 1024))
+EVENT_PHOTO_MAX_PER_EVENT = int(os.environ.get("EVENT_PHOTO_MAX_PER_EVENT", "12"))
+EVENT_PHOTO_MAX_PIXELS = 50_000_000
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -191,12 +202,14 @@ SPECTACULAR_SETTINGS = {
         "EventStatusEnum": "command_center.choices.Status",
         "EventSourceEnum": "command_center.choices.Source",
         "EventActionEnum": "command_center.choices.Action",
+        "EventPhotoKindEnum": "command_center.choices.PhotoKind",
         "MatterKindEnum": "enforcement.choices.MatterKind",
         "MatterStatusEnum": "enforcement.choices.MatterStatus",
         "CatalogVersionStatusEnum": "enforcement.choices.VersionStatus",
         "ScenarioStatusEnum": "enforcement.choices.ScenarioStatus",
         "ScenarioItemKindEnum": "enforcement.choices.ScenarioItemKind",
         "SeverityEnum": "enforcement.choices.Severity",
+        "CreditColorEnum": "credit.choices.Color",
     },
 }
 
@@ -235,6 +248,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "command_center.tasks.retry_due_webhooks",
         "schedule": 60.0,
         "options": {"expires": 60},
+    },
+    # Credit: the nightly full rescore applies time decay and ends expired overrides (credit.services.rescore_all).
+    "credit-nightly-rescore": {
+        "task": "credit.tasks.rescore_all",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 6 * 3600},
     },
 }
 COMMAND_CENTER_TICKER = os.environ.get("SLA_TICKER", "auto")

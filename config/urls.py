@@ -1,8 +1,6 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core import views as core_views
@@ -24,9 +22,11 @@ _discover_admin_modules()
 
 api_v1 = [
     path("auth/token/", core_views.ObtainTokenView.as_view(), name="api-token"),
+    path("", include("credit.api.urls")),  # before grids: /subjects/{id}/credit/ lives in credit
     path("", include("grids.api.urls")),
     path("", include("enforcement.api.urls")),
     path("", include("command_center.api.urls")),
+    path("", include("credit.api.surface_urls")),
 ]
 
 urlpatterns = [
@@ -37,13 +37,17 @@ urlpatterns = [
     path("audit/", core_views.audit_log, name="audit-log"),
     path("", include("grids.urls")),
     path("", include("enforcement.urls")),
+    path("", include("credit.urls")),
+    path("", include("command_center.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("open311/v2/", include("command_center.open311.urls")),
+    path("m/", include("command_center.mobile.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
-    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    # No public /media/: event photos are evidence with personal data, served only by
+    # /api/v1/events/{id}/photos/{photo_id}/ to those who may see the event.
 ]
 
 # A URL that matches nothing under /api/ answers JSON, like every other API error.

@@ -1,9 +1,15 @@
 """Serializers translate; the rules live in command_center.services and selectors."""
+import copy
+
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from command_center.choices import Severity, Source
-from command_center.models import Assignment, Deadline, Event, TimelineEntry
+from command_center.choices import PhotoKind, Severity, Source
+from command_center.models import Assignment, Deadline, Event, EventPhoto, TimelineEntry
 from command_center.services import MAX_ID
 from core.roles import mask_phone, may_see_phones
 
@@ -24,9 +30,32 @@ class EventInputSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
+def _photos_field():
+    return serializers.ListField(
+        child=serializers.FileField(), required=False, allow_empty=True,
+        help_text=_("照片（JPEG/PNG/WebP，按内容检查；大小与数量有上限），multipart/form-data 中可重复"),
+    )
+
+
+class EventMultipartInputSerializer(EventInputSerializer):
+    """The same fields as multipart/form-data, with report photos."""
+
+    photos = _photos_field()
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    photos = _photos_field()
+    kind = serializers.ChoiceField(
+        choices=PhotoKind.choices, required=False,
+        help_text=_("report 上报照片 / result 处置照片；缺省时被派遣队员为 result，其他人为 report"),
+    )
+
+
 class DispatchInputSerializer(serializers.Serializer):
     officer = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reassign = serializers.BooleanField(
+        required=False, default=False, help_text=_("改派：事件已有处置人时须为 true，否则返回 409（防止两人同时派遣互相覆盖）"))
 
 
 class ReasonInputSerializer(serializers.Serializer):
@@ -35,6 +64,7 @@ class ReasonInputSerializer(serializers.Serializer):
 
 class ResolveInputSerializer(serializers.Serializer):
     result = serializers.CharField(max_length=5000)
+    photos = _photos_field()
 
 
 class CloseInputSerializer(serializers.Serializer):
@@ -63,13 +93,33 @@ class DeliberateInputSerializer(serializers.Serializer):
 
 # --- output -----------------------------------------------------------------------------------
 
-class DeadlineSerializer(serializers.ModelSerializer):
+class FieldsOnce:
+    # (Comments, not a docstring: drf-spectacular would publish a docstring as every subclass's schema
+    # description.) ModelSerializer maps the model's fields afresh for every serializer it makes (labels
+    # translated, kwargs and validators built per field): that was ~80% of the CPU of answering one event.
+    # The mapping never changes at run time, so it is built once per class and language, then copied.
+    # Only for serializers whose fields do not depend on the context. Plain fields are copied shallowly
+    # (binding only sets attributes on the copy; what they share, choices and validators, is read-only);
+    # nested serializers deeply, as DRF does, since each holds a bound child of its own.
+
+    _templates: dict = {}
+
+    def get_fields(self):
+        key = (type(self), get_language())
+        template = FieldsOnce._templates.get(key)
+        if template is None:
+            template = FieldsOnce._templates[key] = super().get_fields()
+        return {name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+                for name, field in template.items()}
+
+
+class DeadlineSerializer(FieldsOnce, serializers.ModelSerializer):
     class Meta:
         model = Deadline
         fields = ["stage", "met_by", "due_at", "met_at", "breached_at", "fired_at", "cancelled_at", "escalate_to"]
 
 
-class TimelineSerializer(serializers.ModelSerializer):
+class TimelineSerializer(FieldsOnce, serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_label")
 
     class Meta:
@@ -77,7 +127,7 @@ class TimelineSerializer(serializers.ModelSerializer):
         fields = ["at", "actor", "action", "from_status", "to_status", "note", "data"]
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
+class AssignmentSerializer(FieldsOnce, serializers.ModelSerializer):
     officer_name = serializers.CharField(source="officer.name")
 
     class Meta:
@@ -85,7 +135,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         fields = ["officer", "officer_name", "status", "assigned_at", "accepted_at", "ended_at", "reason"]
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(FieldsOnce, serializers.ModelSerializer):
     problem_type = serializers.CharField(source="problem_type_code")
     grid_code = serializers.CharField(source="grid.code", default=None, allow_null=True)
     street_code = serializers.CharField(source="street.code", default=None, allow_null=True)
@@ -119,12 +169,32 @@ class EventSerializer(serializers.ModelSerializer):
         return data
 
 
+class EventPhotoSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text=_("照片地址（需登录，按辖区校验）；media_url 类为外部链接"))
+    uploaded_by = serializers.CharField(source="uploaded_by_label")
+    at = serializers.DateTimeField(source="uploaded_at")
+
+    class Meta:
+        model = EventPhoto
+        fields = ["id", "kind", "url", "content_type", "size", "width", "height", "uploaded_by", "at"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, obj) -> str:
+        if obj.kind == PhotoKind.MEDIA_URL:
+            return obj.url
+        path = reverse("event-photo", kwargs={"pk": obj.event_id, "photo_id": obj.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
 class EventDetailSerializer(EventSerializer):
     timeline = TimelineSerializer(many=True)
     assignments = AssignmentSerializer(many=True)
+    photos = EventPhotoSerializer(many=True)
 
     class Meta(EventSerializer.Meta):
-        fields = EventSerializer.Meta.fields + ["timeline", "assignments"]
+        fields = EventSerializer.Meta.fields + ["timeline", "assignments", "photos"]
         read_only_fields = fields
 
 
@@ -146,8 +216,27 @@ class CandidateSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField())
 
 
+class ExcludedSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text=_("原因代码：off_duty, no_position, stale_position, not_capable, "
+                                               "other_street, rank_too_low, had_event"))
+    label = serializers.CharField()
+    count = serializers.IntegerField(help_text=_("因此原因不符合条件的人数（一人可计入多项）"))
+
+
+class DispatchModeSerializer(serializers.Serializer):
+    configured = serializers.CharField(allow_null=True, help_text=_("派遣规则设定的模式（无规则为空）"))
+    effective = serializers.CharField(allow_null=True, help_text=_("当前实际模式（无人在岗时转为自动派遣）"))
+    next_on_decline = serializers.BooleanField()
+    rule = serializers.IntegerField(allow_null=True)
+    fallback = serializers.CharField(allow_null=True)
+
+
 class CandidatesSerializer(serializers.Serializer):
     event = serializers.IntegerField()
     severity = serializers.CharField()
     min_rank = serializers.IntegerField()
-    candidates = CandidateSerializer(many=True)
+    mode = DispatchModeSerializer()
+    pool = serializers.IntegerField(help_text=_("参与排序的队员数"))
+    eligible = serializers.IntegerField(help_text=_("符合条件的人数"))
+    excluded = ExcludedSerializer(many=True)
+    candidates = CandidateSerializer(many=True, help_text=_("前 limit 名（默认 20），附每个名次的理由"))

@@ -1,21 +1,25 @@
 """Thin views: scoping comes from command_center.selectors, every write goes through services."""
 import re
 
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from command_center import dispatch, push, selectors, services
+from command_center import photos as event_photos
 from command_center.api import filters
 from command_center.api.serializers import (
     CandidatesSerializer, CloseInputSerializer, DeliberateInputSerializer, DispatchInputSerializer, EventDetailSerializer,
-    EventInputSerializer, EventSerializer, MergeInputSerializer, ReasonInputSerializer, ResolveInputSerializer,
-    SeverityInputSerializer, TransferInputSerializer, context_for,
+    EventInputSerializer, EventMultipartInputSerializer, EventPhotoSerializer, EventSerializer, MergeInputSerializer,
+    PhotoUploadSerializer, ReasonInputSerializer, ResolveInputSerializer, SeverityInputSerializer,
+    TransferInputSerializer, context_for,
 )
 from core.api.permissions import roles_required
 from core.exceptions import PreconditionFailed
@@ -69,14 +73,18 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         body = EventDetailSerializer(event, context=context_for(request)).data
         return Response(body, status=status_code, headers={"ETag": event.etag, **(headers or {})})
 
-    @extend_schema(request=EventInputSerializer, parameters=[IDEMPOTENCY_KEY],
-                   responses={201: EventDetailSerializer, 200: EventDetailSerializer})
+    @extend_schema(request={"application/json": EventInputSerializer,
+                            "multipart/form-data": EventMultipartInputSerializer},
+                   parameters=[IDEMPOTENCY_KEY], responses={201: EventDetailSerializer, 200: EventDetailSerializer})
     def create(self, request):
-        """Report an event: it is located, routed, given its deadlines. A retry returns the first one."""
-        data = EventInputSerializer(data=request.data)
+        """Report an event: it is located, routed, given its deadlines. A retry returns the first one.
+        As multipart/form-data it may carry report photos (`photos`, repeated)."""
+        data = EventMultipartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        event, created = services.intake_event(
-            request.user, data.validated_data, idempotency_key=request.headers.get("Idempotency-Key"),
+        fields = dict(data.validated_data)
+        files = fields.pop("photos", None) or []
+        event, created = event_photos.intake_with_photos(
+            request.user, fields, files, idempotency_key=request.headers.get("Idempotency-Key"),
         )
         return self._detail(request, event.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK,
                             headers={"Location": f"{request.path.rstrip('/')}/{event.pk}/"})
@@ -121,11 +129,45 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """The assigned officer is on site."""
         return self._act(request, pk, services.arrive)
 
-    @extend_schema(request=ResolveInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
-    @action(detail=True, methods=["post"])
+    @extend_schema(request={"application/json": ResolveInputSerializer, "multipart/form-data": ResolveInputSerializer},
+                   parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
     def resolve(self, request, pk=None):
-        """The assigned officer reports the result (or, after deliberation, its outcome is recorded)."""
-        return self._act(request, pk, services.resolve, ResolveInputSerializer)
+        """The assigned officer reports the result (or, after deliberation, its outcome is recorded);
+        as multipart/form-data with result photos (`photos`, repeated), all in one transaction."""
+        return self._act(request, pk, event_photos.resolve_with_photos, ResolveInputSerializer, rename={"photos": "files"})
+
+    @extend_schema(methods=["GET"], request=None, responses={200: EventPhotoSerializer(many=True)})
+    @extend_schema(methods=["POST"], request={"multipart/form-data": PhotoUploadSerializer},
+                   responses={201: EventPhotoSerializer(many=True)})
+    @action(detail=True, methods=["get", "post"], url_path="photos", url_name="photos",
+            parser_classes=[MultiPartParser, FormParser], pagination_class=None, filter_backends=[])
+    def photos(self, request, pk=None):
+        """The event's photos; POST adds some (multipart `photos`, repeated; `kind` report or result)."""
+        event = selectors.get_event_for(request.user, pk)
+        if request.method == "GET":
+            return Response(EventPhotoSerializer(event.photos.order_by("uploaded_at", "id"), many=True, context=context_for(request)).data)
+        data = PhotoUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rows = event_photos.add_photos(request.user, event, data.validated_data.get("photos") or [],
+                                 kind=data.validated_data.get("kind"))
+        return Response(EventPhotoSerializer(rows, many=True, context=context_for(request)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={
+        (200, "image/jpeg"): OpenApiTypes.BINARY, (200, "image/png"): OpenApiTypes.BINARY,
+        (200, "image/webp"): OpenApiTypes.BINARY,
+    })
+    @action(detail=True, methods=["get"], url_path=r"photos/(?P<photo_id>[0-9]+)", url_name="photo", filter_backends=[])
+    def photo(self, request, pk=None, photo_id=None):
+        """One photo's file, to those who may see the event (never served publicly)."""
+        photo = event_photos.get_photo_for(request.user, pk, photo_id)
+        response = FileResponse(event_photos.open_photo(photo), content_type=photo.content_type)
+        response["Content-Disposition"] = f'inline; filename="event-{photo.event_id}-{photo.pk}.{photo.file.name.rsplit(".", 1)[-1]}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, max-age=3600"
+        response["Content-Security-Policy"] = "default-src 'none'"
+        return response
 
     @extend_schema(request=CloseInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
     @action(detail=True, methods=["post"])
@@ -169,13 +211,15 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """Send it to co-governance deliberation (红茶议事会) with a topic."""
         return self._act(request, pk, services.deliberate, DeliberateInputSerializer)
 
-    @extend_schema(responses={200: CandidatesSerializer})
+    @extend_schema(responses={200: CandidatesSerializer}, parameters=[OpenApiParameter(
+        "limit", OpenApiTypes.INT, description=gettext_lazy("显示前几名（1–200，默认 20）"))])
     @action(detail=True, methods=["get"])
     def candidates(self, request, pk=None):
-        """Officers ranked for this event (availability, position, capability, rank, distance, load),
-        with the reasons for each place; those who do not qualify follow, with the reasons why not."""
+        """Officers ranked for this event (availability, position, capability, rank, distance, load):
+        the first `limit` with the reasons for each place, how many each reason leaves out, and the
+        dispatch mode that applies now."""
         event = selectors.get_event_for(request.user, pk)
-        return Response(dispatch.ranking_for(request.user, event))
+        return Response(dispatch.ranking_for(request.user, event, limit=request.query_params.get("limit")))
 
 
 class CommandSnapshotView(APIView):

@@ -17,15 +17,16 @@ from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from command_center.choices import OPEN_STATUSES, Status
-from command_center.models import Deadline, Event, TimelineEntry
+from command_center.choices import OPEN_STATUSES, Action, PhotoKind, Status
+from command_center.models import Deadline, Event, EventPhoto, TimelineEntry
 from core.exceptions import NotFound, ValidationFailed
 from enforcement import selectors as enforcement_selectors
 
 MAX_ID = 2**63 - 1
 DEFAULT_DAYS = 90
 MAX_ROWS = 1000
-# The photo link an Open311 client posts (media_url) is kept as the description's last line.
+# Before photo records existed, a posted media_url was kept as the description's last line, after this
+# prefix: such rows still read back with their media_url (new ones are EventPhoto link records).
 MEDIA_PREFIX = "附图："
 
 
@@ -77,7 +78,10 @@ def changeset():
 # --- service requests -------------------------------------------------------------------------
 
 def _requests_base() -> QuerySet:
-    latest_note = TimelineEntry.objects.filter(event=OuterRef("pk")).exclude(note="").order_by("-at", "-id")
+    # Photo lines say what was uploaded, not where the request stands.
+    latest_note = (TimelineEntry.objects.filter(event=OuterRef("pk")).exclude(note="").exclude(action=Action.PHOTO)
+                   .order_by("-at", "-id"))
+    media = EventPhoto.objects.filter(event=OuterRef("pk"), kind=PhotoKind.MEDIA_URL).order_by("id")
     last_due = Deadline.objects.filter(event=OuterRef("pk"), cancelled_at__isnull=True).order_by("-due_at", "-id")
     return (
         Event.objects.select_related("team", "department")
@@ -86,7 +90,8 @@ def _requests_base() -> QuerySet:
             "created_at", "updated_at", "team__name", "department__name",
         )
         .annotate(latest_note=Subquery(latest_note.values("note")[:1]),
-                  expected_at=Subquery(last_due.values("due_at")[:1]))
+                  expected_at=Subquery(last_due.values("due_at")[:1]),
+                  media_link=Subquery(media.values("url")[:1]))
     )
 
 
@@ -173,6 +178,7 @@ def service_request(request_id: str) -> Event:
 def request_row(event: Event) -> dict:
     """One service request as the spec lists its fields (no reporter data: reads are public)."""
     description, media_url = split_media(event.description)
+    media_url = event.media_link or media_url
     agency = (event.team.name if event.team_id else "") or (event.department.name if event.department_id else "")
     return {
         "service_request_id": str(event.pk),

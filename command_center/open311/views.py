@@ -9,12 +9,11 @@ a missing or unknown key, or a role that may not report, is 403.
 import functools
 import logging
 
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authtoken.models import Token
 
+from command_center import photos
 from command_center import services as cc_services
 from command_center.choices import Source
 from command_center.open311 import selectors
@@ -124,7 +123,8 @@ def _post_request(request, fmt):
     """POST requests (form-encoded). Mapped onto intake with source "platform" (another platform).
     There is no geocoder: an address_string without lat/long is refused (400). first_name/last_name and
     phone become the reporter (never shown by the public reads); email, device_id, account_id and
-    attribute[…] are accepted and ignored. media_url (http/https) is kept with the description."""
+    attribute[…] are accepted and ignored. media_url (http/https) is kept as a photo link record (never
+    fetched) and read back as the request's media_url."""
     form = request.POST
     client = _client(form.get("api_key"))
     code = form.get("service_code", "").strip()
@@ -141,18 +141,13 @@ def _post_request(request, fmt):
         raise ValidationFailed(fields={"lat": ["需要 lat/long。"]})
     description = form.get("description", "").strip() or pt.name
     media_url = form.get("media_url", "").strip()
-    if media_url:
-        try:
-            URLValidator(schemes=["http", "https"])(media_url)
-        except ValidationError:
-            raise ValidationFailed(fields={"media_url": ["必须是 http(s) 网址。"]})
-        description = f"{description}\n{selectors.MEDIA_PREFIX}{media_url}"
     name = " ".join(p for p in (form.get("first_name", "").strip(), form.get("last_name", "").strip()) if p)
     data = {
         "source": Source.PLATFORM, "problem_type": pt.code, "description": description, "lat": lat, "lng": lng,
         "address": form.get("address_string", ""), "reporter_name": name, "reporter_phone": form.get("phone", ""),
     }
-    event, _created = cc_services.intake_event(client, data, idempotency_key=request.headers.get("Idempotency-Key"))
+    event, _created = photos.intake_with_photos(client, data, media_url=media_url,
+                                                idempotency_key=request.headers.get("Idempotency-Key"))
     return respond(fmt, "service_requests", [
         {"service_request_id": str(event.pk), "service_notice": "", "account_id": None},
     ])

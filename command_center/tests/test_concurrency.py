@@ -7,7 +7,7 @@ from command_center.choices import AssignmentStatus
 from command_center.models import Assignment, Event, IdempotencyKey
 from command_center.tests.conftest import S1_POINT
 from command_center.tests.test_sla import _in_threads
-from core.exceptions import PreconditionFailed
+from core.exceptions import Conflict, PreconditionFailed
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -50,14 +50,74 @@ def test_two_dispatchers_with_the_same_etag(report, users, officers, teams, depa
     assert Assignment.objects.filter(event=e, status=AssignmentStatus.LIVE).count() == 1
 
 
-def test_concurrent_dispatch_never_two_live_assignments(report, users, officers, teams, departments):
-    other = _second_officer(teams, departments)
-    for _ in range(5):
+def _crew(teams, departments, n):
+    from grids import accounts
+    from grids.models import Officer
+
+    out = []
+    for i in range(n):
+        u = accounts.add_user(None, username=f"race-{i}", role="officer", area_codes=["S1"])[0]
+        out.append(Officer.objects.create(user=u, name=f"队员{i}", badge_no=f"R{i:03d}", team=teams["S1"],
+                                          home_department=departments["ZHZF"]))
+    return out
+
+
+N = 6
+
+
+def test_concurrent_dispatches_of_one_event_one_wins_the_rest_conflict(report, users, teams, departments):
+    """N dispatchers pick N different officers for one new event at the same instant: the event row lock
+    serialises them, the first holds it, every other gets 409 (none silently replaces the pick), and
+    the partial unique index would refuse a second live assignment anyway."""
+    assert connection.vendor == "postgresql"
+    crew = _crew(teams, departments, N)
+    for _ in range(3):
         e = report()
-        picks = [officers["s1"], other]
-        results, errors = _in_threads(2, lambda i, e=e: services.dispatch(users["dispatcher"], e.pk, picks[i]).officer_id)
+
+        def work(i, e=e):
+            try:
+                return services.dispatch(users["dispatcher"], e.pk, crew[i]).officer_id
+            except Conflict as exc:
+                return ("409", exc.code)
+
+        results, errors = _in_threads(N, work)
         assert not errors, errors
+        winners = [r for r in results if not isinstance(r, tuple)]
+        assert len(winners) == 1
+        assert sorted(results, key=str).count(("409", "already_dispatched")) == N - 1
         live = Assignment.objects.filter(event=e, status=AssignmentStatus.LIVE)
-        assert live.count() == 1
+        assert live.count() == 1 and Assignment.objects.filter(event=e).count() == 1
         e.refresh_from_db()
-        assert e.officer_id == live.get().officer_id and e.version == 3
+        assert e.officer_id == winners[0] == live.get().officer_id and e.version == 2
+
+
+def test_automatic_and_manual_dispatch_racing(report, users, teams, departments, settings):
+    """The automatic task and a dispatcher act on one event at once: one assignment, never two."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from command_center import dispatch
+    from command_center.models import DispatchRule
+    from command_center.tests.conftest import S1_POINT
+    from grids.models import Officer
+
+    crew = _crew(teams, departments, 2)
+    Officer.objects.filter(pk=crew[0].pk).update(duty_status="available", last_lat=S1_POINT[0], last_lng=S1_POINT[1],
+                                                 last_position_at=timezone.now() - timedelta(seconds=10))
+    DispatchRule.objects.create(severity="yellow", mode="automatic")
+    for _ in range(3):
+        e = report()
+        calls = [lambda: dispatch.auto_dispatch(e.pk), lambda: services.dispatch(users["dispatcher"], e.pk, crew[1])]
+
+        def work(i, calls=calls):
+            try:
+                return calls[i]()
+            except Conflict:
+                return "409"
+
+        results, errors = _in_threads(2, work)
+        assert not errors, errors
+        assert Assignment.objects.filter(event=e, status=AssignmentStatus.LIVE).count() == 1
+        assert Assignment.objects.filter(event=e).count() == 1
+        Assignment.objects.filter(event=e).update(status=AssignmentStatus.DONE)

@@ -40,6 +40,8 @@ def test_events_api_never_500(case, users, event_ids):
     value = (case.path_parameters or {}).get("id")
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1000:
         case.path_parameters["id"] = event_ids[value % len(event_ids)]
+    if case.media_type == "multipart/form-data" and not isinstance(case.body, dict):
+        return  # multipart is a set of named parts: the test transport cannot even encode a non-object body
     # Token auth only: a generated session cookie with a NUL in it fails in Django's session loading on
     # PostgreSQL before any of our code runs (the core fuzz run covers authentication).
     case.cookies = {}

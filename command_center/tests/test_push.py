@@ -17,9 +17,10 @@ SNAPSHOT_URL = "/api/v1/command/snapshot/"
 
 @pytest.fixture
 def sent(monkeypatch):
-    """Every group message the push sends, as (group, message), instead of the channel layer."""
+    """Every group message the push sends, as (group, message), instead of the channel layer (single
+    sends go through the batch sender too)."""
     out = []
-    monkeypatch.setattr(push, "_group_send", lambda group, message: out.append((group, message)))
+    monkeypatch.setattr(push, "_group_send_many", out.extend)
     return out
 
 
@@ -150,6 +151,8 @@ def test_local_sequence_counts_per_stream():
     seq = push.LocalSequence()
     assert [seq.next("a"), seq.next("a"), seq.next("b")] == [1, 2, 1]
     assert seq.current(["a", "b", "c"]) == {"a": 2, "b": 1, "c": 0}
+    assert seq.reserve({"a": 3, "c": 2}) == {"a": 3, "c": 1}  # a: 3, 4, 5; c: 1, 2
+    assert seq.next("a") == 6 and seq.current(["c"]) == {"c": 2}
 
 
 def test_officer_moved_is_pushed_to_its_street(officers, users, sent, district, django_capture_on_commit_callbacks):
@@ -230,6 +233,32 @@ def test_breach_message(report, users, sent, django_capture_on_commit_callbacks)
     assert msg["type"] == "sla.breached" and msg["breach"]["stage"] == first.stage
     assert msg["event"]["escalation_level"] >= 1
     assert [d["breached_at"] for d in msg["event"]["deadlines"]][0] == first.due_at.isoformat()
+
+
+def test_a_sweeps_breaches_go_out_in_one_send(flow, users, district, monkeypatch, django_capture_on_commit_callbacks):
+    """A sweep's batch: one send for all its messages, consecutive seq numbers per stream, and (verify_action)
+    a stale snapshot + those messages = a fresh snapshot, for the district and for a street."""
+    s1_events = [flow(point=(30.1 + i * 0.1, 120.2)) for i in range(3)]
+    s2_event = flow(point=S2_POINT, problem_type="ZDJY")
+    first_due = min(d.due_at for e in s1_events for d in e.deadlines.all())
+    batches = []
+    # The district's dispatcher sees the first stages breach; a street's leader, all the later ones.
+    for user, when in ((users["dispatcher"], first_due + timedelta(minutes=1)),
+                       (users["leader_s1"], first_due + timedelta(days=1))):
+        sent = []
+        monkeypatch.setattr(push, "_group_send_many", lambda messages, sent=sent: (batches.append(messages),
+                                                                                    sent.extend(messages)))
+        verify_action(user, lambda when=when: services.sweep_due_deadlines(when),
+                      django_capture_on_commit_callbacks, sent)
+    first, second = batches
+    payloads = [m["payload"] for _g, m in first]
+    assert {p["type"] for p in payloads} == {"sla.breached"}
+    street = f"cc.street.{district['S1'].pk}"
+    for stream in (street, "cc.district"):
+        seqs = [p["seq"] for p in payloads if p["stream"] == stream]
+        assert len(seqs) >= 3 and seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    assert {p["event"]["id"] for p in payloads} == {e.pk for e in s1_events + [s2_event]}
+    assert len(second) > 0
 
 
 # --- the snapshot endpoint ------------------------------------------------------------------------

@@ -207,7 +207,10 @@ def test_redispatch_releases_the_previous_assignment(report, users, officers, te
     u = accounts.add_user(None, username="wang", role="officer", area_codes=["S1"])[0]
     other = Officer.objects.create(user=u, name="王五", badge_no="B003", team=teams["S1"], home_department=departments["ZHZF"])
     e = _dispatched(report, users, officers)
-    e = services.dispatch(users["dispatcher"], e, other)
+    with pytest.raises(Conflict) as exc:  # changing hands must be asked for (two pickers must not race)
+        services.dispatch(users["dispatcher"], e, other)
+    assert exc.value.code == "already_dispatched"
+    e = services.dispatch(users["dispatcher"], e, other, reassign=True)
     assert e.officer == other
     assert dict(Assignment.objects.filter(event=e).values_list("officer_id", "status")) == {
         officers["s1"].pk: AssignmentStatus.RELEASED, other.pk: AssignmentStatus.LIVE}

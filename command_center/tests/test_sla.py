@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from command_center import selectors, services, signals, sla, tasks
 from command_center.choices import Status
@@ -103,30 +105,67 @@ class TestSweep:
 
     def test_one_failing_deadline_does_not_stop_the_others(self, report, monkeypatch, caplog):
         bad, good = report(), report(point=(30.7, 120.2))
-        real = services._escalate
+        real = services._escalation_target
 
         def flaky(event, *args, **kwargs):
             if event.pk == bad.pk:
                 raise RuntimeError("boom")
             return real(event, *args, **kwargs)
 
-        monkeypatch.setattr(services, "_escalate", flaky)
+        monkeypatch.setattr(services, "_escalation_target", flaky)
         now = good.created_at + timedelta(minutes=2)
         assert services.sweep_due_deadlines(now) == 1
         assert "boom" in caplog.text
         # the failed one rolled back whole: still due, fires on a later sweep
         assert Deadline.objects.get(event=bad, stage="respond").fired_at is None
-        monkeypatch.setattr(services, "_escalate", real)
+        assert Deadline.objects.get(event=good, stage="respond").fired_at is not None
+        assert Breach.objects.count() == TimelineEntry.objects.filter(action="breach").count() == 1
+        monkeypatch.setattr(services, "_escalation_target", real)
         assert services.sweep_due_deadlines(now) == 1
+
+    def test_queries_per_batch_do_not_grow_with_the_deadlines(self, report):
+        """Bulk inserts and cached escalation look-ups: a batch costs the same few statements whether it
+        fires 3 deadlines or 30 (what the sweep ran as ~15 statements per deadline before)."""
+        def fire(n):
+            events = [report(point=(30.05 + i * 0.04, 120.1 + (i % 5) * 0.08)) for i in range(n)]
+            now = max(e.created_at for e in events) + timedelta(hours=1)
+            with CaptureQueriesContext(connection) as ctx:
+                assert services.sweep_due_deadlines(now) == 3 * n
+            return len(ctx.captured_queries)
+
+        few = fire(1)
+        assert fire(10) == few <= 16, few
+
+    def test_keeps_firing_as_deadlines_fall_due_until_the_next_tick(self, report):
+        e = report()
+        soon = timezone.now() + timedelta(seconds=0.3)
+        Deadline.objects.filter(event=e, stage="respond").update(due_at=soon)
+        assert services.keep_sweeping(0) == 0  # one sweep: not due yet
+        assert services.keep_sweeping(2.0, poll=0.1) == 1
+        d = Deadline.objects.get(event=e, stage="respond")
+        assert d.fired_at >= d.due_at == soon  # never early
+
+    def test_a_failing_deadline_is_tried_once_per_tick_not_every_poll(self, report, monkeypatch, caplog):
+        bad = report()
+        Deadline.objects.filter(event=bad, stage="respond").update(due_at=bad.created_at - timedelta(seconds=1))
+
+        def broken(event, *args, **kwargs):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(services, "_escalation_target", broken)
+        assert services.keep_sweeping(0.5, poll=0.05) == 0
+        assert sum("SLA sweep: deadline" in r.getMessage() for r in caplog.records) == 1
+        assert services.keep_sweeping(0) == 0  # the next tick tries it again
+        assert sum("SLA sweep: deadline" in r.getMessage() for r in caplog.records) == 2
 
     def test_two_sweepers_that_saw_the_same_rows(self, report):
         """Sequential stand-in for two processes (SQLite serialises writers): the second sweeper read
         the due list before the first fired; its conditional UPDATE then matches no row."""
         e = report()
         now = _due(e, "respond") + timedelta(seconds=1)
-        seen_by_second = selectors.due_deadlines(now, 100)
+        seen_by_second = [d for d, _ev in selectors.due_deadlines(now, 100)]
         assert services.sweep_due_deadlines(now) == 1
-        assert sum(services._fire(d, ev, now) for d, ev in seen_by_second) == 0
+        assert services._claim(seen_by_second, now, now) == set()
         assert Breach.objects.count() == 1
 
     def test_breach_is_signalled_on_commit(self, report, django_capture_on_commit_callbacks):
@@ -142,7 +181,9 @@ class TestSweep:
                 services.sweep_due_deadlines(_due(e, "respond"))
         finally:
             signals.sla_breached.disconnect(receiver)
-        assert [(g["kind"], g["event_id"], g["stage"]) for g in got] == [("sla.breached", e.pk, "respond")]
+        assert [g["kind"] for g in got] == ["sla.breached"]  # once for the batch
+        assert got[0]["breaches"] == [
+            {"breach_id": Breach.objects.get().pk, "event_id": e.pk, "stage": "respond"}]
 
     def test_overdue_selector(self, report):
         e, fresh = report(), report(point=(30.7, 120.2))
@@ -150,7 +191,8 @@ class TestSweep:
         assert list(Event.objects.filter(selectors.overdue_q()).values_list("pk", flat=True)) == [e.pk]
         assert fresh.pk not in Event.objects.filter(selectors.overdue_q()).values_list("pk", flat=True)
 
-    def test_celery_task_runs_the_sweep(self, report):
+    def test_celery_task_runs_the_sweep(self, report, settings):
+        settings.COMMAND_CENTER_SWEEP_WINDOW_SECONDS = 0  # one sweep, no watching for the rest of the tick
         e = report()
         Deadline.objects.filter(event=e, stage="respond").update(due_at=e.created_at - timedelta(seconds=1))
         assert tasks.sweep.apply().get() == 1

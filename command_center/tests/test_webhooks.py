@@ -161,6 +161,37 @@ def test_assignment_changed_and_sla_breached_kinds(receiver, subscribe, report, 
     assert breach["breach"]["stage"] and breach["event"]["id"] == event.pk
 
 
+def test_a_sweeps_breaches_are_queued_by_one_task(receiver, subscribe, intake, users, district, monkeypatch,
+                                                 django_capture_on_commit_callbacks):
+    """One Celery task for the sweep's whole batch (off the clock's path); each subscription gets the
+    breaches of the events it may see; none is queued when no subscription is active."""
+    from command_center import services
+
+    s1_events = [intake(point=(30.1 + i * 0.1, 120.2)) for i in range(3)]
+    s2_event = intake(point=S2_POINT)
+    calls = []
+    real = tasks.queue_breach_webhooks.delay
+    monkeypatch.setattr(tasks.queue_breach_webhooks, "delay", lambda breaches: (calls.append(breaches), real(breaches)))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.sweep_due_deadlines(now=timezone.now() + timedelta(days=1)) > 0
+    assert calls == []  # no subscription yet: no task at all
+    s2_only = subscribe(receiver.url, kinds=["sla.breached"], client=users["platform_s2"])
+    everything = subscribe(receiver.url, kinds=["sla.breached"])
+    for e in s1_events + [s2_event]:  # open stages again, due now
+        e.deadlines.update(fired_at=None, breached_at=None)
+        e.breaches.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        fired = services.sweep_due_deadlines(now=timezone.now() + timedelta(days=1))
+    assert len(calls) == 1 and len(calls[0]) == fired
+    by_sub = {}
+    for d in WebhookDelivery.objects.filter(kind="sla.breached"):
+        by_sub.setdefault(d.subscription_id, set()).add(d.event_id)
+    assert by_sub[everything.pk] == {e.pk for e in s1_events + [s2_event]}
+    assert set(by_sub) == {everything.pk, s2_only.pk} and by_sub[s2_only.pk] == {s2_event.pk}
+    assert len(receiver.requests) == WebhookDelivery.objects.filter(kind="sla.breached").count() == fired + \
+        s2_event.breaches.count()
+
+
 def test_failing_endpoint_then_retry_after_recovery(receiver, subscribe, intake):
     receiver.status = 500
     subscribe(receiver.url)

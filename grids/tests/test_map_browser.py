@@ -1,36 +1,14 @@
 """The map page in a real browser (Debian's Chromium through Playwright): boundaries drawn with no tile
 server, subjects clustered, a click shows the subject, names rendered as text, no asset from outside."""
-import shutil
-
 import pytest
 
 from grids import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture
-def page(live_server, monkeypatch):
-    if not CHROMIUM:
-        pytest.skip("Chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.outside_requests = []
-        page.on("request", lambda r: None if r.url.startswith(live_server.url) or r.url.startswith("data:")
-                else page.outside_requests.append(r.url))
-        page.console_errors = []
-        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-        yield page
-        browser.close()
-
-
-def test_map_draws_boundaries_and_subjects_without_tiles(page, live_server, users, categories, settings):
+def test_map_draws_boundaries_and_subjects_without_tiles(browser_page, live_server, users, categories, settings):
+    page = browser_page
     settings.MAP_TILE_URL = ""
     services.update_area(None, users["bureau"].area_memberships.get().area.children.get(code="S1"),
                          name="<img src=x onerror=alert(1)>西街道")

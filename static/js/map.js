@@ -16,9 +16,18 @@
   var layers = {};
   var loaded = {};   // street and zone layers are loaded whole, once
   var seq = {};      // the newest request per layer: an older answer arriving late is dropped
+  // Credit colours (red/yellow/green) come from the credit app's endpoint, not from the registry's
+  // points: the registry knows nothing of credit. A subject without a score is drawn plain.
+  var creditStyle = {
+    red: {color: "#8e1b10", fillColor: "#e53935"},
+    yellow: {color: "#8a6d00", fillColor: "#fbc02d"},
+    green: {color: "#1b5e20", fillColor: "#43a047"},
+    none: {color: "#0b3d91", fillColor: "#0b3d91"}
+  };
   var clusters = L.markerClusterGroup({chunkedLoading: true});
   map.addLayer(clusters);
   var first = true;
+  var last = null;   // the last {data, colorOf} loaded for the visible box
 
   function nextSeq(key) { seq[key] = (seq[key] || 0) + 1; return seq[key]; }
   function textNode(text) {
@@ -65,33 +74,56 @@
   function loadSubjects() {
     var mine = nextSeq("subjects");
     if (!document.getElementById("show-subjects").checked) {
+      last = null;
       clusters.clearLayers();
       status.textContent = "";
       return Promise.resolve();
     }
     status.textContent = cfg.labels.loading;
-    return getJSON(cfg.pointsUrl + "?bbox=" + bbox()).then(function (data) {
+    var box = bbox();
+    // The colours are an overlay: if they can't be had, the subjects still show, plain.
+    var colors = cfg.colorsUrl ? getJSON(cfg.colorsUrl + "?bbox=" + box).then(function (c) { return c.colors; },
+                                                                        function () { return {}; }) : Promise.resolve({});
+    return Promise.all([getJSON(cfg.pointsUrl + "?bbox=" + box), colors]).then(function (both) {
       if (mine !== seq.subjects) { return; }
-      clusters.clearLayers();
-      var markers = data.rows.map(function (r) {
-        var m = L.circleMarker([r[2], r[3]], {radius: 5, color: "#0b3d91", weight: 1, fillOpacity: 0.8});
-        m.bindPopup(function () {
-          var div = document.createElement("div");
-          div.textContent = r[1] + " · " + (r[5] || "") + " / " + (r[4] || "");
-          getJSON(cfg.subjectUrl.replace("{id}", r[0])).then(function (s) {
-            div.innerHTML = "";
-            [s.name, (s.major_category || "") + " / " + s.category_name, s.address, s.legal_representative + " " + s.contact_phone,
-             s.licence_no || "", s.grid_name].forEach(function (line) {
-              var p = document.createElement("div"); p.textContent = line; div.appendChild(p);
-            });
-          });
-          return div;
-        });
-        return m;
-      });
-      clusters.addLayers(markers);
-      status.textContent = data.rows.length + " " + cfg.labels.count + (data.truncated ? " · " + cfg.labels.truncated : "");
+      last = {data: both[0], colorOf: both[1]};
+      drawSubjects();
     }).catch(function (e) { if (mine === seq.subjects) { status.textContent = "⚠ " + e.message; } });
+  }
+  function drawSubjects() {
+    // Draws the last answer through the colour filter: ticking a colour needs no new request.
+    if (!last) { return; }
+    var data = last.data, colorOf = last.colorOf;
+    clusters.clearLayers();
+    var wanted = shownColors();
+    var rows = data.rows.filter(function (r) { return wanted[colorOf[r[0]] || "none"]; });
+    var markers = rows.map(function (r) {
+      var credit = colorOf[r[0]] || "none";
+      var look = creditStyle[credit] || creditStyle.none;
+      var m = L.circleMarker([r[2], r[3]], {radius: 5, color: look.color, fillColor: look.fillColor, weight: 1, fillOpacity: 0.85});
+      m.bindPopup(function () {
+        var div = document.createElement("div");
+        div.textContent = r[1] + " · " + (r[5] || "") + " / " + (r[4] || "");
+        getJSON(cfg.subjectUrl.replace("{id}", r[0])).then(function (s) {
+          div.innerHTML = "";
+          [s.name, (s.major_category || "") + " / " + s.category_name, s.address, s.legal_representative + " " + s.contact_phone,
+           s.licence_no || "", s.grid_name, cfg.labels.credit + ": " + (cfg.colorLabels[credit] || "")].forEach(function (line) {
+            var p = document.createElement("div"); p.textContent = line; div.appendChild(p);
+          });
+        });
+        return div;
+      });
+      return m;
+    });
+    clusters.addLayers(markers);
+    status.textContent = rows.length + " " + cfg.labels.count + (data.truncated ? " · " + cfg.labels.truncated : "");
+  }
+  function shownColors() {
+    // The colour filter: which of red / yellow / green / no score are shown (all when the panel has none).
+    var boxes = document.querySelectorAll("#layers input[data-color]");
+    var out = {red: true, yellow: true, green: true, none: true};
+    boxes.forEach(function (b) { out[b.getAttribute("data-color")] = b.checked; });
+    return out;
   }
   function refresh() {
     document.querySelectorAll("#layers input[data-kind]").forEach(function (box) {
@@ -106,7 +138,9 @@
     });
     loadSubjects();
   }
-  document.getElementById("layers").addEventListener("change", refresh);
+  document.getElementById("layers").addEventListener("change", function (e) {
+    if (e.target.hasAttribute("data-color")) { drawSubjects(); } else { refresh(); }
+  });
   map.on("moveend", refresh);
   refresh();
 })();

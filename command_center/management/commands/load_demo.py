@@ -17,7 +17,9 @@ from grids.models import Area
 DEMO_LOADERS = [
     "grids.demo.load",
     "enforcement.demo.load",
+    "credit.demo.load",
     "command_center.demo.load",
+    "command_center.dashboard.demo_large.load",  # --large only: 20,000 subjects, 500 officers, 2,000 open events
 ]
 
 
@@ -29,7 +31,8 @@ class Command(BaseCommand):
                             help="do nothing when the database already holds areas")
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
         parser.add_argument("--large", action="store_true",
-                            help="a district-sized load (10× the grids) for benchmarks")
+                            help="a district-sized load for benchmarks (10× the grids; 20,000 subjects, 500 officers, "
+                                 "2,000 open events)")
 
     def handle(self, *args, **opts):
         if opts["if_empty"] and Area.objects.exists():

@@ -1,0 +1,89 @@
+"""The dispatcher's dashboard (/command/), the big screen (/command/screen/) and their figures endpoint.
+
+Thin: the page is a shell that the browser fills from the snapshot, the websocket and the REST API
+(every action goes through the same /api/v1/events/ endpoints the other clients use)."""
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from command_center.choices import Action, Severity, Source, Stage, Status
+from command_center.dashboard import selectors
+from command_center.push import TERMINAL_STATUSES
+# Who may act on events from the drawer (the services check again: the page only hides the buttons).
+from command_center.services import COMMAND_ROLES
+from core.api.permissions import roles_required
+from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
+from grids.choices import DutyStatus
+
+DASHBOARD_ROLES = (DISPATCHER, TEAM_LEADER, BUREAU_STAFF)
+
+
+def _optional_url(name):
+    """A URL another app may or may not provide yet (credit colours): None when it does not exist."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+def _page_config(request) -> dict:
+    user = request.user
+    return {
+        "snapshotUrl": reverse("command-snapshot"),
+        "figuresUrl": reverse("command-figures"),
+        "eventsUrl": reverse("event-list"),
+        "areasUrl": reverse("areas-geojson"),
+        "pointsUrl": reverse("subject-points"),
+        "creditColorsUrl": _optional_url("credit-colors"),
+        "wsPath": "/ws/command/",
+        "canCommand": has_role(user, *COMMAND_ROLES),
+        "tileUrl": settings.MAP_TILE_URL,
+        "user": user.get_username(),
+        "streets": selectors.streets_for(user),
+        "teams": selectors.teams_for(user),
+        "problemTypes": selectors.problem_types(),
+        "terminal": list(TERMINAL_STATUSES),
+        "labels": {
+            "severity": {k: str(v) for k, v in Severity.choices},
+            "status": {k: str(v) for k, v in Status.choices},
+            "source": {k: str(v) for k, v in Source.choices},
+            "stage": {k: str(v) for k, v in Stage.choices},
+            "action": {k: str(v) for k, v in Action.choices},
+            "duty": {k: str(v) for k, v in DutyStatus.choices},
+        },
+    }
+
+
+def _require_dashboard_role(request):
+    if not has_role(request.user, *DASHBOARD_ROLES):
+        raise PermissionDenied
+
+
+@login_required
+def dashboard(request):
+    _require_dashboard_role(request)
+    config = _page_config(request)
+    return render(request, "command_center/dashboard.html", {"config": config, "can_command": config["canCommand"]})
+
+
+@login_required
+def screen(request):
+    _require_dashboard_role(request)
+    return render(request, "command_center/screen.html", {"config": _page_config(request)})
+
+
+class FiguresView(APIView):
+    """Today's figures for the user's areas: events by source and severity, on-time rate by stage, top
+    problem types, open and overdue events, officers on duty (the dashboard header and the big screen)."""
+
+    permission_classes = [roles_required(*DASHBOARD_ROLES)]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response(selectors.figures_for(request.user))

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from command_center.mobile import views
+
+urlpatterns = [
+    path("", views.tasks, name="mobile"),
+]

@@ -1,0 +1,197 @@
+"""The dispatcher's dashboard in a real browser (Debian's Chromium through Playwright), live over a real
+websocket: an event posted through the API appears on the map and in the queue without a reload, is
+dispatched from the drawer, counts down, and its breach raises the alert; another street's team leader
+never sees it; the page survives the link going down.
+
+The server is the project's ASGI application (HTTP + websockets, static files through Django's finders)
+under uvicorn in a thread of this process: pytest-django's live_server speaks only HTTP, and a server in
+another process could not share the in-memory test database and channel layer.
+"""
+import re
+import socket
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db.models import F
+from django.utils import timezone
+
+from command_center import services
+from command_center.models import Deadline, Event
+from command_center.tests.conftest import S1_POINT
+from grids.choices import DutyStatus
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "pass-word-1"  # the conftest users' password
+
+
+def _read_uncommitted(sender, connection, **kwargs):
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA read_uncommitted = 1")
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db):
+    """The ASGI app under uvicorn on a free port, in a thread. The in-memory test database is shared
+    between this thread's connection and the server's (SQLite's shared cache); there a reader meeting a
+    writer's table lock fails at once ("database table is locked") instead of waiting, so readers read
+    without taking locks (read_uncommitted, which only shared-cache connections honour)."""
+    import uvicorn
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    from config.asgi import application
+
+    connection_created.connect(_read_uncommitted)
+    _read_uncommitted(None, connection)
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(ASGIStaticFilesHandler(application), lifespan="off", log_level="warning",
+                                           ws="websockets-sansio"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
+    connection_created.disconnect(_read_uncommitted)
+
+
+def in_thread(fn, *args, **kwargs):
+    """Run a service from a plain thread: Playwright's sync API keeps an event loop in the test's thread,
+    and the live push (async_to_sync onto the consumers' loop) must not start from inside a loop."""
+    box = {}
+
+    def run():
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 — re-raised in the test's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(30)
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def login(page, base, username):
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def open_dashboard(page, base):
+    page.goto(f"{base}/command/")
+    page.wait_for_selector("body[data-ready='1'][data-link='live']", state="attached", timeout=15000)
+
+
+def post_event(page, **fields):
+    """POST /api/v1/events/ from the page, as any API client would (session + CSRF token)."""
+    return page.evaluate("""async (body) => {
+        const r = await fetch('/api/v1/events/', {method: 'POST', credentials: 'same-origin',
+            headers: {'Content-Type': 'application/json', 'Accept': 'application/json',
+                      'X-CSRFToken': document.querySelector('input[name=csrfmiddlewaretoken]').value},
+            body: JSON.stringify(body)});
+        return {status: r.status, body: await r.json()};
+    }""", fields)
+
+
+def test_live_dashboard_event_dispatch_countdown_breach_and_scoping(browser_page, asgi_live_server, users, catalog,
+                                                                      officers, settings):
+    settings.MAP_TILE_URL = ""
+    base, page = asgi_live_server, browser_page
+    officer = officers["s1"]
+    officer.duty_status, officer.last_lat, officer.last_lng = DutyStatus.AVAILABLE, S1_POINT[0], S1_POINT[1] + 0.001
+    officer.last_position_at = timezone.now()
+    officer.save()
+
+    login(page, base, "dispatcher")
+    open_dashboard(page, base)
+
+    # 1. An event posted through the API shows up, marker and queue row, without a reload, within 2 s.
+    started = time.monotonic()
+    answer = post_event(page, source="citizen", problem_type="ZDJY", description="路口流动摊贩占道经营",
+                        lat=S1_POINT[0], lng=S1_POINT[1], address="测试路1号")
+    assert answer["status"] == 201, answer
+    event_id = answer["body"]["id"]
+    row = f".cc-row[data-id='{event_id}']"
+    page.wait_for_selector(row, timeout=2000)
+    page.wait_for_function(f"window.ccDebug.hasMarker({event_id})", timeout=2000)
+    assert time.monotonic() - started < 2.0
+    assert "测试路1号" in page.inner_text(row)
+
+    # 2. The countdown runs: the nearest deadline, in m:ss, changing every second.
+    first = page.inner_text(f"{row} .cc-cd")
+    assert re.fullmatch(r"-?\d+:\d\d", first), first
+    page.wait_for_function(f"document.querySelector(\"{row} .cc-cd\").textContent !== {first!r}", timeout=3000)
+
+    # 3. Dispatch from the drawer: the ranked candidate's button, through the API with If-Match.
+    page.click(row)
+    button = f"#cc-drawer .cc-dispatch[data-officer='{officer.pk}']"
+    page.wait_for_selector(button, timeout=5000)
+    assert page.inner_text("#cc-drawer .cc-reasons").strip()  # each candidate says why
+    messages = page.evaluate("window.ccStats.messages")
+    page.click(button)
+    # The answer, then the push of the same change (assignment.changed) and the drawer's refresh.
+    page.wait_for_function(f"window.ccDebug.event({event_id}).status === 'dispatched' && "
+                           f"window.ccStats.messages > {messages} && window.ccDebug.idle()", timeout=5000)
+    event = Event.objects.get(pk=event_id)
+    assert event.status == "dispatched" and event.officer_id == officer.pk
+    assert page.is_hidden("#cc-drawer-error")
+
+    # A stale ETag is refused (412) and said so, nothing is written: someone else's change, committed
+    # a moment ago and not yet on this page, moved the version on.
+    Event.objects.filter(pk=event_id).update(version=F("version") + 1)
+    page.fill("#cc-actions form[data-action='escalate'] input[name=reason]", "需要队长到场")
+    page.click("#cc-actions form[data-action='escalate'] button")
+    page.wait_for_selector("#cc-drawer-error:not([hidden])", timeout=5000)
+    assert Event.objects.get(pk=event_id).escalation_level == 0
+
+    # 4. The breach: a stage made due a moment ago, the sweep fires it, the alert flashes on the page.
+    Deadline.objects.filter(event_id=event_id, met_at__isnull=True, cancelled_at__isnull=True).update(
+        due_at=timezone.now() - timedelta(seconds=1))
+    assert in_thread(services.sweep_due_deadlines) >= 1
+    page.wait_for_selector(f".cc-alert-breach[data-event='{event_id}']", timeout=5000)
+    assert page.evaluate("document.querySelector('.cc-header').classList.contains('cc-flash')")
+    page.wait_for_selector(f"{row}.late", timeout=3000)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"))
+
+    # 5. The link goes down: the banner shows, the page reconnects and resyncs from the snapshot.
+    snapshots = page.evaluate("window.ccStats.snapshots")
+    page.evaluate("window.ccDebug.drop()")
+    page.wait_for_selector("#cc-banner:not([hidden])", state="attached", timeout=3000)
+    page.wait_for_selector("body[data-link='live']", state="attached", timeout=8000)
+    assert page.is_hidden("#cc-banner")
+    assert page.evaluate("window.ccStats.snapshots") > snapshots
+    assert page.locator(row).count() == 1
+
+    assert not page.console_errors, page.console_errors
+    assert not page.outside_requests, page.outside_requests
+
+    # 6. The team leader of the other street sees neither the event nor its alert.
+    other = page.new_user_page()
+    login(other, base, "leader_s2")
+    open_dashboard(other, base)
+    assert other.locator(row).count() == 0
+    assert other.evaluate(f"window.ccDebug.hasEvent({event_id})") is False
+    version = page.evaluate(f"window.ccDebug.event({event_id}).version")
+    in_thread(services.escalate, users["dispatcher"], Event.objects.get(pk=event_id), "区级督办")
+    page.wait_for_function(f"window.ccDebug.event({event_id}).version > {version}", timeout=3000)
+    assert other.locator(row).count() == 0 and other.locator(".cc-alert").count() == 0

@@ -1,0 +1,90 @@
+"""Intake's cost, pinned: SQL queries per event (so an N+1 or a needless read never creeps back) and the
+bench-only baseline endpoint of bench/intake.py, which must not exist in the real settings."""
+import importlib
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.urls import Resolver404, resolve
+
+from command_center import services
+from command_center.api.serializers import DeadlineSerializer, EventDetailSerializer
+from command_center.models import Event
+from command_center.tests.conftest import S1_POINT
+
+pytestmark = pytest.mark.django_db
+
+# Queries of one intake (service only), the worst case: a problem type about a subject, an external id.
+# roles, replay lookup, areas, user's areas, problem type, nearest subject, possible duplicate, INSERT
+# event, SLA policy, INSERT deadlines, INSERT timeline, INSERT audit, + savepoint/release = 14.
+INTAKE_MAX_QUERIES = 14
+# The whole POST /api/v1/events/ (token auth, intake, on-commit push and webhooks, the detail answer).
+POST_MAX_QUERIES = 25
+
+
+def fresh(user):
+    """The user as a new request sees it (no role / area caches)."""
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def event_data(i, **over):
+    return {"source": "citizen", "problem_type": "YYCB", "description": "餐馆油烟直排", "lat": S1_POINT[0] + (i % 10) * 1e-5,
+            "lng": S1_POINT[1], "external_id": f"PERF-{i}", **over}
+
+
+def test_intake_reads_a_fixed_handful(report, users, django_assert_max_num_queries):
+    report()  # warm the routing snapshot and the spatial index, as a running server has them
+    for i in range(1, 6):  # nearby open events of the same type: candidates for the duplicate check
+        services.intake_event(users["platform"], event_data(i))
+    client = fresh(users["platform"])
+    with django_assert_max_num_queries(INTAKE_MAX_QUERIES) as ctx:
+        event, created = services.intake_event(client, event_data(99))
+    assert created and event.possible_duplicate_of_id is not None
+    policy_reads = [q for q in ctx.captured_queries if "command_center_slapolicy" in q["sql"]]
+    assert len(policy_reads) == 1, "the street's policy and the district default are read in one query"
+
+
+def test_post_event_queries_do_not_grow_with_events(api, users, catalog, django_assert_max_num_queries,
+                                                    django_capture_on_commit_callbacks):
+    client = api(users["platform"])
+    # The first warms the routing snapshot and the spatial index, as a running server has them.
+    assert client.post("/api/v1/events/", event_data(0, problem_type="ZDJY"), format="json").status_code == 201
+    counts = []
+    for i in range(1, 4):
+        with django_assert_max_num_queries(POST_MAX_QUERIES) as ctx:
+            with django_capture_on_commit_callbacks(execute=True):
+                r = client.post("/api/v1/events/", event_data(i, problem_type="ZDJY"), format="json")
+        assert r.status_code == 201, r.content
+        counts.append(len(ctx.captured_queries))
+    assert len(set(counts)) == 1, counts
+    assert Event.objects.count() == 4
+
+
+def test_cached_serializer_fields_are_per_instance(report, users):
+    event = report()
+    a = EventDetailSerializer(event, context={"may_see_phones": False})
+    b = EventDetailSerializer(event, context={"may_see_phones": True})
+    assert a.fields["status"] is not b.fields["status"] and a.fields["status"].parent is a
+    assert a.data["reporter_phone"] == b.data["reporter_phone"] == ""
+    assert a.data["deadlines"] == DeadlineSerializer(event.deadlines.order_by("position", "id"), many=True).data
+    assert a.data["street_code"] == "S1" and a.data["status"] == "new"
+
+
+# --- the bench-only baseline endpoint -------------------------------------------------------
+
+BARE = "/api/v1/bench/bare/"
+
+
+def test_bench_endpoint_absent_by_default(api, users):
+    assert settings.ROOT_URLCONF == "config.urls"
+    assert "bench.bare" not in settings.INSTALLED_APPS
+    with pytest.raises(Resolver404):
+        resolve(BARE)
+    assert api(users["platform"]).post(BARE, {"note": "x"}, format="json").status_code == 404
+
+
+def test_bench_settings_are_the_real_ones_plus_the_endpoint():
+    bench = importlib.import_module("config.settings_bench")
+    assert bench.ROOT_URLCONF == "bench.bare.urls" and "bench.bare" in bench.INSTALLED_APPS
+    assert [a for a in bench.INSTALLED_APPS if a != "bench.bare"] == list(settings.INSTALLED_APPS)
+    assert bench.DATABASES.keys() == settings.DATABASES.keys() and bench.MIDDLEWARE == settings.MIDDLEWARE

@@ -1,0 +1,153 @@
+"""GET /subjects/{id}/credit/, override, policies, sensor readings: answers and refusals."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from credit import services
+from credit.choices import FactKind
+from credit.models import CreditOverride, CreditPolicy, SensorReading
+
+pytestmark = pytest.mark.django_db
+
+
+def url(subject, tail=""):
+    return f"/api/v1/subjects/{subject.pk}/credit/{tail}"
+
+
+def test_credit_of_a_subject_without_history_is_green(api, users, subjects):
+    r = api(users["leader_s1"]).get(url(subjects["s1"]))
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert (body["score"], body["color"], body["override"], body["history"]) == (0, "green", None, [])
+    assert body["reasons"]["factors"] == [] and body["policy"]["version"] >= 1
+
+
+def test_credit_shows_reasons_and_history(api, users, subjects, on_commit):
+    fact, _ = on_commit(services.post_fact, subjects["s1"], FactKind.VIOLATION, source_app="enforcement",
+                        source_model="case", source_pk=7, points=30, source_text="无证经营")
+    body = api(users["leader_s1"]).get(url(subjects["s1"])).json()
+    assert body["color"] == "red" and body["score"] > 29
+    (factor,) = body["reasons"]["factors"]
+    assert factor["factor"] == "violation" and factor["facts"][0]["id"] == fact.pk
+    assert factor["facts"][0]["ref"] == "enforcement.case:7" and factor["facts"][0]["text"] == "无证经营"
+    (h,) = body["history"]
+    assert (h["from"], h["to"], h["cause"]) == ("green", "red", "fact_posted")
+
+
+def test_credit_is_scoped_by_area(api, users, subjects):
+    assert api(users["leader_s2"]).get(url(subjects["s1"])).status_code == 404
+    assert api(users["nobody"]).get(url(subjects["s1"])).status_code == 404
+    assert api().get(url(subjects["s1"])).status_code in (401, 403)
+    assert api(users["leader_s1"]).get("/api/v1/subjects/99999999/credit/").status_code == 404
+    assert api(users["leader_s1"]).get("/api/v1/subjects/99999999999999999999999/credit/").status_code == 404
+
+
+def test_override_by_bureau_only(api, users, subjects, on_commit):
+    later = (timezone.now() + timedelta(days=5)).isoformat()
+    body = {"color": "red", "reason": "重点监管", "expires_at": later}
+    for who in ("leader_s1", "dispatcher", "officer_s1", "platform"):
+        assert api(users[who]).post(url(subjects["s1"], "override/"), body, format="json").status_code == 403
+    assert api(users["bureau_s1"]).post(url(subjects["s2"], "override/"), body, format="json").status_code == 404
+    r = api(users["bureau"]).post(url(subjects["s1"], "override/"), {"color": "blue"}, format="json")
+    assert r.status_code == 400 and {"color", "reason", "expires_at"} <= set(r.json())
+    assert not CreditOverride.objects.exists()
+    r = on_commit(api(users["bureau_s1"]).post, url(subjects["s1"], "override/"), body, format="json")
+    assert r.status_code == 201, r.content
+    data = r.json()
+    assert (data["color"], data["computed_color"], data["override"]["reason"]) == ("red", "green", "重点监管")
+    assert data["history"][0]["cause"] == "override"
+    # Ending it: bureau only; then 404 when there is none.
+    assert api(users["leader_s1"]).delete(url(subjects["s1"], "override/")).status_code == 403
+    r = on_commit(api(users["bureau"]).delete, url(subjects["s1"], "override/"), {"reason": "整改到位"}, format="json")
+    assert r.status_code == 200
+    assert api(users["bureau"]).delete(url(subjects["s1"], "override/")).status_code == 404
+    assert api(users["leader_s1"]).get(url(subjects["s1"])).json()["color"] == "green"
+
+
+def test_expired_override_stops_applying_at_read_time(api, users, subjects, on_commit):
+    on_commit(services.set_override, users["bureau"], subjects["s1"], color="yellow", reason="回头看",
+              expires_at=timezone.now() + timedelta(days=1))
+    CreditOverride.objects.update(expires_at=timezone.now() - timedelta(minutes=1))  # time passes
+    body = api(users["leader_s1"]).get(url(subjects["s1"])).json()
+    assert body["color"] == "green" and body["override"] is None
+    assert body["history"][0]["cause"] == "override_ended"
+
+
+def test_policies_read_by_all_written_by_district_bureau(api, users, categories, eager):
+    r = api(users["officer_s1"]).get("/api/v1/credit/policies/")
+    assert r.status_code == 200 and r.json()["count"] == 1
+    default = r.json()["results"][0]
+    assert default["category"] is None and default["red_from"] == 28
+    for who in ("leader_s1", "bureau_s1", "platform"):
+        assert api(users[who]).patch(f"/api/v1/credit/policies/{default['id']}/", {"red_from": 40},
+                                     format="json").status_code == 403
+    r = api(users["bureau"]).patch(f"/api/v1/credit/policies/{default['id']}/", {"red_from": 10}, format="json")
+    assert r.status_code == 400 and "red_from" in r.json()
+    r = api(users["bureau"]).patch(f"/api/v1/credit/policies/{default['id']}/",
+                                   {"red_from": 40, "sensor_rules": [{"metric": "dust", "limit": 0.8, "days": 2,
+                                                                      "color": "red"}]}, format="json")
+    assert r.status_code == 200, r.content
+    new = r.json()
+    assert new["id"] != default["id"] and new["version"] == default["version"] + 1 and new["red_from"] == 40
+    assert new["sensor_rules"][0]["within_days"] == 30
+    assert api(users["bureau"]).get("/api/v1/credit/policies/?all=1").json()["count"] == 2
+    assert api(users["bureau"]).get(f"/api/v1/credit/policies/{default['id']}/").json()["is_current"] is False
+    r = api(users["bureau"]).post("/api/v1/credit/policies/", {"category": categories["site"].pk, "red_from": 20,
+                                                               "yellow_from": 8}, format="json")
+    assert r.status_code == 201 and r.json()["version"] == 1
+    assert api(users["bureau"]).post("/api/v1/credit/policies/", {"category": categories["site"].pk},
+                                     format="json").status_code == 409
+    assert api(users["bureau"]).delete(f"/api/v1/credit/policies/{r.json()['id']}/").status_code == 204
+    assert api(users["bureau"]).delete(f"/api/v1/credit/policies/{new['id']}/").status_code == 409
+    assert api(users["bureau"]).get("/api/v1/credit/policies/424242/").status_code == 404
+    assert CreditPolicy.objects.filter(category=categories["site"]).get().is_current is False
+
+
+def _reading(subject, **kw):
+    return {"device_id": "FUME-9", "subject": subject.pk, "metric": "fume", "value": 3.1,
+            "measured_at": (timezone.now() - timedelta(hours=2)).isoformat(), **kw}
+
+
+def test_sensor_readings_idempotent_and_scoped(api, users, subjects, on_commit):
+    body = _reading(subjects["s1"])
+    r = on_commit(api(users["platform"]).post, "/api/v1/sensor-readings/", body, format="json")
+    assert r.status_code == 201, r.content
+    r2 = on_commit(api(users["platform"]).post, "/api/v1/sensor-readings/", body, format="json")
+    assert r2.status_code == 200 and r2.json()["id"] == r.json()["id"]
+    assert api(users["platform"]).post("/api/v1/sensor-readings/", {**body, "value": 1.0},
+                                       format="json").status_code == 409
+    assert SensorReading.objects.count() == 1
+    assert api(users["leader_s1"]).get(url(subjects["s1"])).json()["color"] == "yellow"
+    # `time` is accepted for measured_at.
+    t = (timezone.now() - timedelta(hours=1)).isoformat()
+    r = api(users["platform"]).post("/api/v1/sensor-readings/", {**_reading(subjects["s1"]), "measured_at": None,
+                                                                 "time": t}, format="json")
+    assert r.status_code == 400  # an explicit null is not a time
+    body2 = _reading(subjects["s1"])
+    body2.pop("measured_at")
+    assert api(users["platform"]).post("/api/v1/sensor-readings/", {**body2, "time": t}, format="json").status_code == 201
+    # Another street's subject: refused as unknown; wrong role: 403; bad values: 400.
+    r = api(users["platform_s2"]).post("/api/v1/sensor-readings/", _reading(subjects["s1"], device_id="Z"), format="json")
+    assert r.status_code == 400 and "subject" in r.json()
+    assert api(users["leader_s1"]).post("/api/v1/sensor-readings/", _reading(subjects["s1"], device_id="Y"),
+                                        format="json").status_code == 403
+    r = api(users["platform"]).post("/api/v1/sensor-readings/", {"device_id": "", "subject": "x", "value": "hot"},
+                                    format="json")
+    assert r.status_code == 400 and {"device_id", "subject", "value", "metric", "measured_at"} <= set(r.json())
+    r = api(users["platform"]).post("/api/v1/sensor-readings/", _reading(subjects["s1"], device_id="F",
+                                    measured_at=(timezone.now() + timedelta(days=1)).isoformat()), format="json")
+    assert r.status_code == 400 and "measured_at" in r.json()
+    # Reads are scoped too.
+    assert api(users["platform_s2"]).get("/api/v1/sensor-readings/").json()["count"] == 0
+    assert api(users["platform"]).get(f"/api/v1/sensor-readings/?subject={subjects['s1'].pk}").json()["count"] == 2
+
+
+def test_credit_endpoint_query_count(api, users, subjects, on_commit, django_assert_max_num_queries):
+    for n in range(5):
+        on_commit(services.post_fact, subjects["s1"], FactKind.COMPLAINT, source_app="cc", source_model="event",
+                  source_pk=n)
+    client = api(users["leader_s1"])
+    client.get(url(subjects["s1"]))
+    with django_assert_max_num_queries(12):
+        assert client.get(url(subjects["s1"])).status_code == 200
