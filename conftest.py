@@ -3,6 +3,7 @@ import os
 
 import pytest
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from core import roles
@@ -205,6 +206,18 @@ def api():
         client = APIClient()
         if user is not None:
             client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def logged_in(users):
+    """logged_in("bureau") → a Django test Client logged in as that fixture user (pages, the admin)."""
+
+    def make(name):
+        client = Client()
+        client.force_login(users[name])
         return client
 
     return make

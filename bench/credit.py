@@ -19,7 +19,6 @@ Set DATABASE_URL to run it on PostgreSQL instead (it creates rows there: use a s
 import argparse
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -29,22 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import area, pct, setup_django  # noqa: E402
+
 TARGET_FULL_S = 30.0
 TARGET_INCREMENTAL_MS = 50.0
-
-
-def setup_django(tmpdir: str):
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["SLA_TICKER"] = "off"
-    os.environ.pop("REDIS_URL", None)
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["SQLITE_PATH"] = os.path.join(tmpdir, "bench_credit.sqlite3")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def build(rng: random.Random, n_subjects: int, facts_per_subject: float):
@@ -54,19 +41,13 @@ def build(rng: random.Random, n_subjects: int, facts_per_subject: float):
 
     from credit.choices import FactKind
     from credit.models import CreditFact, CreditOverride, CreditPolicy
-    from grids.models import Area, Subject, SubjectCategory
+    from grids.models import Subject, SubjectCategory
 
     t0 = time.perf_counter()
     now = timezone.now()
-    district = Area.objects.create(code="BD", name="基准区", kind="district")
-    district.path = f"/{district.pk}/"
-    district.save(update_fields=["path"])
-    street = Area.objects.create(code="BS1", name="基准街道", kind="street", parent=district, tier="urban")
-    street.path = f"{district.path}{street.pk}/"
-    street.save(update_fields=["path"])
-    grid = Area.objects.create(code="BG1", name="基准网格", kind="grid", parent=street)
-    grid.path = f"{street.path}{grid.pk}/"
-    grid.save(update_fields=["path"])
+    district = area("BD", "基准区", "district")
+    street = area("BS1", "基准街道", "street", district, tier="urban")
+    grid = area("BG1", "基准网格", "grid", street)
     food = SubjectCategory.objects.create(code="B-FOOD", name="餐饮")
     shop = SubjectCategory.objects.create(code="B-SHOP", name="商贸")
     cats = [SubjectCategory.objects.create(code=f"B-{c}", name=c, parent=p)
@@ -124,10 +105,6 @@ def build(rng: random.Random, n_subjects: int, facts_per_subject: float):
     return {"subjects": len(ids), "facts": n_facts, "ids": ids, "user": user, "build_s": time.perf_counter() - t0}
 
 
-def pct(sorted_ms, p):
-    return sorted_ms[min(len(sorted_ms) - 1, int(round(p / 100 * (len(sorted_ms) - 1))))]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subjects", type=int, default=100_000)
@@ -137,7 +114,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmpdir:
         t = time.perf_counter()
-        setup_django(tmpdir)
+        setup_django(tmpdir, "bench_credit")
         t_migrate = time.perf_counter() - t
         from django.db import connection, transaction
         from django.db.models import Count

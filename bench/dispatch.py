@@ -33,21 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import area, pct, setup_django  # noqa: E402
+
 TARGET_P95_MS = 10.0
-
-
-def setup_django(tmpdir: str):
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["SLA_TICKER"] = "off"
-    os.environ.pop("REDIS_URL", None)
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["SQLITE_PATH"] = os.path.join(tmpdir, "bench_dispatch.sqlite3")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def build(rng: random.Random, n_officers: int):
@@ -58,22 +46,14 @@ def build(rng: random.Random, n_officers: int):
     from command_center.models import Assignment, Event
     from enforcement import services as es
     from grids.choices import DutyStatus
-    from grids.models import Area, Department, Officer, Team
+    from grids.models import Department, Officer, Team
 
     t0 = time.perf_counter()
     now = timezone.now()
-    district = Area.objects.create(code="BD", name="基准区", kind="district")
-    district.path = f"/{district.pk}/"
-    district.save(update_fields=["path"])
-    street = Area.objects.create(code="BS1", name="基准街道", kind="street", parent=district, tier="urban")
-    street.path = f"{district.path}{street.pk}/"
-    street.save(update_fields=["path"])
-    other = Area.objects.create(code="BS2", name="另一街道", kind="street", parent=district, tier="general")
-    other.path = f"{district.path}{other.pk}/"
-    other.save(update_fields=["path"])
-    grid = Area.objects.create(code="BG1", name="基准网格", kind="grid", parent=street)
-    grid.path = f"{street.path}{grid.pk}/"
-    grid.save(update_fields=["path"])
+    district = area("BD", "基准区", "district")
+    street = area("BS1", "基准街道", "street", district, tier="urban")
+    other = area("BS2", "另一街道", "street", district, tier="general")
+    grid = area("BG1", "基准网格", "grid", street)
 
     depts = [Department.objects.create(code=c, name=f"{c}部门") for c in
              ("ZHZF", "SCJG", "STHJ", "ZRZY", "YJGL", "JT", "WJ", "WHSC", "NY")]
@@ -148,10 +128,6 @@ def build(rng: random.Random, n_officers: int):
     }
 
 
-def pct(sorted_ms, p):
-    return sorted_ms[min(len(sorted_ms) - 1, int(round(p / 100 * (len(sorted_ms) - 1))))]
-
-
 def _timed(fn, runs, cpu=None):
     """Wall-clock ms per call, sorted; `cpu` (a list) also gets this process's CPU ms per call, which a
     machine shared with other busy processes inflates far less than the wall clock."""
@@ -204,7 +180,7 @@ def main(argv=None):
 
     with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmpdir:
         t0 = time.perf_counter()
-        setup_django(tmpdir)
+        setup_django(tmpdir, "bench_dispatch")
         t_migrate = time.perf_counter() - t0
         from django.db import connection
 

@@ -25,22 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import area, setup_django  # noqa: E402
+
 TARGET_STREET_S = 2.0
 TARGET_DISTRICT_S = 10.0
-
-
-def setup_django(tmpdir: str):
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["SLA_TICKER"] = "off"
-    os.environ.pop("REDIS_URL", None)
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["SQLITE_PATH"] = os.path.join(tmpdir, "bench_effort.sqlite3")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def build(rng: random.Random, n_subjects: int):
@@ -49,19 +37,13 @@ def build(rng: random.Random, n_subjects: int):
     from core import roles
     from credit.models import CreditFact, CreditHistory, CreditScore
     from grids import accounts
-    from grids.models import Area, Subject, SubjectCategory
-
-    def area(code, kind, parent):
-        a = Area.objects.create(code=code, name=code, kind=kind, parent=parent, tier="urban" if kind == "street" else "")
-        a.path = f"{parent.path if parent else '/'}{a.pk}/"
-        a.save(update_fields=["path"])
-        return a
+    from grids.models import Subject, SubjectCategory
 
     t0 = time.perf_counter()
     now = timezone.now()
-    district = area("ED", "district", None)
-    streets = [area(f"ES{i}", "street", district) for i in range(4)]
-    grids = [area(f"EG{i}-{j}", "grid", s) for i, s in enumerate(streets) for j in range(25)]
+    district = area("ED", "ED", "district")
+    streets = [area(f"ES{i}", f"ES{i}", "street", district, tier="urban") for i in range(4)]
+    grids = [area(f"EG{i}-{j}", f"EG{i}-{j}", "grid", s) for i, s in enumerate(streets) for j in range(25)]
     cat = SubjectCategory.objects.create(code="E-REST", name="餐馆")
     per_grid = max(1, n_subjects // len(grids))
     Subject.objects.bulk_create(
@@ -99,7 +81,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmpdir:
-        setup_django(tmpdir)
+        setup_django(tmpdir, "bench_effort")
         from credit import effort
 
         data = build(random.Random(args.seed), args.subjects)

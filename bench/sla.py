@@ -40,21 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import area, pct, setup_django  # noqa: E402
+
 TARGET_P99_S = 1.0
 LEAD_S = 2.0  # the first deadline falls due this long after the workers are up and the data is in
-
-
-def setup_django(migrate: bool):
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["SLA_TICKER"] = "off"  # this script starts the tickers itself, in the workers
-    os.environ.pop("REDIS_URL", None)  # the sweep's breach push goes to the in-memory channel layer
-    import django
-
-    django.setup()
-    if migrate:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
 
 
 # --- worker -----------------------------------------------------------------------------------
@@ -102,18 +91,12 @@ def build(rng: random.Random, n: int, spread: float):
     from django.utils import timezone
 
     from command_center.models import Deadline, Event
-    from grids.models import Area, Department, Team
+    from grids.models import Department, Team
 
     t0 = time.perf_counter()
-    district = Area.objects.create(code="SD", name="基准区", kind="district")
-    district.path = f"/{district.pk}/"
-    district.save(update_fields=["path"])
-    street = Area.objects.create(code="SS1", name="基准街道", kind="street", parent=district, tier="urban")
-    street.path = f"{district.path}{street.pk}/"
-    street.save(update_fields=["path"])
-    grid = Area.objects.create(code="SG1", name="基准网格", kind="grid", parent=street)
-    grid.path = f"{street.path}{grid.pk}/"
-    grid.save(update_fields=["path"])
+    district = area("SD", "基准区", "district")
+    street = area("SS1", "基准街道", "street", district, tier="urban")
+    grid = area("SG1", "基准网格", "grid", street)
     dept = Department.objects.create(code="ZHZF", name="综合行政执法局")
     team = Team.objects.create(code="ST1", name="基准执法队", street=street)
     now = timezone.now()
@@ -150,10 +133,6 @@ def spawn(logdir: str, name: str):
     return proc, log
 
 
-def pct(sorted_values, p):
-    return sorted_values[min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))]
-
-
 def unfired_due(now):
     from command_center.models import Deadline
 
@@ -175,10 +154,8 @@ def main(argv=None):
         return 0
 
     tmpdir = tempfile.mkdtemp(prefix="bench-sla-")
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["SQLITE_PATH"] = os.path.join(tmpdir, "bench_sla.sqlite3")
     t0 = time.perf_counter()
-    setup_django(migrate=True)
+    setup_django(tmpdir, "bench_sla")  # sets SQLITE_PATH, which the workers inherit
     t_migrate = time.perf_counter() - t0
     from django.db import connection
     from django.db.models import Count

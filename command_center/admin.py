@@ -4,9 +4,9 @@ from django.utils.translation import gettext as _
 
 from command_center import services
 from command_center.models import Event, SlaPolicy, TimelineEntry
-from core.exceptions import DomainError
+from core.admin import ReadOnlyMixin, ServiceCheckedMixin
 from grids import selectors as grid_selectors
-from grids.admin import BureauAdmin, _add_errors
+from grids.admin import BureauAdmin
 
 
 class StreetOrDistrictAdmin(BureauAdmin):
@@ -27,7 +27,7 @@ class StreetOrDistrictAdmin(BureauAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(StreetOrDistrictAdmin):
+class SlaPolicyAdmin(ServiceCheckedMixin, StreetOrDistrictAdmin):
     """Street policies within the user's areas; district defaults for staff bound to the whole district.
     Street and severity are fixed once a policy exists (the pair is its identity)."""
 
@@ -40,27 +40,13 @@ class SlaPolicyAdmin(StreetOrDistrictAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ("street", "severity", "updated_at") if obj is not None else ("updated_at",)
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-
-        class ValidatingForm(form):
-            def clean(self):
-                cleaned = super().clean()
-                if self.errors:
-                    return cleaned
-                street = obj.street if obj is not None else cleaned.get("street")
-                severity = obj.severity if obj is not None else cleaned.get("severity")
-                try:
-                    cleaned["stages"] = services.check_policy(
-                        request.user, severity=severity, stages=cleaned.get("stages"), street=street,
-                    )
-                except DomainError as exc:
-                    _add_errors(self, exc)
-                if obj is None and SlaPolicy.objects.filter(street=street, severity=severity).exists():
-                    self.add_error(None, _("该镇街此等级已有时限策略，请直接修改它。"))
-                return cleaned
-
-        return ValidatingForm
+    def check_form(self, request, obj, form, cleaned):
+        street = obj.street if obj is not None else cleaned.get("street")
+        severity = obj.severity if obj is not None else cleaned.get("severity")
+        if obj is None and SlaPolicy.objects.filter(street=street, severity=severity).exists():
+            form.add_error(None, _("该镇街此等级已有时限策略，请直接修改它。"))
+        cleaned["stages"] = services.check_policy(request.user, severity=severity, stages=cleaned.get("stages"),
+                                                  street=street)
 
     def save_model(self, request, obj, form, change):
         saved = services.save_policy(request.user, severity=obj.severity, stages=form.cleaned_data["stages"],
@@ -71,18 +57,12 @@ class SlaPolicyAdmin(StreetOrDistrictAdmin):
         pass
 
 
-class TimelineInline(admin.TabularInline):
+class TimelineInline(ReadOnlyMixin, admin.TabularInline):
     model = TimelineEntry
     fields = ("at", "actor_label", "action", "from_status", "to_status", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Event)
@@ -127,20 +107,11 @@ class WebhookSubscriptionAdmin(AuditedAdmin):
     readonly_fields = ("created_at",)
 
 
-class LogAdmin(BureauAdmin):
+class LogAdmin(ReadOnlyMixin, BureauAdmin):
     """A log: read-only for staff, nothing added, changed or deleted through the admin."""
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WebhookDelivery)
@@ -163,7 +134,7 @@ from command_center.models import DispatcherShift, DispatchRule  # noqa: E402
 
 
 @admin.register(DispatchRule)
-class DispatchRuleAdmin(StreetOrDistrictAdmin):
+class DispatchRuleAdmin(ServiceCheckedMixin, StreetOrDistrictAdmin):
     """Street rules within the user's areas; district defaults for staff bound to the whole district.
     Street and severity are fixed once a rule exists (the pair is its identity); saved through
     dispatch.create_rule / update_rule, so every change is checked and audited as through the API."""
@@ -178,26 +149,13 @@ class DispatchRuleAdmin(StreetOrDistrictAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ("street", "severity", "updated_by", "updated_at") if obj is not None else ("updated_by", "updated_at")
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-
-        class ValidatingForm(form):
-            def clean(self):
-                cleaned = super().clean()
-                if self.errors:
-                    return cleaned
-                street = obj.street if obj is not None else cleaned.get("street")
-                severity = obj.severity if obj is not None else cleaned.get("severity")
-                try:
-                    dispatching.check_rule(request.user, severity=severity, mode=cleaned.get("mode"), street=street,
-                                           next_on_decline=bool(cleaned.get("next_on_decline")))
-                except DomainError as exc:
-                    _add_errors(self, exc)
-                if obj is None and DispatchRule.objects.filter(street=street, severity=severity).exists():
-                    self.add_error(None, _("该镇街此等级已有派遣规则，请直接修改它。"))
-                return cleaned
-
-        return ValidatingForm
+    def check_form(self, request, obj, form, cleaned):
+        street = obj.street if obj is not None else cleaned.get("street")
+        severity = obj.severity if obj is not None else cleaned.get("severity")
+        if obj is None and DispatchRule.objects.filter(street=street, severity=severity).exists():
+            form.add_error(None, _("该镇街此等级已有派遣规则，请直接修改它。"))
+        dispatching.check_rule(request.user, severity=severity, mode=cleaned.get("mode"), street=street,
+                               next_on_decline=bool(cleaned.get("next_on_decline")))
 
     def save_model(self, request, obj, form, change):
         if change:

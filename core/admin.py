@@ -1,11 +1,70 @@
+"""Admin building blocks shared by the apps (read-only logs, forms checked by a service), and the audit log."""
 from django.contrib import admin
 
+from core.exceptions import DomainError
 from core.models import AuditLog
 from core.roles import BUREAU_STAFF, has_role
 
 
+def add_domain_errors(form, exc: DomainError):
+    """Attach a domain error's fields to the form's fields (or to the whole form when it has no such field)."""
+    for field, messages in (exc.fields or {"": [exc.message]}).items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            if field in form.fields:
+                form.add_error(field, str(message))
+            else:
+                form.add_error(None, f"{field}: {message}" if field else str(message))
+
+
+class ReadOnlyMixin:
+    """Nothing added, changed or deleted through the admin: logs, ledgers and computed rows change only
+    through their services. Also fits inlines (which pass `obj` to has_add_permission)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ServiceCheckedMixin:
+    """The admin form runs `check_form` (the service's checks) once its own fields are valid, so a refused
+    change comes back as form errors, never as a server error. `check_form` may keep what the service
+    returns on the form for save_model. `model_validation = False` skips the model form's own validation
+    (when the service checks and writes everything)."""
+
+    model_validation = True
+
+    def check_form(self, request, obj, form, cleaned):
+        raise NotImplementedError
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        admin_ = self
+
+        class ValidatingForm(form):
+            def _post_clean(self):
+                if admin_.model_validation:
+                    super()._post_clean()
+
+            def clean(self):
+                cleaned = super().clean()
+                if self.errors:
+                    return cleaned
+                try:
+                    admin_.check_form(request, obj, self, cleaned)
+                except DomainError as exc:
+                    add_domain_errors(self, exc)
+                return cleaned
+
+        return ValidatingForm
+
+
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Read-only: audit records are append-only. Bureau staff read them (by role, no permission rows)."""
 
     def has_module_permission(self, request):
@@ -18,12 +77,3 @@ class AuditLogAdmin(admin.ModelAdmin):
     list_filter = ("action", "object_type")
     search_fields = ("actor_label", "object_id", "object_repr")
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

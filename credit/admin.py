@@ -2,27 +2,18 @@
 a new version and audited); the ledger, scores, history and sensor readings read-only."""
 from django.contrib import admin
 
-from core.exceptions import DomainError
+from core.admin import ReadOnlyMixin, ServiceCheckedMixin
 from credit import services
 from credit.models import CreditFact, CreditHistory, CreditOverride, CreditPolicy, CreditScore, SensorReading
-from grids.admin import BureauAdmin, _add_errors
+from grids.admin import BureauAdmin
 
 
-class ReadOnlyAdmin(BureauAdmin):
+class ReadOnlyAdmin(ReadOnlyMixin, BureauAdmin):
     scope_path = "subject__grid__path"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CreditPolicy)
-class CreditPolicyAdmin(BureauAdmin):
+class CreditPolicyAdmin(ServiceCheckedMixin, BureauAdmin):
     """Saving a current policy writes its next version (the old one is kept, retired); old versions are
     read-only. District-wide staff only."""
 
@@ -42,22 +33,9 @@ class CreditPolicyAdmin(BureauAdmin):
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or obj.is_current)
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-
-        class ValidatingForm(form):
-            def clean(self):
-                cleaned = super().clean()
-                if self.errors:
-                    return cleaned
-                data = {k: v for k, v in cleaned.items() if k in services.POLICY_FIELDS}
-                try:
-                    self._policy_values = services.clean_policy(data, base=obj)
-                except DomainError as exc:
-                    _add_errors(self, exc)
-                return cleaned
-
-        return ValidatingForm
+    def check_form(self, request, obj, form, cleaned):
+        data = {k: v for k, v in cleaned.items() if k in services.POLICY_FIELDS}
+        form._policy_values = services.clean_policy(data, base=obj)
 
     def save_model(self, request, obj, form, change):
         values = form._policy_values
@@ -75,7 +53,7 @@ class CreditPolicyAdmin(BureauAdmin):
 
 
 @admin.register(CreditOverride)
-class CreditOverrideAdmin(BureauAdmin):
+class CreditOverrideAdmin(ServiceCheckedMixin, BureauAdmin):
     """Bureau staff add an override here (or through the API); an existing one is only shown."""
 
     scope_path = "subject__grid__path"
@@ -88,26 +66,13 @@ class CreditOverrideAdmin(BureauAdmin):
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    model_validation = False  # the service checks and writes (and ends the live override); not the model form
 
-        class ValidatingForm(form):
-            def _post_clean(self):
-                # The service checks and writes (and ends the live override); not the model form.
-                pass
-
-            def clean(self):
-                cleaned = super().clean()
-                if not self.errors and obj is None:
-                    try:
-                        self._override = services.set_override(
-                            request.user, cleaned["subject"], color=cleaned.get("color"),
-                            reason=cleaned.get("reason"), expires_at=cleaned.get("expires_at"))
-                    except DomainError as exc:
-                        _add_errors(self, exc)
-                return cleaned
-
-        return ValidatingForm
+    def check_form(self, request, obj, form, cleaned):
+        if obj is None:
+            form._override = services.set_override(
+                request.user, cleaned["subject"], color=cleaned.get("color"),
+                reason=cleaned.get("reason"), expires_at=cleaned.get("expires_at"))
 
     def save_model(self, request, obj, form, change):
         obj.pk = form._override.pk

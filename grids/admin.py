@@ -12,20 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import audit
+from core.admin import ServiceCheckedMixin, add_domain_errors
 from core.exceptions import DomainError
 from core.roles import BUREAU_STAFF, has_role
 from grids import selectors, services
 from grids.models import Area, AreaMembership, Department, Officer, Subject, SubjectCategory, Team
-
-
-def _add_errors(form, exc: DomainError):
-    """Attach a domain error's fields to the form's fields (or to the whole form when it has no such field)."""
-    for field, messages in (exc.fields or {"": [exc.message]}).items():
-        for message in messages if isinstance(messages, list) else [messages]:
-            if field in form.fields:
-                form.add_error(field, str(message))
-            else:
-                form.add_error(None, f"{field}: {message}" if field else str(message))
 
 
 class BureauAdmin(admin.ModelAdmin):
@@ -115,7 +106,7 @@ AREA_FORM_FIELDS = ("code", "name", "kind", "parent", "tier", "zone", "boundary"
 
 
 @admin.register(Area)
-class AreaAdmin(BureauAdmin):
+class AreaAdmin(ServiceCheckedMixin, BureauAdmin):
     list_display = ("code", "name", "kind", "parent", "tier", "zone")
     list_filter = ("kind", "tier")
     search_fields = ("code", "name")
@@ -136,24 +127,9 @@ class AreaAdmin(BureauAdmin):
             return self._is_bureau(request) and selectors.areas_for(request.user).filter(pk=obj.pk).exists()
         return super().has_view_permission(request, obj)
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-
-        class ValidatingForm(form):
-            def clean(self):
-                cleaned = super().clean()
-                if self.errors:
-                    return cleaned
-                try:
-                    services.check_area(
-                        request.user, instance=obj, changed=self.changed_data,
-                        **{f: cleaned.get(f) for f in AREA_FORM_FIELDS},
-                    )
-                except DomainError as exc:
-                    _add_errors(self, exc)
-                return cleaned
-
-        return ValidatingForm
+    def check_form(self, request, obj, form, cleaned):
+        services.check_area(request.user, instance=obj, changed=form.changed_data,
+                            **{f: cleaned.get(f) for f in AREA_FORM_FIELDS})
 
     def save_model(self, request, obj, form, change):
         data = {f: form.cleaned_data.get(f) for f in AREA_FORM_FIELDS}
@@ -228,7 +204,7 @@ class SubjectAdmin(BureauAdmin):
                             self.cleaned_data["grid"] = data["grid"]
                             self.instance.grid = data["grid"]
                     except DomainError as exc:
-                        _add_errors(self, exc)
+                        add_domain_errors(self, exc)
                 super()._post_clean()
 
         return ValidatingForm

@@ -1,7 +1,6 @@
 import json
 
 import pytest
-from django.test import Client
 
 from command_center import sla
 from command_center.models import SlaPolicy
@@ -10,17 +9,8 @@ from core.models import AuditLog
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(users):
-    def login(name):
-        c = Client()
-        c.force_login(users[name])
-        return c
-    return login
-
-
-def test_policy_admin_saves_through_the_service(staff, district):
-    c = staff("bureau_s1")
+def test_policy_admin_saves_through_the_service(logged_in, district):
+    c = logged_in("bureau_s1")
     url = "/admin/command_center/slapolicy/add/"
     assert c.get(url).status_code == 200
     bad = c.post(url, {"name": "坏", "street": district["S1"].pk, "severity": "red",
@@ -40,9 +30,9 @@ def test_policy_admin_saves_through_the_service(staff, district):
     assert c.get(f"/admin/command_center/slapolicy/{default.pk}/change/").status_code in (302, 403, 404)
 
 
-def test_event_admin_is_read_only(staff, report):
+def test_event_admin_is_read_only(logged_in, report):
     e = report()
-    c = staff("bureau")
+    c = logged_in("bureau")
     assert c.get("/admin/command_center/event/").status_code == 200
     assert c.get(f"/admin/command_center/event/{e.pk}/change/").status_code == 200
     assert c.get("/admin/command_center/event/add/").status_code == 403

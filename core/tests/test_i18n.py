@@ -29,7 +29,8 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 # Pages every signed-in bureau staff member can open.
 PAGES = ["/", "/map/", "/subjects/", "/catalog/", "/catalog/?tab=delegations", "/catalog/?tab=problem_types",
          "/catalog/?tab=checklists", "/catalog/?tab=scenarios", "/catalog/versions/", "/catalog/supermarket/",
-         "/catalog/import/", "/subjects/import/", "/audit/"]
+         "/catalog/import/", "/subjects/import/", "/audit/", "/command/", "/command/screen/", "/credit/ranking/",
+         "/credit/ranking/public/"]
 
 
 @pytest.fixture(autouse=True)
@@ -179,6 +180,29 @@ def test_english_page_headings(client, users):
     html = client.get("/catalog/").content.decode()
     assert "Enforcement matter catalog" in html and "Power-and-responsibility list" in html
     assert "Inspect once" in html and "Regulate one thing" in html
+
+
+def test_english_command_and_credit_pages(client, users):
+    _english(client, users["bureau"])
+    html = client.get("/command/").content.decode()
+    assert "Dispatch console" in html and "Officers on duty" in html and "指挥调度台" not in html
+    html = client.get("/credit/ranking/").content.decode()
+    assert "Credit ranking" in html and "Public ranking" in html
+    # Choice labels built with % at import time would stay Chinese whatever the request's language.
+    assert "Compared with 7 days ago" in html and "较 7 天前" not in html
+    html = client.get("/credit/ranking/public/").content.decode()
+    assert "Public credit ranking" in html and "Compared with 30 days ago" in html and "较 30 天前" not in html
+
+
+def test_english_phone_task_page(client, users, officers):
+    """/m/ is for enforcement officers only, so it is not in PAGES (bureau staff get 403 there)."""
+    msgids = {e["msgid"] for e in read_po(PO) if e["msgid"] and CJK.search(e["msgid"])}
+    _english(client, users["officer_s1"])
+    r = client.get("/m/")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert '<html lang="en">' in html and "My tasks" in html
+    assert not {t for t in visible_text(html) if t.rstrip("：:") in msgids and t != "简体中文"}
 
 
 def test_english_admin(client, users):

@@ -4,7 +4,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from core.models import AuditLog
@@ -13,15 +12,6 @@ from credit.choices import FactKind
 from credit.models import CreditFact, CreditOverride, CreditPolicy
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(users):
-    def login(name):
-        c = Client()
-        c.force_login(users[name])
-        return c
-    return login
 
 
 def _form(policy, **changes):
@@ -33,8 +23,8 @@ def _form(policy, **changes):
     return data
 
 
-def test_policy_admin_saves_a_new_version(staff, eager):
-    c = staff("bureau")
+def test_policy_admin_saves_a_new_version(logged_in, eager):
+    c = logged_in("bureau")
     policy = CreditPolicy.objects.get(category__isnull=True, is_current=True)
     url = f"/admin/credit/creditpolicy/{policy.pk}/change/"
     assert c.get(url).status_code == 200
@@ -48,13 +38,13 @@ def test_policy_admin_saves_a_new_version(staff, eager):
     assert AuditLog.objects.filter(action="credit.policy_updated", object_id=str(new.pk)).exists()
     # Old versions are read-only; street-bound bureau staff may not edit policies.
     assert c.post(url, _form(policy, red_from=50)).status_code == 403
-    assert staff("bureau_s1").post(f"/admin/credit/creditpolicy/{new.pk}/change/",
+    assert logged_in("bureau_s1").post(f"/admin/credit/creditpolicy/{new.pk}/change/",
                                    _form(new, red_from=50)).status_code == 403
     assert CreditPolicy.objects.get(pk=new.pk).is_current
 
 
-def test_override_admin_goes_through_the_service(staff, subjects):
-    c = staff("bureau_s1")
+def test_override_admin_goes_through_the_service(logged_in, subjects):
+    c = logged_in("bureau_s1")
     url = "/admin/credit/creditoverride/add/"
     later = timezone.localtime() + timedelta(days=3)
     form = {"subject": subjects["s1"].pk, "color": "red", "reason": "重点整治",
@@ -68,12 +58,12 @@ def test_override_admin_goes_through_the_service(staff, subjects):
     assert r.status_code == 200 and CreditOverride.objects.count() == 1
 
 
-def test_ledger_admin_is_read_only(staff, subjects):
+def test_ledger_admin_is_read_only(logged_in, subjects):
     fact, _ = services.post_fact(subjects["s1"], FactKind.COMPLAINT, source_app="cc", source_model="event", source_pk=1)
-    c = staff("bureau")
+    c = logged_in("bureau")
     assert c.get("/admin/credit/creditfact/").status_code == 200
     assert c.get(f"/admin/credit/creditfact/{fact.pk}/change/").status_code == 200
     assert c.get("/admin/credit/creditfact/add/").status_code == 403
     assert c.post(f"/admin/credit/creditfact/{fact.pk}/delete/", {"post": "yes"}).status_code == 403
     assert CreditFact.objects.filter(pk=fact.pk).exists()
-    assert staff("leader_s1").get("/admin/credit/creditfact/").status_code in (302, 403)
+    assert logged_in("leader_s1").get("/admin/credit/creditfact/").status_code in (302, 403)

@@ -1,5 +1,5 @@
-"""Schema-driven fuzzing of the credit core's endpoints (subject credit and override, policies, sensor
-readings): whatever the input, no 5xx, and documented responses match their schema."""
+"""Schema-driven fuzzing of the credit endpoints (subject credit and override, policies, sensor readings,
+effort, effort rules, colours): whatever the input, no 5xx, and documented responses match their schema."""
 import os
 
 import pytest
@@ -13,13 +13,13 @@ from core.tests.test_fuzz_api import MAX_EXAMPLES, api_schema, auth_headers  # n
 pytestmark = pytest.mark.fuzz
 
 schema = schemathesis.pytest.from_fixture("api_schema").include(
-    path_regex=r"^/api/v1/(subjects/\{[a-z_]+\}/credit/|credit/policies/|sensor-readings/)")
+    path_regex=r"^/api/v1/(subjects/\{[a-z_]+\}/credit/|credit/(policies|effort|effort-rules|colors)/|sensor-readings/)")
 
 
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
           derandomize=os.environ.get("FUZZ_RANDOM", "") != "1", suppress_health_check=list(HealthCheck),
           phases=[Phase.generate, Phase.target, Phase.shrink])
-def test_credit_core_never_500(case, auth_headers):  # noqa: F811
+def test_credit_api_never_500(case, auth_headers):  # noqa: F811
     case.call_and_validate(headers=auth_headers,
                            checks=[not_a_server_error, response_schema_conformance, content_type_conformance])

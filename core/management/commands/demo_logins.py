@@ -12,8 +12,11 @@ from grids.demo import DEMO_PASSWORD, DEMO_USERNAMES
 
 PAGES = (
     ("/", "工作台", "home"),
-    ("/command/", "指挥中心大屏", "command center"),
+    ("/command/", "指挥调度台", "dispatch console"),
+    ("/command/screen/", "指挥中心大屏", "big screen"),
+    ("/m/", "队员手机页（officer_demo）", "officer phone page"),
     ("/map/", "电子地图", "map"),
+    ("/credit/ranking/", "信用榜单", "credit ranking"),
     ("/admin/", "配置管理", "admin"),
     ("/api/docs/", "接口文档", "API docs"),
 )
