@@ -139,11 +139,12 @@ def burst_payloads(db: Path, n: int) -> list[dict]:
             for i in range(n)]
 
 
-async def post_burst(base: str, token: str, payloads: list[dict], rate: float) -> tuple[list[int], float]:
-    """Open loop: POST i is due at i / rate seconds; returns the created ids and when the last answer came."""
+async def post_burst(base: str, token: str, payloads: list[dict], rate: float) -> tuple[list[int], float, dict]:
+    """Open loop: POST i is due at i / rate seconds; returns the created ids, when the last answer came and
+    the failures by HTTP status (or exception name)."""
     import httpx
 
-    ids = []
+    ids, failures = [], {}
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Token {token}"}, timeout=120) as client:
         start = time.perf_counter()
 
@@ -151,13 +152,16 @@ async def post_burst(base: str, token: str, payloads: list[dict], rate: float) -
             await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
             try:
                 r = await client.post("/api/v1/events/", json=body)
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:
+                failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
                 return
             if r.status_code in (200, 201):
                 ids.append(r.json()["id"])
+            else:
+                failures[r.status_code] = failures.get(r.status_code, 0) + 1
 
         await asyncio.gather(*(one(i, b) for i, b in enumerate(payloads)))
-    return ids, time.perf_counter()
+    return ids, time.perf_counter(), failures
 
 
 def main():
@@ -221,15 +225,16 @@ def main():
             start = time.perf_counter()
             # Playwright's sync API runs an event loop in this thread: the burst gets a thread of its own.
             with concurrent.futures.ThreadPoolExecutor(1) as pool:
-                ids, last_answer = pool.submit(asyncio.run, post_burst(base, token, burst_payloads(db, n), args.rate)).result()
+                ids, last_answer, failures = pool.submit(asyncio.run, post_burst(base, token, burst_payloads(db, n), args.rate)).result()
             achieved = len(ids) / (last_answer - start)
             wanted = "[" + ",".join(map(str, ids)) + "]"
             page.wait_for_function(f"{wanted}.every(id => window.ccDebug.hasEvent(id))", timeout=30000)
             caught_up = time.perf_counter() - last_answer
             b = page.evaluate("() => ({gap: window.__bench.maxGap, longest: window.__bench.longest, gaps: window.__bench.gaps, "
                               "flush: window.ccStats.maxFlushMs, msgs: window.ccStats.messages - window.__bench.msgs0, "
-                              "flushes: window.ccStats.flushes})")
-            print(f"burst: {len(ids)}/{n} events created at {achieved:.1f} ev/s offered {args.rate:.0f} ev/s; "
+                              "flushes: window.ccStats.flushes, resyncs: window.ccStats.resyncs})")
+            print(f"burst: {len(ids)}/{n} events created at {achieved:.1f} ev/s offered {args.rate:.0f} ev/s "
+                  f"(failed: {failures or 'none'}; resyncs on the page: {b['resyncs']}); "
                   f"{b['msgs']} messages applied; longest frame gap {b['gap']:.0f} ms (target ≤ {TARGET_GAP_MS} ms) "
                   f"{verdict(b['gap'] <= TARGET_GAP_MS)}; longest main-thread task {b['longest']:.0f} ms; "
                   f"longest DOM flush {b['flush']:.0f} ms; frames > 100 ms: {b['gaps']}")

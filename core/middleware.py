@@ -1,4 +1,11 @@
+import logging
+
+from django.db import OperationalError
+from django.template.loader import render_to_string
+
 from core.context import current_ip
+
+logger = logging.getLogger(__name__)
 
 
 class RequestContextMiddleware:
@@ -27,3 +34,27 @@ class ChineseByDefaultMiddleware:
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class BusyDatabaseMiddleware:
+    """A page whose database is busy or unreachable (SQLite locked past its timeout under a burst,
+    PostgreSQL out of connections) answers 503 with Retry-After, not a server error. The page is plain
+    HTML with no database access of its own. (The API's handler in core.api.errors does the same in JSON.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError):
+            return None
+        from django.http import HttpResponse
+
+        from core.api.errors import busy_retry_after
+
+        logger.warning("database unavailable for %s: %s", request.path, exception)
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = busy_retry_after()
+        return response

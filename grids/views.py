@@ -40,7 +40,15 @@ def subject_list(request):
     return render(request, "grids/subject_list.html", {
         "page": page, "categories": SubjectCategory.objects.filter(parent__isnull=True),
         "areas": selectors.area_list_for(request.user).filter(kind__in=["street", "community", "grid", "zone"]).defer("boundary"),
+        # Filters other apps add to SubjectFilter (credit's colour) get a dropdown too; grids names none of them.
+        "extra_filters": _extra_choice_filters(request.GET),
     })
+
+
+def _extra_choice_filters(params):
+    own = {"area", "category", "status", "q"}  # drawn by the template itself
+    return [{"name": name, "label": f.label, "choices": list(f.extra.get("choices") or []), "value": params.get(name, "")}
+            for name, f in SubjectFilter.base_filters.items() if name not in own and f.extra.get("choices")]
 
 
 @login_required

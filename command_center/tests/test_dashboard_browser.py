@@ -117,11 +117,13 @@ def test_live_dashboard_event_dispatch_countdown_breach_and_scoping(browser_page
     base, page = asgi_live_server, browser_page
     officer = officers["s1"]
     officer.duty_status, officer.last_lat, officer.last_lng = DutyStatus.AVAILABLE, S1_POINT[0], S1_POINT[1] + 0.001
-    officer.last_position_at = timezone.now()
+    officer.last_position_at, officer.last_heading = timezone.now(), 90.0
     officer.save()
 
     login(page, base, "dispatcher")
     open_dashboard(page, base)
+    # The officer's dot carries a tick the way they were heading.
+    page.wait_for_function("window.ccDebug.state().headings >= 1", timeout=3000)
 
     # 1. An event posted through the API shows up, marker and queue row, without a reload, within 2 s.
     started = time.monotonic()

@@ -1,12 +1,21 @@
 """Every API error is JSON: field errors as {"field": ["message"]}, others as {"detail", "code"}."""
+import logging
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, OperationalError
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def busy_retry_after() -> str:
+    """Seconds a client should wait before retrying when the database is busy or unreachable."""
+    return "2"
 
 
 def exception_handler(exc, context):
@@ -25,6 +34,15 @@ def exception_handler(exc, context):
     if isinstance(exc, IntegrityError):
         # A constraint caught what validation missed (e.g. a concurrent duplicate): a conflict, not a crash.
         return Response({"detail": _("与已有记录冲突。"), "code": "conflict"}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, OperationalError):
+        # The database could not serve this request: SQLite's write lock held past its busy timeout under a
+        # burst, PostgreSQL out of connections or restarting. The transaction rolled back, nothing was
+        # written: a retryable 503, not a crash.
+        logger.warning("database unavailable for %s: %s", getattr(context.get("request"), "path", "?"), exc)
+        response = Response({"detail": _("系统繁忙，请稍后重试。"), "code": "busy"},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = busy_retry_after()
+        return response
     if isinstance(exc, (DataError, OverflowError)):
         # A value the database can't hold (a number beyond bigint, a string beyond its column) that
         # validation let through: the input is wrong, the server is fine.

@@ -23,3 +23,21 @@ def test_api_refusals_stay_json(api, users):
     response = api(users["officer_s1"]).get("/api/v1/command/figures/")
     assert response.status_code == 403
     assert response["Content-Type"].startswith("application/json")
+
+
+# --- a busy database (SQLite locked past its timeout under a burst, PostgreSQL out of connections) ---
+
+def test_busy_database_on_a_page_is_a_503_page(client, users, monkeypatch):
+    from django.db import OperationalError
+
+    from credit import display
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(display, "ranking", locked)
+    client.force_login(users["dispatcher"])
+    response = client.get("/credit/ranking/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert "系统繁忙" in response.content.decode()

@@ -105,6 +105,8 @@ def test_subject_page_filters_by_colour_too(shops, users, client):
     client.force_login(users["leader_s1"])
     body = client.get("/subjects/", {"color": "red"}).content.decode()
     assert "红店" in body and "黄店" not in body and "S2 红店" not in body
+    # The page offers the colour as a dropdown, the chosen one selected.
+    assert '<select name="color"' in body and '<option value="red" selected>' in body
 
 
 def test_colour_filter_is_in_the_schema(users, api):

@@ -89,7 +89,7 @@
   var officerLayer = L.layerGroup().addTo(map);
   var subjectLayer = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 18});
   var boundaryLayers = {};
-  var eventMarkers = new Map(), officerMarkers = new Map();
+  var eventMarkers = new Map(), officerMarkers = new Map(), headingLines = new Map();
   var mapStatus = document.getElementById("cc-map-status");
   var fitted = false;
 
@@ -135,6 +135,7 @@
     var show = o && o.last_lat !== null && o.last_lng !== null && o.duty_status !== "off_duty";
     if (!show) {
       if (m) { officerLayer.removeLayer(m); officerMarkers.delete(id); }
+      syncHeading(id, null);
       return;
     }
     // Older positions fade: a stale dot should not look like a live one.
@@ -149,6 +150,29 @@
     } else {
       m.setLatLng([o.last_lat, o.last_lng]);
       m.setStyle(style);
+    }
+    syncHeading(id, o, style.fillOpacity);
+  }
+  // The heading: a short tick from the officer's dot the way they were moving (≈40 m on the ground).
+  function syncHeading(id, o, opacity) {
+    var line = headingLines.get(id);
+    var h = o && o.last_heading !== undefined && o.last_heading !== null && isFinite(o.last_heading) ? o.last_heading : null;
+    if (h === null) {
+      if (line) { officerLayer.removeLayer(line); headingLines.delete(id); }
+      return;
+    }
+    var rad = h * Math.PI / 180, metres = 40;
+    var tip = [o.last_lat + Math.cos(rad) * metres / 111320,
+               o.last_lng + Math.sin(rad) * metres / (111320 * Math.cos(o.last_lat * Math.PI / 180))];
+    var points = [[o.last_lat, o.last_lng], tip];
+    var style = {renderer: renderer, color: DUTY_COLOR[o.duty_status] || "#555", weight: 3, opacity: opacity, interactive: false};
+    if (!line) {
+      line = L.polyline(points, style);
+      headingLines.set(id, line);
+      officerLayer.addLayer(line);
+    } else {
+      line.setLatLngs(points);
+      line.setStyle(style);
     }
   }
 
@@ -553,7 +577,7 @@
   }
   window.ccDebug = {
     drop: function () { if (ws) { ws.close(); } },       // tests: the link goes down and comes back
-    receive: receive, state: function () { return {events: events.size, officers: officers.size, seqs: seqs}; },
+    receive: receive, state: function () { return {events: events.size, officers: officers.size, headings: headingLines.size, seqs: seqs}; },
     hasEvent: function (id) { return events.has(id); }, hasMarker: function (id) { return eventMarkers.has(id); },
     event: function (id) { return events.get(id) || null; },
     // Nothing waiting: no message unapplied, no drawer refresh due or under way.

@@ -5,7 +5,7 @@ transaction as loader(seed=..., stdout=..., results=..., large=...) and returnin
 `results` maps each earlier loader's dotted path to what it returned, so a later part can build on it.
 """
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
 from core.exceptions import DomainError
@@ -47,6 +47,12 @@ class Command(BaseCommand):
                                            large=opts["large"]) or {}
         except DomainError as exc:
             raise CommandError(exc.message) from exc
+        # Fresh planner statistics for the bulk-loaded tables now, not when autovacuum gets round to it:
+        # on empty-table estimates PostgreSQL picks plans ~30× slower (bench/dispatch.py). SQLite has no
+        # auto-analyze and is left as Django leaves it.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(self.style.SUCCESS("演示数据已加载。(Demo data loaded.)"))
         for path, counts in results.items():
             self.stdout.write(f"[{path}]")
