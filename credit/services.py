@@ -384,23 +384,45 @@ def _end_expired_overrides(subject_filter: Q, now) -> list:
 
 
 def _write_scores(inserts, updates, history):
-    """Score and history rows in bulk with executemany: Django's bulk_update builds one CASE per column
-    and batch, which costs minutes on 100,000 rows; a prepared statement per row costs seconds."""
-    table = CreditScore._meta.db_table
-    json_param = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    """Score and history rows in bulk. Django's bulk_update builds one CASE per column and batch, which
+    costs minutes on 100,000 rows. On PostgreSQL, multi-row statements (psycopg2's execute_values: one
+    round trip per 1,000 rows; executemany is a round trip per row, ~half of a full rescore's time);
+    on SQLite, in-process, executemany of one prepared statement is as fast."""
+    table, history_table = CreditScore._meta.db_table, CreditHistory._meta.db_table
+    insert_sql = (f"INSERT INTO {table} (subject_id, score, computed_color, color, reasons, policy_id, override_id, "
+                  f"computed_at) VALUES ")
+    history_sql = (f"INSERT INTO {history_table} (subject_id, from_color, to_color, score, changed_at, cause, detail) "
+                   f"VALUES ")
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            raw = cursor.cursor
+            if inserts:
+                execute_values(raw, insert_sql + "%s", inserts, page_size=1000,
+                               template="(%s, %s, %s, %s, %s::jsonb, %s, %s, %s)")
+            if updates:
+                execute_values(
+                    raw,
+                    f"UPDATE {table} AS t SET score = v.score, computed_color = v.computed_color, color = v.color, "
+                    f"reasons = v.reasons, policy_id = v.policy_id, override_id = v.override_id, "
+                    f"computed_at = v.computed_at FROM (VALUES %s) AS v(score, computed_color, color, reasons, "
+                    f"policy_id, override_id, computed_at, subject_id) WHERE t.subject_id = v.subject_id",
+                    updates, page_size=1000,
+                    # typed, so that a page whose first rows hold NULLs still has the columns' types
+                    template="(%s::double precision, %s::varchar, %s::varchar, %s::jsonb, %s::bigint, %s::bigint, "
+                             "%s::timestamptz, %s::bigint)")
+            if history:
+                execute_values(raw, history_sql + "%s", history, page_size=1000)
+            return
         if inserts:
-            cursor.executemany(
-                f"INSERT INTO {table} (subject_id, score, computed_color, color, reasons, policy_id, override_id, "
-                f"computed_at) VALUES (%s, %s, %s, %s, {json_param}, %s, %s, %s)", inserts)
+            cursor.executemany(insert_sql + "(%s, %s, %s, %s, %s, %s, %s, %s)", inserts)
         if updates:
             cursor.executemany(
-                f"UPDATE {table} SET score = %s, computed_color = %s, color = %s, reasons = {json_param}, "
+                f"UPDATE {table} SET score = %s, computed_color = %s, color = %s, reasons = %s, "
                 f"policy_id = %s, override_id = %s, computed_at = %s WHERE subject_id = %s", updates)
         if history:
-            cursor.executemany(
-                f"INSERT INTO {CreditHistory._meta.db_table} (subject_id, from_color, to_color, score, changed_at, "
-                f"cause, detail) VALUES (%s, %s, %s, %s, %s, %s, %s)", history)
+            cursor.executemany(history_sql + "(%s, %s, %s, %s, %s, %s, %s)", history)
 
 
 def rescore_all(*, now=None, chunk=FULL_RESCORE_CHUNK, category_ids=None, cause=HistoryCause.RESCORE) -> dict:
