@@ -1,9 +1,11 @@
 """Admin pages: SLA policies for bureau staff (through command_center.services), events read-only."""
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from command_center import services
-from command_center.models import Event, SlaPolicy, TimelineEntry
+from command_center.models import Event, EventPhoto, SlaPolicy, TimelineEntry
 from core.admin import ReadOnlyMixin, ServiceCheckedMixin
 from grids import selectors as grid_selectors
 from grids.admin import BureauAdmin
@@ -57,12 +59,37 @@ class SlaPolicyAdmin(ServiceCheckedMixin, StreetOrDistrictAdmin):
         pass
 
 
-class TimelineInline(ReadOnlyMixin, admin.TabularInline):
+class EventRecordInline(ReadOnlyMixin, admin.TabularInline):
+    """An event's records (timeline, photos) inside its page: read-only, and visible to whoever may see
+    the event — EventAdmin has checked role and area — without model permissions of their own."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+
+class TimelineInline(EventRecordInline):
     model = TimelineEntry
     fields = ("at", "actor_label", "action", "from_status", "to_status", "note")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
+
+
+class EventPhotoInline(EventRecordInline):
+    """The event's photos as evidence records (never edited here); each opens through the scoped photo
+    API, not a public media URL."""
+
+    model = EventPhoto
+    fields = ("kind", "photo", "content_type", "size", "width", "height", "sha256", "uploaded_by_label", "uploaded_at")
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("照片"))
+    def photo(self, obj):
+        if obj.url and not obj.file:
+            return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', obj.url, obj.url)
+        return format_html('<a href="/api/v1/events/{}/photos/{}/" target="_blank">{}</a>', obj.event_id, obj.pk,
+                           obj.original_name or _("查看"))
 
 
 @admin.register(Event)
@@ -74,7 +101,7 @@ class EventAdmin(BureauAdmin):
     search_fields = ("description", "external_id", "problem_type_code")
     list_select_related = ("street", "team", "officer")
     date_hierarchy = "created_at"
-    inlines = [TimelineInline]
+    inlines = [TimelineInline, EventPhotoInline]
     scope_path = "area__path"
 
     def get_queryset(self, request):

@@ -672,10 +672,11 @@ def _required_reason(reason, field="reason"):
     return _clean_str(reason, field)
 
 
-def _leave_flow(event, now, reason):
-    """Rejected, merged or transferred: the officer is released and the clock stops."""
+def _leave_flow(event, now, reason, actor):
+    """Rejected, merged or transferred: the officer is released (their status change audited as the
+    actor's) and the clock stops."""
     if event.officer_id:
-        _end_live_assignment(event, AssignmentStatus.RELEASED, now, reason)
+        _end_live_assignment(event, AssignmentStatus.RELEASED, now, reason, actor=actor)
     event.officer = None
     _cancel_open(event, now)
 
@@ -688,7 +689,7 @@ def reject(actor, event, reason: str, *, expected_version=None) -> Event:
     now = timezone.now()
     officer_id = event.officer_id
     from_status, event.status = event.status, Status.REJECTED
-    _leave_flow(event, now, reason)
+    _leave_flow(event, now, reason, actor)
     return _finish(actor, event, Action.REJECT, now, from_status, note=reason,
                    changes={"officer": [officer_id, None]} if officer_id else None, fields=("officer",))
 
@@ -718,7 +719,7 @@ def merge(actor, event, into, *, expected_version=None, reason="") -> Event:
     from_status, event.status = event.status, Status.DUPLICATE
     event.merged_into = target
     officer_id = event.officer_id
-    _leave_flow(event, now, reason or f"合并至 #{target.pk}")
+    _leave_flow(event, now, reason or f"合并至 #{target.pk}", actor)
     _timeline(target, actor, Action.MERGE, now, note=reason, data={"merged": event.pk})
     return _finish(actor, event, Action.MERGE, now, from_status, note=reason, data={"into": target.pk},
                    changes={"merged_into": [None, target.pk], **({"officer": [officer_id, None]} if officer_id else {})},
@@ -740,7 +741,7 @@ def transfer(actor, event, to: str, reason: str, *, expected_version=None) -> Ev
     from_status, event.status = event.status, Status.TRANSFERRED
     event.transferred_to = department.name if department else to
     officer_id = event.officer_id
-    _leave_flow(event, now, reason)
+    _leave_flow(event, now, reason, actor)
     if officer_id:
         changes["officer"] = [officer_id, None]
     return _finish(actor, event, Action.TRANSFER, now, from_status, note=reason,

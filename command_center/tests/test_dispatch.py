@@ -336,6 +336,10 @@ def test_statuses_follow_the_assignment(report, crew, users, django_capture_on_c
                .order_by("id")]
     assert changes == [["available", "en_route"], ["en_route", "on_scene"], ["on_scene", "en_route"],
                        ["en_route", "busy"], ["busy", "available"]]
+    # Each change is audited as whoever caused it: the officer's own actions, the dispatcher's transfer.
+    actors = [a.actor_id for a in AuditLog.objects.filter(action="officer.duty_status", object_id=str(near.pk))
+              .order_by("id")]
+    assert actors == [near.user_id] * 4 + [users["dispatcher"].pk]
 
 
 def test_decline_and_release_leave_chosen_statuses_alone(report, crew, users):

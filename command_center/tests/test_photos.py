@@ -277,3 +277,22 @@ def test_open311_media_url_is_a_link_record_read_back_as_media_url(client, users
     staff = APIClient()
     staff.force_authenticate(users["dispatcher"])
     assert staff.get(f"/api/v1/events/{detail.pk}/").json()["photos"][0]["url"] == "https://example.org/p/9.jpg"
+
+
+def test_event_admin_lists_photos_read_only_through_the_scoped_api(api, client, users, catalog):
+    r = api(users["platform"]).post("/api/v1/events/", {**intake_form(), "photos": [upload("现场.png")]},
+                                    format="multipart")
+    assert r.status_code == 201, r.json()
+    event_id, photo_id = r.json()["id"], r.json()["photos"][0]["id"]
+    client.force_login(users["bureau"])
+    page = client.get(f"/admin/command_center/event/{event_id}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    link = f'href="/api/v1/events/{event_id}/photos/{photo_id}/"'
+    assert link in body and "现场.png" in body
+    assert "/media/" not in body  # never a public file URL
+    assert 'id="timeline-group"' in body  # the timeline beside it, for staff without model permissions
+    # The link opens for the same staff session; the inline offers no add, change or delete.
+    assert client.get(f"/api/v1/events/{event_id}/photos/{photo_id}/").status_code == 200
+    assert 'name="photos-0-DELETE"' not in body and "photos-TOTAL_FORMS\" value=\"0\"" not in body
+    assert EventPhoto.objects.filter(event_id=event_id).count() == 1
