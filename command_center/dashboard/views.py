@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -44,6 +45,9 @@ def _page_config(request) -> dict:
         "wsPath": "/ws/command/",
         "canCommand": has_role(user, *COMMAND_ROLES),
         "tileUrl": settings.MAP_TILE_URL,
+        # Times on the page in the UI's language and the district's time zone, whatever the desk's browser says.
+        "locale": get_language() or settings.LANGUAGE_CODE,
+        "timeZone": settings.TIME_ZONE,
         "user": user.get_username(),
         "streets": selectors.streets_for(user),
         "teams": selectors.teams_for(user),

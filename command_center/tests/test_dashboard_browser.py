@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from command_center import services
-from command_center.models import Deadline, Event
+from command_center.models import Deadline, Event, TimelineEntry
 from command_center.tests.conftest import S1_POINT
 from grids.choices import DutyStatus
 
@@ -155,6 +155,11 @@ def test_live_dashboard_event_dispatch_countdown_breach_and_scoping(browser_page
     event = Event.objects.get(pk=event_id)
     assert event.status == "dispatched" and event.officer_id == officer.pk
     assert page.is_hidden("#cc-drawer-error")
+    # Times read as the district's: Chinese date order, 24-hour, Asia/Shanghai (Chromium here runs en-US, UTC).
+    shown = page.inner_text("#cc-drawer time")
+    local = timezone.localtime(TimelineEntry.objects.filter(event_id=event_id).order_by("at").first().at)
+    assert local.strftime("%Y/%m/%d") in shown and re.search(r"\b\d{2}:\d{2}:\d{2}\b", shown), shown
+    assert "AM" not in shown and "PM" not in shown
 
     # A stale ETag is refused (412) and said so, nothing is written: someone else's change, committed
     # a moment ago and not yet on this page, moved the version on.

@@ -8,6 +8,11 @@
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("cc-config").textContent);
+  // 24-hour times in the district's zone and the page's language (a desk browser set to en-US or another
+  // zone must not show "12:13:56 AM" or a shifted hour).
+  var CLOCK_FORMAT = {timeZone: cfg.timeZone, hour12: false, hour: "2-digit", minute: "2-digit", second: "2-digit"};
+  var TIME_FORMAT = {timeZone: cfg.timeZone, hour12: false, year: "numeric", month: "2-digit", day: "2-digit",
+                     hour: "2-digit", minute: "2-digit", second: "2-digit"};
   var T = window.CC_TEXT || {};
   var SCREEN = document.body.classList.contains("cc-screen");
   var SEV_ORDER = {red: 0, orange: 1, yellow: 2, blue: 3};
@@ -420,7 +425,7 @@
          Math.max.apply(null, top.map(function (t) { return t.count; }).concat([1])));
   }
   var clock = document.getElementById("screen-clock");
-  if (clock) { setInterval(function () { clock.textContent = new Date().toLocaleTimeString(); }, 1000); }
+  if (clock) { setInterval(function () { clock.textContent = new Date().toLocaleTimeString(cfg.locale, CLOCK_FORMAT); }, 1000); }
 
   // ---- alerts: flash + a tone made with WebAudio (no sound file), mutable ---------------------
   var muted = localStorage.getItem("cc-muted") === "1";
@@ -713,7 +718,7 @@
     dl.appendChild(el("dt", "", key));
     dl.appendChild(el("dd", "", value));
   }
-  function fmtTime(iso) { return iso ? new Date(iso).toLocaleString() : ""; }
+  function fmtTime(iso) { return iso ? new Date(iso).toLocaleString(cfg.locale, TIME_FORMAT) : ""; }
   function renderDrawer(ev, cands) {
     drawerTitle.textContent = "#" + ev.id + " " + (ev.problem_type_name || ev.problem_type) + " · " + ev.severity_label + " · " + ev.status_label;
     drawer.className = "cc-drawer sev-" + ev.severity;
