@@ -127,3 +127,18 @@ def test_english_browser_still_gets_chinese_by_default(client, db):
     r = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert r.status_code == 200
     assert 'lang="zh-hans"' in r.content.decode()
+
+
+@pytest.mark.parametrize("who", ["dispatcher", "leader_s1", "bureau", "officer_s1", "platform"])
+def test_home_tiles_lead_only_to_pages_the_user_may_open(client, users, who):
+    client.force_login(users[who])
+    html = client.get("/").content.decode()
+    tiles = re.search(r'<ul class="tiles">(.*?)</ul>', html, re.S).group(1)
+    links = re.findall(r'href="([^"]+)"', tiles)
+    assert links
+    for link in links:
+        assert client.get(link).status_code == 200, (who, link)
+    command = who in ("dispatcher", "leader_s1", "bureau")
+    assert ("/command/" in links and "/command/screen/" in links) is command
+    assert ("/m/" in links) is (who == "officer_s1")
+    assert ("/credit/ranking/" in links) is (who != "platform")
