@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center import services, signals
+from command_center import selectors, services, signals
 from command_center.choices import FINAL_STATUSES, Action, PhotoKind, Status
 from command_center.models import Event, EventPhoto
 from core import audit
@@ -263,12 +263,13 @@ def intake_with_photos(client, data: dict, files=(), *, media_url: str = "", ide
 
     def work(saved):
         event, created = services.intake_event(client, data, idempotency_key=idempotency_key)
-        if created:
+        if created and (checked or media_url):
             now = timezone.now()
             if checked:
                 _attach(client, event, checked, PhotoKind.REPORT, now, saved)
             if media_url:
                 add_media_link(client, event, media_url, now)
+            selectors.forget_written(event)  # its timeline and photos grew: the answer reads them
         return event, created
 
     return _atomic_with_files(work)
@@ -305,8 +306,6 @@ def resolve_with_photos(actor, event, result: str, files=(), *, expected_version
 def get_photo_for(user, event_id, photo_id) -> EventPhoto:
     """A stored photo the user may see: a role of the product, and the event in the user's areas
     (another street's event answers 404, as its details do)."""
-    from command_center import selectors
-
     if not has_role(user, *ALL_ROLES):
         raise Forbidden(_("您的角色无权查看事件照片。"))
     event = selectors.get_event_for(user, event_id)

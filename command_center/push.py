@@ -264,15 +264,17 @@ def _event_for_push(event_id):
     return event_queryset(Event.objects.select_related("area"), "area__path").filter(pk=event_id).first()
 
 
-def on_event_changed(sender, kind=None, event_id=None, action=None, **kwargs):
+def on_event_changed(sender, kind=None, event_id=None, action=None, row=None, street_id=None, path=None, **kwargs):
+    """`row` (with `street_id`, `path`): the event's row as the service wrote it (a create); else it is read."""
     try:
-        event = _event_for_push(event_id)
-        if event is None:
-            return []
+        if row is None:
+            event = _event_for_push(event_id)
+            if event is None:
+                return []
+            row, street_id, path = event_row(event), event.street_id, event.area.path
         if kind == EVENT_UPDATED and action in ASSIGNMENT_ACTIONS:
             kind = ASSIGNMENT_CHANGED
-        return publish(kind or EVENT_UPDATED, event.street_id, event.area.path,
-                       {"action": action, "event": event_row(event)})
+        return publish(kind or EVENT_UPDATED, street_id, path, {"action": action, "event": row})
     except Exception:  # noqa: BLE001
         logger.exception("live push: event %s", event_id)
         return []

@@ -44,6 +44,42 @@ def get_event_for(user, event_id, *, detail=False) -> Event:
         raise NotFound(_("事件不存在。"))
 
 
+def keep_written(event: Event, **rows):
+    """Hold on the event the related rows a service has just written (deadlines, timeline, assignments,
+    photos), as a prefetch would: its related managers then answer from them, so the answer to a create
+    is made from what was written, without reading it back."""
+    cache = event.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, items in rows.items():
+        # What prefetch_related stores (django.db.models.query.prefetch_one_level): the related manager's
+        # queryset with its result cache filled, so .all() answers from it and .filter() still queries.
+        qs = getattr(event, name).get_queryset()
+        qs._result_cache, qs._prefetch_done = list(items), True
+        cache[name] = qs
+    if "deadlines" in rows:  # what push.event_row shows: the deadlines not cancelled
+        event.live_deadlines = [d for d in cache["deadlines"] if d.cancelled_at is None]
+
+
+def forget_written(event: Event):
+    event.__dict__.pop("_prefetched_objects_cache", None)
+    event.__dict__.pop("live_deadlines", None)
+
+
+DETAIL_ROWS = ("deadlines", "timeline", "assignments", "photos")
+
+
+def detail_after_write(user, event: Event) -> Event:
+    """The detail of an event a service has just written and committed: the instance itself when it holds
+    every row of the detail (`keep_written`) and nothing has changed the event since (one read of its
+    version), else the event read afresh. (In the embedded default the automatic dispatch runs on
+    commit, before the answer, and moves a new event on.)"""
+    cache = getattr(event, "_prefetched_objects_cache", {})
+    if all(name in cache for name in DETAIL_ROWS):
+        current = Event.objects.filter(pk=event.pk).values_list("version", flat=True).first()
+        if current == event.version:
+            return event
+    return get_event_for(user, event.pk, detail=True)
+
+
 def overdue_q(now=None) -> Q:
     """Events with a stage that is due and not met (fired or not yet fired), not cancelled."""
     now = now or timezone.now()

@@ -242,8 +242,14 @@ def _finish(actor, event: Event, action: str, now, from_status: str, *, note="",
     return event
 
 
-def _push(signal, event, kind, **extra):
+def _push(signal, event, kind, *, written=False, **extra):
+    """Send `signal` on commit. `written`: the event holds every row it has (a create): the receivers get
+    its row as it stands now, and do not read it back."""
     event_id, version = event.pk, event.version
+    if written:
+        from command_center import push
+
+        extra.update(row=push.event_row(event), street_id=event.street_id, path=event.area.path)
     transaction.on_commit(lambda: signal.send(sender=Event, kind=kind, event_id=event_id, version=version, **extra))
 
 
@@ -452,8 +458,6 @@ def _replay(client, clean, key, request_hash) -> Event | None:
 
 @transaction.atomic
 def _intake(client, clean, key, request_hash) -> tuple[Event, bool]:
-    from enforcement.models import ProblemType
-
     first = _replay(client, clean, key, request_hash)
     if first is not None:
         return first, False
@@ -465,31 +469,29 @@ def _intake(client, clean, key, request_hash) -> tuple[Event, bool]:
         raise ValidationFailed(fields={"lat": [exc.message], "lng": [exc.message]})
     route = _route(clean["problem_type"], lat, lng, now)
     refs = {ref.kind: ref for ref in chain}
-    area_ids = {ref.id for ref in chain}
-    areas = Area.objects.defer("boundary").in_bulk(area_ids)
+    areas = Area.objects.defer("boundary").in_bulk({ref.id for ref in chain})
     area = areas[chain[0].id]
     grid = areas[refs[AreaKind.GRID].id] if AreaKind.GRID in refs else None
     street = areas[refs[AreaKind.STREET].id] if AreaKind.STREET in refs else None
     if client is not None and not grid_selectors.user_covers_area(client, area):
         raise Forbidden("该位置不在您的辖区内。")
-    problem_type = ProblemType.objects.filter(code=clean["problem_type"]).first()
     subject = None
     if clean["subject"] is not None:
-        subject = Subject.objects.filter(pk=clean["subject"]).first()
+        subject = Subject.objects.filter(pk=clean["subject"]).only("id", "name", "lat", "lng", "grid_id").first()
         if subject is None:
             raise ValidationFailed(fields={"subject": ["管理对象不存在。"]})
-    elif problem_type is not None and problem_type.about_subject:
+    elif route.about_subject:
         subject = nearest_subject(lat, lng, _setting("COMMAND_CENTER_SUBJECT_RADIUS_M", 30))
     severity = clean["severity"] or route.severity or Severity.BLUE
     event = Event.objects.create(
         source=clean["source"], external_id=clean["external_id"], client=client,
         reporter_name=clean["reporter_name"], reporter_phone=clean["reporter_phone"],
-        problem_type_code=clean["problem_type"], problem_type_name=(problem_type.name if problem_type else "")[:100],
+        problem_type_code=clean["problem_type"], problem_type_name=route.problem_type_name[:100],
         matter_code=route.matter_code or "", description=clean["description"], lat=lat, lng=lng,
         address=clean["address"], area=area, grid=grid, street=street,
-        # The decision names the team / department (objects with id, code, name), not model rows.
-        team_id=route.team.id if route.team else None,
-        department_id=route.department.id if route.department else None,
+        # The team / department as routing's snapshot has them (id, code, name): the answer shows them
+        # without reading them back.
+        team=_routed(Team, route.team), department=_routed(Department, route.department),
         delegated=bool(route.delegated), routing_reason=(route.reason or "")[:500], subject=subject,
         severity=severity, status=Status.NEW, possible_duplicate_of=possible_duplicate(clean["problem_type"], lat, lng, now),
         created_at=now,
@@ -497,7 +499,7 @@ def _intake(client, clean, key, request_hash) -> tuple[Event, bool]:
     if key and client is not None:
         IdempotencyKey.objects.create(client=client, key=key, request_hash=request_hash, event=event)
     deadlines = _create_deadlines(event, now)
-    _timeline(event, client, Action.CREATE, now, to_status=Status.NEW, data={
+    entry = _timeline(event, client, Action.CREATE, now, to_status=Status.NEW, data={
         "source": event.source, "severity": severity, "street": street.code if street else None,
         "grid": grid.code if grid else None, "team": route.team.code if route.team else None,
         "department": route.department.code if route.department else None, "matter": event.matter_code,
@@ -512,8 +514,15 @@ def _intake(client, clean, key, request_hash) -> tuple[Event, bool]:
         )).items()
     })
     credit_facts.on_event_action(event, Action.CREATE, client)  # complaints feed credit, in this transaction
-    _push(signals.event_changed, event, "event.created", action=Action.CREATE)
+    # The answer and the push are made from the rows just written, not read back.
+    selectors.keep_written(event, deadlines=deadlines, timeline=[entry], assignments=[], photos=[])
+    _push(signals.event_changed, event, "event.created", action=Action.CREATE, written=True)
     return event, True
+
+
+def _routed(model, ref):
+    """A Team / Department as routing's snapshot knows it (id, code, name), for the event to hold."""
+    return None if ref is None else model(id=ref.id, code=ref.code, name=ref.name)
 
 
 # --- transitions ------------------------------------------------------------------------------

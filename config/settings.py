@@ -124,6 +124,11 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # Results are kept only for tasks that ask (ignore_result=False, e.g. core.tasks.ping), for an hour.
     CELERY_RESULT_BACKEND = REDIS_URL
+    # One result backend per process, not per thread: under ASGI every request runs in a thread of its
+    # own, and building a backend looks up Celery's entry points on disk (11% of an intake's time,
+    # bench/intake.py under py-spy). redis-py's connection pool is thread-safe; results are only
+    # waited for by tests and `celery call`.
+    CELERY_RESULT_BACKEND_THREAD_SAFE = True
     CELERY_TASK_ALWAYS_EAGER = False
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:

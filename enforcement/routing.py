@@ -35,6 +35,7 @@ class Ref:
 class RouteDecision:
     problem_type: str
     problem_type_name: str
+    about_subject: bool            # the problem is about one subject (intake attaches the nearest)
     matter_code: str
     matter_name: str
     street_code: str | None
@@ -66,9 +67,9 @@ class _Snapshot:
         self.version_id = version.pk if version else None
         self.version_number = version.number if version else None
         self.problem_types = {
-            code: (name, matter_code, severity)
-            for code, name, matter_code, severity in ProblemType.objects.filter(active=True)
-            .values_list("code", "name", "matter_code", "default_severity")
+            code: (name, matter_code, severity, about_subject)
+            for code, name, matter_code, severity, about_subject in ProblemType.objects.filter(active=True)
+            .values_list("code", "name", "matter_code", "default_severity", "about_subject")
         }
         self.matters = {
             code: (name, dept_id, status == MatterStatus.ACTIVE)
@@ -180,7 +181,7 @@ def _problem_type(snap: _Snapshot, code) -> tuple | None:
 
 
 def _decide(snap: _Snapshot, pt_code: str, pt, street: spatial.AreaRef | None, grid_code, day: date) -> RouteDecision:
-    pt_name, matter_code, severity = pt
+    pt_name, matter_code, severity, about_subject = pt
     matter = snap.matters.get(matter_code)
     if matter is None:
         raise Unprocessable(fields={"problem_type": [f"问题类型 {pt_code} 关联的事项 {matter_code} 不在现行事项清单中。"]})
@@ -206,7 +207,8 @@ def _decide(snap: _Snapshot, pt_code: str, pt, street: spatial.AreaRef | None, g
                 reason = f"{street_name}自{start:%Y-%m-%d}起承接“{matter_name}”（{matter_code}）赋权，由{team.name}处置。"
     delegated = team is not None
     return RouteDecision(
-        problem_type=pt_code, problem_type_name=pt_name, matter_code=matter_code, matter_name=matter_name,
+        problem_type=pt_code, problem_type_name=pt_name, about_subject=about_subject, matter_code=matter_code,
+        matter_name=matter_name,
         street_code=street_code, street_name=street_name, grid_code=grid_code, team=team,
         department=None if delegated else owner, owner_department=owner, delegated=delegated, severity=severity,
         reason=reason, catalog_version=snap.version_number, on=day,

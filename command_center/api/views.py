@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from command_center import dispatch, push, selectors, services
 from command_center import photos as event_photos
 from command_center.api import filters
+from command_center.models import Event
 from command_center.api.serializers import (
     CandidatesSerializer, CloseInputSerializer, DeliberateInputSerializer, DispatchInputSerializer, EventDetailSerializer,
     EventInputSerializer, EventMultipartInputSerializer, EventPhotoSerializer, EventSerializer, MergeInputSerializer,
@@ -68,8 +69,10 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_serializer_class(self):
         return EventDetailSerializer if self.action != "list" else EventSerializer
 
-    def _detail(self, request, event_id, status_code=status.HTTP_200_OK, headers=None):
-        event = selectors.get_event_for(request.user, event_id, detail=True)
+    def _detail(self, request, event, status_code=status.HTTP_200_OK, headers=None):
+        """The detail answer of an event (or its id: read with everything the detail shows)."""
+        if not isinstance(event, Event):
+            event = selectors.get_event_for(request.user, event, detail=True)
         body = EventDetailSerializer(event, context=context_for(request)).data
         return Response(body, status=status_code, headers={"ETag": event.etag, **(headers or {})})
 
@@ -86,8 +89,11 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         event, created = event_photos.intake_with_photos(
             request.user, fields, files, idempotency_key=request.headers.get("Idempotency-Key"),
         )
-        return self._detail(request, event.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-                            headers={"Location": f"{request.path.rstrip('/')}/{event.pk}/"})
+        location = {"Location": f"{request.path.rstrip('/')}/{event.pk}/"}
+        if not created:  # a retry: the first event as it stands now
+            return self._detail(request, event.pk, headers=location)
+        return self._detail(request, selectors.detail_after_write(request.user, event), status.HTTP_201_CREATED,
+                            headers=location)
 
     @extend_schema(responses={200: EventDetailSerializer})
     def retrieve(self, request, pk=None):

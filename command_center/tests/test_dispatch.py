@@ -482,3 +482,18 @@ def test_rule_admin_saves_through_the_service(users, district):
     assert c.get("/admin/command_center/dispatchershift/add/").status_code == 403
     c.force_login(users["dispatcher"])
     assert c.get(url).status_code in (302, 403)
+
+
+@pytest.mark.django_db(transaction=True)  # commit hooks run at the commit, before the answer, as in a server
+def test_post_answer_shows_the_dispatch_that_ran_on_commit(api, users, catalog, crew, inline_tasks):
+    """The answer to a create is made from the rows written, unless something moved the event on after
+    the commit: here the automatic dispatch (inline in the embedded default) did, and the answer shows it."""
+    rule(mode="automatic")
+    client = api(users["platform"])
+    r = client.post("/api/v1/events/", {"source": "citizen", "problem_type": "ZDJY", "description": "占道",
+                                        "lat": S1_POINT[0], "lng": S1_POINT[1]}, format="json")
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["status"] == "dispatched" and body["officer"] == crew["near"].pk and body["version"] == 2
+    got = client.get(f"/api/v1/events/{body['id']}/")
+    assert body == got.json() and r["ETag"] == got["ETag"] == f'"{body["id"]}-v2"'

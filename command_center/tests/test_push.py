@@ -306,3 +306,24 @@ def test_a_push_costs_two_queries(report, officers, sent, django_assert_max_num_
     with django_assert_max_num_queries(1):
         assert len(push.on_officer_moved(None, officer_id=officers["s1"].pk)) == 2
     assert push.on_event_changed(None, kind="event.updated", event_id=10**9, action="accept") == []
+
+
+
+def test_a_created_event_is_pushed_as_written_without_reading_it_back(report, users, district, categories, sent,
+                                                                      monkeypatch, django_capture_on_commit_callbacks):
+    """Intake hands the push the row it wrote (no read back); that row is the one a fresh snapshot shows,
+    subject and deadlines included."""
+    from grids.models import Subject
+
+    Subject.objects.create(name="老王面馆", category=categories["restaurant"], lat=30.20010, lng=120.2,
+                           grid=district["S1G1"])
+
+    def no_read(event_id):
+        raise AssertionError("a created event's push must not read it back")
+
+    monkeypatch.setattr(push, "_event_for_push", no_read)
+    messages = verify_action(users["dispatcher"], lambda: report(problem_type="YYCB", point=(30.2, 120.2)),
+                             django_capture_on_commit_callbacks, sent)
+    assert [m["type"] for m in messages] == ["event.created"]
+    row = messages[0]["event"]
+    assert row["version"] == 1 and len(row["deadlines"]) >= 1 and row["street_id"] == district["S1"].pk
