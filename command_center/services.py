@@ -13,7 +13,7 @@ import time
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -521,8 +521,11 @@ def _intake(client, clean, key, request_hash) -> tuple[Event, bool]:
 
 
 def _routed(model, ref):
-    """A Team / Department as routing's snapshot knows it (id, code, name), for the event to hold."""
-    return None if ref is None else model(id=ref.id, code=ref.code, name=ref.name)
+    """A Team / Department as routing's snapshot knows it (id, code, name), for the event to hold: loaded
+    as `.only("id", "code", "name")` would load it, so any other field is read from the database on use."""
+    if ref is None:
+        return None
+    return model.from_db(router.db_for_read(model), ["id", "code", "name"], [ref.id, ref.code, ref.name])
 
 
 # --- transitions ------------------------------------------------------------------------------

@@ -111,3 +111,11 @@ def test_post_answer_is_the_detail_read_back(api, users, catalog, district, cate
     again = client.post("/api/v1/events/", event_data(1, reporter_name="张三", reporter_phone="13800001111"),
                         format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert again.status_code == 200 and again.json() == body
+
+
+def test_the_routed_team_loads_what_routing_does_not_know_on_use(report, teams):
+    """Intake gives the event the team as routing's snapshot has it (id, code, name), deferred like
+    `.only()`: another field is read on use, never silently empty."""
+    event = report()
+    assert event.team.code == teams["S1"].code and event.team.get_deferred_fields() == {"street_id"}
+    assert event.team.street_id == teams["S1"].street_id
