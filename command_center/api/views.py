@@ -15,13 +15,13 @@ from rest_framework.views import APIView
 from command_center import dispatch, push, selectors, services
 from command_center import photos as event_photos
 from command_center.api import filters
-from command_center.models import Event
 from command_center.api.serializers import (
     CandidatesSerializer, CloseInputSerializer, DeliberateInputSerializer, DispatchInputSerializer, EventDetailSerializer,
     EventInputSerializer, EventMultipartInputSerializer, EventPhotoSerializer, EventSerializer, MergeInputSerializer,
     PhotoUploadSerializer, ReasonInputSerializer, ResolveInputSerializer, SeverityInputSerializer,
     TransferInputSerializer, context_for,
 )
+from command_center.models import Event
 from core.api.permissions import roles_required
 from core.exceptions import PreconditionFailed
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER
