@@ -363,7 +363,8 @@ def _clean_intake(data: dict) -> dict:
     out["reporter_name"] = _text(data, "reporter_name", max_length=100, errors=errors)
     out["reporter_phone"] = _text(data, "reporter_phone", max_length=32, errors=errors)
     out["address"] = _text(data, "address", max_length=255, errors=errors)
-    unknown = set(data) - set(out)
+    # lat/lng are known even when they did not parse (then `out` lacks them and `errors` says why).
+    unknown = set(data) - set(out) - {"lat", "lng"}
     for name in sorted(unknown):
         errors[name] = ["未知字段。"]
     if errors:
