@@ -63,6 +63,10 @@ class ReasonInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+class PublicNoteInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500)
+
+
 class ResolveInputSerializer(serializers.Serializer):
     result = serializers.CharField(max_length=5000)
     photos = _photos_field()

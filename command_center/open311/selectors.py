@@ -8,8 +8,9 @@ Status mapping (the spec knows only open and closed):
 - closed: resolved, closed, rejected, duplicate, transferred — the problem has been handled (resolved
   only awaits the citizen's evaluation) or the event has left our hands (rejected / merged / transferred).
 `status_notes` tells the difference with a fixed public phrase per status (and, for some, per last
-action): never a timeline note, which carries officers' names, distances and workloads, or the reason
-a dispatcher typed. Descriptions are read with phones, resident IDs and plates masked (core.masking).
+action), or the note a dispatcher published on purpose (`services.set_public_note`) until the next step:
+never another timeline note, which carries officers' names, distances and workloads, or the reason a
+dispatcher typed. Descriptions are read with phones, resident IDs and plates masked (core.masking).
 """
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -115,6 +116,7 @@ def _requests_base() -> QuerySet:
             "created_at", "updated_at", "team__name", "department__name",
         )
         .annotate(last_action=Subquery(last_action.values("action")[:1]),
+                  last_note=Subquery(last_action.values("note")[:1]),
                   expected_at=Subquery(last_due.values("due_at")[:1]),
                   media_link=Subquery(media.values("url")[:1]))
     )
@@ -206,7 +208,9 @@ def service_request(request_id: str) -> Event:
         raise NotFound(f"service_request_id {str(request_id)[:50]} 不存在。")
 
 
-def public_note(status: str, last_action: str | None) -> str:
+def public_note(status: str, last_action: str | None, last_note: str = "") -> str:
+    if last_action == Action.PUBLIC_NOTE and last_note:  # written for the public, masked all the same
+        return mask_personal_text(last_note)
     if status in OPEN_STATUSES and last_action in PUBLIC_ACTION_NOTES:
         return str(PUBLIC_ACTION_NOTES[last_action])
     return str(PUBLIC_NOTES.get(status, status))
@@ -221,7 +225,7 @@ def request_row(event: Event) -> dict:
     return {
         "service_request_id": str(event.pk),
         "status": open311_status(event.status),
-        "status_notes": public_note(event.status, event.last_action),
+        "status_notes": public_note(event.status, event.last_action, event.last_note),
         "service_name": event.problem_type_name,
         "service_code": event.problem_type_code,
         "description": mask_personal_text(description),

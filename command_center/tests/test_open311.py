@@ -502,3 +502,42 @@ def test_lat_or_long_that_is_not_a_number_says_so(client, grouped, key):
     assert message.startswith("lat:") and "数字" in message and "long" not in message
     message = assert_error(post(client, key, fmt="xml", long="abc"), 400)
     assert message.startswith("long:") and "数字" in message
+
+
+# --- a note a dispatcher marks public --------------------------------------------------------
+
+def test_a_public_note_by_the_dispatcher_is_the_status_note_until_the_next_step(client, api, users, grouped, report,
+                                                                                officers):
+    from core.models import AuditLog
+
+    event = report()
+    event = services.dispatch(users["dispatcher"], event, officers["s1"], reason=OFFICER_NOTE)
+    r = api(users["dispatcher"]).post(f"/api/v1/events/{event.pk}/public-note/",
+                                      {"note": "预计今天 17 点前清理完毕，咨询电话 0571-88889999"}, format="json",
+                                      HTTP_IF_MATCH=f'"{event.pk}-v{event.version}"')
+    assert r.status_code == 200, r.content
+    assert r.json()["timeline"][-1]["action"] == "public_note"
+    assert notes(client, event) == "预计今天 17 点前清理完毕，咨询电话 057******9999"  # masked all the same
+    [req] = xml(client.get(f"{BASE}requests.xml"))
+    assert req.findtext("status_notes") == "预计今天 17 点前清理完毕，咨询电话 057******9999"
+    entry = AuditLog.objects.filter(action="event.public_note").latest("id")
+    assert entry.actor == users["dispatcher"] and "17 点" in str(entry.changes)
+    # The street's team leader may too; the next step of the event replaces it with that step's phrase.
+    services.set_public_note(users["leader_s1"], event, "队员已出发")
+    assert notes(client, event) == "队员已出发"
+    services.accept(users["officer_s1"], event)
+    assert notes(client, event) == "处置人员已签收"
+
+
+def test_only_command_roles_covering_the_event_may_publish_a_note(client, api, users, grouped, report):
+    event = report()
+    url = f"/api/v1/events/{event.pk}/public-note/"
+    for who, status in (("officer_s1", 403), ("platform", 403), ("bureau", 403), ("leader_s2", 404)):
+        assert api(users[who]).post(url, {"note": "公开说明"}, format="json").status_code == status, who
+    assert api().post(url, {"note": "公开说明"}, format="json").status_code in (401, 403)
+    assert api(users["dispatcher"]).post(url, {"note": "  "}, format="json").status_code == 400
+    assert api(users["dispatcher"]).post(url, {"note": "x" * 501}, format="json").status_code == 400
+    assert api(users["dispatcher"]).post(url, {"note": "公开说明"}, format="json",
+                                         HTTP_IF_MATCH=f'"{event.pk}-v99"').status_code == 412
+    assert notes(client, event) == "已受理"
+    assert not event.timeline.filter(action="public_note").exists()
