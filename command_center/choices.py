@@ -58,6 +58,7 @@ class Action(models.TextChoices):
     DELIBERATE = "deliberate", _("提交议事")
     BREACH = "breach", _("超时")
     PHOTO = "photo", _("上传照片")
+    PUBLIC_NOTE = "public_note", _("公开说明")  # a note the dispatcher publishes (Open311 status_notes)
 
 
 # Actions an SLA stage may be met by.

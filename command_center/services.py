@@ -57,6 +57,7 @@ TRANSITIONS = {
     Action.DELIBERATE: ((Status.ACCEPTED, Status.ON_SITE), Status.DELIBERATION),
     Action.ESCALATE: (OPEN_STATUSES, None),
     Action.SEVERITY: ((Status.NEW, Status.DISPATCHED, Status.ACCEPTED, Status.ON_SITE), None),
+    Action.PUBLIC_NOTE: (tuple(Status), None),
 }
 
 
@@ -363,7 +364,8 @@ def _clean_intake(data: dict) -> dict:
     out["reporter_name"] = _text(data, "reporter_name", max_length=100, errors=errors)
     out["reporter_phone"] = _text(data, "reporter_phone", max_length=32, errors=errors)
     out["address"] = _text(data, "address", max_length=255, errors=errors)
-    unknown = set(data) - set(out)
+    # lat/lng are known even when they did not parse (then `out` lacks them and `errors` says why).
+    unknown = set(data) - set(out) - {"lat", "lng"}
     for name in sorted(unknown):
         errors[name] = ["未知字段。"]
     if errors:
@@ -771,6 +773,16 @@ def deliberate(actor, event, topic: str, *, expected_version=None) -> Event:
     from_status, event.status = event.status, Status.DELIBERATION
     _cancel_open(event, now)
     return _finish(actor, event, Action.DELIBERATE, now, from_status, note=topic)
+
+
+@transaction.atomic
+def set_public_note(actor, event, note: str, *, expected_version=None) -> Event:
+    """A note the public may read (Open311 status_notes, which other platforms republish), written on
+    purpose by the dispatcher or the street's team leader. It stands until the event's next step, whose
+    fixed public phrase replaces it; other timeline notes are never published."""
+    event = _begin(actor, event, Action.PUBLIC_NOTE, expected_version, _command("发布公开说明"))
+    note = _clean_str(note, "note")
+    return _finish(actor, event, Action.PUBLIC_NOTE, timezone.now(), event.status, note=note)
 
 
 def _escalation_target(event: Event, target: str, cache: dict | None = None):

@@ -36,17 +36,5 @@ def has_role(user, *roles) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
-def mask_phone(phone: str) -> str:
-    """138****5678: enough to recognise a number, not enough to call it. Mobile-length numbers (11+)
-    keep the first 3 and last 4; shorter ones keep only their last third, so most of them is hidden."""
-    if not phone:
-        return phone
-    n = len(phone)
-    if n <= 4:
-        return "*" * n
-    head, tail = (3, 4) if n >= 11 else (0, n // 3)
-    return phone[:head] + "*" * (n - head - tail) + phone[n - tail:]
-
-
 def may_see_phones(user) -> bool:
     return has_role(user, *ROLES_SEEING_PHONES)

@@ -7,7 +7,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
-from core.roles import BUREAU_STAFF, DISPATCHER, OFFICER, TEAM_LEADER, has_role, mask_phone, may_see_phones
+from core.masking import mask_phone
+from core.roles import BUREAU_STAFF, DISPATCHER, OFFICER, TEAM_LEADER, has_role, may_see_phones
 from credit import display
 from credit.forms import PublicRankingForm, RankingForm
 

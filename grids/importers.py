@@ -14,7 +14,8 @@ from django.db import transaction
 
 from core import audit
 from core.exceptions import DomainError, Forbidden, ValidationFailed
-from core.roles import BUREAU_STAFF, has_role, mask_phone
+from core.masking import mask_phone
+from core.roles import BUREAU_STAFF, has_role
 from core.tabular import ImportReport, RowError, read_table, require_columns, write_table
 from grids import geometry, selectors, services, spatial
 from grids.choices import KIND_DEPTH, AreaKind, StreetTier, SubjectStatus

@@ -11,7 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
-from core.roles import BUREAU_STAFF, has_role, mask_phone, may_see_phones
+from core.masking import mask_phone
+from core.roles import BUREAU_STAFF, has_role, may_see_phones
 from grids import importers, selectors
 from grids.api.filters import SubjectFilter
 from grids.forms import ImportForm

@@ -11,7 +11,8 @@ from rest_framework import serializers
 from command_center.choices import PhotoKind, Severity, Source
 from command_center.models import Assignment, Deadline, Event, EventPhoto, TimelineEntry
 from command_center.services import MAX_ID
-from core.roles import mask_phone, may_see_phones
+from core.masking import mask_phone
+from core.roles import may_see_phones
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -60,6 +61,10 @@ class DispatchInputSerializer(serializers.Serializer):
 
 class ReasonInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
+
+
+class PublicNoteInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500)
 
 
 class ResolveInputSerializer(serializers.Serializer):

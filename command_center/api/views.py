@@ -18,7 +18,7 @@ from command_center.api import filters
 from command_center.api.serializers import (
     CandidatesSerializer, CloseInputSerializer, DeliberateInputSerializer, DispatchInputSerializer, EventDetailSerializer,
     EventInputSerializer, EventMultipartInputSerializer, EventPhotoSerializer, EventSerializer, MergeInputSerializer,
-    PhotoUploadSerializer, ReasonInputSerializer, ResolveInputSerializer, SeverityInputSerializer,
+    PhotoUploadSerializer, PublicNoteInputSerializer, ReasonInputSerializer, ResolveInputSerializer, SeverityInputSerializer,
     TransferInputSerializer, context_for,
 )
 from command_center.models import Event
@@ -216,6 +216,13 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def deliberate(self, request, pk=None):
         """Send it to co-governance deliberation (红茶议事会) with a topic."""
         return self._act(request, pk, services.deliberate, DeliberateInputSerializer)
+
+    @extend_schema(request=PublicNoteInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="public-note", url_name="public-note")
+    def public_note(self, request, pk=None):
+        """Publish a note for the public (Open311 status_notes) until the event's next step (dispatcher,
+        or the team leader of its street)."""
+        return self._act(request, pk, services.set_public_note, PublicNoteInputSerializer)
 
     @extend_schema(responses={200: CandidatesSerializer}, parameters=[OpenApiParameter(
         "limit", OpenApiTypes.INT, description=gettext_lazy("显示前几名（1–200，默认 20）"))])

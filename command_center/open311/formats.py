@@ -43,11 +43,20 @@ def to_xml(root: str, value) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(element, encoding="unicode").encode("utf-8")
 
 
+def _nulls(value):
+    """An empty value is null in JSON (clients test for null, not for ""); XML keeps an empty element."""
+    if isinstance(value, dict):
+        return {name: _nulls(child) for name, child in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nulls(item) for item in value]
+    return None if value == "" else value
+
+
 def respond(fmt: str, root: str, value, status: int = 200) -> HttpResponse:
     """`root` is the XML root element; in JSON the value itself is the document (the spec's JSON has no
     root: a list of services / requests / errors, or one object for discovery and a service definition)."""
     if fmt == "json":
-        return JsonResponse(value, status=status, safe=False, json_dumps_params={"ensure_ascii": False},
+        return JsonResponse(_nulls(value), status=status, safe=False, json_dumps_params={"ensure_ascii": False},
                             content_type=CONTENT_TYPES["json"])
     return HttpResponse(to_xml(root, value), status=status, content_type=CONTENT_TYPES["xml"])
 

@@ -7,7 +7,10 @@ Status mapping (the spec knows only open and closed):
 - open: new, dispatched, accepted, on_site, deliberation — the event is still being worked on;
 - closed: resolved, closed, rejected, duplicate, transferred — the problem has been handled (resolved
   only awaits the citizen's evaluation) or the event has left our hands (rejected / merged / transferred).
-`status_notes` tells the difference in Chinese (the latest timeline note, else our status label).
+`status_notes` tells the difference with a fixed public phrase per status (and, for some, per last
+action), or the note a dispatcher published on purpose (`services.set_public_note`) until the next step:
+never another timeline note, which carries officers' names, distances and workloads, or the reason a
+dispatcher typed. Descriptions are read with phones, resident IDs and plates masked (core.masking).
 """
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -16,10 +19,12 @@ from django.conf import settings
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from command_center.choices import OPEN_STATUSES, Action, PhotoKind, Status
 from command_center.models import Deadline, Event, EventPhoto, TimelineEntry
 from core.exceptions import NotFound, ValidationFailed
+from core.masking import mask_personal_text
 from enforcement import selectors as enforcement_selectors
 
 MAX_ID = 2**63 - 1
@@ -28,6 +33,28 @@ MAX_ROWS = 1000
 # Before photo records existed, a posted media_url was kept as the description's last line, after this
 # prefix: such rows still read back with their media_url (new ones are EventPhoto link records).
 MEDIA_PREFIX = "附图："
+
+# What the public may read about where a request stands (FixMyStreet and others republish status_notes
+# as public update text). Timeline notes never leave: they name officers and carry internal reasons.
+PUBLIC_NOTES = {
+    Status.NEW: _("已受理"),
+    Status.DISPATCHED: _("已派遣处置人员"),
+    Status.ACCEPTED: _("处置人员已签收"),
+    Status.ON_SITE: _("处置人员已到场"),
+    Status.DELIBERATION: _("议事协商中"),
+    Status.RESOLVED: _("已处置，待评价"),
+    Status.CLOSED: _("已办结"),
+    Status.REJECTED: _("不予受理"),
+    Status.DUPLICATE: _("已与相同诉求合并办理"),
+    Status.TRANSFERRED: _("已转交其他部门办理"),
+}
+# While a request is open, its last action can say more than its status.
+PUBLIC_ACTION_NOTES = {
+    Action.ESCALATE: _("已升级督办"),
+    Action.DECLINE: _("正在重新派遣处置人员"),
+}
+# Timeline lines that say nothing about where the request stands.
+SILENT_ACTIONS = (Action.PHOTO, Action.BREACH, Action.SEVERITY)
 
 
 def open311_status(status: str) -> str:
@@ -58,7 +85,7 @@ def services() -> QuerySet:
 def service(code: str):
     pt = services().filter(code=code).first()
     if pt is None:
-        raise NotFound(f"service_code {code} 不存在。")
+        raise NotFound(f"service_code {code[:64]} 不存在或已停用。")
     return pt
 
 
@@ -78,8 +105,7 @@ def changeset():
 # --- service requests -------------------------------------------------------------------------
 
 def _requests_base() -> QuerySet:
-    # Photo lines say what was uploaded, not where the request stands.
-    latest_note = (TimelineEntry.objects.filter(event=OuterRef("pk")).exclude(note="").exclude(action=Action.PHOTO)
+    last_action = (TimelineEntry.objects.filter(event=OuterRef("pk")).exclude(action__in=SILENT_ACTIONS)
                    .order_by("-at", "-id"))
     media = EventPhoto.objects.filter(event=OuterRef("pk"), kind=PhotoKind.MEDIA_URL).order_by("id")
     last_due = Deadline.objects.filter(event=OuterRef("pk"), cancelled_at__isnull=True).order_by("-due_at", "-id")
@@ -89,7 +115,8 @@ def _requests_base() -> QuerySet:
             "id", "status", "problem_type_code", "problem_type_name", "description", "lat", "lng", "address",
             "created_at", "updated_at", "team__name", "department__name",
         )
-        .annotate(latest_note=Subquery(latest_note.values("note")[:1]),
+        .annotate(last_action=Subquery(last_action.values("action")[:1]),
+                  last_note=Subquery(last_action.values("note")[:1]),
                   expected_at=Subquery(last_due.values("due_at")[:1]),
                   media_link=Subquery(media.values("url")[:1]))
     )
@@ -113,12 +140,15 @@ def _parse_when(value: str, field: str):
     return when
 
 
-def _ids(value: str) -> list[int]:
+def _values(params, name: str) -> list[str]:
+    """Every value of a parameter: repeated (status=open&status=closed) and comma-separated alike."""
+    raw = params.getlist(name) if hasattr(params, "getlist") else [params.get(name, "")]
+    return [part.strip() for value in raw for part in (value or "").split(",") if part.strip()]
+
+
+def _ids(parts: list[str]) -> list[int]:
     ids = []
-    for part in value.split(","):
-        part = part.strip()
-        if not part:
-            continue
+    for part in parts:
         if not part.isdigit() or not 0 < int(part) <= MAX_ID:
             raise ValidationFailed(fields={"service_request_id": [f"无效的编号：{part[:50]}。"]})
         ids.append(int(part))
@@ -126,20 +156,21 @@ def _ids(value: str) -> list[int]:
 
 
 def service_requests(params, now=None) -> list[Event]:
-    """GET requests. `service_request_id` (comma list) overrides every other filter, as the spec says.
+    """GET requests. `service_request_id` overrides every other filter, as the spec says.
     Otherwise: `service_code`, `status` (open/closed), `start_date` / `end_date` on the requested time;
-    without dates the last 90 days, a range may not span more than 90 days; at most 1,000 rows, newest first."""
+    without dates the last 90 days, a range may not span more than 90 days; at most 1,000 rows, newest first.
+    List parameters may be repeated or comma-separated. Dates compare at whole seconds, as they are shown:
+    start_date from the start of its second, end_date to the end of its second (both inclusive)."""
     now = now or timezone.now()
     qs = _requests_base()
-    ids = params.get("service_request_id", "")
-    if ids.strip():
+    ids = _values(params, "service_request_id")
+    if ids:
         return list(qs.filter(pk__in=_ids(ids)).order_by("-created_at", "-id")[:MAX_ROWS])
-    code = params.get("service_code", "").strip()
-    if code:
-        qs = qs.filter(problem_type_code__in=[c.strip() for c in code.split(",") if c.strip()])
-    status = params.get("status", "").strip().lower()
-    if status:
-        wanted = {s.strip() for s in status.split(",") if s.strip()}
+    codes = _values(params, "service_code")
+    if codes:
+        qs = qs.filter(problem_type_code__in=codes)
+    wanted = {s.lower() for s in _values(params, "status")}
+    if wanted:
         if not wanted <= {"open", "closed"}:
             raise ValidationFailed(fields={"status": ["必须是 open 或 closed。"]})
         if wanted == {"open"}:
@@ -148,6 +179,8 @@ def service_requests(params, now=None) -> list[Event]:
             qs = qs.exclude(status__in=OPEN_STATUSES)
     start = _parse_when(params.get("start_date", ""), "start_date")
     end = _parse_when(params.get("end_date", ""), "end_date")
+    start = start and start.replace(microsecond=0)
+    end = end and end.replace(microsecond=0)
     span = timedelta(days=DEFAULT_DAYS)
     if start is None and end is None:
         start = now - span
@@ -161,7 +194,7 @@ def service_requests(params, now=None) -> list[Event]:
         raise ValidationFailed(fields={"end_date": [f"查询范围不能超过 {DEFAULT_DAYS} 天。"]})
     qs = qs.filter(created_at__gte=start)
     if end is not None:
-        qs = qs.filter(created_at__lte=end)
+        qs = qs.filter(created_at__lt=end + timedelta(seconds=1))
     return list(qs.order_by("-created_at", "-id")[:MAX_ROWS])
 
 
@@ -175,18 +208,27 @@ def service_request(request_id: str) -> Event:
         raise NotFound(f"service_request_id {str(request_id)[:50]} 不存在。")
 
 
+def public_note(status: str, last_action: str | None, last_note: str = "") -> str:
+    if last_action == Action.PUBLIC_NOTE and last_note:  # written for the public, masked all the same
+        return mask_personal_text(last_note)
+    if status in OPEN_STATUSES and last_action in PUBLIC_ACTION_NOTES:
+        return str(PUBLIC_ACTION_NOTES[last_action])
+    return str(PUBLIC_NOTES.get(status, status))
+
+
 def request_row(event: Event) -> dict:
-    """One service request as the spec lists its fields (no reporter data: reads are public)."""
+    """One service request as the spec lists its fields. Reads are public: no reporter, client or officer,
+    a public phrase for status_notes and the description masked."""
     description, media_url = split_media(event.description)
     media_url = event.media_link or media_url
     agency = (event.team.name if event.team_id else "") or (event.department.name if event.department_id else "")
     return {
         "service_request_id": str(event.pk),
         "status": open311_status(event.status),
-        "status_notes": event.latest_note or Status(event.status).label,
+        "status_notes": public_note(event.status, event.last_action, event.last_note),
         "service_name": event.problem_type_name,
         "service_code": event.problem_type_code,
-        "description": description,
+        "description": mask_personal_text(description),
         "agency_responsible": agency,
         "service_notice": "",
         "requested_datetime": w3c(event.created_at),

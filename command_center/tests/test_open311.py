@@ -133,7 +133,7 @@ def test_post_creates_an_event_visible_through_the_rest_api(client, api, users, 
              address_string="一号路 1 号", jurisdiction_id="d")
     assert r.status_code == 200
     [row] = js(r)
-    assert row == {"service_request_id": row["service_request_id"], "service_notice": "", "account_id": None}
+    assert row == {"service_request_id": row["service_request_id"], "service_notice": None, "account_id": None}
     event = Event.objects.get(pk=int(row["service_request_id"]))
     assert (event.source, event.client, event.problem_type_code) == ("platform", users["platform"], "ZDJY")
     assert event.reporter_name == "三 张" and event.reporter_phone == "13812345678"
@@ -192,12 +192,6 @@ def test_post_outside_the_clients_area_is_403(client, users, grouped):
     assert_error(post(client, key), 403, "json")
 
 
-def test_post_unknown_or_missing_service_code_is_400(client, grouped, key):
-    assert "service_code" in assert_error(post(client, key, service_code="NOPE"), 400, "json")
-    assert "service_code" in assert_error(post(client, key, service_code="OLD"), 400, "json")
-    assert "service_code" in assert_error(post(client, key, service_code=None, fmt="xml"), 400)
-
-
 def test_post_without_lat_long_is_400_even_with_an_address(client, grouped, key):
     assert "lat/long" in assert_error(post(client, key, lat=None, long=None, address_string="一号路 1 号"), 400, "json")
     assert "lat/long" in assert_error(post(client, key, fmt="xml", long=None), 400, "xml")
@@ -230,7 +224,7 @@ def test_get_request_in_xml_and_json(client, users, grouped, report):
     assert list(row) == REQUEST_FIELDS
     assert row["service_code"] == "ZDJY" and row["service_name"] == "占道经营"
     assert row["agency_responsible"] == "S1综合行政执法队"
-    assert row["status_notes"] == "待派遣"
+    assert row["status_notes"] == "已受理"
     assert W3C.match(row["requested_datetime"]) and W3C.match(row["updated_datetime"])
     last_due = event.deadlines.order_by("-due_at").first().due_at
     assert row["expected_datetime"] == timezone.localtime(last_due).isoformat(timespec="seconds")
@@ -258,7 +252,7 @@ def test_status_mapping_and_notes(client, users, grouped, report):
     rows = {r["service_request_id"]: r for r in js(client.get(f"{BASE}requests.json"))}
     assert rows[str(open_.pk)]["status"] == "open"
     assert rows[str(rejected.pk)]["status"] == "closed"
-    assert rows[str(rejected.pk)]["status_notes"] == "属于住建部门管辖"
+    assert rows[str(rejected.pk)]["status_notes"] == "不予受理"  # the reason stays inside
     from command_center.choices import Status
 
     assert {s for s in Status.values if o311.open311_status(s) == "open"} == {
@@ -342,3 +336,208 @@ def test_odd_input_is_a_400_or_404_never_a_500(client, grouped, url):
 
 def test_post_with_nul_is_400(client, grouped, key):
     assert_error(post(client, key, first_name="a\x00"), 400, "json")
+
+
+# --- public reads carry no personal data (trust issue, point 4) ---------------------------------
+
+OFFICER_NOTE = "第 1 名候选人：张三（在岗，距离 120 米，当前任务 2 件）"
+
+
+def notes(client, event, lang=None):
+    if lang:
+        client.cookies["django_language"] = lang
+    [row] = js(client.get(f"{BASE}requests/{event.pk}.json"))
+    return row["status_notes"]
+
+
+def test_status_notes_never_carry_the_dispatch_note(client, users, grouped, report, officers):
+    event = report()
+    services.dispatch(users["dispatcher"], event, officers["s1"], reason=OFFICER_NOTE)
+    [row] = js(client.get(f"{BASE}requests/{event.pk}.json"))
+    assert row["status_notes"] == "已派遣处置人员"
+    [listed] = [r for r in js(client.get(f"{BASE}requests.json")) if r["service_request_id"] == str(event.pk)]
+    assert listed["status_notes"] == "已派遣处置人员"
+    for body in (client.get(f"{BASE}requests.xml").content.decode(), client.get(f"{BASE}requests/{event.pk}.xml").content.decode()):
+        assert "<status_notes>已派遣处置人员</status_notes>" in body
+        assert "张三" not in body and "距离" not in body and "任务" not in body
+    assert notes(client, event, "en") == "Staff dispatched"
+
+
+def test_status_notes_follow_the_status_and_the_last_action(client, users, grouped, report, officers):
+    event = report()
+    assert notes(client, event) == "已受理"
+    event = services.dispatch(users["dispatcher"], event, officers["s1"], reason=OFFICER_NOTE)
+    event = services.accept(users["officer_s1"], event)
+    assert notes(client, event) == "处置人员已签收"
+    event = services.arrive(users["officer_s1"], event)
+    assert notes(client, event) == "处置人员已到场"
+    event = services.escalate(users["dispatcher"], event, "张三不接电话")
+    assert notes(client, event) == "已升级督办"
+    event = services.resolve(users["officer_s1"], event, "已劝离，摊主张三电话 13812345678")
+    assert notes(client, event) == "已处置，待评价"
+    services.close(users["dispatcher"], event, 5, note="回访李四满意")
+    assert notes(client, event) == "已办结"
+    assert notes(client, event, "en") == "Closed"
+    declined = report(point=(30.2004, 120.2004))
+    declined = services.dispatch(users["dispatcher"], declined, officers["s1"])
+    services.decline(users["officer_s1"], declined, "张三今天休息")
+    assert notes(client, declined, "zh-hans") == "正在重新派遣处置人员"
+
+
+def test_descriptions_are_masked_in_public_reads(client, grouped, report):
+    event = report(description="摊主电话13812345678，身份证330102199001011234，车牌浙A12345，邮编310000，座机0571-88889999")
+    masked = "摊主电话138****5678，身份证330***********1234，车牌*****45，邮编310000，座机057******9999"
+    [row] = js(client.get(f"{BASE}requests/{event.pk}.json"))
+    assert row["description"] == masked
+    [row] = js(client.get(f"{BASE}requests.json"))
+    assert row["description"] == masked
+    for url in (f"{BASE}requests/{event.pk}.xml", f"{BASE}requests.xml"):
+        [req] = xml(client.get(url))
+        assert req.findtext("description") == masked
+    assert Event.objects.get(pk=event.pk).description.startswith("摊主电话13812345678")  # stored as reported
+
+
+# --- the GeoReport v2 contract as real clients use it (trust issue, point 9) ---------------------
+
+def test_post_takes_its_parameters_from_the_query_string_too(client, grouped, key):
+    """PyPI's open311 client sends every parameter, api_key included, in the query string."""
+    from urllib.parse import urlencode
+
+    query = urlencode({"api_key": key, "service_code": "ZDJY", "lat": S1_POINT[0], "long": S1_POINT[1],
+                       "description": "从查询串提交"})
+    r = client.post(f"{BASE}requests.json?{query}")
+    assert r.status_code == 200, r.content
+    [row] = js(r)
+    assert Event.objects.get(pk=row["service_request_id"]).description == "从查询串提交"
+    # The body wins over the query string when both carry a field.
+    r = client.post(f"{BASE}requests.xml?{query}", {"description": "正文里的描述"})
+    assert Event.objects.get(pk=xml(r)[0].findtext("service_request_id")).description == "正文里的描述"
+
+
+def test_a_doubled_slash_after_v2_resolves(client, grouped, key):
+    assert xml(client.get(f"{BASE}/services.xml")).tag == "services"
+    assert xml(client.get(f"{BASE}/discovery.xml")).tag == "discovery"
+    assert js(client.get(f"{BASE}/services/ZDJY.json")) == {"service_code": "ZDJY", "attributes": []}
+    assert js(client.get(f"{BASE}/requests.json")) == []
+    data = {"api_key": key, "service_code": "ZDJY", "lat": S1_POINT[0], "long": S1_POINT[1], "description": "双斜杠"}
+    r = client.post(f"{BASE}/requests.json", data)
+    assert r.status_code == 200
+    [row] = js(r)
+    assert js(client.get(f"{BASE}//requests/{row['service_request_id']}.json"))[0]["description"] == "双斜杠"
+
+
+def test_post_unknown_service_code_is_404_missing_is_400(client, grouped, key):
+    assert "service_code" in assert_error(post(client, key, service_code="NOPE"), 404, "json")
+    assert "service_code" in assert_error(post(client, key, service_code="OLD", fmt="xml"), 404)
+    assert "service_code" in assert_error(post(client, key, service_code=None), 400, "json")
+    assert not Event.objects.exists()
+
+
+def test_empty_optional_fields_are_null_in_json_and_empty_in_xml(client, grouped, report, key):
+    event = report()
+    [row] = js(client.get(f"{BASE}requests/{event.pk}.json"))
+    for name in ("service_notice", "address", "address_id", "zipcode", "media_url"):
+        assert row[name] is None, name
+    [req] = xml(client.get(f"{BASE}requests/{event.pk}.xml"))
+    assert [c.tag for c in req] == REQUEST_FIELDS
+    assert req.find("zipcode").text is None and req.find("media_url").text is None
+    [created] = js(post(client, key))
+    assert created["service_notice"] is None and created["account_id"] is None
+
+
+def test_dates_compare_at_second_precision(client, grouped, report):
+    from datetime import datetime, timezone as tz
+
+    event = report()
+    at = datetime(2026, 11, 23, 2, 15, 7, 654321, tzinfo=tz.utc)
+    Event.objects.filter(pk=event.pk).update(created_at=at)
+    shown = js(client.get(f"{BASE}requests/{event.pk}.json"))[0]["requested_datetime"]
+    assert shown == "2026-11-23T10:15:07+08:00"
+
+    def ids(**dates):
+        query = "&".join(f"{k}={v.replace('+', '%2B')}" for k, v in dates.items())
+        return [r["service_request_id"] for r in js(client.get(f"{BASE}requests.json?{query}"))]
+
+    assert ids(end_date=shown) == [str(event.pk)]
+    assert ids(start_date=shown) == [str(event.pk)]
+    assert ids(start_date=shown, end_date=shown) == [str(event.pk)]
+    assert ids(start_date="2026-11-23T10:15:07.9+08:00", end_date="2026-11-23T10:15:07.1+08:00") == [str(event.pk)]
+    assert ids(end_date="2026-11-23T10:15:06+08:00") == []
+    assert ids(start_date="2026-11-23T10:15:08+08:00") == []
+
+
+def test_repeated_status_and_service_code_parameters_are_all_used(client, users, grouped, report):
+    a = report()
+    b = report(problem_type="YYCB", point=(30.2002, 120.2002))
+    services.reject(users["dispatcher"], b, "不属于本部门")
+
+    def ids(query):
+        return {r["service_request_id"] for r in js(client.get(f"{BASE}requests.json?{query}"))}
+
+    assert ids("service_code=ZDJY&service_code=YYCB") == {str(a.pk), str(b.pk)}
+    assert ids("service_code=ZDJY,YYCB") == {str(a.pk), str(b.pk)}
+    assert ids("status=open&status=closed") == {str(a.pk), str(b.pk)}
+    assert ids("status=closed&service_code=ZDJY&service_code=YYCB") == {str(b.pk)}
+    assert ids(f"service_request_id={a.pk}&service_request_id={b.pk}") == {str(a.pk), str(b.pk)}
+    assert_error(client.get(f"{BASE}requests.json?status=open&status=pending"), 400, "json")
+
+
+def test_descriptions_over_4000_characters_are_refused(client, grouped, key):
+    assert "description" in assert_error(post(client, key, description="摊" * 4001), 400, "json")
+    assert "description" in assert_error(post(client, key, fmt="xml", description="摊" * 4001), 400)
+    assert not Event.objects.exists()
+    assert post(client, key, description="摊" * 4000).status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_body_over_the_upload_limit_answers_in_the_open311_format(client, grouped, key, fmt):
+    body = f"api_key={key}&description=".encode() + b"x" * (10 * 1024 * 1024)
+    r = client.post(f"{BASE}requests.{fmt}", data=body, content_type="application/x-www-form-urlencoded")
+    assert_error(r, 413, fmt)
+    assert not Event.objects.exists()
+
+
+def test_lat_or_long_that_is_not_a_number_says_so(client, grouped, key):
+    message = assert_error(post(client, key, lat="abc"), 400, "json")
+    assert message.startswith("lat:") and "数字" in message and "long" not in message
+    message = assert_error(post(client, key, fmt="xml", long="abc"), 400)
+    assert message.startswith("long:") and "数字" in message
+
+
+# --- a note a dispatcher marks public --------------------------------------------------------
+
+def test_a_public_note_by_the_dispatcher_is_the_status_note_until_the_next_step(client, api, users, grouped, report,
+                                                                                officers):
+    from core.models import AuditLog
+
+    event = report()
+    event = services.dispatch(users["dispatcher"], event, officers["s1"], reason=OFFICER_NOTE)
+    r = api(users["dispatcher"]).post(f"/api/v1/events/{event.pk}/public-note/",
+                                      {"note": "预计今天 17 点前清理完毕，咨询电话 0571-88889999"}, format="json",
+                                      HTTP_IF_MATCH=f'"{event.pk}-v{event.version}"')
+    assert r.status_code == 200, r.content
+    assert r.json()["timeline"][-1]["action"] == "public_note"
+    assert notes(client, event) == "预计今天 17 点前清理完毕，咨询电话 057******9999"  # masked all the same
+    [req] = xml(client.get(f"{BASE}requests.xml"))
+    assert req.findtext("status_notes") == "预计今天 17 点前清理完毕，咨询电话 057******9999"
+    entry = AuditLog.objects.filter(action="event.public_note").latest("id")
+    assert entry.actor == users["dispatcher"] and "17 点" in str(entry.changes)
+    # The street's team leader may too; the next step of the event replaces it with that step's phrase.
+    services.set_public_note(users["leader_s1"], event, "队员已出发")
+    assert notes(client, event) == "队员已出发"
+    services.accept(users["officer_s1"], event)
+    assert notes(client, event) == "处置人员已签收"
+
+
+def test_only_command_roles_covering_the_event_may_publish_a_note(client, api, users, grouped, report):
+    event = report()
+    url = f"/api/v1/events/{event.pk}/public-note/"
+    for who, status in (("officer_s1", 403), ("platform", 403), ("bureau", 403), ("leader_s2", 404)):
+        assert api(users[who]).post(url, {"note": "公开说明"}, format="json").status_code == status, who
+    assert api().post(url, {"note": "公开说明"}, format="json").status_code in (401, 403)
+    assert api(users["dispatcher"]).post(url, {"note": "  "}, format="json").status_code == 400
+    assert api(users["dispatcher"]).post(url, {"note": "x" * 501}, format="json").status_code == 400
+    assert api(users["dispatcher"]).post(url, {"note": "公开说明"}, format="json",
+                                         HTTP_IF_MATCH=f'"{event.pk}-v99"').status_code == 412
+    assert notes(client, event) == "已受理"
+    assert not event.timeline.filter(action="public_note").exists()

@@ -4,7 +4,7 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from core import roles
+from core import masking, roles
 from core.exceptions import NotFound, ValidationFailed
 from core.tabular import ImportReport, RowError, header_of, read_table, require_columns, write_table
 
@@ -14,7 +14,7 @@ from core.tabular import ImportReport, RowError, header_of, read_table, require_
     ("88889999", "******99"), ("1234567", "*****67"), ("12345", "****5"), ("1234", "****"), ("", ""), (None, None),
 ])
 def test_mask_phone(phone, masked):
-    assert roles.mask_phone(phone) == masked
+    assert masking.mask_phone(phone) == masked
     if phone:
         assert len(masked) == len(phone) and masked.count("*") >= min(4, len(phone) / 2)
 

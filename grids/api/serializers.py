@@ -2,7 +2,8 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from core.roles import mask_phone, may_see_phones
+from core.masking import mask_phone
+from core.roles import may_see_phones
 from grids.models import Area, Department, Notice, Officer, Subject, SubjectCategory, Team
 
 
