@@ -2,6 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.api.fields import StrictFloatField
 from credit.choices import Color
 from credit.models import CreditHistory, CreditOverride, CreditPolicy, SensorReading
 from grids.models import SubjectCategory
@@ -94,7 +95,7 @@ class SensorReadingInputSerializer(serializers.Serializer):
     device_id = serializers.CharField(max_length=64)
     subject = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     metric = serializers.CharField(max_length=32)
-    value = serializers.FloatField()
+    value = StrictFloatField()
     measured_at = serializers.DateTimeField(help_text=_("监测时间（ISO 8601）；也可用 time"))
 
 
