@@ -309,3 +309,8 @@ def test_multipart_intake_refuses_unknown_fields(api, users, catalog):
     r = api(users["platform"]).post(URL, {**body(), "callback": "http://x"}, format="multipart")
     assert r.status_code == 400 and set(r.json()) == {"callback"}, r.content
     assert not Event.objects.exists()
+
+
+def test_sign_on_hours_refuse_booleans(api, users):
+    r = api(users["dispatcher"]).post("/api/v1/command/duty/sign-on/", {"hours": True}, format="json")
+    assert r.status_code == 400 and list(r.json()) == ["hours"], r.content

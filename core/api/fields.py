@@ -1,4 +1,5 @@
 """Input fields stricter than DRF's where its leniency lets nonsense in."""
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -11,6 +12,14 @@ class StrictFloatField(serializers.FloatField):
         if isinstance(data, bool):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictNumbersMixin:
+    """For ModelSerializers: the model's FloatFields become StrictFloatFields (IntegerField already refuses
+    booleans: it parses str(value))."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
+                                models.FloatField: StrictFloatField}
 
 
 class RejectUnknownFieldsMixin:

@@ -180,3 +180,14 @@ def test_sensor_ranges_are_settings(api, users, subjects, settings):
     old = (timezone.now() - timedelta(days=40)).isoformat()
     assert api(users["platform"]).post("/api/v1/sensor-readings/", _reading(subjects["s1"], device_id="D2", measured_at=old),
                                        format="json").status_code == 201
+
+
+@pytest.mark.parametrize("url,field", [
+    ("/api/v1/credit/policies/{default}/", "red_from"), ("/api/v1/credit/policies/{default}/", "lenient_multiplier"),
+    ("/api/v1/credit/policies/{default}/", "half_life_days"), ("/api/v1/credit/effort-rules/green/", "spot_check_percent"),
+])
+def test_booleans_are_not_numbers(api, users, subjects, url, field):
+    default = api(users["bureau"]).get("/api/v1/credit/policies/").json()["results"][0]["id"]
+    r = api(users["bureau"]).patch(url.format(default=default), {field: True}, format="json")
+    assert r.status_code == 400 and list(r.json()) == [field], r.content
+    assert CreditPolicy.objects.filter(is_current=True).count() == 1 and CreditPolicy.objects.count() == 1
