@@ -453,10 +453,11 @@ def check_rule(actor, *, severity, mode, street: Area | None, next_on_decline):
         errors["mode"] = [_("必须是 %(v)s 之一。") % {"v": ", ".join(DispatchMode.values)}]
     if not isinstance(next_on_decline, bool):
         errors["next_on_decline"] = [_("必须是 true 或 false。")]
-    if street is not None and street.kind != AreaKind.STREET:
-        errors["street"] = [_("只能为镇街设置派遣规则。")]
-    elif street is not None and actor is not None and not grid_selectors.user_covers_area(actor, street):
+    # Coverage first: an area outside the actor's areas is answered like one that does not exist.
+    if street is not None and actor is not None and not grid_selectors.user_covers_area(actor, street):
         errors["street"] = [_("镇街不存在或不在您的辖区。")]
+    elif street is not None and street.kind != AreaKind.STREET:
+        errors["street"] = [_("只能为镇街设置派遣规则。")]
     if errors:
         raise ValidationFailed(fields=errors)
     if street is None and actor is not None and grid_selectors.user_area_paths(actor) is not None:

@@ -16,6 +16,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, router, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from command_center import credit_facts, selectors, signals, sla
 from command_center.choices import (
@@ -354,6 +355,8 @@ def _clean_intake(data: dict) -> dict:
     subject = data.get("subject")
     if subject in (None, ""):
         out["subject"] = None
+    elif isinstance(subject, bool):  # int(True) is 1: a boolean is no id
+        errors["subject"] = ["必须是管理对象ID（整数）。"]
     else:
         try:
             out["subject"] = int(subject)
@@ -479,9 +482,7 @@ def _intake(client, clean, key, request_hash) -> tuple[Event, bool]:
         raise Forbidden("该位置不在您的辖区内。")
     subject = None
     if clean["subject"] is not None:
-        subject = Subject.objects.filter(pk=clean["subject"]).only("id", "name", "lat", "lng", "grid_id").first()
-        if subject is None:
-            raise ValidationFailed(fields={"subject": ["管理对象不存在。"]})
+        subject = _reported_subject(client, clean["subject"], lat, lng)
     elif route.about_subject:
         subject = nearest_subject(lat, lng, _setting("COMMAND_CENTER_SUBJECT_RADIUS_M", 30))
     severity = clean["severity"] or route.severity or Severity.BLUE
@@ -520,6 +521,24 @@ def _intake(client, clean, key, request_hash) -> tuple[Event, bool]:
     selectors.keep_written(event, deadlines=deadlines, timeline=[entry], assignments=[], photos=[])
     _push(signals.event_changed, event, "event.created", action=Action.CREATE, written=True)
     return event, True
+
+
+def _reported_subject(client, subject_id: int, lat: float, lng: float) -> Subject:
+    """The subject a report names: one the reporter may see (another street's answers as if it did not
+    exist: a report must not move the credit of a subject its reporter cannot even read), and near the
+    reported spot (a subject kilometres away is a wrong id, and would collect someone else's complaint)."""
+    qs = Subject.objects.all() if client is None else grid_selectors.subjects_for(client)
+    subject = (qs.select_related(None).prefetch_related(None).filter(pk=subject_id)
+               .only("id", "name", "lat", "lng", "grid_id").first())
+    if subject is None:
+        raise ValidationFailed(fields={"subject": [_("管理对象不存在。")]})
+    limit = _setting("COMMAND_CENTER_SUBJECT_MAX_DISTANCE_M", 500)
+    distance = geometry.haversine_m(lat, lng, subject.lat, subject.lng)
+    if distance > limit:
+        raise ValidationFailed(fields={"subject": [
+            _("管理对象距上报位置 %(distance)d 米，超过 %(limit)d 米：请核对管理对象或位置。")
+            % {"distance": round(distance), "limit": limit}]})
+    return subject
 
 
 def _routed(model, ref):

@@ -238,6 +238,14 @@ AREA_CONTAINMENT_TOLERANCE = float(os.environ.get("AREA_CONTAINMENT_TOLERANCE", 
 AREA_INDEX_CHECK_SECONDS = float(os.environ.get("AREA_INDEX_CHECK_SECONDS", "2"))
 # Position pings further in the future than this are refused (clock skew on phones).
 POSITION_MAX_FUTURE_SECONDS = 120
+# ... and pings older than this (a replayed or invented track would steer dispatch).
+POSITION_MAX_AGE_SECONDS = int(os.environ.get("POSITION_MAX_AGE_SECONDS", str(24 * 3600)))
+# Positions must lie within the district's extent (its root area's bounding box) plus this margin.
+DISTRICT_EXTENT_MARGIN_M = float(os.environ.get("DISTRICT_EXTENT_MARGIN_M", "5000"))
+# Sensor readings (credit): the plausible range of each metric's value ("*": metrics not listed; fume
+# and dust in mg/m³, noise in dB(A)), and the oldest reading accepted (a monitor's buffered backlog).
+CREDIT_SENSOR_VALUE_RANGES = {"fume": (0.0, 100.0), "dust": (0.0, 50.0), "noise": (0.0, 200.0), "*": (0.0, 1_000_000.0)}
+CREDIT_SENSOR_MAX_AGE_DAYS = int(os.environ.get("CREDIT_SENSOR_MAX_AGE_DAYS", "30"))
 IMPORT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 # --- Command center -------------------------------------------------------------------------
@@ -267,6 +275,8 @@ COMMAND_CENTER_TICK_SECONDS = float(os.environ.get("SLA_TICK_SECONDS", "1"))
 COMMAND_CENTER_SWEEP_BATCH = 500
 # A problem type "about a subject" picks the nearest active subject within this many metres.
 COMMAND_CENTER_SUBJECT_RADIUS_M = 30
+# A report naming a subject must be this close to it (metres): further away the id is a mistake.
+COMMAND_CENTER_SUBJECT_MAX_DISTANCE_M = int(os.environ.get("COMMAND_CENTER_SUBJECT_MAX_DISTANCE_M", "500"))
 # Possible duplicates: same problem type within this distance and time.
 COMMAND_CENTER_DUPLICATE_RADIUS_M = 50
 COMMAND_CENTER_DUPLICATE_MINUTES = 30

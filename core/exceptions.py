@@ -54,6 +54,13 @@ class PreconditionFailed(DomainError):
     code = "precondition_failed"
 
 
+class PreconditionRequired(DomainError):
+    """This change must name the version it was made from (If-Match)."""
+
+    status_code = 428
+    code = "precondition_required"
+
+
 class Unprocessable(DomainError):
     """The request is well-formed but cannot be processed."""
 

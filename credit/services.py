@@ -15,6 +15,7 @@ import math
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -743,6 +744,13 @@ def retire_policy(actor, policy: CreditPolicy) -> CreditPolicy:
 SENSOR_ROLES = (API_CLIENT, BUREAU_STAFF, DISPATCHER)
 
 
+def sensor_value_range(metric: str) -> tuple[float, float]:
+    """The plausible (low, high) of a metric's readings (settings.CREDIT_SENSOR_VALUE_RANGES, "*" otherwise)."""
+    ranges = settings.CREDIT_SENSOR_VALUE_RANGES
+    low, high = ranges.get(metric, ranges["*"])
+    return float(low), float(high)
+
+
 def record_sensor_reading(actor, *, device_id, subject, metric, value, measured_at):
     """Store a monitor's reading; (reading, created). The same device and time again answers the first
     reading (created False), or 409 if the values differ. A reading over a sensor rule's limit posts a
@@ -750,6 +758,8 @@ def record_sensor_reading(actor, *, device_id, subject, metric, value, measured_
     if not has_role(actor, *SENSOR_ROLES):
         raise Forbidden(_("您的角色无权上报监测数据。"))
     errors = {}
+    if not grid_selectors.user_covers_area(actor, subject.grid):  # another street's: as if it did not exist
+        errors["subject"] = [_("管理对象不存在。")]
     device_id = (device_id or "").strip() if isinstance(device_id, str) else device_id
     if not isinstance(device_id, str) or not device_id or len(device_id) > 64:
         errors["device_id"] = [_("必填，最多 64 个字符。")]
@@ -758,12 +768,19 @@ def record_sensor_reading(actor, *, device_id, subject, metric, value, measured_
         errors["metric"] = [_("必填，最多 32 个字符。")]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         errors["value"] = [_("必须是数值。")]
+    elif "metric" not in errors:
+        low, high = sensor_value_range(metric)
+        if not low <= value <= high:  # a broken or forged monitor must not turn a shop red
+            errors["value"] = [_("%(metric)s 的数值必须在 %(low)g 到 %(high)g 之间。") % {
+                "metric": metric, "low": low, "high": high}]
     try:
         measured_at = _clean_when(measured_at, "measured_at") if measured_at is not None else None
     except ValidationFailed as exc:
         errors.update(exc.fields)
     if measured_at is None and "measured_at" not in errors:
         errors["measured_at"] = [_("此字段为必填项。")]
+    elif measured_at is not None and measured_at < timezone.now() - timedelta(days=settings.CREDIT_SENSOR_MAX_AGE_DAYS):
+        errors["measured_at"] = [_("监测时间过早（最多 %(days)s 天前）。") % {"days": settings.CREDIT_SENSOR_MAX_AGE_DAYS}]
     if errors:
         raise ValidationFailed(fields=errors)
     with transaction.atomic():

@@ -73,6 +73,14 @@ def haversine_m(lat1, lng1, lat2, lng2) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
+def within_box(lat: float, lng: float, box: dict, margin_m: float) -> bool:
+    """Is the point inside the bounding box (min_lat … max_lng) grown by margin_m metres on every side?"""
+    dlat = margin_m / 111_320.0
+    dlng = margin_m / (111_320.0 * max(math.cos(math.radians(lat)), 1e-6))
+    return (box["min_lat"] - dlat <= lat <= box["max_lat"] + dlat
+            and box["min_lng"] - dlng <= lng <= box["max_lng"] + dlng)
+
+
 def parse_lat_lng(lat, lng):
     """Floats from user input, or ValidationFailed with a message per field."""
     errors = {}
@@ -80,6 +88,9 @@ def parse_lat_lng(lat, lng):
     for name, raw, limit in (("lat", lat, 90), ("lng", lng, 180)):
         if raw is None or raw == "":
             errors[name] = [_("此字段为必填项。")]
+            continue
+        if isinstance(raw, bool):  # float(True) is 1.0: a boolean is no coordinate
+            errors[name] = [_("请填写合法的数字。")]
             continue
         try:
             value = float(raw)

@@ -140,6 +140,15 @@ def get_officer_for(user, officer_id) -> Officer:
         raise NotFound(_("执法队员不存在。"))
 
 
+def district_extent() -> dict | None:
+    """The bounding box of the root areas (the district), or None while there is none."""
+    from django.db.models import Max, Min
+
+    box = Area.objects.filter(parent__isnull=True, min_lat__isnull=False).aggregate(
+        min_lat=Min("min_lat"), min_lng=Min("min_lng"), max_lat=Max("max_lat"), max_lng=Max("max_lng"))
+    return None if box["min_lat"] is None else box
+
+
 def locate(lat: float, lng: float) -> list[spatial.AreaRef]:
     """The chain of areas containing the point, smallest first; NotFound outside the district."""
     chain = spatial.get_index().chain(lat, lng)

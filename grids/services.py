@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.exceptions import Forbidden, ValidationFailed
@@ -261,6 +262,10 @@ def check_subject(actor, data: dict, instance: Subject | None = None, *, check_p
     the grid derived from the point). For forms that must show the errors."""
     if check_permission and instance is not None:
         _require_bureau_in_area(actor, instance.grid)
+    named = data.get("grid")
+    if check_permission and isinstance(named, Area) and not selectors.user_covers_area(actor, named):
+        # A grid the actor cannot see is answered like one that does not exist (no 403 that confirms it).
+        raise ValidationFailed(fields={"grid": [_("网格不存在。")]})
     data = _clean_subject(data, instance=instance)
     if check_permission and (instance is None or "grid" in data):
         _require_bureau_in_area(actor, data["grid"])
@@ -311,10 +316,20 @@ def record_position(actor, officer: Officer, *, lat, lng, recorded_at, accuracy=
         raise Forbidden("您不能上报该队员的位置。")
     lat, lng = geometry.parse_lat_lng(lat, lng)
     now = timezone.now()
+    # An implausible ping (another city, a date long past or far ahead) would steer dispatch: refused.
+    errors = {}
+    extent = selectors.district_extent()
+    if extent is not None and not geometry.within_box(lat, lng, extent, settings.DISTRICT_EXTENT_MARGIN_M):
+        errors["lat"] = errors["lng"] = [_("位置不在本区范围内。")]
     if recorded_at > now + timedelta(seconds=settings.POSITION_MAX_FUTURE_SECONDS):
-        raise ValidationFailed(fields={"recorded_at": ["定位时间不能晚于当前时间。"]})
-    if accuracy is not None and accuracy < 0:
-        raise ValidationFailed(fields={"accuracy": ["精度不能为负数。"]})
+        errors["recorded_at"] = [_("定位时间不能晚于当前时间。")]
+    elif recorded_at < now - timedelta(seconds=settings.POSITION_MAX_AGE_SECONDS):
+        errors["recorded_at"] = [_("定位时间过早（最多 %(hours)s 小时前）。") % {
+            "hours": f"{settings.POSITION_MAX_AGE_SECONDS / 3600:g}"}]
+    if accuracy is not None and (isinstance(accuracy, bool) or accuracy < 0):
+        errors["accuracy"] = [_("精度不能为负数。")]
+    if errors:
+        raise ValidationFailed(fields=errors)
     ping, created = OfficerPosition.objects.get_or_create(
         officer=officer, recorded_at=recorded_at,
         defaults={"lat": lat, "lng": lng, "accuracy": accuracy, "heading": heading, "source": source[:32]},

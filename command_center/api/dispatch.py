@@ -11,6 +11,7 @@ from command_center import dispatch
 from command_center.choices import DispatchMode, Severity
 from command_center.models import DispatcherShift, DispatchRule
 from command_center.services import MAX_ID
+from core.api.fields import StrictFloatField
 from core.api.permissions import roles_required
 from core.exceptions import ValidationFailed
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER
@@ -91,7 +92,7 @@ class ShiftSerializer(serializers.ModelSerializer):
 
 
 class SignOnInputSerializer(serializers.Serializer):
-    hours = serializers.FloatField(required=False, min_value=0.5, max_value=24,
+    hours = StrictFloatField(required=False, min_value=0.5, max_value=24,
                                    help_text=gettext_lazy("值班时长（小时，默认 12）：到时自动视为签退"))
 
 

@@ -11,18 +11,19 @@ from rest_framework import serializers
 from command_center.choices import PhotoKind, Severity, Source
 from command_center.models import Assignment, Deadline, Event, EventPhoto, TimelineEntry
 from command_center.services import MAX_ID
+from core.api.fields import RejectUnknownFieldsMixin, StrictFloatField
 from core.masking import mask_phone
 from core.roles import may_see_phones
 
 
 # --- input ------------------------------------------------------------------------------------
 
-class EventInputSerializer(serializers.Serializer):
+class EventInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     source = serializers.ChoiceField(choices=Source.choices)
     problem_type = serializers.CharField(max_length=64, help_text=_("问题类型编码（权责清单）"))
     description = serializers.CharField(max_length=5000)
-    lat = serializers.FloatField(min_value=-90, max_value=90)
-    lng = serializers.FloatField(min_value=-180, max_value=180)
+    lat = StrictFloatField(min_value=-90, max_value=90)
+    lng = StrictFloatField(min_value=-180, max_value=180)
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_null=True, allow_blank=True)
     subject = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)

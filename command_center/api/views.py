@@ -5,8 +5,8 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -23,15 +23,24 @@ from command_center.api.serializers import (
 )
 from command_center.models import Event
 from core.api.permissions import roles_required
-from core.exceptions import PreconditionFailed
+from core.exceptions import PreconditionFailed, PreconditionRequired
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER
 
 _ETAG = re.compile(r'^(?:W/)?"(\d+)-v(\d+)"$')
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
-    description=gettext_lazy("事件的 ETag（如 \"12-v3\"）：若事件已被他人修改则返回 412，不做任何更改。"),
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    description=gettext_lazy("必填：事件的 ETag（如 \"12-v3\"，来自 GET 的 ETag 响应头）。缺少时返回 428；"
+                             "若事件已被他人修改则返回 412，不做任何更改。"),
 )
+_ERROR = inline_serializer("Error", {"detail": serializers.CharField(), "code": serializers.CharField()})
+# Every state-changing action answers these besides its 200 (and the usual 400/403/404/409).
+ACTION_RESPONSES = {
+    200: EventDetailSerializer,
+    412: OpenApiResponse(_ERROR, description=gettext_lazy("If-Match 与事件当前版本不符（code stale_version）：重新读取后再试。")),
+    428: OpenApiResponse(_ERROR, description=gettext_lazy(
+        "缺少 If-Match（code if_match_required）：带上 GET /api/v1/events/{id}/ 返回的 ETag。")),
+}
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
     description=gettext_lazy("重试时带同一个键：返回第一次创建的事件（200）；同一个键配不同内容返回 422。"),
@@ -39,10 +48,16 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 def expected_version(request, event_id) -> int | None:
-    """The version named by If-Match (None when absent or "*"); an ETag of another version or another
-    event, or one we cannot read, fails the precondition."""
+    """The version named by If-Match (None for "*": the client knowingly acts on whatever is current).
+    Without the header the change is refused (428, RFC 6585): two desks acting on what they saw must not
+    silently overwrite each other. An ETag of another version or another event, or one we cannot read,
+    fails the precondition (412)."""
     raw = (request.headers.get("If-Match") or "").strip()
-    if not raw or raw == "*":
+    if not raw:
+        raise PreconditionRequired(
+            _("请在 If-Match 请求头中带上事件的 ETag（先 GET /api/v1/events/{id}/ 读取），以免覆盖他人的更改。"),
+            code="if_match_required")
+    if raw == "*":
         return None
     for tag in raw.split(","):
         m = _ETAG.match(tag.strip())
@@ -111,32 +126,32 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         event = fn(request.user, event, expected_version=version, **kwargs)
         return self._detail(request, event.pk)
 
-    @extend_schema(request=DispatchInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @extend_schema(request=DispatchInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
     def dispatch_to(self, request, pk=None):  # not `dispatch`: that name is APIView's request handler
         """Give the event to an officer (dispatcher, or the team leader of its street)."""
         return self._act(request, pk, services.dispatch, DispatchInputSerializer)
 
-    @extend_schema(request=None, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @extend_schema(request=None, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         """The assigned officer signs for it."""
         return self._act(request, pk, services.accept)
 
-    @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         """The assigned officer hands it back, with a reason."""
         return self._act(request, pk, services.decline, ReasonInputSerializer)
 
-    @extend_schema(request=None, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @extend_schema(request=None, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def arrive(self, request, pk=None):
         """The assigned officer is on site."""
         return self._act(request, pk, services.arrive)
 
     @extend_schema(request={"application/json": ResolveInputSerializer, "multipart/form-data": ResolveInputSerializer},
-                   parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+                   parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
     def resolve(self, request, pk=None):
         """The assigned officer reports the result (or, after deliberation, its outcome is recorded);
@@ -175,43 +190,43 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         response["Content-Security-Policy"] = "default-src 'none'"
         return response
 
-    @extend_schema(request=CloseInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @extend_schema(request=CloseInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """Evaluation (satisfaction 1–5) and closure."""
         return self._act(request, pk, services.close, CloseInputSerializer)
 
-    @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Not our business (不予受理), with a reason."""
         return self._act(request, pk, services.reject, ReasonInputSerializer)
 
-    @extend_schema(request=MergeInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @extend_schema(request=MergeInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         """A duplicate: merge it into another event."""
         return self._act(request, pk, services.merge, MergeInputSerializer)
 
-    @extend_schema(request=TransferInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @extend_schema(request=TransferInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
         """Hand it to a department (code) or another platform (name)."""
         return self._act(request, pk, services.transfer, TransferInputSerializer)
 
-    @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
         """Raise it one step: next rank → team leader → district."""
         return self._act(request, pk, services.escalate, ReasonInputSerializer)
 
-    @extend_schema(request=SeverityInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @extend_schema(request=SeverityInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"], url_path="severity")
     def severity(self, request, pk=None):
         """Raise or lower its colour, with a reason; the SLA clock follows the new colour."""
         return self._act(request, pk, services.set_severity, SeverityInputSerializer)
 
-    @extend_schema(request=DeliberateInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
+    @extend_schema(request=DeliberateInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def deliberate(self, request, pk=None):
         """Send it to co-governance deliberation (红茶议事会) with a topic."""

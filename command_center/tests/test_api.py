@@ -18,7 +18,15 @@ def body(**over):
             "lat": S1_POINT[0], "lng": S1_POINT[1], "reporter_name": "王女士", "reporter_phone": "13912345678", **over}
 
 
-def act(client, event_id, action, data=None, etag=None):
+FRESH = object()
+
+
+def act(client, event_id, action, data=None, etag=FRESH):
+    """POST an action, with the event's current ETag as a client that just read it would send (etag=None:
+    no If-Match at all)."""
+    if etag is FRESH:
+        current = Event.objects.filter(pk=event_id).first()
+        etag = current.etag if current is not None else "*"
     headers = {"HTTP_IF_MATCH": etag} if etag else {}
     return client.post(f"{URL}{event_id}/{action}/", data or {}, format="json", **headers)
 
@@ -208,3 +216,101 @@ def test_time_filters_with_odd_offsets(api, users, two_streets):
     c = api(users["dispatcher"])
     assert c.get(URL, {"created_after": "0229-12-29T04:51:05+18:52"}).status_code == 200
     assert c.get(URL, {"created_after": "0001-01-01T00:00:00+18:00"}).status_code == 400
+
+
+# --- trust: If-Match required, subjects of the reporter's areas and near the spot, strict bodies --
+
+ACTIONS = [("dispatch", {"officer": None}), ("accept", {}), ("decline", {"reason": "x"}), ("arrive", {}),
+           ("resolve", {"result": "x"}), ("close", {"satisfaction": 5}), ("reject", {"reason": "x"}),
+           ("merge", {"into": None}), ("transfer", {"to": "SCJG", "reason": "x"}), ("escalate", {"reason": "x"}),
+           ("severity", {"severity": "red", "reason": "x"}), ("deliberate", {"topic": "x"})]
+
+
+@pytest.mark.parametrize("action,data", ACTIONS, ids=[a for a, _ in ACTIONS])
+def test_every_action_without_if_match_is_428_and_changes_nothing(api, users, report, officers, action, data):
+    e, other = report(), report(point=(30.6, 120.3))
+    data = {k: (officers["s1"].pk if k == "officer" else other.pk) if v is None else v for k, v in data.items()}
+    r = act(api(users["dispatcher"]), e.pk, action, data, etag=None)
+    assert r.status_code == 428, r.content
+    assert r.json()["code"] == "if_match_required" and "ETag" in r.json()["detail"]
+    e.refresh_from_db()
+    assert e.version == 1 and e.status == "new"
+    # "*" is an explicit "whatever is current": accepted (the transition table still decides)
+    assert act(api(users["dispatcher"]), e.pk, action, data, etag="*").status_code != 428
+
+
+def test_another_streets_event_stays_404_without_if_match(api, users, report):
+    e = report()
+    assert act(api(users["leader_s2"]), e.pk, "reject", {"reason": "x"}, etag=None).status_code == 404
+
+
+def test_schema_declares_if_match_required_and_428(api, users):
+    schema = api(users["dispatcher"]).get("/api/schema/?format=json").json()
+    op = schema["paths"]["/api/v1/events/{id}/reject/"]["post"]
+    assert {"412", "428"} <= set(op["responses"])
+    assert [p for p in op["parameters"] if p["name"] == "If-Match"][0]["required"] is True
+
+
+def test_report_about_a_subject_far_from_the_spot_is_400_and_writes_nothing(api, users, catalog, categories):
+    from core.models import AuditLog
+    from credit.models import CreditFact
+    from grids.models import Area, Subject
+
+    grid = Area.objects.get(code="S1G1")
+    near = Subject.objects.create(name="近店", category=categories["restaurant"], lat=30.2003, lng=120.2003, grid=grid)
+    far = Subject.objects.create(name="远店", category=categories["restaurant"], lat=30.227, lng=120.2, grid=grid)  # ~3 km
+    c = api(users["leader_s1"])
+    audits = AuditLog.objects.count()
+    r = c.post(URL, body(subject=far.pk), format="json")
+    assert r.status_code == 400 and list(r.json()) == ["subject"], r.content
+    assert "3003" in r.json()["subject"][0] or "米" in r.json()["subject"][0]
+    assert (Event.objects.count(), CreditFact.objects.count(), AuditLog.objects.count()) == (0, 0, audits)
+    r = c.post(URL, body(subject=near.pk), format="json")
+    assert r.status_code == 201 and r.json()["subject_name"] == "近店"
+
+
+def test_report_distance_limit_is_a_setting(api, users, catalog, categories, settings):
+    from grids.models import Area, Subject
+
+    settings.COMMAND_CENTER_SUBJECT_MAX_DISTANCE_M = 5000
+    far = Subject.objects.create(name="远店", category=categories["restaurant"], lat=30.227, lng=120.2,
+                                 grid=Area.objects.get(code="S1G1"))
+    assert api(users["leader_s1"]).post(URL, body(subject=far.pk), format="json").status_code == 201
+
+
+def test_eight_reports_from_another_street_cannot_move_a_subjects_credit(api, users, catalog, categories):
+    """The probe: the other street's leader named this subject in eight citizen reports."""
+    from credit.models import CreditFact
+    from grids.models import Area, Subject
+
+    shop = Subject.objects.create(name="青山湖饭店", category=categories["restaurant"], lat=30.2001, lng=120.2001,
+                                  grid=Area.objects.get(code="S1G1"))
+    c = api(users["leader_s2"])
+    for i in range(8):
+        r = c.post(URL, body(source="citizen", problem_type="YYCB", lat=S2_POINT[0], lng=S2_POINT[1] + i * 0.001,
+                             subject=shop.pk), format="json")
+        assert r.status_code == 400 and "subject" in r.json()
+        assert "青山湖饭店" not in r.content.decode()
+    assert not CreditFact.objects.filter(subject=shop).exists() and not Event.objects.exists()
+
+
+@pytest.mark.parametrize("over,fields", [
+    ({"lat": True}, {"lat"}), ({"lng": False}, {"lng"}), ({"subject": True}, {"subject"}),
+    ({"priority": "high"}, {"priority"}), ({"priority": "high", "lat": "x"}, {"priority", "lat"}),
+])
+def test_post_refuses_booleans_and_unknown_fields(api, users, catalog, over, fields):
+    r = api(users["platform"]).post(URL, body(**over), format="json")
+    assert r.status_code == 400 and set(r.json()) == fields, r.content
+    assert r.json().get("priority", ["未知字段。"]) == ["未知字段。"]
+    assert not Event.objects.exists()
+
+
+def test_multipart_intake_refuses_unknown_fields(api, users, catalog):
+    r = api(users["platform"]).post(URL, {**body(), "callback": "http://x"}, format="multipart")
+    assert r.status_code == 400 and set(r.json()) == {"callback"}, r.content
+    assert not Event.objects.exists()
+
+
+def test_sign_on_hours_refuse_booleans(api, users):
+    r = api(users["dispatcher"]).post("/api/v1/command/duty/sign-on/", {"hours": True}, format="json")
+    assert r.status_code == 400 and list(r.json()) == ["hours"], r.content

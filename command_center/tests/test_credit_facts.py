@@ -125,7 +125,7 @@ def test_end_to_end_through_the_api(catalog, shop, users, api, committed):
     credit = api(users["leader_s1"]).get(f"/api/v1/subjects/{shop.pk}/credit/").json()
     assert credit["score"] == pytest.approx(0.9)
     r = committed(api(users["dispatcher"]).post, f"/api/v1/events/{event_id}/reject/", {"reason": "油烟达标，投诉不实"},
-                  format="json")
+                  format="json", HTTP_IF_MATCH=Event.objects.get(pk=event_id).etag)
     assert r.status_code == 200, r.content
     credit = api(users["leader_s1"]).get(f"/api/v1/subjects/{shop.pk}/credit/").json()
     assert credit["score"] == 0 and credit["color"] == "green"

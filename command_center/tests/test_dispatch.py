@@ -238,10 +238,11 @@ def test_central_only_the_district_center_dispatches(intake, crew, users, api):
     with pytest.raises(Forbidden) as exc:
         services.dispatch(users["leader_s1"], e, crew["near"])
     assert exc.value.code == "central_dispatch"
-    r = api(users["leader_s1"]).post(f"/api/v1/events/{e.pk}/dispatch/", {"officer": crew["near"].pk}, format="json")
+    r = api(users["leader_s1"]).post(f"/api/v1/events/{e.pk}/dispatch/", {"officer": crew["near"].pk}, format="json",
+                                     HTTP_IF_MATCH=e.etag)
     assert r.status_code == 403 and "区指挥中心" in r.json()["detail"]
     assert api(users["leader_s2"]).post(f"/api/v1/events/{e.pk}/dispatch/", {"officer": crew["near"].pk},
-                                        format="json").status_code == 404
+                                        format="json", HTTP_IF_MATCH=e.etag).status_code == 404
     assert services.dispatch(users["dispatcher"], e, crew["far"]).officer == crew["far"]
 
 
@@ -358,7 +359,7 @@ def test_decline_and_release_leave_chosen_statuses_alone(report, crew, users):
 def test_second_pick_for_a_held_event_is_a_conflict(api, report, crew, users):
     e = services.dispatch(users["dispatcher"], report(), crew["near"])
     url = f"/api/v1/events/{e.pk}/dispatch/"
-    r = api(users["leader_s1"]).post(url, {"officer": crew["far"].pk}, format="json")
+    r = api(users["leader_s1"]).post(url, {"officer": crew["far"].pk}, format="json", HTTP_IF_MATCH=e.etag)
     assert r.status_code == 409 and r.json()["code"] == "already_dispatched"
     r = api(users["leader_s1"]).post(url, {"officer": crew["far"].pk}, format="json", HTTP_IF_MATCH='"%s-v1"' % e.pk)
     assert r.status_code == 412
@@ -366,7 +367,7 @@ def test_second_pick_for_a_held_event_is_a_conflict(api, report, crew, users):
                                      HTTP_IF_MATCH=e.etag)
     assert r.status_code == 200 and r.json()["officer"] == crew["far"].pk
     assert Assignment.objects.filter(event=e, status=AssignmentStatus.LIVE).count() == 1
-    assert api(users["officer_s1"]).post(url, {"officer": crew["near"].pk}, format="json").status_code == 403
+    assert api(users["officer_s1"]).post(url, {"officer": crew["near"].pk}, format="json", HTTP_IF_MATCH="*").status_code == 403
     assert api(users["leader_s2"]).post(url, {"officer": crew["near"].pk}, format="json").status_code == 404
 
 

@@ -70,7 +70,9 @@ def test_actions_from_the_page_meet_the_same_refusals(client, users, officers, r
     # Without the CSRF token a session POST is refused.
     assert strict.post(f"/api/v1/events/{event.pk}/accept/", content_type="application/json").status_code == 403
     assert post(f"/api/v1/events/{other.pk}/accept/").status_code == 404          # another street's event
-    r = post(f"/api/v1/events/{event.pk}/arrive/")                                 # not signed for yet
+    r = post(f"/api/v1/events/{event.pk}/arrive/")                                 # no If-Match: 428
+    assert r.status_code == 428 and "ETag" in r.json()["detail"]
+    r = post(f"/api/v1/events/{event.pk}/arrive/", HTTP_IF_MATCH=event.etag)        # not signed for yet
     assert r.status_code == 409 and r.json()["detail"]
     assert post(f"/api/v1/events/{event.pk}/accept/", HTTP_IF_MATCH=event.etag).status_code == 200
     r = post(f"/api/v1/events/{event.pk}/arrive/", HTTP_IF_MATCH=event.etag)        # a stale version

@@ -163,7 +163,7 @@ def test_resolve_with_photos_in_one_transaction(api, users, officers, report, me
     officer = api(users["officer_s1"])
     # A bad photo: nothing happens, the event stays on site.
     r = officer.post(f"/api/v1/events/{event.pk}/resolve/", {"result": "已劝离", "photos": [upload("x.png", content=b"nope")]},
-                     format="multipart")
+                     format="multipart", HTTP_IF_MATCH=event.etag)
     assert r.status_code == 400 and "photos" in r.json()
     event.refresh_from_db()
     assert event.status == "on_site" and not EventPhoto.objects.exists() and stored_files(media_root) == []
@@ -178,7 +178,8 @@ def test_resolve_with_photos_in_one_transaction(api, users, officers, report, me
 
 def test_resolve_still_takes_json_without_photos(api, users, officers, report):
     event = on_site(users, officers, report())
-    r = api(users["officer_s1"]).post(f"/api/v1/events/{event.pk}/resolve/", {"result": "已处理"}, format="json")
+    r = api(users["officer_s1"]).post(f"/api/v1/events/{event.pk}/resolve/", {"result": "已处理"}, format="json",
+                                      HTTP_IF_MATCH=event.etag)
     assert r.status_code == 200 and r.json()["photos"] == []
 
 
@@ -186,7 +187,7 @@ def test_resolve_refused_keeps_photos_out(api, users, officers, report, media_ro
     event = on_site(users, officers, report())
     # The dispatcher is not the assigned officer: 403, and no photo is stored.
     r = api(users["dispatcher"]).post(f"/api/v1/events/{event.pk}/resolve/", {"result": "x", "photos": [upload()]},
-                                      format="multipart")
+                                      format="multipart", HTTP_IF_MATCH=event.etag)
     assert r.status_code == 403
     assert not EventPhoto.objects.exists() and stored_files(media_root) == []
 

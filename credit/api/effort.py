@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fields import StrictFloatField
 from core.api.pagination import StandardPagination
 from credit import effort
 from credit.models import EffortRule
@@ -28,7 +29,7 @@ class EffortRuleInputSerializer(serializers.Serializer):
     neighbour_same_grid = serializers.BooleanField(required=False)
     patrols_per_month = serializers.IntegerField(required=False, allow_null=True)
     lookback_days = serializers.IntegerField(required=False, allow_null=True)
-    spot_check_percent = serializers.FloatField(required=False, allow_null=True)
+    spot_check_percent = StrictFloatField(required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
 

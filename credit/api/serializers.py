@@ -2,6 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.api.fields import StrictFloatField, StrictNumbersMixin
 from credit.choices import Color
 from credit.models import CreditHistory, CreditOverride, CreditPolicy, SensorReading
 from grids.models import SubjectCategory
@@ -62,12 +63,12 @@ class OverrideEndSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
-class PolicySerializer(serializers.ModelSerializer):
+class PolicySerializer(StrictNumbersMixin, serializers.ModelSerializer):
     category = serializers.PrimaryKeyRelatedField(queryset=SubjectCategory.objects.all(), allow_null=True,
                                                   required=False)
     category_name = serializers.CharField(source="category.name", default=None, read_only=True, allow_null=True)
     created_by = serializers.CharField(source="created_by.username", default=None, read_only=True, allow_null=True)
-    half_life_days = serializers.FloatField(allow_null=True, required=False)
+    half_life_days = StrictFloatField(allow_null=True, required=False)
     base_points = serializers.JSONField(required=False)
     weights = serializers.JSONField(required=False)
     sensor_rules = serializers.JSONField(required=False)
@@ -94,7 +95,7 @@ class SensorReadingInputSerializer(serializers.Serializer):
     device_id = serializers.CharField(max_length=64)
     subject = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     metric = serializers.CharField(max_length=32)
-    value = serializers.FloatField()
+    value = StrictFloatField()
     measured_at = serializers.DateTimeField(help_text=_("监测时间（ISO 8601）；也可用 time"))
 
 

@@ -151,3 +151,43 @@ def test_credit_endpoint_query_count(api, users, subjects, on_commit, django_ass
     client.get(url(subjects["s1"]))
     with django_assert_max_num_queries(12):
         assert client.get(url(subjects["s1"])).status_code == 200
+
+
+@pytest.mark.parametrize("over,field", [
+    ({"value": 3.7e16}, "value"),                                   # no fume monitor reads that
+    ({"value": -1}, "value"),
+    ({"metric": "noise", "value": 250}, "value"),                   # each metric has its own range
+    ({"metric": "so2", "value": 2e6}, "value"),                     # unlisted metrics: the "*" range
+    ({"value": True}, "value"),                                     # a boolean is no number
+    ({"measured_at": "0515-01-01T00:00:00Z"}, "measured_at"),       # year 515
+    ({"measured_at": "DAYS_AGO_40"}, "measured_at"),                # older than CREDIT_SENSOR_MAX_AGE_DAYS
+])
+def test_implausible_readings_are_400_and_write_nothing(api, users, subjects, over, field):
+    from credit.models import CreditFact
+
+    if over.get("measured_at") == "DAYS_AGO_40":
+        over = {"measured_at": (timezone.now() - timedelta(days=40)).isoformat()}
+    r = api(users["platform"]).post("/api/v1/sensor-readings/", _reading(subjects["s1"], **over), format="json")
+    assert r.status_code == 400 and list(r.json()) == [field], r.content
+    assert not SensorReading.objects.exists() and not CreditFact.objects.exists()
+
+
+def test_sensor_ranges_are_settings(api, users, subjects, settings):
+    settings.CREDIT_SENSOR_VALUE_RANGES = {**settings.CREDIT_SENSOR_VALUE_RANGES, "fume": (0, 1e17)}
+    assert api(users["platform"]).post("/api/v1/sensor-readings/", _reading(subjects["s1"], value=3.7e16),
+                                       format="json").status_code == 201
+    settings.CREDIT_SENSOR_MAX_AGE_DAYS = 60
+    old = (timezone.now() - timedelta(days=40)).isoformat()
+    assert api(users["platform"]).post("/api/v1/sensor-readings/", _reading(subjects["s1"], device_id="D2", measured_at=old),
+                                       format="json").status_code == 201
+
+
+@pytest.mark.parametrize("url,field", [
+    ("/api/v1/credit/policies/{default}/", "red_from"), ("/api/v1/credit/policies/{default}/", "lenient_multiplier"),
+    ("/api/v1/credit/policies/{default}/", "half_life_days"), ("/api/v1/credit/effort-rules/green/", "spot_check_percent"),
+])
+def test_booleans_are_not_numbers(api, users, subjects, url, field):
+    default = api(users["bureau"]).get("/api/v1/credit/policies/").json()["results"][0]["id"]
+    r = api(users["bureau"]).patch(url.format(default=default), {field: True}, format="json")
+    assert r.status_code == 400 and list(r.json()) == [field], r.content
+    assert CreditPolicy.objects.filter(is_current=True).count() == 1 and CreditPolicy.objects.count() == 1

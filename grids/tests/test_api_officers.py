@@ -188,3 +188,33 @@ def test_officers_are_read_only(users, api, officers):
     client = api(users["bureau"])
     assert client.post(URL, {"name": "x"}, format="json").status_code == 405
     assert client.patch(f"{URL}{officers['s1'].pk}/", {"name": "x"}, format="json").status_code == 405
+
+
+# --- Implausible pings are refused: they would steer dispatch --------------------------------------
+
+@pytest.mark.parametrize("body,fields", [
+    ({"lat": 39.9042, "lng": 116.4074}, {"lat", "lng"}),                  # Beijing
+    ({"lat": 30.5, "lng": 119.9}, {"lat", "lng"}),                        # ~10 km outside the district's box
+    ({"recorded_at": "0001-01-01T00:00:00Z"}, {"recorded_at"}),           # year 1
+    ({"recorded_at": "DAYS_AGO_2"}, {"recorded_at"}),                     # older than POSITION_MAX_AGE_SECONDS
+    ({"lat": True}, {"lat"}), ({"lng": False}, {"lng"}), ({"accuracy": True}, {"accuracy"}),
+    ({"heading": True}, {"heading"}),
+])
+def test_implausible_ping_is_400_and_not_recorded(users, api, officers, body, fields):
+    if body.get("recorded_at") == "DAYS_AGO_2":
+        body = {"recorded_at": (timezone.now() - timedelta(days=2)).isoformat()}
+    base = {"lat": 30.2, "lng": 120.2, "recorded_at": timezone.now().isoformat()}
+    r = api(users["officer_s1"]).post(f"{URL}{officers['s1'].pk}/position/", {**base, **body}, format="json")
+    assert r.status_code == 400 and set(r.json()) == fields, r.content
+    assert not OfficerPosition.objects.exists()
+    officers["s1"].refresh_from_db()
+    assert officers["s1"].last_position_at is None
+
+
+def test_pings_within_the_margin_and_window_are_kept(users, api, officers, settings):
+    client, officer = api(users["officer_s1"]), officers["s1"]
+    assert ping(client, officer, timezone.now() - timedelta(hours=23), lat=30.5, lng=119.98).status_code == 201  # ~2 km out
+    settings.DISTRICT_EXTENT_MARGIN_M = 1000
+    assert ping(client, officer, timezone.now(), lat=30.5, lng=119.98).status_code == 400
+    settings.POSITION_MAX_AGE_SECONDS = 3600
+    assert ping(client, officer, timezone.now() - timedelta(hours=2)).status_code == 400

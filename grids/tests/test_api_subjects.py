@@ -207,8 +207,9 @@ def test_bureau_staff_of_one_street_cannot_write_in_another(users, api, subjects
     r = client.post(URL, {**NEW, "lat": 30.6, "lng": 121.6}, format="json")  # a point in S2
     assert r.status_code == 403
     assert r.json()["code"] == "permission_denied"
+    # Naming the other street's grid: answered like an unknown grid code (400), not a 403 confirming it.
     r = client.post(URL, {**NEW, "lat": 30.6, "lng": 121.2, "grid": "S2G1"}, format="json")
-    assert r.status_code == 403
+    assert r.status_code == 400 and list(r.json()) == ["grid"]
     # Another street's subject is hidden from them altogether.
     assert client.patch(f"{URL}{subjects['east'].pk}/", {"name": "x"}, format="json").status_code == 404
     # Nor may they move their own subject into the other street.

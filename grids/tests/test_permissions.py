@@ -76,3 +76,17 @@ def test_lists_only_show_the_users_areas(users, api, world, who, n_subjects, n_o
     assert client.get("/api/v1/subjects/").json()["count"] == n_subjects
     assert client.get("/api/v1/officers/").json()["count"] == n_officers
     assert client.get("/api/v1/areas/").json()["count"] == n_areas
+
+
+@pytest.mark.parametrize("grid", ["S2G1", "NO-SUCH-GRID"])
+def test_a_grid_out_of_sight_is_refused_like_a_missing_one(users, api, world, grid):
+    """bureau_s1 naming S2's grid gets the very answer an unknown code gets (400 on `grid`), not a 403
+    that confirms the grid exists; nothing is written."""
+    from grids.models import Subject
+
+    body = {"name": "新", "category": "FOOD-R", "lat": 30.3, "lng": 121.3, "grid": grid}
+    r = api(users["bureau_s1"]).post("/api/v1/subjects/", body, format="json")
+    assert r.status_code == 400 and list(r.json()) == ["grid"], r.content
+    assert grid in r.json()["grid"][0] and Subject.objects.count() == 2
+    r = api(users["bureau_s1"]).patch(f"/api/v1/subjects/{world['s1_subject'].pk}/", {"grid": grid}, format="json")
+    assert r.status_code == 400 and list(r.json()) == ["grid"], r.content
