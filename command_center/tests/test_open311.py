@@ -532,11 +532,13 @@ def test_a_public_note_by_the_dispatcher_is_the_status_note_until_the_next_step(
 def test_only_command_roles_covering_the_event_may_publish_a_note(client, api, users, grouped, report):
     event = report()
     url = f"/api/v1/events/{event.pk}/public-note/"
+    fresh = {"HTTP_IF_MATCH": event.etag}
     for who, status in (("officer_s1", 403), ("platform", 403), ("bureau", 403), ("leader_s2", 404)):
-        assert api(users[who]).post(url, {"note": "公开说明"}, format="json").status_code == status, who
-    assert api().post(url, {"note": "公开说明"}, format="json").status_code in (401, 403)
-    assert api(users["dispatcher"]).post(url, {"note": "  "}, format="json").status_code == 400
-    assert api(users["dispatcher"]).post(url, {"note": "x" * 501}, format="json").status_code == 400
+        assert api(users[who]).post(url, {"note": "公开说明"}, format="json", **fresh).status_code == status, who
+    assert api().post(url, {"note": "公开说明"}, format="json", **fresh).status_code in (401, 403)
+    assert api(users["dispatcher"]).post(url, {"note": "  "}, format="json", **fresh).status_code == 400
+    assert api(users["dispatcher"]).post(url, {"note": "x" * 501}, format="json", **fresh).status_code == 400
+    assert api(users["dispatcher"]).post(url, {"note": "公开说明"}, format="json").status_code == 428
     assert api(users["dispatcher"]).post(url, {"note": "公开说明"}, format="json",
                                          HTTP_IF_MATCH=f'"{event.pk}-v99"').status_code == 412
     assert notes(client, event) == "已受理"
