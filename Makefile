@@ -45,10 +45,13 @@ test-fast: install
 # failure when CI=true. pytest's exit 5 (nothing collected) fails, and so does a run in which no
 # integration test passed (REQUIRE_INTEGRATION_TESTS). Running two passes at once on one server? Give
 # each its own IT_DATABASE_URL: the test database "test_<name>" of a previous run is dropped first.
+# DATABASE_URL set means production settings, which refuse to start without a SECRET_KEY: the pass gets
+# a random one per run (or the caller's).
 test-integration: install
 	@$(PY) -m core.services_check "$(IT_DATABASE_URL)" "$(IT_REDIS_URL)" || exit_code=$$?; \
 	case "$${exit_code:-0}" in \
 	0) echo "integration pass on $(IT_DATABASE_URL) and $(IT_REDIS_URL)"; \
+	   SECRET_KEY="$${SECRET_KEY:-test-only-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(40))')}" \
 	   DATABASE_URL="$(IT_DATABASE_URL)" REDIS_URL="$(IT_REDIS_URL)" REQUIRE_INTEGRATION_TESTS=1 \
 	   $(PY) -m pytest --create-db -m "integration or not browser"; exit $$? ;; \
 	3) echo "integration pass SKIPPED: PostgreSQL/Redis not reachable (see above); CI=true makes this a failure" ;; \

@@ -81,10 +81,33 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 LOCAL_ORIGINS = ("http://127.0.0.1:", "http://localhost:", "ws://127.0.0.1:", "ws://localhost:", "data:", "blob:")
 
 
+def under_csp(page):
+    """Ready `page` for pages under the Content Security Policy. Its refusals (an inline script or handler,
+    a style attribute, a foreign host) are console messages, not page errors: count them as errors too.
+    And Playwright's wait_for_function() evaluates its string with eval() in the page, which the policy
+    (rightly) refuses: poll with evaluate() instead, which goes through DevTools and is not subject to it."""
+    import time
+
+    page.on("console", lambda m: page.console_errors.append(m.text)
+            if m.type == "error" and "Content Security Policy" in m.text else None)
+
+    def wait_for_function(expression, *, arg=None, timeout=None, polling=None):
+        deadline = time.monotonic() + (30000 if timeout is None else timeout) / 1000
+        while True:
+            value = page.evaluate(expression, arg)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"still false after {timeout} ms: {expression}")
+            page.wait_for_timeout(20)
+
+    page.wait_for_function = wait_for_function
+
+
 @pytest.fixture
 def browser_page(monkeypatch):
-    """A page in Debian's Chromium (Playwright, never a downloaded browser). It records page errors
-    (`page.console_errors`) and every request that leaves this machine (`page.outside_requests`: there
+    """A page in Debian's Chromium (Playwright, never a downloaded browser). It records page errors and
+    Content Security Policy refusals (`page.console_errors`) and every request that leaves this machine (`page.outside_requests`: there
     must be none, assets are vendored). `page.new_user_page()` opens another, separate session."""
     import shutil
 
@@ -103,6 +126,7 @@ def browser_page(monkeypatch):
             page.outside_requests, page.console_errors = [], []
             page.on("request", lambda r: None if r.url.startswith(LOCAL_ORIGINS) else page.outside_requests.append(r.url))
             page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+            under_csp(page)
             page.new_user_page = new_page
             return page
 

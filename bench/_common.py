@@ -2,6 +2,14 @@
 import os
 
 
+def bench_secret_key() -> str:
+    """A throwaway SECRET_KEY for a bench run on PostgreSQL (DATABASE_URL set = production settings, which
+    need one); worker subprocesses inherit it through the environment."""
+    import secrets
+
+    return "bench-only-" + secrets.token_urlsafe(40)
+
+
 def setup_django(tmpdir: str | None = None, name: str = "bench", migrate: bool = True):
     """The project's own settings on a throwaway SQLite file `<tmpdir>/<name>.sqlite3` (WAL as in the embedded
     default) unless DATABASE_URL is set (a scratch database: rows are created there); real migrations.
@@ -11,6 +19,8 @@ def setup_django(tmpdir: str | None = None, name: str = "bench", migrate: bool =
     os.environ.pop("REDIS_URL", None)  # pushes go to the in-memory channel layer
     if tmpdir and not os.environ.get("DATABASE_URL"):
         os.environ["SQLITE_PATH"] = os.path.join(tmpdir, f"{name}.sqlite3")
+    if os.environ.get("DATABASE_URL"):
+        os.environ.setdefault("SECRET_KEY", bench_secret_key())  # production settings refuse to start without one
     import django
 
     django.setup()

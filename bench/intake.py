@@ -51,6 +51,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import bench_secret_key  # noqa: E402
+
 TARGET_RATIO = 0.6
 TARGET_P95_MS = 100.0
 MAX_IN_FLIGHT = 32  # push phase: concurrent POSTs at most
@@ -481,7 +483,9 @@ def main(argv=None):
         if use_services:
             loaded = fresh_postgres()
             flush_redis()
-            backend_env = {"DATABASE_URL": PG_URL, "REDIS_URL": REDIS_URL}
+            # Production settings (DATABASE_URL set) need a SECRET_KEY; every server of the run shares it.
+            backend_env = {"DATABASE_URL": PG_URL, "REDIS_URL": REDIS_URL,
+                           "SECRET_KEY": os.environ.get("SECRET_KEY") or bench_secret_key()}
             backend = f"PostgreSQL ({PG_URL}) + Redis ({REDIS_URL}) channel layer"
             default_servers = "daphne,uvicorn1"  # add uvicorn2, uvicorn4… with --servers (~30 s each)
         else:

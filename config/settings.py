@@ -4,10 +4,14 @@ With neither DATABASE_URL nor REDIS_URL set this is the embedded default: a SQLi
 channel layer and Celery tasks run inline, so `make run` needs no service. Production sets both.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from celery.schedules import crontab
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -17,7 +21,6 @@ def env_bool(name, default=False):
     return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "embedded-default-not-for-production")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -38,6 +41,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "leaflet",
+    "axes",
+    "csp",
     "core",
     "grids",
     "credit",
@@ -47,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.ChineseByDefaultMiddleware",
@@ -56,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Above the sync-only middleware below, so it runs in sync mode under ASGI too (see core.login_guard).
+    "axes.middleware.AxesMiddleware",
     "core.middleware.RequestContextMiddleware",
     "core.middleware.BusyDatabaseMiddleware",
 ]
@@ -190,8 +198,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Password guessing against the token endpoint is throttled per client address.
+    # The token endpoint is throttled per client address (and guarded by axes, see "Security").
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("ANON_THROTTLE_RATE", "60/min")},
+    # Set below from TRUSTED_PROXY_COUNT: without it DRF takes the client's address from X-Forwarded-For as sent.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "区综合行政执法指挥中心 API",
@@ -204,6 +214,9 @@ SPECTACULAR_SETTINGS = {
     # No "valid" badge fetched from validator.swagger.io: the docs must work on an offline intranet.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    # Schema quality is not a deployment setting: keep `check --deploy` about deployment (generating the
+    # schema there also queries the database). `manage.py spectacular --validate` reports schema warnings.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
     "ENUM_NAME_OVERRIDES": {
         "EventStatusEnum": "command_center.choices.Status",
         "EventSourceEnum": "command_center.choices.Source",
@@ -227,6 +240,126 @@ LEAFLET_CONFIG = {
     "TILES": [("底图", MAP_TILE_URL, {"attribution": ""})] if MAP_TILE_URL else [],
     "RESET_VIEW": False,
     "NO_GLOBALS": False,
+}
+
+# --- Security ----------------------------------------------------------------------------------
+PRODUCTION = bool(DATABASE_URL or REDIS_URL)
+# Where the embedded default keeps what it makes for itself (its generated SECRET_KEY).
+DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "var"))
+# Old public default: refused even if someone sets it explicitly.
+_PUBLIC_SECRET_KEYS = {"embedded-default-not-for-production"}
+
+
+def _embedded_secret_key(path: Path) -> str:
+    """A random key made on the first start and kept (mode 0600) for later ones, so sessions survive a
+    restart. Written to a temporary file and linked into place: two processes starting at once agree."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(50))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another process won the race: use its key
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()
+
+
+# Signs sessions, CSRF and password-reset tokens, and keys the green spot-check draw (credit/effort.py):
+# production must have its own secret one.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if SECRET_KEY in _PUBLIC_SECRET_KEYS or (PRODUCTION and not SECRET_KEY):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set (or is the old public default). With DATABASE_URL or REDIS_URL set this is a "
+        "production configuration and needs its own secret key: export SECRET_KEY=\"$(python3 -c "
+        "'import secrets; print(secrets.token_urlsafe(50))')\" and keep it the same for every process "
+        "(web, Celery workers, beat) and across restarts.")
+if not SECRET_KEY:
+    SECRET_KEY = _embedded_secret_key(Path(os.environ.get("SECRET_KEY_FILE", DATA_DIR / "secret_key")))
+
+# Client addresses. Behind N reverse proxies that each append to X-Forwarded-For, the client is the N-th
+# address from the right; anything further left was written by the client. 0 (the default): the header
+# is ignored and the address is the TCP peer (REMOTE_ADDR; uvicorn --proxy-headers already rewrites it
+# for the proxies it trusts through FORWARDED_ALLOW_IPS). One rule for the login lock-out, the API
+# throttle and the audit log (core.login_guard.client_ip, DRF's NUM_PROXIES).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# Password guessing: django-axes (over django-ratelimit) because it counts *failed logins* wherever they
+# come from (login page, admin, token endpoint: everything that calls authenticate() with the request),
+# locks per account and per address with a cool-off, keeps its counts in the database (shared by every
+# process, nothing extra to run) and gives handlers and signals for the audit log. django-ratelimit limits
+# requests per view: each login view would need its own decorator and the lock, the failure counting and
+# the message would be ours to write. Wiring and the audit records: core/login_guard.py.
+AUTHENTICATION_BACKENDS = [
+    "core.login_guard.LockoutBackend",  # refuses a locked account/address before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "core.login_guard.AuditedLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+# An account is locked after this many failed logins within the cool-off, from any addresses...
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+# ...an address after this many, over any accounts (higher: an office shares one NAT address).
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_ADDRESS", "20"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+# Attempts during a lock are refused and audited but do not extend it: "try again in 15 minutes" holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success does not wipe the failures: axes would also wipe its address's count (an attacker's own good
+# login would reset their count against someone else's account).
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "core.login_guard.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.login_guard.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# HTTPS. Off by default (an intranet may serve plain HTTP); production behind TLS sets them (README).
+# The proxy's header saying the original request was HTTPS, as "HTTP_X_FORWARDED_PROTO,https".
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = tuple(os.environ["SECURE_PROXY_SSL_HEADER"].split(",", 1))
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE")
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))  # e.g. 31536000 once HTTPS works
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+
+
+def _tile_source(url: str) -> list[str]:
+    """The CSP source of the map tiles' server ("{s}" subdomains become a wildcard)."""
+    parts = urlsplit(url.replace("{s}", "*"))
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
+def _websocket_sources(hosts) -> list[str]:
+    if "*" in hosts:
+        return ["ws:", "wss:"]
+    names = {("*" + h) if h.startswith(".") else h for h in hosts}
+    return sorted(f"{scheme}://{name}:*" for name in names for scheme in ("ws", "wss"))
+
+
+# Content Security Policy (django-csp): every asset is local, so only this site's own scripts, styles,
+# images and connections; page scripts inline in a template carry the request's nonce. The API docs
+# relax style-src for Swagger UI (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *_tile_source(MAP_TILE_URL)],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF, *_websocket_sources(ALLOWED_HOSTS)],  # the live push's websockets
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }
 
 # --- Domain settings --------------------------------------------------------------------------
@@ -291,5 +424,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # axes: a warning per failed login and lock-out is enough (its info lines come with every request).
+    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": os.environ.get("AXES_LOG_LEVEL", "WARNING")}},
 }

@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from core import views as core_views
+from core.login_guard import AdminLoginForm, LoginForm
 
 
 def _discover_admin_modules():
@@ -19,6 +22,11 @@ def _discover_admin_modules():
 
 
 _discover_admin_modules()
+admin.site.login_form = AdminLoginForm  # says "locked" after repeated failures (core.login_guard)
+
+# The API docs' own pages (drf-spectacular) carry an inline <style> and Swagger UI/Redoc inject styles:
+# only these pages may use inline styles. Swagger's script comes as a file (the split view), no inline JS.
+_docs_csp = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})
 
 api_v1 = [
     path("auth/token/", core_views.ObtainTokenView.as_view(), name="api-token"),
@@ -31,7 +39,8 @@ api_v1 = [
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html", authentication_form=LoginForm),
+         name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", core_views.audit_log, name="audit-log"),
@@ -44,8 +53,8 @@ urlpatterns = [
     path("open311/v2/", include("command_center.open311.urls")),
     path("m/", include("command_center.mobile.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/docs/", _docs_csp(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
+    path("api/redoc/", _docs_csp(SpectacularRedocView.as_view(url_name="schema")), name="api-redoc"),
     # No public /media/: event photos are evidence with personal data, served only by
     # /api/v1/events/{id}/photos/{photo_id}/ to those who may see the event.
 ]

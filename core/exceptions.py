@@ -61,6 +61,17 @@ class PreconditionRequired(DomainError):
     code = "precondition_required"
 
 
+class LockedOut(DomainError):
+    """Too many failed logins: locked for a while."""
+
+    status_code = 429
+    code = "locked_out"
+
+    def __init__(self, message="", *, retry_after=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
 class Unprocessable(DomainError):
     """The request is well-formed but cannot be processed."""
 

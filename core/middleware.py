@@ -4,6 +4,7 @@ from django.db import OperationalError
 from django.template.loader import render_to_string
 
 from core.context import current_ip
+from core.login_guard import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -13,8 +14,8 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # Behind a proxy, REMOTE_ADDR is the proxy; production sets it from X-Forwarded-For at the proxy.
-        token = current_ip.set(request.META.get("REMOTE_ADDR"))
+        # The client's address by the trusted-proxy rule (TRUSTED_PROXY_COUNT), as the login lock-out sees it.
+        token = current_ip.set(client_ip(request))
         try:
             return self.get_response(request)
         finally:

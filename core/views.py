@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -5,26 +6,50 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from core.exceptions import LockedOut, ValidationFailed
+from core.login_guard import is_locked_out, lockout_message
 from core.models import AuditLog
 from core.roles import BUREAU_STAFF, has_role
 
 
 class ObtainTokenView(ObtainAuthToken):
-    """POST username + password, get {"token": "..."} for `Authorization: Token ...`."""
+    """POST username + password, get {"token": "..."} for `Authorization: Token ...`.
+
+    Throttled per client address (AnonRateThrottle: 429 "throttled") and guarded by axes: after repeated
+    failures the account or the address is locked for a while, 429 with code "locked_out" and Retry-After
+    (core.login_guard)."""
 
     throttle_classes = [AnonRateThrottle]
 
     @extend_schema(
         request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
-        responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Wrong username or password: field errors."),
+            429: OpenApiResponse(
+                inline_serializer("LockedOutResponse", {"detail": serializers.CharField(),
+                                                        "code": serializers.CharField(required=False)}),
+                description='Too many attempts: code "locked_out" (the account or the address is locked for '
+                            'LOGIN_LOCKOUT_MINUTES, see Retry-After) or "throttled" (address rate limit).'),
+        },
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        # The serializer's authenticate() gets this request (its context), so axes counts and refuses.
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            if is_locked_out(request):
+                raise LockedOut(lockout_message(), retry_after=int(settings.AXES_COOLOFF_TIME.total_seconds()))
+            raise ValidationFailed(fields=serializer.errors)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
 
 
 @login_required

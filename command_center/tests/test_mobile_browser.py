@@ -15,6 +15,8 @@ from core import roles
 from grids import accounts
 from grids.models import Officer, OfficerPosition
 
+from conftest import under_csp
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM = "/usr/bin/chromium" if shutil.which("/usr/bin/chromium") else shutil.which("chromium")
 HERE = {"latitude": 30.21, "longitude": 120.21}  # inside S1 grid 1
@@ -43,6 +45,7 @@ def phone(live_server, monkeypatch):
         page.on("request", lambda r: None if r.url.startswith(live_server.url) or r.url.startswith("data:")
                 else page.outside_requests.append(r.url))
         page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        under_csp(page)
         page.on("dialog", lambda d: d.accept())
         yield page
         context.close()

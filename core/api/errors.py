@@ -24,7 +24,10 @@ def exception_handler(exc, context):
             body = {k: v if isinstance(v, list) else [str(v)] for k, v in exc.fields.items()}
         else:
             body = {"detail": str(exc.message), "code": exc.code}
-        return Response(body, status=exc.status_code)
+        response = Response(body, status=exc.status_code)
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             body = {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()}
