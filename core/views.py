@@ -8,6 +8,7 @@ from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 
 from core.models import AuditLog
@@ -18,6 +19,7 @@ class ObtainTokenView(ObtainAuthToken):
     """POST username + password, get {"token": "..."} for `Authorization: Token ...`."""
 
     throttle_classes = [AnonRateThrottle]
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # the capped JSON parser (DRF's view names its own)
 
     @extend_schema(
         request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
