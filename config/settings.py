@@ -3,6 +3,7 @@
 With neither DATABASE_URL nor REDIS_URL set this is the embedded default: a SQLite file, the in-memory
 channel layer and Celery tasks run inline, so `make run` needs no service. Production sets both.
 """
+import ipaddress
 import os
 from pathlib import Path
 
@@ -175,6 +176,11 @@ EVENT_PHOTO_MAX_PIXELS = 50_000_000
 # JSON bodies of the API and websocket frames (core.safejson): bigger → 413, nested deeper → 400.
 API_JSON_MAX_BYTES = int(os.environ.get("API_JSON_MAX_BYTES", 1024 * 1024))
 API_JSON_MAX_DEPTH = int(os.environ.get("API_JSON_MAX_DEPTH", "64"))
+# Webhook URLs may not point at this machine or the intranet (core.egress) unless named here
+# (comma-separated: host names / IP literals; CIDRs, e.g. "10.20.0.0/16"). A bad CIDR stops the start.
+WEBHOOK_ALLOWED_HOSTS = [h.strip().lower() for h in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()]
+WEBHOOK_ALLOWED_NETWORKS = [str(ipaddress.ip_network(n.strip(), strict=False))
+                            for n in os.environ.get("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()]
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
