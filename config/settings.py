@@ -196,7 +196,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",  # declares the error answers (core.api.errors)
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     # JSON bodies are size- and depth-capped (core.api.parsers); forms and multipart for the upload endpoints.
     "DEFAULT_PARSER_CLASSES": [
