@@ -194,9 +194,9 @@ def _post(url: str, body: bytes, headers: dict) -> tuple[int, str]:
     """POST through core.egress (an address it refuses is never connected to: AddressRefused); returns the
     status code and an excerpt of the answer, of which at most EXCERPT_BYTES are read."""
     with egress.client(timeout_seconds()) as client, \
-            client.stream("POST", url, content=body, headers=headers) as response:
+            client.stream("POST", url, content=body, headers={**headers, "Accept-Encoding": "identity"}) as response:
         head = b""
-        for chunk in response.iter_raw():
+        for chunk in response.iter_raw():  # raw: nothing is decompressed, so a small read stays small
             head += chunk
             if len(head) >= EXCERPT_BYTES:
                 break

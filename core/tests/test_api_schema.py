@@ -70,3 +70,14 @@ def test_drf_errors_carry_a_code(users, api):
     assert api().get("/api/v1/areas/").json()["code"] == "not_authenticated"
     answer = api(users["dispatcher"]).get("/api/v1/areas/999999/")
     assert answer.status_code == 404 and answer.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("when", ["0316-11-04T11:41:57.685+19:11", "1900-06-01T00:00:00+08:00",
+                                  "9999-12-31T23:59:59-12:00"])
+def test_times_outside_1970_9000_are_refused(users, api, officers, when):
+    """Found by schemathesis: a ping of year 316 was stored and answered as "…+08:05:43" (Shanghai's local
+    mean time before 1901), not a valid date-time."""
+    officer = officers["s1"]
+    answer = api(users["officer_s1"]).post(f"/api/v1/officers/{officer.pk}/position/",
+                                           {"lat": 30.2, "lng": 120.2, "recorded_at": when}, format="json")
+    assert answer.status_code == 400 and "recorded_at" in answer.json()

@@ -2,6 +2,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.api import fields as api_fields
 from core.roles import mask_phone, may_see_phones
 from grids.models import Area, Department, Notice, Officer, Subject, SubjectCategory, Team
 
@@ -141,7 +142,7 @@ class PositionInputSerializer(serializers.Serializer):
     lng = serializers.FloatField(min_value=-180, max_value=180)
     accuracy = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=100000)
     heading = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=360)
-    recorded_at = serializers.DateTimeField()
+    recorded_at = api_fields.DateTimeField()
     source = serializers.CharField(required=False, allow_blank=True, max_length=32, default="")
 
 
