@@ -59,7 +59,13 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, exceptions.APIException) and isinstance(response.data, dict) \
+    if response is not None and isinstance(exc, exceptions.ValidationError) and isinstance(response.data, list):
+        # raise ValidationError("…") outside a serializer (a view, a filter such as DRF's search refusing a
+        # NUL) answers a bare list: give it the documented {"detail", "code"} shape.
+        codes = exc.get_codes()
+        code = codes[0] if isinstance(codes, list) and codes and isinstance(codes[0], str) else "invalid"
+        response.data = {"detail": " ".join(str(m) for m in response.data), "code": code}
+    elif response is not None and isinstance(exc, exceptions.APIException) and isinstance(response.data, dict) \
             and set(response.data) == {"detail"}:
         # DRF's own errors (401/403/404/405/406/413/415/429, parse errors) say only "detail": add the
         # machine-readable code, so every non-field error has the one documented shape.
