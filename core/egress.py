@@ -131,8 +131,10 @@ class CheckedBackend(httpcore.SyncBackend):
 class CheckedTransport(httpx.HTTPTransport):
     def __init__(self):
         super().__init__(trust_env=False)
-        # httpx takes no network backend: its pool is replaced by one with the same TLS settings and ours.
-        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(trust_env=False),
+        # httpx takes no network backend: its pool is replaced by one with ours. TLS as httpx's default
+        # (SSL_CERT_FILE / SSL_CERT_DIR still name an intranet CA); the certificate is checked against the
+        # URL's host name, which httpcore also sends as SNI, whatever address we connected to.
+        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
                                              network_backend=CheckedBackend())
 
 
