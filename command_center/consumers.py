@@ -2,9 +2,9 @@
 import asyncio
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from command_center import push
+from core.consumers import SafeJsonConsumer
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
 from grids import selectors as grid_selectors
 
@@ -21,7 +21,7 @@ def _access(user):
     return True, grid_selectors.user_area_paths(user)
 
 
-class CommandConsumer(AsyncJsonWebsocketConsumer):
+class CommandConsumer(SafeJsonConsumer):
     """Joins one group per street the user covers (or the district's); forwards what concerns the user's
     areas. On connect it says which streams it joined: the client fetches the snapshot next."""
 

@@ -409,8 +409,18 @@ class WebhookSubscription(models.Model):
 
         from core.roles import API_CLIENT, has_role
 
+        from core import egress
+
+        errors = {}
         if self.client_id and not has_role(self.client, API_CLIENT):
-            raise ValidationError({"client": _("只能为外部平台账号订阅。")})
+            errors["client"] = _("只能为外部平台账号订阅。")
+        if self.url:
+            try:
+                egress.check_url(self.url)  # sent again through the same check, to the address checked
+            except egress.AddressRefused as exc:
+                errors["url"] = _("推送地址不能指向本机或内网：%(reason)s") % {"reason": exc.reason}
+        if errors:
+            raise ValidationError(errors)
 
 
 class WebhookDelivery(models.Model):

@@ -10,7 +10,12 @@ A delivery is a POST of JSON `{"id", "kind", "sent_at", "event": event_row, ...}
 changes, `breach` for `sla.breached`) with the headers `X-Webhook-Id`, `X-Webhook-Timestamp` (unix
 seconds) and `X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`. A 2xx
 answer is success; anything else (or no answer within WEBHOOK_TIMEOUT_SECONDS) is a failure, retried
-after WEBHOOK_BACKOFF_SECONDS[attempt - 1]; after the last one the delivery is `dead`.
+after WEBHOOK_BACKOFF_SECONDS[attempt - 1]; after the last one the delivery is `dead`. The log keeps the
+status code and a short excerpt of a non-2xx answer, never the whole of it.
+
+Addresses: a subscription's URL may not point at this machine or the intranet (core.egress: checked
+when saved, and again when connecting, to the very address checked) unless WEBHOOK_ALLOWED_HOSTS /
+WEBHOOK_ALLOWED_NETWORKS name it. A refused send is `dead` at once, `last_error` "refused: <why>".
 
 Production: the task retries itself with Celery (`self.retry(countdown=…)`). The embedded default runs
 tasks inline (eager), so a failure is only recorded with `next_attempt_at`, and `retry_due_webhooks`
@@ -33,6 +38,7 @@ from django.utils import timezone
 
 from command_center import push
 from command_center.models import WEBHOOK_KINDS, Event, WebhookDelivery, WebhookSubscription
+from core import egress
 from core.roles import API_CLIENT, has_role
 from grids import selectors as grid_selectors
 
@@ -41,7 +47,10 @@ logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
 KINDS = WEBHOOK_KINDS
 DEFAULT_BACKOFF = (30, 120, 600, 3600, 6 * 3600)
-MAX_ERROR_CHARS = 1000
+MAX_ERROR_CHARS = 300
+EXCERPT_BYTES = 200   # of a receiver's answer read at all
+EXCERPT_CHARS = 120   # of it kept in the log
+REFUSED_PREFIX = "refused: "  # last_error of a delivery whose address core.egress refused (status dead)
 
 
 def backoff_seconds() -> tuple:
@@ -175,10 +184,23 @@ class Outcome:
     attempt: int = 0
 
 
-def _post(url: str, body: bytes, headers: dict):
-    import httpx
+def _excerpt(data: bytes) -> str:
+    """The start of a receiver's answer, as one short line: the log is not a window onto other hosts."""
+    text = data[:EXCERPT_BYTES].decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else " " for c in text)[:EXCERPT_CHARS]
 
-    return httpx.post(url, content=body, headers=headers, timeout=timeout_seconds(), follow_redirects=False)
+
+def _post(url: str, body: bytes, headers: dict) -> tuple[int, str]:
+    """POST through core.egress (an address it refuses is never connected to: AddressRefused); returns the
+    status code and an excerpt of the answer, of which at most EXCERPT_BYTES are read."""
+    with egress.client(timeout_seconds()) as client, \
+            client.stream("POST", url, content=body, headers={**headers, "Accept-Encoding": "identity"}) as response:
+        head = b""
+        for chunk in response.iter_raw():  # raw: nothing is decompressed, so a small read stays small
+            head += chunk
+            if len(head) >= EXCERPT_BYTES:
+                break
+        return response.status_code, _excerpt(head)
 
 
 def deliver(delivery_id, attempts_before=None) -> Outcome:
@@ -214,18 +236,23 @@ def _deliver(delivery_id, attempts_before) -> Outcome:
         "X-Webhook-Timestamp": timestamp,
         "X-Webhook-Signature": sign(sub.secret, timestamp, body),
     }
-    code, error = None, ""
+    code, error, refused = None, "", False
     try:
-        response = _post(sub.url, body, headers)
-        code = response.status_code
+        code, excerpt = _post(sub.url, body, headers)
         if not 200 <= code < 300:
-            error = f"HTTP {code}: {response.text[:200]}"
+            error = f"HTTP {code}: {excerpt}"
+    except egress.AddressRefused as exc:
+        error, refused = f"{REFUSED_PREFIX}{exc.reason}", True
     except Exception as exc:  # noqa: BLE001 — timeouts, refused connections, bad URLs: all failures
         error = f"{type(exc).__name__}: {exc}"
     fields = {"last_status_code": code, "last_error": error[:MAX_ERROR_CHARS]}
     retry_in = None
     if not error:
         fields.update(status=Status.SUCCEEDED, delivered_at=timezone.now(), next_attempt_at=None)
+    elif refused:
+        # Not retried: the address will not become allowed by waiting (the allow-list is a setting).
+        logger.warning("webhooks: delivery %s refused: %s", delivery.pk, error)
+        fields.update(status=Status.DEAD, next_attempt_at=None)
     else:
         waits = backoff_seconds()
         if attempt <= len(waits):

@@ -3,6 +3,7 @@
 With neither DATABASE_URL nor REDIS_URL set this is the embedded default: a SQLite file, the in-memory
 channel layer and Celery tasks run inline, so `make run` needs no service. Production sets both.
 """
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -180,6 +181,14 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 EVENT_PHOTO_MAX_BYTES = int(os.environ.get("EVENT_PHOTO_MAX_BYTES", 8 * 1024 * 1024))
 EVENT_PHOTO_MAX_PER_EVENT = int(os.environ.get("EVENT_PHOTO_MAX_PER_EVENT", "12"))
 EVENT_PHOTO_MAX_PIXELS = 50_000_000
+# JSON bodies of the API and websocket frames (core.safejson): bigger → 413, nested deeper → 400.
+API_JSON_MAX_BYTES = int(os.environ.get("API_JSON_MAX_BYTES", 1024 * 1024))
+API_JSON_MAX_DEPTH = int(os.environ.get("API_JSON_MAX_DEPTH", "64"))
+# Webhook URLs may not point at this machine or the intranet (core.egress) unless named here
+# (comma-separated: host names / IP literals; CIDRs, e.g. "10.20.0.0/16"). A bad CIDR stops the start.
+WEBHOOK_ALLOWED_HOSTS = [h.strip().lower() for h in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()]
+WEBHOOK_ALLOWED_NETWORKS = [str(ipaddress.ip_network(n.strip(), strict=False))
+                            for n in os.environ.get("WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()]
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -195,8 +204,14 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",  # declares the error answers (core.api.errors)
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    # JSON bodies are size- and depth-capped (core.api.parsers); forms and multipart for the upload endpoints.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # The token endpoint is throttled per client address (and guarded by axes, see "Security").
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("ANON_THROTTLE_RATE", "60/min")},

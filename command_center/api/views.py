@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,6 +22,7 @@ from command_center.api.serializers import (
     TransferInputSerializer, context_for,
 )
 from command_center.models import Event
+from core.api.parsers import JSONParser
 from core.api.permissions import roles_required
 from core.exceptions import PreconditionFailed, PreconditionRequired
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER

@@ -23,6 +23,7 @@ class Receiver:
     def __init__(self):
         self.requests = []
         self.status = 200
+        self.answer = None  # the body of the answer (default "ok" / "boom")
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -32,7 +33,7 @@ class Receiver:
                 self.send_response(receiver.status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
-                self.wfile.write(b"ok" if receiver.status < 300 else b"boom")
+                self.wfile.write(receiver.answer or (b"ok" if receiver.status < 300 else b"boom"))
 
             def log_message(self, *args):
                 pass
@@ -57,14 +58,20 @@ def _tasks_inline(settings):
 
 
 @pytest.fixture
-def receiver():
+def local_allowed(settings):
+    """Receivers here listen on 127.0.0.1, which webhooks refuse unless the allow-list names it."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+
+
+@pytest.fixture
+def receiver(local_allowed):
     r = Receiver()
     yield r
     r.close()
 
 
 @pytest.fixture
-def refused_url():
+def refused_url(local_allowed):
     """A local port nobody listens on (connection refused)."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -313,3 +320,118 @@ def test_delivery_log_is_read_only_for_staff(receiver, subscribe, intake, users,
     assert d.status == Status.SUCCEEDED
     client.force_login(users["dispatcher"])
     assert client.get("/admin/command_center/webhookdelivery/").status_code in (302, 403)
+
+
+# --- addresses: never this machine or the intranet, unless the allow-list names them ------------------
+
+INTERNAL_URLS = [
+    "http://127.0.0.1:6379/", "http://localhost:6379/", "http://169.254.169.254/latest/meta-data/",
+    "http://10.1.2.3/hook", "http://192.168.1.1/", "http://172.16.0.1/", "http://100.100.100.200/",
+    "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://[fd00:ec2::254]/", "http://224.0.0.1/",
+    "http://0.0.0.0/", "http://240.0.0.1/",
+]
+
+
+@pytest.mark.parametrize("url", INTERNAL_URLS)
+def test_subscription_to_an_internal_address_is_refused_when_saved(url, users, settings):
+    from django.core.exceptions import ValidationError
+
+    sub = WebhookSubscription(client=users["platform"], url=url, kinds=["event.created"])
+    with pytest.raises(ValidationError) as err:
+        sub.full_clean()
+    assert "url" in err.value.message_dict
+
+
+def test_the_allow_list_admits_named_hosts_and_networks(users, settings):
+    sub = WebhookSubscription(client=users["platform"], url="http://10.1.2.3/hook", kinds=["event.created"])
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["10.1.0.0/16"]
+    sub.full_clean()
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
+    settings.WEBHOOK_ALLOWED_HOSTS = ["10.1.2.3"]
+    sub.full_clean()
+    WebhookSubscription(client=users["platform"], url="http://93.184.216.34/hook", kinds=["event.created"]).full_clean()
+
+
+def test_a_name_resolving_to_an_internal_address_is_refused_when_saved(users, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    monkeypatch.setattr(socket, "getaddrinfo", _fake_dns({"hook.example.com": ["203.0.113.9", "10.0.0.7"]}))
+    with pytest.raises(ValidationError):
+        WebhookSubscription(client=users["platform"], url="https://hook.example.com/x", kinds=["event.created"]).full_clean()
+
+
+def test_admin_form_refuses_an_internal_url(users, client):
+    staff = users["bureau"]
+    staff.is_staff = True
+    staff.save()
+    client.force_login(staff)
+    page = client.post("/admin/command_center/webhooksubscription/add/", {
+        "client": users["platform"].pk, "url": "http://169.254.169.254/latest/", "secret": "x" * 32,
+        "kinds": '["event.created"]', "active": "on",
+    })
+    assert page.status_code == 200 and "推送地址不能指向本机或内网" in page.content.decode()
+    assert not WebhookSubscription.objects.exists()
+
+
+def _fake_dns(table):
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in table:
+            answer = table[host]
+            answer = answer.pop(0) if isinstance(answer[0], list) else answer
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in answer]
+        return real(host, port, *args, **kwargs)
+
+    return getaddrinfo
+
+
+def test_send_to_a_local_address_without_the_allow_list_is_refused_and_not_retried(settings, subscribe, intake):
+    receiver = Receiver()  # listening, but on 127.0.0.1 and no allow-list
+    try:
+        subscribe(receiver.url)  # saved without validation, as an old row would be
+        intake()
+        d = WebhookDelivery.objects.get()
+        assert receiver.requests == []
+        assert d.status == Status.DEAD and d.attempts == 1 and d.next_attempt_at is None
+        assert d.last_error.startswith(webhooks.REFUSED_PREFIX) and d.last_status_code is None
+        assert webhooks.retry_due(now=timezone.now() + timedelta(days=1)) == 0
+    finally:
+        receiver.close()
+
+
+def test_send_connects_to_the_address_it_checked(receiver, subscribe, intake, monkeypatch, settings):
+    """DNS rebinding: the name was public when saved, answers 127.0.0.1 when sent. The send resolves once,
+    checks that answer and connects to that very address (Host: the name), so the check decides."""
+    import httpcore
+
+    port = receiver.server.server_address[1]
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
+    monkeypatch.setattr(socket, "getaddrinfo", _fake_dns({"hook.example.com": [["93.184.216.34"], ["127.0.0.1"]]}))
+    sub = subscribe(f"http://hook.example.com:{port}/hook")
+    sub.full_clean()  # public when saved
+    intake()
+    d = WebhookDelivery.objects.get()
+    assert d.status == Status.DEAD and "127.0.0.1" in d.last_error and receiver.requests == []
+
+    # Allowed: the connection is opened to the checked IP, the request still names the host.
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    connected = []
+    real_connect = httpcore.SyncBackend.connect_tcp
+    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp",
+                        lambda self, host, port, **kw: (connected.append(host), real_connect(self, host, port, **kw))[1])
+    monkeypatch.setattr(socket, "getaddrinfo", _fake_dns({"hook.example.com": ["127.0.0.1"]}))
+    intake()
+    assert connected == ["127.0.0.1"]
+    assert receiver.requests[0]["headers"]["Host"] == f"hook.example.com:{port}"
+
+
+def test_the_log_keeps_a_short_excerpt_of_the_answer(receiver, subscribe, intake):
+    receiver.status = 500
+    receiver.answer = b"<html>" + b"secret internal page \x1b[31m " * 2000
+    subscribe(receiver.url)
+    intake()
+    d = WebhookDelivery.objects.get()
+    assert d.status == Status.FAILED and d.last_status_code == 500
+    assert d.last_error.startswith("HTTP 500: <html>secret") and len(d.last_error) <= 140
+    assert "\x1b" not in d.last_error

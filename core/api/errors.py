@@ -1,10 +1,12 @@
 """Every API error is JSON: field errors as {"field": ["message"]}, others as {"detail", "code"}."""
 import logging
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, OperationalError
+from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -55,4 +57,21 @@ def exception_handler(exc, context):
         # is intact). A view that passes a raw parameter to a query would otherwise answer 500.
         return Response({"detail": _("请求中含有不允许的空字符（NUL）。"), "code": "invalid"},
                         status=status.HTTP_400_BAD_REQUEST)
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, Http404):  # as DRF's handler does, but here, so the code below sees the APIException
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError) and isinstance(response.data, list):
+        # raise ValidationError("…") outside a serializer (a view, a filter such as DRF's search refusing a
+        # NUL) answers a bare list: give it the documented {"detail", "code"} shape.
+        codes = exc.get_codes()
+        code = codes[0] if isinstance(codes, list) and codes and isinstance(codes[0], str) else "invalid"
+        response.data = {"detail": " ".join(str(m) for m in response.data), "code": code}
+    elif response is not None and isinstance(exc, exceptions.APIException) and isinstance(response.data, dict) \
+            and set(response.data) == {"detail"}:
+        # DRF's own errors (401/403/404/405/406/413/415/429, parse errors) say only "detail": add the
+        # machine-readable code, so every non-field error has the one documented shape.
+        codes = exc.get_codes()
+        response.data["code"] = codes if isinstance(codes, str) else exc.default_code
+    return response

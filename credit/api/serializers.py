@@ -2,6 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.api import fields as api_fields
 from core.api.fields import StrictFloatField, StrictNumbersMixin
 from credit.choices import Color
 from credit.models import CreditHistory, CreditOverride, CreditPolicy, SensorReading
@@ -56,7 +57,7 @@ class CreditSerializer(serializers.Serializer):
 class OverrideInputSerializer(serializers.Serializer):
     color = serializers.ChoiceField(choices=Color.choices)
     reason = serializers.CharField(max_length=255)
-    expires_at = serializers.DateTimeField()
+    expires_at = api_fields.DateTimeField()
 
 
 class OverrideEndSerializer(serializers.Serializer):
@@ -96,7 +97,7 @@ class SensorReadingInputSerializer(serializers.Serializer):
     subject = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     metric = serializers.CharField(max_length=32)
     value = StrictFloatField()
-    measured_at = serializers.DateTimeField(help_text=_("监测时间（ISO 8601）；也可用 time"))
+    measured_at = api_fields.DateTimeField(help_text=_("监测时间（ISO 8601）；也可用 time"))
 
 
 class SensorReadingSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.api import fields as api_fields
 from core.api.fields import StrictFloatField
 from core.masking import mask_phone
 from core.roles import may_see_phones
@@ -152,7 +153,7 @@ class PositionInputSerializer(serializers.Serializer):
     lng = StrictFloatField(min_value=-180, max_value=180)
     accuracy = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=100000)
     heading = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=360)
-    recorded_at = serializers.DateTimeField()
+    recorded_at = api_fields.DateTimeField()
     source = serializers.CharField(required=False, allow_blank=True, max_length=32, default="")
 
 
