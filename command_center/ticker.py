@@ -118,6 +118,7 @@ def stop():
 
 
 _retry_state = {"pid": None, "ticker": None}
+_drain_state = {"pid": None, "ticker": None}
 
 
 def start_if_embedded() -> Ticker | None:
@@ -130,4 +131,11 @@ def start_if_embedded() -> Ticker | None:
             from command_center.webhooks import retry_due
 
             _retry_state.update(pid=os.getpid(), ticker=Ticker(retry_due, 60.0, name="webhook-retry").start())
+        # The outbox's safety net (Celery beat's core.tasks.drain_outbox in production): follow-ups a
+        # commit left undone run within about a second; on a thread of its own, beside the SLA clock.
+        if _drain_state["pid"] != os.getpid():
+            from core.outbox import drain
+
+            interval = float(getattr(settings, "OUTBOX_DRAIN_INTERVAL_SECONDS", 1.0))
+            _drain_state.update(pid=os.getpid(), ticker=Ticker(drain, interval, name="outbox-drain").start())
     return start()
