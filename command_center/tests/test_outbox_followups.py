@@ -119,7 +119,7 @@ def test_a_retry_of_the_request_after_the_crash_does_not_lose_the_follow_ups(
 
 
 def test_a_sweep_killed_after_its_commit_pushes_and_delivers_its_breaches_once(
-        report, sent, receiver, hooked, django_capture_on_commit_callbacks):  # noqa: F811
+        report, inline_tasks, sent, receiver, hooked, django_capture_on_commit_callbacks):  # noqa: F811
     with django_capture_on_commit_callbacks(execute=True):
         event = report()
     with django_capture_on_commit_callbacks(execute=False):

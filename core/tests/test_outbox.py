@@ -41,7 +41,9 @@ def later(seconds=3):
     return timezone.now() + timedelta(seconds=seconds)
 
 
-def test_rows_are_written_in_the_transaction_and_run_right_after_the_commit(calls, django_capture_on_commit_callbacks):
+def test_rows_are_written_in_the_transaction_and_run_right_after_the_commit(calls, settings,
+                                                                            django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # also on the PostgreSQL + Redis pass
     with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
             ids = outbox.publish(TOPIC, {"n": 1})
@@ -59,7 +61,8 @@ def test_a_rollback_leaves_no_follow_up(calls, django_capture_on_commit_callback
     assert calls == [] and callbacks == [] and not OutboxMessage.objects.exists()
 
 
-def test_wants_decides_at_publish(calls, django_capture_on_commit_callbacks):
+def test_wants_decides_at_publish(calls, settings, django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     with django_capture_on_commit_callbacks(execute=True):
         outbox.publish(TOPIC, {"n": 0})
     assert [c[0] for c in calls] == ["a"] and OutboxMessage.objects.get().kind == "test.a"
@@ -183,8 +186,9 @@ def test_two_drainers_that_saw_the_same_rows(calls, django_capture_on_commit_cal
 
 @pytest.mark.integration  # real concurrency: PostgreSQL (SQLite's shared in-memory test database locks tables)
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_drainers_run_each_row_once(calls):
+def test_concurrent_drainers_run_each_row_once(calls, settings):
     assert connection.vendor == "postgresql"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     with transaction.atomic():
         outbox.publish_many(TOPIC, [{"n": i} for i in range(1, 31)])  # 60 rows
     # The commit ran them in place already (eager); make them undone again, as if the process had died.
