@@ -11,9 +11,10 @@ killed between its commit and that point loses nothing: `drain` (Celery beat eve
 the embedded ticker in `make run`) runs every row still not done once it is `OUTBOX_DRAIN_AFTER_SECONDS`
 old, or whose claim is older than `OUTBOX_CLAIM_SECONDS` (its runner died).
 
-Exactly once: a runner first claims rows with a conditional UPDATE (`done_at IS NULL AND claimed_at is
-NULL or stale`), so two drainers, or a drainer and the committing process, never run the same row at
-once; a row is marked done after its handler returns. A runner killed between the two runs the handler
+Exactly once: the drain and the worker first claim rows with a conditional UPDATE (`done_at IS NULL AND
+claimed_at is NULL or stale`), so two of them never run the same row at once; a row is marked done after
+its handler returns. The committer runs its in-place rows without a claim (no write before the push) and
+long before the drain may take them; their handlers are safe to run twice anyway. A runner killed between the two runs the handler
 again later, so handlers are idempotent (dispatch skips an event already dispatched, a webhook delivery
 is unique per subscription and row, a push is sent once per row id). A handler that raises is retried
 after `OUTBOX_BACKOFF_SECONDS[attempt - 1]` (the last value repeats), its error kept in `last_error`
@@ -27,11 +28,14 @@ import time
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 from typing import Callable
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from core.models import OutboxMessage
 
@@ -62,7 +66,12 @@ class Message:
     def key(self) -> str:
         """Names this row for good (ids alone come back after a database is recreated): for handlers
         that keep their own record of what they did, such as the push's once-only key."""
-        return f"{self.id}:{self.created_at}"
+        at = self.created_at
+        if isinstance(at, str):  # SQLite through a raw cursor: naive UTC text
+            at = parse_datetime(at)
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at, dt_timezone.utc)
+        return f"{self.id}:{at.astimezone(dt_timezone.utc).isoformat()}"
 
 
 _handlers: dict[str, Handler] = {}
@@ -109,14 +118,21 @@ def publish_many(topic: str, payloads) -> list[int]:
     if not rows:
         return []
     made = OutboxMessage.objects.bulk_create(rows)  # ids come back (PostgreSQL; SQLite >= 3.35)
-    ids = [m.pk for m in made]
-    deferred = {m.pk for m in made if _handlers[m.kind].deferred} if not _eager() else set()
-    transaction.on_commit(lambda: _after_commit([i for i in ids if i not in deferred], sorted(deferred)))
-    return ids
+    eager = _eager()
+    in_place = [Message(m.pk, m.kind, m.payload, 1, m.created_at) for m in made
+                if eager or not _handlers[m.kind].deferred]
+    deferred = [m.pk for m in made if not eager and _handlers[m.kind].deferred]
+    transaction.on_commit(lambda: _after_commit(in_place, deferred))
+    return [m.pk for m in made]
 
 
-def _after_commit(inline_ids, deferred_ids):
-    """Never raises into the request or service that committed: what fails here the drain retries."""
+def _after_commit(in_place, deferred_ids):
+    """Never raises into the request or service that committed: what fails here the drain retries.
+
+    The in-place rows run at once, unclaimed, and are marked done after: no write before the push, which
+    is on the desk's latency path. Only the drain could run them too, and only once they are
+    OUTBOX_DRAIN_AFTER_SECONDS old; their handlers are safe to run twice (the push's once-only key,
+    rescoring's recompute), and the conditional marks keep the row's state right."""
     try:
         if deferred_ids:
             from core.tasks import process_outbox
@@ -125,10 +141,10 @@ def _after_commit(inline_ids, deferred_ids):
     except Exception:  # noqa: BLE001 — the broker is down: the drain takes them when it is back
         logger.exception("outbox: could not enqueue %s", deferred_ids)
     try:
-        if inline_ids:
-            process(inline_ids)
+        if in_place:
+            _run(in_place, claimed=False)
     except Exception:  # noqa: BLE001 — e.g. the database went away: the drain retries
-        logger.exception("outbox: running %s after commit failed", inline_ids)
+        logger.exception("outbox: running %s after commit failed", [m.id for m in in_place])
 
 
 # --- running ----------------------------------------------------------------------------------------
@@ -165,7 +181,9 @@ def process(ids=None, *, now=None, limit=None) -> int:
     return _run(_claim(ids, now=now or timezone.now(), limit=limit))
 
 
-def _run(messages) -> int:
+def _run(messages, *, claimed: bool = True) -> int:
+    """Run claimed rows (or, `claimed=False`, the committer's own rows right after its commit: their
+    attempt is counted when they are marked)."""
     done, failed = [], []
     for message in messages:
         handler = _handlers.get(message.kind)
@@ -178,19 +196,22 @@ def _run(messages) -> int:
             failed.append((message, exc))
         else:
             done.append(message.id)
+    counted = {} if claimed else {"attempts": F("attempts") + 1}
     if done:
-        OutboxMessage.objects.filter(pk__in=done).update(done_at=timezone.now(), last_error="")
+        OutboxMessage.objects.filter(pk__in=done, done_at__isnull=True).update(
+            done_at=timezone.now(), last_error="", **counted)
     for message, exc in failed:
-        _failed(message, exc)
+        _failed(message, exc, **counted)
     return len(done)
 
 
-def _failed(message: Message, exc: Exception):
+def _failed(message: Message, exc: Exception, **counted):
     waits = tuple(_setting("OUTBOX_BACKOFF_SECONDS", DEFAULT_BACKOFF)) or (60,)
     wait = waits[min(message.attempts, len(waits)) - 1]
     error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     OutboxMessage.objects.filter(pk=message.id, done_at__isnull=True).update(
-        claimed_at=None, available_at=timezone.now() + timedelta(seconds=wait), last_error=error[:MAX_ERROR_CHARS])
+        claimed_at=None, available_at=timezone.now() + timedelta(seconds=wait), last_error=error[:MAX_ERROR_CHARS],
+        **counted)
 
 
 def drain(*, now=None, batch: int | None = None, seconds: float | None = None) -> int:
