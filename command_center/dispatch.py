@@ -44,7 +44,7 @@ from command_center import signals
 from command_center.choices import AssignmentStatus, DispatchMode, Severity, Status
 from command_center.models import Assignment, DispatcherShift, DispatchRule, Event
 from command_center.services import min_rank_for
-from core import audit
+from core import audit, outbox
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
 from grids import geometry
@@ -421,16 +421,16 @@ def after_decline(event: Event, now, declined_by: int | None) -> Event:
                        data={"trigger": "decline", "declined_by": declined_by})
 
 
-def on_event_changed(sender, kind=None, event_id=None, **kwargs):
-    if kind == "event.created":
-        from command_center import tasks
-
-        tasks.auto_dispatch.delay_on_commit(event_id)
+def on_event_created(payload, message):
+    """Outbox handler (run by a worker after intake's commit; inline in the embedded default). Idempotent:
+    an event already dispatched, or out of the flow, is left alone."""
+    auto_dispatch(payload["event_id"])
 
 
 def connect():
-    """Called from CommandCenterConfig.ready()."""
-    signals.event_changed.connect(on_event_changed, dispatch_uid="command_center.dispatch.event_created")
+    """Called from CommandCenterConfig.ready(): a row only for creates (decided at publish, no query)."""
+    outbox.register(signals.event_changed, "command_center.dispatch.auto", on_event_created, deferred=True,
+                    wants=lambda payload: payload.get("kind") == "event.created")
 
 
 # --- dispatch rules (bureau staff) ---------------------------------------------------------------

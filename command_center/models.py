@@ -445,12 +445,17 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(_("最近错误"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    # The outbox row (and the change's place in it) this delivery was made for: a row run twice makes
+    # each delivery once.
+    source_key = models.CharField(_("来源"), max_length=80, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("Webhook 推送记录")
         verbose_name_plural = _("Webhook 推送记录")
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due")]
+        constraints = [models.UniqueConstraint(fields=["subscription", "source_key"], condition=~models.Q(source_key=""),
+                                               name="webhook_delivery_once_per_source")]
 
     def __str__(self):
         return f"#{self.pk} {self.kind} → {self.subscription_id}"

@@ -18,7 +18,7 @@ Sending never raises into the service that committed: a channel layer that is do
 import asyncio
 import logging
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
@@ -54,6 +54,11 @@ OFFICER_FIELDS = (
     "id", "name", "badge_no", "rank", "team_id", "duty_status", "last_lat", "last_lng", "last_heading",
     "last_position_at",
 )
+
+
+# How long a sent push's outbox key is remembered (longer than any row is left claimed before a rerun).
+ONCE_SECONDS = 24 * 3600
+ONCE_KEYS_KEPT = 100_000  # the embedded default's in-memory memory of them
 
 
 def street_group(street_id) -> str:
@@ -124,6 +129,7 @@ class LocalSequence:
     def __init__(self):
         self._lock = threading.Lock()
         self._values: dict[str, int] = {}
+        self._once: OrderedDict[str, bool] = OrderedDict()
 
     def next(self, stream: str) -> int:
         return self.reserve({stream: 1})[stream]
@@ -136,6 +142,17 @@ class LocalSequence:
                 first[stream] = self._values.get(stream, 0) + 1
                 self._values[stream] = first[stream] + n - 1
             return first
+
+    def reserve_once(self, key: str, counts: dict) -> dict[str, int] | None:
+        """`reserve`, unless `key` was reserved before (None): an outbox row's push goes out once even
+        when its row is run again (a runner died after sending, before marking it done)."""
+        with self._lock:
+            if key in self._once:
+                return None
+            self._once[key] = True
+            while len(self._once) > ONCE_KEYS_KEPT:
+                self._once.popitem(last=False)
+        return self.reserve(counts)
 
     def current(self, streams) -> dict[str, int]:
         with self._lock:
@@ -162,6 +179,24 @@ class RedisSequence:
         for stream, n in counts.items():
             pipe.incrby(self.prefix + stream, n)
         return {stream: int(last) - n + 1 for (stream, n), last in zip(counts.items(), pipe.execute())}
+
+    # SET key NX, and only then INCRBY each stream: one atomic step, so a push marked sent has its seq
+    # numbers; dying between this and the send leaves a gap, which makes the clients resync.
+    _ONCE = """
+    if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return false end
+    local out = {}
+    for i = 2, #KEYS do out[i - 1] = redis.call('INCRBY', KEYS[i], ARGV[i]) end
+    return out
+    """
+
+    def reserve_once(self, key: str, counts: dict) -> dict[str, int] | None:
+        """`reserve`, unless `key` was reserved before (None), in one atomic script."""
+        streams = list(counts)
+        last = self.client.eval(self._ONCE, 1 + len(streams), self.prefix + "once:" + key,
+                                *(self.prefix + s for s in streams), ONCE_SECONDS, *(counts[s] for s in streams))
+        if last is None:
+            return None
+        return {stream: int(value) - counts[stream] + 1 for stream, value in zip(streams, last)}
 
     def current(self, streams) -> dict[str, int]:
         streams = list(streams)
@@ -244,15 +279,23 @@ def _streams(street_id) -> list[str]:
     return ([street_group(street_id)] if street_id else []) + [DISTRICT_GROUP]
 
 
-def publish(kind: str, street_id, path: str | None, body: dict) -> list[dict]:
-    """Send one change to its street's stream and to the district's. Returns the messages sent (for
-    tests and logs); never raises."""
+def publish(kind: str, street_id, path: str | None, body: dict, *, once: str | None = None) -> list[dict]:
+    """Send one change to its street's stream and to the district's. `once`: a key (the outbox row's)
+    under which it is sent at most once. Returns the messages sent (for tests and logs); never raises."""
     streams = _streams(street_id)
+    try:
+        sequence = get_sequence()
+        seqs = sequence.reserve({s: 1 for s in streams}) if once is None else \
+            sequence.reserve_once(once, {s: 1 for s in streams})
+    except Exception:  # noqa: BLE001 — the service has committed; a lost message is healed by resync
+        logger.exception("live push: %s: no sequence numbers", kind)
+        return []
+    if seqs is None:
+        return []  # sent before (this row is being run again)
     sent = []
     for stream in streams:
         try:
-            seq = get_sequence().next(stream)
-            payload = {"type": kind, "seq": seq, "stream": stream, **body}
+            payload = {"type": kind, "seq": seqs[stream], "stream": stream, **body}
             _group_send(stream, {"type": MESSAGE_TYPE, "path": path, "payload": payload})
             sent.append(payload)
         except Exception:  # noqa: BLE001 — the service has committed; a lost message is healed by resync
@@ -264,8 +307,10 @@ def _event_for_push(event_id):
     return event_queryset(Event.objects.select_related("area"), "area__path").filter(pk=event_id).first()
 
 
-def on_event_changed(sender, kind=None, event_id=None, action=None, row=None, street_id=None, path=None, **kwargs):
-    """`row` (with `street_id`, `path`): the event's row as the service wrote it (a create); else it is read."""
+def on_event_changed(sender, kind=None, event_id=None, action=None, row=None, street_id=None, path=None, once=None,
+                     **kwargs):
+    """`row` (with `street_id`, `path`): the event's row as the service wrote it (a create); else it is read.
+    `once`: see `publish`."""
     try:
         if row is None:
             event = _event_for_push(event_id)
@@ -274,20 +319,23 @@ def on_event_changed(sender, kind=None, event_id=None, action=None, row=None, st
             row, street_id, path = event_row(event), event.street_id, event.area.path
         if kind == EVENT_UPDATED and action in ASSIGNMENT_ACTIONS:
             kind = ASSIGNMENT_CHANGED
-        return publish(kind or EVENT_UPDATED, street_id, path, {"action": action, "event": row})
+        return publish(kind or EVENT_UPDATED, street_id, path, {"action": action, "event": row}, once=once)
     except Exception:  # noqa: BLE001
         logger.exception("live push: event %s", event_id)
         return []
 
 
-def publish_many(kind: str, changes) -> list[dict]:
+def publish_many(kind: str, changes, *, once: str | None = None) -> list[dict]:
     """Send many changes [(street id, path, body), …] at once: each stream's seq numbers reserved in
-    one step, the messages sent in one hop. Returns the messages sent; never raises."""
+    one step, the messages sent in one hop (`once`: see `publish`). Returns the messages sent; never raises."""
     items = [(stream, path, body) for street_id, path, body in changes for stream in _streams(street_id)]
     if not items:
         return []
     try:
-        seqs = get_sequence().reserve(Counter(stream for stream, _path, _body in items))
+        counts = Counter(stream for stream, _path, _body in items)
+        seqs = get_sequence().reserve(counts) if once is None else get_sequence().reserve_once(once, counts)
+        if seqs is None:
+            return []  # sent before (this row is being run again)
         messages = []
         for stream, path, body in items:
             payload = {"type": kind, "seq": seqs[stream], "stream": stream, **body}
@@ -300,7 +348,7 @@ def publish_many(kind: str, changes) -> list[dict]:
     return [message["payload"] for _stream, message in messages]
 
 
-def on_sla_breached(sender, breaches=(), **kwargs):
+def on_sla_breached(sender, breaches=(), once=None, **kwargs):
     """A sweep's batch of breaches: the events' rows in two queries, one batched send."""
     try:
         ids = {b["event_id"] for b in breaches}
@@ -309,7 +357,7 @@ def on_sla_breached(sender, breaches=(), **kwargs):
             (event.street_id, event.area.path, {"breach": {"id": b["breach_id"], "stage": b["stage"]},
                                                 "event": event_row(event)})
             for b in breaches if (event := events.get(b["event_id"])) is not None
-        ])
+        ], once=once)
     except Exception:  # noqa: BLE001
         logger.exception("live push: %s breaches", len(breaches))
         return []
@@ -332,12 +380,16 @@ def on_officer_moved(sender, officer_id=None, **kwargs):
 
 
 def connect():
-    """Called from CommandCenterConfig.ready()."""
+    """Called from CommandCenterConfig.ready(): the outbox runs the pushes in the committing process, right
+    after the commit (the desk sees a change within milliseconds), each at most once per outbox row."""
     from command_center import signals
+    from core import outbox
     from grids import signals as grid_signals
 
-    signals.event_changed.connect(on_event_changed, dispatch_uid="command_center.push.event_changed")
-    signals.sla_breached.connect(on_sla_breached, dispatch_uid="command_center.push.sla_breached")
+    outbox.register(signals.event_changed, "command_center.push.event",
+                    lambda payload, message: on_event_changed(None, once=f"outbox:{message.key}", **payload))
+    outbox.register(signals.sla_breached, "command_center.push.sla_breached",
+                    lambda payload, message: on_sla_breached(None, once=f"outbox:{message.key}", **payload))
     grid_signals.officer_moved.connect(on_officer_moved, dispatch_uid="command_center.push.officer_moved")
 
 

@@ -26,7 +26,7 @@ from command_center.choices import (
 from command_center.models import (
     Assignment, Breach, Deadline, Escalation, Event, IdempotencyKey, SlaPolicy, TimelineEntry,
 )
-from core import audit
+from core import audit, outbox
 from core.context import current_ip
 from core.exceptions import (
     Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable, ValidationFailed,
@@ -244,15 +244,15 @@ def _finish(actor, event: Event, action: str, now, from_status: str, *, note="",
     return event
 
 
-def _push(signal, event, kind, *, written=False, **extra):
-    """Send `signal` on commit. `written`: the event holds every row it has (a create): the receivers get
-    its row as it stands now, and do not read it back."""
-    event_id, version = event.pk, event.version
+def _push(topic, event, kind, *, written=False, **extra):
+    """Publish `topic` (signals.event_changed) through the outbox, in this transaction: push, webhooks and
+    dispatch follow the commit, even when this process dies right after it. `written`: the event holds
+    every row it has (a create): the handlers get its row as it stands now, and do not read it back."""
     if written:
         from command_center import push
 
         extra.update(row=push.event_row(event), street_id=event.street_id, path=event.area.path)
-    transaction.on_commit(lambda: signal.send(sender=Event, kind=kind, event_id=event_id, version=version, **extra))
+    outbox.publish(topic, {"kind": kind, "event_id": event.pk, "version": event.version, **extra})
 
 
 def _meet(event: Event, action: str, now):
@@ -1019,7 +1019,7 @@ def _fire_batch(due_by, limit: int, *, exclude=(), only=None) -> tuple[int, int]
     killed midway leaves an open transaction the database rolls back: nothing fired, all still due.
 
     Breaches, escalations, timeline lines and audit records are bulk-inserted; `signals.sla_breached`
-    goes out once per batch on commit (live push: one batched send; webhooks: one Celery task)."""
+    goes out once per batch through the outbox (live push: one batched send; webhooks: matched by a worker)."""
     qs = (Deadline.objects.select_for_update(skip_locked=True, of=("self", "event")).select_related("event")
           .only(*_SWEEP_FIELDS)
           .filter(due_at__lte=due_by, fired_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True))
@@ -1080,7 +1080,7 @@ def _fire_batch(due_by, limit: int, *, exclude=(), only=None) -> tuple[int, int]
             raised.setdefault(event.escalation_level, []).append(pk)
     for level, pks in raised.items():
         Event.objects.filter(pk__in=pks).update(escalation_level=level)
-    transaction.on_commit(lambda: signals.sla_breached.send(sender=Breach, kind="sla.breached", breaches=announced))
+    outbox.publish(signals.sla_breached, {"kind": "sla.breached", "breaches": announced})
     return len(deadlines), len(rows)
 
 

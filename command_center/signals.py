@@ -1,10 +1,11 @@
-"""Signals the services send on commit; live push, webhooks and dispatch connect to them.
+"""The follow-up topics the services publish through the outbox (core.outbox) inside their transaction;
+live push, webhooks and dispatch register handlers for them (CommandCenterConfig.ready). They run right
+after the commit, and from the outbox's drain when the process that committed died first.
 
-`event_changed`: kind ("event.created" | "event.updated"), event_id, version, action.
-`sla_breached`: kind ("sla.breached"), breaches: [{"breach_id", "event_id", "stage"}, …], once per sweep
-batch (a sweep fires hundreds at a time; receivers handle them together).
+`event_changed`: {"kind": "event.created" | "event.updated", "event_id", "version", "action"} (a create
+also carries "row", "street_id", "path": the event's row as written).
+`sla_breached`: {"kind": "sla.breached", "breaches": [{"breach_id", "event_id", "stage"}, …]}, once per
+sweep batch (a sweep fires hundreds at a time; handlers take them together).
 """
-from django.dispatch import Signal
-
-event_changed = Signal()
-sla_breached = Signal()
+event_changed = "command_center.event_changed"
+sla_breached = "command_center.sla_breached"

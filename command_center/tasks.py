@@ -13,7 +13,8 @@ def sweep():
 
 @shared_task(name="command_center.tasks.queue_breach_webhooks", ignore_result=True)
 def queue_breach_webhooks(breaches):
-    """Webhook deliveries for a sweep's batch of breaches, made off the SLA clock's path."""
+    """Webhook deliveries for a sweep's batch of breaches. The sweep now queues them through the outbox
+    (core.tasks.process_outbox); kept for messages queued before that."""
     from command_center import webhooks
 
     return len(webhooks.queue_breaches(breaches))
@@ -41,8 +42,8 @@ def retry_due_webhooks():
 
 @shared_task(name="command_center.tasks.auto_dispatch", ignore_result=True)
 def auto_dispatch(event_id):
-    """Automatic dispatch of a newly committed event (command_center.dispatch.auto_dispatch), queued on
-    intake's commit; in eager mode (the embedded default) it runs inline right after the commit."""
+    """Automatic dispatch of a committed event (command_center.dispatch.auto_dispatch). Intake now queues it
+    through the outbox (core.tasks.process_outbox); kept for messages queued before that."""
     from command_center import dispatch
 
     event = dispatch.auto_dispatch(event_id)

@@ -118,6 +118,7 @@ def stop():
 
 
 _retry_state = {"pid": None, "ticker": None}
+_drain_state = {"pid": None, "ticker": None}
 
 
 def start_if_embedded() -> Ticker | None:
@@ -130,4 +131,28 @@ def start_if_embedded() -> Ticker | None:
             from command_center.webhooks import retry_due
 
             _retry_state.update(pid=os.getpid(), ticker=Ticker(retry_due, 60.0, name="webhook-retry").start())
+    start_drain()
     return start()
+
+
+def start_drain(interval: float | None = None) -> Ticker:
+    """The outbox's safety net (Celery beat's core.tasks.drain_outbox in production): follow-ups a commit
+    left undone run within about a second, on a thread of its own beside the SLA clock. Once per process."""
+    from core.outbox import drain
+
+    with _lock:
+        running = _drain_state["ticker"]
+        if _drain_state["pid"] == os.getpid() and running is not None and running.is_alive():
+            return running
+        interval = interval or float(getattr(settings, "OUTBOX_DRAIN_INTERVAL_SECONDS", 1.0))
+        running = Ticker(drain, interval, name="outbox-drain").start()
+        _drain_state.update(pid=os.getpid(), ticker=running)
+        return running
+
+
+def stop_drain():
+    with _lock:
+        running = _drain_state["ticker"]
+        _drain_state.update(pid=None, ticker=None)
+    if running is not None:
+        running.stop()

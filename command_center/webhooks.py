@@ -1,7 +1,8 @@
 """Webhooks for other platforms: an API client's subscriptions receive the changes live push sends.
 
-On each committed change (`signals.event_changed`; `signals.sla_breached`, a sweep's batch, through the
-Celery task `queue_breach_webhooks`) the receiver makes one `WebhookDelivery` per matching subscription —
+On each committed change (the outbox topics `signals.event_changed` and `signals.sla_breached`, a sweep's
+batch; run by a worker after the commit, core.outbox) the handler makes one `WebhookDelivery` per matching
+subscription, once per outbox row however often the row is run —
 active, of an active API client, wanting the kind, with areas (or, when it names none, the client's own
 areas) holding the event's area, and the client allowed to see the event — and enqueues
 `command_center.tasks.deliver_webhook` on commit.
@@ -105,14 +106,16 @@ def subscriptions_for(kind: str, event: Event) -> list[WebhookSubscription]:
     return _matching(_subscribers(kind), event.area.path)
 
 
-def queue(kind: str, event_id, body: dict) -> list[WebhookDelivery]:
+def queue(kind: str, event_id, body: dict, *, source: str = "") -> list[WebhookDelivery]:
     """Deliveries for one change, and their tasks enqueued on commit."""
-    return queue_many(kind, [(event_id, body)])
+    return queue_many(kind, [(event_id, body)], source=source)
 
 
-def queue_many(kind: str, changes) -> list[WebhookDelivery]:
+def queue_many(kind: str, changes, *, source: str = "") -> list[WebhookDelivery]:
     """Deliveries for many changes [(event id, body), …] of one kind (subscriptions and events looked up
-    once), and their tasks enqueued on commit."""
+    once), and their tasks enqueued on commit. `source`: the outbox row's key; each delivery is then made
+    once per (subscription, row, change) however often this runs, and a run again re-enqueues those of
+    them never attempted (the runner died between making them and enqueuing them)."""
     from command_center.tasks import deliver_webhook
 
     subscribers = _subscribers(kind)
@@ -121,56 +124,57 @@ def queue_many(kind: str, changes) -> list[WebhookDelivery]:
     events = push.event_queryset(Event.objects.select_related("area"), "area__path").in_bulk(
         {event_id for event_id, _body in changes})
     rows = []
-    for event_id, body in changes:
+    for n, (event_id, body) in enumerate(changes):
         event = events.get(event_id)
         subs = _matching(subscribers, event.area.path) if event is not None else ()
         if subs:
             payload = {"kind": kind, **body, "event": push.event_row(event)}
-            rows += [WebhookDelivery(subscription=sub, kind=kind, event_id=event.pk, payload=payload) for sub in subs]
+            key = f"{source}/{n}" if source else ""
+            rows += [WebhookDelivery(subscription=sub, kind=kind, event_id=event.pk, payload=payload, source_key=key)
+                     for sub in subs]
     if not rows:
         return []
     with transaction.atomic():
-        made = WebhookDelivery.objects.bulk_create(rows)  # ids come back (PostgreSQL; SQLite ≥ 3.35)
-        for delivery in made:
+        if source:
+            WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+            made = list(WebhookDelivery.objects.filter(
+                subscription__in={r.subscription_id for r in rows}, source_key__in={r.source_key for r in rows}))
+            unsent = [d for d in made if d.status == Status.PENDING and d.attempts == 0]
+        else:
+            made = unsent = WebhookDelivery.objects.bulk_create(rows)  # ids come back (PostgreSQL; SQLite ≥ 3.35)
+        for delivery in unsent:
             deliver_webhook.delay_on_commit(delivery.pk)
     return made
 
 
-def queue_breaches(breaches) -> list[WebhookDelivery]:
+def queue_breaches(breaches, *, source: str = "") -> list[WebhookDelivery]:
     """Deliveries for a sweep's batch of breaches ([{"breach_id", "event_id", "stage"}, …])."""
     return queue_many(push.SLA_BREACHED, [
         (b["event_id"], {"breach": {"id": b["breach_id"], "stage": b["stage"]}}) for b in breaches
-    ])
+    ], source=source)
 
 
-def on_event_changed(sender, kind=None, event_id=None, action=None, **kwargs):
-    try:
-        if kind == push.EVENT_UPDATED and action in push.ASSIGNMENT_ACTIONS:
-            kind = push.ASSIGNMENT_CHANGED
-        return queue(kind or push.EVENT_UPDATED, event_id, {"action": action})
-    except Exception:  # noqa: BLE001 — the service has committed; a webhook must not undo or fail it
-        logger.exception("webhooks: event %s", event_id)
-        return []
+def on_event_changed(payload, message):
+    """Outbox handler (run by a worker): the deliveries of one event change. Raises on failure, so the
+    outbox retries it."""
+    kind, action = payload.get("kind"), payload.get("action")
+    if kind == push.EVENT_UPDATED and action in push.ASSIGNMENT_ACTIONS:
+        kind = push.ASSIGNMENT_CHANGED
+    return queue(kind or push.EVENT_UPDATED, payload["event_id"], {"action": action}, source=message.key)
 
 
-def on_sla_breached(sender, breaches=(), **kwargs):
-    """A sweep's batch of breaches: matched and queued by a Celery task (queue_breach_webhooks), so the
-    SLA clock does not wait for it; nothing is queued when no subscription is active."""
-    try:
-        from command_center.tasks import queue_breach_webhooks
-
-        if breaches and WebhookSubscription.objects.filter(active=True).exists():
-            queue_breach_webhooks.delay(list(breaches))
-    except Exception:  # noqa: BLE001
-        logger.exception("webhooks: %s breaches", len(breaches))
+def on_sla_breached(payload, message):
+    """Outbox handler (run by a worker, off the SLA clock's path): a sweep's batch of breaches."""
+    return queue_breaches(payload.get("breaches") or (), source=message.key)
 
 
 def connect():
-    """Called from CommandCenterConfig.ready()."""
+    """Called from CommandCenterConfig.ready(): matching runs in a worker (deferred), not in the request."""
     from command_center import signals
+    from core import outbox
 
-    signals.event_changed.connect(on_event_changed, dispatch_uid="command_center.webhooks.event_changed")
-    signals.sla_breached.connect(on_sla_breached, dispatch_uid="command_center.webhooks.sla_breached")
+    outbox.register(signals.event_changed, "command_center.webhooks.event", on_event_changed, deferred=True)
+    outbox.register(signals.sla_breached, "command_center.webhooks.sla_breached", on_sla_breached, deferred=True)
 
 
 # --- sending ---------------------------------------------------------------------------------------

@@ -411,6 +411,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    # The outbox's safety net: follow-ups (dispatch, push, webhooks, rescoring) a dead process left undone.
+    "core-outbox-drain": {
+        "task": "core.tasks.drain_outbox",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
     # Credit: the nightly full rescore applies time decay and ends expired overrides (credit.services.rescore_all).
     "credit-nightly-rescore": {
         "task": "credit.tasks.rescore_all",
@@ -418,6 +424,14 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 6 * 3600},
     },
 }
+# Durable follow-ups (core.outbox): written with the change, run right after its commit; the drain (beat
+# above, or the embedded ticker) runs what is still undone this many seconds after the commit, and a row
+# claimed by a runner that died once its claim is this old; failures retry after these waits (the last
+# repeats); done rows are deleted after OUTBOX_KEEP_DAYS.
+OUTBOX_DRAIN_AFTER_SECONDS = float(os.environ.get("OUTBOX_DRAIN_AFTER_SECONDS", "2"))
+OUTBOX_CLAIM_SECONDS = float(os.environ.get("OUTBOX_CLAIM_SECONDS", "60"))
+OUTBOX_BACKOFF_SECONDS = (5, 30, 120, 600, 3600)
+OUTBOX_KEEP_DAYS = float(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
 COMMAND_CENTER_TICKER = os.environ.get("SLA_TICKER", "auto")
 COMMAND_CENTER_TICK_SECONDS = float(os.environ.get("SLA_TICK_SECONDS", "1"))
 COMMAND_CENTER_SWEEP_BATCH = 500

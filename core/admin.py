@@ -1,8 +1,9 @@
 """Admin building blocks shared by the apps (read-only logs, forms checked by a service), and the audit log."""
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
-from core.models import AuditLog
+from core.models import AuditLog, OutboxMessage
 from core.roles import BUREAU_STAFF, has_role
 
 
@@ -77,3 +78,39 @@ class AuditLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("action", "object_type")
     search_fields = ("actor_label", "object_id", "object_repr")
     date_hierarchy = "at"
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Follow-ups after commits (core.outbox), read-only: failing ones show their error and next attempt.
+    Bureau staff read them (by role)."""
+
+    def has_module_permission(self, request):
+        return has_role(request.user, BUREAU_STAFF) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, BUREAU_STAFF) or super().has_view_permission(request, obj)
+
+    class StateFilter(admin.SimpleListFilter):
+        title = _("状态")
+        parameter_name = "state"
+
+        def lookups(self, request, model_admin):
+            return [("waiting", _("待处理")), ("failing", _("失败待重试")), ("done", _("已完成"))]
+
+        def queryset(self, request, queryset):
+            if self.value() == "waiting":
+                return queryset.filter(done_at__isnull=True)
+            if self.value() == "failing":
+                return queryset.filter(done_at__isnull=True).exclude(last_error="")
+            if self.value() == "done":
+                return queryset.filter(done_at__isnull=False)
+            return queryset
+
+    list_display = ("id", "kind", "created_at", "attempts", "available_at", "done_at", "short_error")
+    list_filter = (StateFilter, "kind")
+    search_fields = ("kind", "last_error")
+
+    @admin.display(description=_("最近错误"))
+    def short_error(self, obj):
+        return obj.last_error[:120]

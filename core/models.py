@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -45,3 +46,29 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+
+
+class OutboxMessage(models.Model):
+    """Work that must follow a commit (core.outbox): written in the transaction whose commit it follows,
+    run right after that commit, and by the periodic drain when the process that committed died first."""
+
+    kind = models.CharField(_("类型"), max_length=100)
+    payload = models.JSONField(_("内容"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("写入时间"), default=timezone.now)
+    # The drain takes a row from this time on: later than created_at, so the committing process runs it
+    # first; after a failure, when the next attempt is due.
+    available_at = models.DateTimeField(_("可处理时间"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("待办后续")
+        verbose_name_plural = _("待办后续")
+        indexes = [models.Index(fields=["available_at"], condition=models.Q(done_at__isnull=True),
+                                name="core_outbox_pending")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.kind}"

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from core import audit
+from core import audit, outbox
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.roles import API_CLIENT, BUREAU_STAFF, DISPATCHER, has_role
 from credit import scoring
@@ -235,8 +235,7 @@ def post_facts(items, *, actor=None, rescore=True) -> int:
             audit.record(actor, "credit.facts_posted", object_type="credit.creditfact", object_id="bulk",
                          object_repr=f"{len(created)} facts", changes={"facts": [None, ids or len(created)]})
             if rescore:
-                for subject_id in sorted({f.subject_id for f in created}):
-                    _rescore_on_commit(subject_id, HistoryCause.FACT_POSTED)
+                _rescore_on_commit(sorted({f.subject_id for f in created}), HistoryCause.FACT_POSTED)
     return len(new)
 
 
@@ -289,14 +288,28 @@ def confirm_fact(fact, *, confirmed=True, actor=None):
 
 # --- Rescoring ---------------------------------------------------------------------------------------
 
-def _rescore_on_commit(subject_id, cause, *, fact_id=None, actor=None):
-    def run():
-        try:
-            rescore_subject(subject_id, cause=cause, fact_id=fact_id, actor=actor)
-        except Exception:  # the fact is committed; the nightly full rescore catches up
-            log.exception("credit: rescoring subject %s failed", subject_id)
+RESCORE_TOPIC = "credit.rescore"
 
-    transaction.on_commit(run)
+
+def _rescore_on_commit(subject_ids, cause, *, fact_id=None, actor=None):
+    """Rescore these subjects (one id or many) after the commit, through the outbox: written in this
+    transaction, so a process that dies right after the commit still has them rescored (the drain)."""
+    ids = [subject_ids] if isinstance(subject_ids, int) else list(subject_ids)
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    outbox.publish_many(RESCORE_TOPIC, [{"subject_id": i, "cause": cause, "fact_id": fact_id, "actor_id": actor_id}
+                                        for i in ids])
+
+
+def run_rescore(payload, message=None):
+    """The outbox handler of RESCORE_TOPIC (idempotent: a score is computed from the ledger). A subject
+    deleted since is nothing to do; any other error raises, so the outbox retries it."""
+    from django.contrib.auth import get_user_model
+
+    actor = get_user_model().objects.filter(pk=payload["actor_id"]).first() if payload.get("actor_id") else None
+    try:
+        rescore_subject(payload["subject_id"], cause=payload["cause"], fact_id=payload.get("fact_id"), actor=actor)
+    except NotFound:
+        log.info("credit: subject %s is gone; nothing to rescore", payload["subject_id"])
 
 
 def _live_facts(subject_ids: tuple, since) -> list:
@@ -677,14 +690,27 @@ def clean_policy(data: dict, base: CreditPolicy | None = None) -> dict:
     return values
 
 
-def _rescore_policy_subjects_on_commit(category_id):
-    from credit import tasks  # tasks wrap these services; imported late to avoid a cycle
+RESCORE_ALL_TOPIC = "credit.rescore_all"
 
+
+def _rescore_policy_subjects_on_commit(category_id):
+    """The subjects a policy applies to, rescored by a worker after the commit (through the outbox)."""
     if category_id is None:
         ids = None
     else:
         ids = [category_id, *SubjectCategory.objects.filter(parent_id=category_id).values_list("id", flat=True)]
-    transaction.on_commit(lambda: tasks.rescore_all.delay(category_ids=ids, cause=HistoryCause.POLICY))
+    outbox.publish(RESCORE_ALL_TOPIC, {"category_ids": ids, "cause": HistoryCause.POLICY})
+
+
+def run_rescore_all(payload, message=None):
+    """The outbox handler of RESCORE_ALL_TOPIC (idempotent: scores are computed from the ledger)."""
+    return rescore_all(category_ids=payload.get("category_ids"), cause=payload.get("cause") or HistoryCause.RESCORE)
+
+
+def register_followups():
+    """Called from CreditConfig.ready()."""
+    outbox.register(RESCORE_TOPIC, "credit.rescore", run_rescore)
+    outbox.register(RESCORE_ALL_TOPIC, "credit.rescore_all", run_rescore_all, deferred=True)
 
 
 def create_policy(actor, *, category=None, **data) -> CreditPolicy:

@@ -91,3 +91,28 @@ def test_ticker_runs_the_real_sweep_on_its_own_connection(report):
     finally:
         ticker.stop()
     assert Breach.objects.filter(event=e).count() == 1 and t.errors == 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_embedded_drain_runs_what_a_dead_process_left(settings):
+    """`make run`'s outbox drain: a row nobody ran (its process died after the commit) is run on the
+    ticker's own thread and connection."""
+    from django.utils import timezone
+
+    from core import outbox
+    from core.models import OutboxMessage
+
+    ran = []
+    outbox.register("test.ticker", "test.ticker.kind", lambda payload, message: ran.append(payload["n"]))
+    row = OutboxMessage.objects.create(kind="test.ticker.kind", payload={"n": 5}, available_at=timezone.now())
+    t = ticker.start_drain(interval=0.05)
+    try:
+        assert ticker.start_drain() is t  # once per process
+        deadline = time.monotonic() + 10
+        while not OutboxMessage.objects.filter(pk=row.pk, done_at__isnull=False).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        ticker.stop_drain()
+        outbox._handlers.pop("test.ticker.kind")
+        outbox._by_topic.pop("test.ticker")
+    assert ran == [5] and t.errors == 0

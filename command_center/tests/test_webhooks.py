@@ -168,20 +168,20 @@ def test_assignment_changed_and_sla_breached_kinds(receiver, subscribe, report, 
     assert breach["breach"]["stage"] and breach["event"]["id"] == event.pk
 
 
-def test_a_sweeps_breaches_are_queued_by_one_task(receiver, subscribe, intake, users, district, monkeypatch,
+def test_a_sweeps_breaches_are_queued_by_one_task(receiver, subscribe, intake, users, district,
                                                  django_capture_on_commit_callbacks):
-    """One Celery task for the sweep's whole batch (off the clock's path); each subscription gets the
-    breaches of the events it may see; none is queued when no subscription is active."""
+    """One deferred outbox row (a worker's task) for the sweep's whole batch, off the clock's path; each
+    subscription gets the breaches of the events it may see; no delivery when no subscription is active."""
     from command_center import services
+    from core.models import OutboxMessage
 
     s1_events = [intake(point=(30.1 + i * 0.1, 120.2)) for i in range(3)]
     s2_event = intake(point=S2_POINT)
-    calls = []
-    real = tasks.queue_breach_webhooks.delay
-    monkeypatch.setattr(tasks.queue_breach_webhooks, "delay", lambda breaches: (calls.append(breaches), real(breaches)))
+    rows = OutboxMessage.objects.filter(kind="command_center.webhooks.sla_breached")
     with django_capture_on_commit_callbacks(execute=True):
         assert services.sweep_due_deadlines(now=timezone.now() + timedelta(days=1)) > 0
-    assert calls == []  # no subscription yet: no task at all
+    assert rows.count() == 1 and rows.get().done_at is not None
+    assert not WebhookDelivery.objects.filter(kind="sla.breached").exists()
     s2_only = subscribe(receiver.url, kinds=["sla.breached"], client=users["platform_s2"])
     everything = subscribe(receiver.url, kinds=["sla.breached"])
     for e in s1_events + [s2_event]:  # open stages again, due now
@@ -189,7 +189,7 @@ def test_a_sweeps_breaches_are_queued_by_one_task(receiver, subscribe, intake, u
         e.breaches.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         fired = services.sweep_due_deadlines(now=timezone.now() + timedelta(days=1))
-    assert len(calls) == 1 and len(calls[0]) == fired
+    assert rows.count() == 2 and len(rows.first().payload["breaches"]) == fired
     by_sub = {}
     for d in WebhookDelivery.objects.filter(kind="sla.breached"):
         by_sub.setdefault(d.subscription_id, set()).add(d.event_id)

@@ -1,0 +1,250 @@
+"""Durable follow-ups: the one module through which work that must follow a commit is queued.
+
+A service calls `publish(topic, payload)` inside its transaction. Each handler registered for the topic
+(apps register theirs in AppConfig.ready) gets an `OutboxMessage` row, all inserted in one statement in
+that same transaction: the follow-up commits with the change it follows, or neither does.
+
+Right after the commit the committing process runs the rows it wrote (`process`): handlers registered
+`deferred=True` (dispatch, webhook matching: work a request should not wait for) are handed to the Celery
+task `core.tasks.process_outbox`, the others (live push, rescoring) run in place, as before. A process
+killed between its commit and that point loses nothing: `drain` (Celery beat every second in production,
+the embedded ticker in `make run`) runs every row still not done once it is `OUTBOX_DRAIN_AFTER_SECONDS`
+old, or whose claim is older than `OUTBOX_CLAIM_SECONDS` (its runner died).
+
+Exactly once: the drain and the worker first claim rows with a conditional UPDATE (`done_at IS NULL AND
+claimed_at is NULL or stale`), so two of them never run the same row at once; a row is marked done after
+its handler returns. The committer runs its in-place rows without a claim (no write before the push) and
+long before the drain may take them; their handlers are safe to run twice anyway. A runner killed between the two runs the handler
+again later, so handlers are idempotent (dispatch skips an event already dispatched, a webhook delivery
+is unique per subscription and row, a push is sent once per row id). A handler that raises is retried
+after `OUTBOX_BACKOFF_SECONDS[attempt - 1]` (the last value repeats), its error kept in `last_error`
+(staff see failing rows in the admin). Done rows older than `OUTBOX_KEEP_DAYS` are deleted by the drain.
+
+core imports no app: handlers are plain callables `handler(payload, message)`.
+"""
+import json
+import logging
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+from datetime import timezone as dt_timezone
+from typing import Callable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from core.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BACKOFF = (5, 30, 120, 600, 3600)
+MAX_ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Handler:
+    kind: str                 # stored on the row: one handler per kind
+    topic: str
+    func: Callable
+    deferred: bool            # run by a Celery worker (inline when tasks are eager), not by the committer
+    wants: Callable | None    # payload -> bool, decided at publish (no query): no row when False
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    kind: str
+    payload: dict
+    attempts: int  # this one included
+    created_at: object
+
+    @property
+    def key(self) -> str:
+        """Names this row for good (ids alone come back after a database is recreated): for handlers
+        that keep their own record of what they did, such as the push's once-only key."""
+        at = self.created_at
+        if isinstance(at, str):  # SQLite through a raw cursor: naive UTC text
+            at = parse_datetime(at)
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at, dt_timezone.utc)
+        return f"{self.id}:{at.astimezone(dt_timezone.utc).isoformat()}"
+
+
+_handlers: dict[str, Handler] = {}
+_by_topic: dict[str, list[Handler]] = {}
+
+
+def register(topic: str, kind: str, func: Callable, *, deferred: bool = False, wants: Callable | None = None):
+    """Run `func(payload, message)` after every commit that publishes `topic` (once per AppConfig.ready:
+    registering a kind again replaces it)."""
+    handler = Handler(kind, topic, func, deferred, wants)
+    old = _handlers.get(kind)
+    if old is not None:
+        _by_topic[old.topic] = [h for h in _by_topic[old.topic] if h.kind != kind]
+    _handlers[kind] = handler
+    _by_topic.setdefault(topic, []).append(handler)
+    return handler
+
+
+def handlers(topic: str | None = None) -> list[Handler]:
+    return list(_by_topic.get(topic, ())) if topic is not None else list(_handlers.values())
+
+
+def _setting(name, default):
+    return getattr(settings, name, default)
+
+
+def _eager() -> bool:
+    return bool(_setting("CELERY_TASK_ALWAYS_EAGER", False))
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+def publish(topic: str, payload: dict) -> list[int]:
+    return publish_many(topic, [payload])
+
+
+def publish_many(topic: str, payloads) -> list[int]:
+    """Rows for every (payload, handler of `topic` that wants it), in one INSERT in the caller's
+    transaction; run right after its commit. Returns the rows' ids."""
+    now = timezone.now()
+    available = now + timedelta(seconds=float(_setting("OUTBOX_DRAIN_AFTER_SECONDS", 2)))
+    rows = [OutboxMessage(kind=h.kind, payload=p, created_at=now, available_at=available)
+            for p in payloads for h in _by_topic.get(topic, ()) if h.wants is None or h.wants(p)]
+    if not rows:
+        return []
+    made = OutboxMessage.objects.bulk_create(rows)  # ids come back (PostgreSQL; SQLite >= 3.35)
+    eager = _eager()
+    in_place = [Message(m.pk, m.kind, m.payload, 1, m.created_at) for m in made
+                if eager or not _handlers[m.kind].deferred]
+    deferred = [m.pk for m in made if not eager and _handlers[m.kind].deferred]
+    transaction.on_commit(lambda: _after_commit(in_place, deferred))
+    return [m.pk for m in made]
+
+
+def _after_commit(in_place, deferred_ids):
+    """Never raises into the request or service that committed: what fails here the drain retries.
+
+    The in-place rows run at once, unclaimed, and are marked done after: no write before the push, which
+    is on the desk's latency path. Only the drain could run them too, and only once they are
+    OUTBOX_DRAIN_AFTER_SECONDS old; their handlers are safe to run twice (the push's once-only key,
+    rescoring's recompute), and the conditional marks keep the row's state right."""
+    try:
+        if deferred_ids:
+            from core.tasks import process_outbox
+
+            process_outbox.delay(deferred_ids)
+    except Exception:  # noqa: BLE001 — the broker is down: the drain takes them when it is back
+        logger.exception("outbox: could not enqueue %s", deferred_ids)
+    try:
+        if in_place:
+            _run(in_place, claimed=False)
+    except Exception:  # noqa: BLE001 — e.g. the database went away: the drain retries
+        logger.exception("outbox: running %s after commit failed", [m.id for m in in_place])
+
+
+# --- running ----------------------------------------------------------------------------------------
+
+def _claim(ids=None, *, now, limit=None) -> list[Message]:
+    """The conditional UPDATE that decides who runs a row: those this call marked claimed, oldest first.
+    `ids`: these rows (the committer's, a task's), whenever due; None: the drain's, those due by `now`."""
+    conn = transaction.get_connection()
+    table = conn.ops.quote_name(OutboxMessage._meta.db_table)
+    adapt = conn.ops.adapt_datetimefield_value
+    stale = now - timedelta(seconds=float(_setting("OUTBOX_CLAIM_SECONDS", 60)))
+    if ids is not None:
+        if not ids:
+            return []
+        which, params = f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    else:
+        # The subquery picks candidates (the partial index); the outer WHERE re-checks under the row lock.
+        which = (f"id IN (SELECT id FROM {table} WHERE done_at IS NULL AND available_at <= %s"
+                 f" AND (claimed_at IS NULL OR claimed_at < %s) ORDER BY id LIMIT %s)")
+        params = [adapt(now), adapt(stale), int(limit or 500)]
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET claimed_at = %s, attempts = attempts + 1 WHERE {which} AND done_at IS NULL"
+            f" AND (claimed_at IS NULL OR claimed_at < %s) RETURNING id, kind, payload, attempts, created_at",
+            [adapt(now), *params, adapt(stale)],
+        )
+        got = cursor.fetchall()
+    return sorted((Message(pk, kind, json.loads(p) if isinstance(p, (str, bytes)) else p, n, at)
+                   for pk, kind, p, n, at in got), key=lambda m: m.id)
+
+
+def process(ids=None, *, now=None, limit=None) -> int:
+    """Claim and run rows (`ids`, or the drain's due ones); returns how many ran to completion."""
+    return _run(_claim(ids, now=now or timezone.now(), limit=limit))
+
+
+def _run(messages, *, claimed: bool = True) -> int:
+    """Run claimed rows (or, `claimed=False`, the committer's own rows right after its commit: their
+    attempt is counted when they are marked)."""
+    done, failed = [], []
+    for message in messages:
+        handler = _handlers.get(message.kind)
+        try:
+            if handler is None:
+                raise LookupError(f"no outbox handler registered for {message.kind!r}")
+            handler.func(message.payload, message)
+        except Exception as exc:  # noqa: BLE001 — one failing follow-up must not stop the others
+            logger.exception("outbox: %s #%s failed (attempt %s)", message.kind, message.id, message.attempts)
+            failed.append((message, exc))
+        else:
+            done.append(message.id)
+    counted = {} if claimed else {"attempts": F("attempts") + 1}
+    if done:
+        OutboxMessage.objects.filter(pk__in=done, done_at__isnull=True).update(
+            done_at=timezone.now(), last_error="", **counted)
+    for message, exc in failed:
+        _failed(message, exc, **counted)
+    return len(done)
+
+
+def _failed(message: Message, exc: Exception, **counted):
+    waits = tuple(_setting("OUTBOX_BACKOFF_SECONDS", DEFAULT_BACKOFF)) or (60,)
+    wait = waits[min(message.attempts, len(waits)) - 1]
+    error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    OutboxMessage.objects.filter(pk=message.id, done_at__isnull=True).update(
+        claimed_at=None, available_at=timezone.now() + timedelta(seconds=wait), last_error=error[:MAX_ERROR_CHARS],
+        **counted)
+
+
+def drain(*, now=None, batch: int | None = None, seconds: float | None = None) -> int:
+    """The safety net (Celery beat every second; the embedded ticker): run every due row not done, in
+    batches, for up to `seconds`; then delete done rows older than OUTBOX_KEEP_DAYS. Returns how many ran."""
+    batch = batch or int(_setting("OUTBOX_DRAIN_BATCH", 500))
+    seconds = float(_setting("OUTBOX_DRAIN_SECONDS", 0.8)) if seconds is None else seconds
+    end = time.monotonic() + seconds
+    ran = 0
+    while True:
+        at = now or timezone.now()
+        # Looked for first, without writing: on SQLite a write takes the database's one write lock.
+        if not OutboxMessage.objects.filter(done_at__isnull=True, available_at__lte=at).exists():
+            break
+        messages = _claim(None, now=at, limit=batch)
+        ran += _run(messages)
+        if len(messages) < batch or time.monotonic() >= end:
+            break
+    purge(now=now)
+    return ran
+
+
+def purge(*, now=None, limit: int = 5000) -> int:
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=float(_setting("OUTBOX_KEEP_DAYS", 7)))
+    old = list(OutboxMessage.objects.filter(done_at__lt=cutoff).order_by("done_at").values_list("pk", flat=True)[:limit])
+    return OutboxMessage.objects.filter(pk__in=old).delete()[0] if old else 0
+
+
+def status(now=None) -> dict:
+    """Counts for staff: rows waiting, rows whose last attempt failed, the oldest waiting one's age (s)."""
+    now = now or timezone.now()
+    waiting = OutboxMessage.objects.filter(done_at__isnull=True)
+    oldest = waiting.order_by("created_at").values_list("created_at", flat=True).first()
+    return {"waiting": waiting.count(), "failing": waiting.exclude(last_error="").count(),
+            "oldest_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0}

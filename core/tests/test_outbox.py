@@ -1,0 +1,216 @@
+"""core.outbox: follow-ups written in the change's transaction, run right after its commit, and by the
+drain when the process died first; claimed exactly once, retried with backoff, purged when old."""
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core import outbox, tasks
+from core.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+TOPIC = "test.thing_changed"
+
+
+@pytest.fixture
+def calls():
+    """Two handlers on TOPIC (one deferred, one only for payloads with "n" > 0); every call recorded."""
+    got = []
+    lock = threading.Lock()
+
+    def record(name):
+        def handler(payload, message):
+            if payload.get("fail"):
+                raise RuntimeError("boom")
+            with lock:
+                got.append((name, payload["n"], message.id))
+        return handler
+
+    outbox.register(TOPIC, "test.a", record("a"))
+    outbox.register(TOPIC, "test.b", record("b"), deferred=True, wants=lambda p: p["n"] > 0)
+    yield got
+    for kind in ("test.a", "test.b"):
+        h = outbox._handlers.pop(kind)
+        outbox._by_topic[h.topic] = [x for x in outbox._by_topic[h.topic] if x.kind != kind]
+
+
+def later(seconds=3):
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+def test_rows_are_written_in_the_transaction_and_run_right_after_the_commit(calls, settings,
+                                                                            django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # also on the PostgreSQL + Redis pass
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            ids = outbox.publish(TOPIC, {"n": 1})
+            assert OutboxMessage.objects.filter(pk__in=ids).count() == 2 and calls == []  # nothing before the commit
+    assert sorted(c[0] for c in calls) == ["a", "b"]  # tasks are eager here: the deferred one ran inline too
+    assert OutboxMessage.objects.filter(pk__in=ids, done_at__isnull=False, attempts=1).count() == 2
+    assert outbox.drain(now=later()) == 0
+
+
+def test_a_rollback_leaves_no_follow_up(calls, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            outbox.publish(TOPIC, {"n": 1})
+            1 / 0
+    assert calls == [] and callbacks == [] and not OutboxMessage.objects.exists()
+
+
+def test_wants_decides_at_publish(calls, settings, django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.publish(TOPIC, {"n": 0})
+    assert [c[0] for c in calls] == ["a"] and OutboxMessage.objects.get().kind == "test.a"
+
+
+def test_killed_after_the_commit_the_drain_runs_it_once(calls, django_capture_on_commit_callbacks):
+    """The process died between the commit and its callbacks (simulated: they are never run)."""
+    with django_capture_on_commit_callbacks(execute=False):
+        outbox.publish_many(TOPIC, [{"n": 1}, {"n": 2}])
+    assert calls == []
+    assert outbox.drain() == 0  # too fresh: the committing process may still be on it
+    assert outbox.drain(now=later()) == 4
+    assert sorted((c[0], c[1]) for c in calls) == [("a", 1), ("a", 2), ("b", 1), ("b", 2)]
+    assert outbox.drain(now=later()) == 0 and outbox.drain(now=later(3600)) == 0
+    assert len(calls) == 4 and not OutboxMessage.objects.filter(done_at__isnull=True).exists()
+
+
+def test_a_row_claimed_by_a_runner_that_died_is_run_again_once_its_claim_is_stale(calls, settings,
+                                                                                  django_capture_on_commit_callbacks):
+    settings.OUTBOX_CLAIM_SECONDS = 60
+    with django_capture_on_commit_callbacks(execute=False):
+        (row_id,) = outbox.publish(TOPIC, {"n": 0})
+    assert [m.id for m in outbox._claim([row_id], now=timezone.now())] == [row_id]  # claimed; then it died
+    assert outbox._claim([row_id], now=timezone.now()) == []  # nobody else while the claim is fresh
+    assert outbox.drain(now=later(30)) == 0 and calls == []
+    assert outbox.drain(now=later(61)) == 1 and len(calls) == 1
+    assert OutboxMessage.objects.get().attempts == 2
+
+
+def test_a_failing_handler_is_retried_with_backoff_and_shows_its_error(calls, settings,
+                                                                       django_capture_on_commit_callbacks):
+    settings.OUTBOX_BACKOFF_SECONDS = (5, 30)
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.publish(TOPIC, {"n": 0, "fail": True})
+    row = OutboxMessage.objects.get()
+    assert row.done_at is None and row.claimed_at is None and row.attempts == 1
+    assert "RuntimeError: boom" in row.last_error
+    assert timezone.now() + timedelta(seconds=4) < row.available_at <= timezone.now() + timedelta(seconds=5)
+    assert outbox.status()["failing"] == 1
+    assert outbox.drain(now=row.available_at - timedelta(seconds=1)) == 0
+    outbox.drain(now=row.available_at + timedelta(seconds=1))
+    row.refresh_from_db()
+    assert row.attempts == 2 and row.available_at > timezone.now() + timedelta(seconds=25)  # the next wait
+    outbox.drain(now=row.available_at + timedelta(seconds=1))
+    row.refresh_from_db()
+    assert row.attempts == 3 and row.available_at > timezone.now() + timedelta(seconds=25)  # the last repeats
+    OutboxMessage.objects.filter(pk=row.pk).update(payload={"n": 7})  # the cause is fixed
+    assert outbox.drain(now=row.available_at + timedelta(seconds=1)) == 1
+    row.refresh_from_db()
+    assert row.done_at is not None and row.last_error == "" and calls == [("a", 7, row.pk)]
+    assert outbox.status() == {"waiting": 0, "failing": 0, "oldest_seconds": 0}
+
+
+def test_a_kind_nobody_handles_fails_visibly(django_capture_on_commit_callbacks):
+    row = OutboxMessage.objects.create(kind="gone.handler", payload={}, available_at=timezone.now())
+    assert outbox.drain() == 0
+    row.refresh_from_db()
+    assert row.done_at is None and "no outbox handler" in row.last_error
+
+
+def test_deferred_rows_go_to_a_worker_after_the_commit(calls, settings, monkeypatch,
+                                                       django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued = []
+    monkeypatch.setattr(tasks.process_outbox, "delay", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        a, b = outbox.publish(TOPIC, {"n": 1})
+    assert [c[0] for c in calls] == ["a"] and queued == [[b]]  # the in-place one ran; the other is queued
+    assert tasks.process_outbox.run([b]) == 1 and [c[0] for c in calls] == ["a", "b"]
+    assert tasks.process_outbox.run([b]) == 0  # a duplicate task finds it done
+
+
+def test_a_broker_that_is_down_loses_nothing(calls, settings, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+    def down(ids):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.process_outbox, "delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.publish(TOPIC, {"n": 1})
+    assert [c[0] for c in calls] == ["a"] and "could not enqueue" in caplog.text
+    assert outbox.drain(now=later()) == 1 and [c[0] for c in calls] == ["a", "b"]
+
+
+def test_old_done_rows_are_purged(settings):
+    settings.OUTBOX_KEEP_DAYS = 7
+    now = timezone.now()
+    old = OutboxMessage.objects.create(kind="x", done_at=now - timedelta(days=8))
+    recent = OutboxMessage.objects.create(kind="x", done_at=now - timedelta(days=6))
+    undone = OutboxMessage.objects.create(kind="x", created_at=now - timedelta(days=30), available_at=now + timedelta(days=1))
+    outbox.drain()
+    assert set(OutboxMessage.objects.values_list("pk", flat=True)) == {recent.pk, undone.pk}
+    assert old.pk not in OutboxMessage.objects.values_list("pk", flat=True)
+
+
+def test_the_drain_is_on_beat_every_second(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["core-outbox-drain"]
+    assert entry["task"] == tasks.drain_outbox.name and entry["schedule"] == 1.0
+
+
+def test_staff_see_the_outbox_read_only(client, users):
+    OutboxMessage.objects.create(kind="x.failing", last_error="RuntimeError: boom", available_at=timezone.now())
+    client.force_login(users["bureau"])
+    page = client.get("/admin/core/outboxmessage/?state=failing")
+    assert page.status_code == 200 and "x.failing" in page.content.decode()
+    assert client.get("/admin/core/outboxmessage/add/").status_code == 403
+    client.force_login(users["dispatcher"])
+    assert client.get("/admin/core/outboxmessage/").status_code in (302, 403)
+
+
+def test_two_drainers_that_saw_the_same_rows(calls, django_capture_on_commit_callbacks):
+    """Sequential stand-in for two processes (SQLite serialises writers): both looked at the due rows,
+    the first ran them; the second's conditional UPDATE then claims none."""
+    with django_capture_on_commit_callbacks(execute=False):
+        ids = outbox.publish(TOPIC, {"n": 1})
+    now = later()
+    assert outbox.process(ids, now=now) == 2 and outbox.process(ids, now=now) == 0
+    assert outbox.process(now=now) == 0 and len(calls) == 2
+
+
+@pytest.mark.integration  # real concurrency: PostgreSQL (SQLite's shared in-memory test database locks tables)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_drainers_run_each_row_once(calls, settings):
+    assert connection.vendor == "postgresql"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with transaction.atomic():
+        outbox.publish_many(TOPIC, [{"n": i} for i in range(1, 31)])  # 60 rows
+    # The commit ran them in place already (eager); make them undone again, as if the process had died.
+    calls.clear()
+    OutboxMessage.objects.update(done_at=None, claimed_at=None, available_at=timezone.now() - timedelta(seconds=1))
+    barrier = threading.Barrier(3)
+    errors = []
+
+    def drain():
+        try:
+            barrier.wait(timeout=10)
+            outbox.drain(batch=7)
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drain) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert len(calls) == 60 and len({c[2] for c in calls}) == 60
+    assert not OutboxMessage.objects.filter(done_at__isnull=True).exists()

@@ -1,0 +1,49 @@
+"""Rescoring follows a fact's commit through the outbox: a process killed right after the commit still has
+the subject rescored (by the drain), once."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from core import outbox
+from core.models import OutboxMessage
+from credit import services
+from credit.choices import FactKind
+from credit.models import CreditHistory, CreditScore
+
+pytestmark = pytest.mark.django_db
+
+REF = {"source_app": "enforcement", "source_model": "case"}
+
+
+def test_a_fact_committed_by_a_process_that_died_is_rescored_by_the_drain(subjects, users,
+                                                                          django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        fact, _ = services.post_fact(subjects["s1"], FactKind.VIOLATION, **REF, source_pk=1, points=15,
+                                     actor=users["bureau"])
+    assert not CreditScore.objects.filter(subject=subjects["s1"]).exists()
+    (row,) = OutboxMessage.objects.filter(kind="credit.rescore")
+    assert row.payload["subject_id"] == subjects["s1"].pk and row.payload["actor_id"] == users["bureau"].pk
+    for _ in range(2):
+        outbox.drain(now=timezone.now() + timedelta(seconds=3))
+    score = CreditScore.objects.get(subject=subjects["s1"])
+    assert (score.score, score.color) == (15, "yellow")
+    (h,) = CreditHistory.objects.filter(subject=subjects["s1"])
+    assert (h.cause, h.fact_id, h.actor_id) == ("fact_posted", fact.pk, users["bureau"].pk)
+
+
+def test_a_batch_of_facts_is_one_insert_of_rows(subjects, django_capture_on_commit_callbacks):
+    items = [{"subject": subjects[k], "kind": FactKind.VIOLATION, "points": 5, "source_pk": str(i), **REF}
+             for i, k in enumerate(["s1", "s1b", "s2"])]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.post_facts(items) == 3
+    assert OutboxMessage.objects.filter(kind="credit.rescore", done_at__isnull=False).count() == 3
+    assert CreditScore.objects.count() == 3
+
+
+def test_a_subject_that_is_gone_is_nothing_to_retry(subjects):
+    row = OutboxMessage.objects.create(kind="credit.rescore", available_at=timezone.now(), payload={
+        "subject_id": 10**9, "cause": "fact_posted", "fact_id": None, "actor_id": None})
+    assert outbox.drain() == 1
+    row.refresh_from_db()
+    assert row.done_at is not None and row.last_error == ""
