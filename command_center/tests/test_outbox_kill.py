@@ -41,7 +41,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 N_EVENTS = 24
 KILL_AFTER = 8  # answers seen before the kill
 # Short claims, so a row the killed server had claimed is taken again within the test's time.
-FAST = {"OUTBOX_CLAIM_SECONDS": "4", "OUTBOX_DRAIN_AFTER_SECONDS": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+# The webhook receiver listens on loopback, which deliveries refuse unless allowed.
+FAST = {"OUTBOX_CLAIM_SECONDS": "4", "OUTBOX_DRAIN_AFTER_SECONDS": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32"}
 
 
 class PushListener:
