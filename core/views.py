@@ -6,8 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -33,15 +32,10 @@ class ObtainTokenView(ObtainAuthToken):
 
     @extend_schema(
         request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
-        responses={
-            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
-            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Wrong username or password: field errors."),
-            429: OpenApiResponse(
-                inline_serializer("LockedOutResponse", {"detail": serializers.CharField(),
-                                                        "code": serializers.CharField(required=False)}),
-                description='Too many attempts: code "locked_out" (the account or the address is locked for '
-                            'LOGIN_LOCKOUT_MINUTES, see Retry-After) or "throttled" (address rate limit).'),
-        },
+        # 400 (wrong username or password: field errors) and 429 (code "locked_out": the account or the
+        # address is locked for LOGIN_LOCKOUT_MINUTES, see Retry-After; or "throttled") are declared with
+        # the shared error components by core.api.schema.
+        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
     )
     def post(self, request, *args, **kwargs):
         # The serializer's authenticate() gets this request (its context), so axes counts and refuses.
