@@ -67,7 +67,33 @@ class Ticker:
 
 
 _lock = threading.Lock()
-_state = {"pid": None, "ticker": None}
+
+
+class _OncePerProcess:
+    """One background thread of a kind per process: started on first use, again in a forked child (the
+    parent's thread does not survive the fork) or when it died."""
+
+    def __init__(self):
+        self.pid = None
+        self.ticker = None
+
+    def get_or_start(self, make) -> Ticker:
+        with _lock:
+            if self.pid == os.getpid() and self.ticker is not None and self.ticker.is_alive():
+                return self.ticker
+            self.ticker, self.pid = make(), os.getpid()
+            return self.ticker
+
+    def stop(self):
+        with _lock:
+            ticker, self.ticker, self.pid = self.ticker, None, None
+        if ticker is not None:
+            ticker.stop()
+
+
+_sla = _OncePerProcess()
+_webhook_retry = _OncePerProcess()
+_drain = _OncePerProcess()
 
 
 def should_run() -> bool:
@@ -96,41 +122,28 @@ def _sla_tick(interval: float):
 
 def start(func=None, interval: float | None = None) -> Ticker:
     """Start this process's ticker (once; again in a forked child). Returns it."""
-    with _lock:
-        ticker = _state["ticker"]
-        if _state["pid"] == os.getpid() and ticker is not None and ticker.is_alive():
-            return ticker
-        interval = interval or float(getattr(settings, "COMMAND_CENTER_TICK_SECONDS", 1.0))
-        if func is None:
-            func = _sla_tick(interval)
-        ticker = Ticker(func, interval).start()
-        _state.update(pid=os.getpid(), ticker=ticker)
+    interval = interval or float(getattr(settings, "COMMAND_CENTER_TICK_SECONDS", 1.0))
+
+    def make():
+        ticker = Ticker(func or _sla_tick(interval), interval).start()
         logger.info("SLA ticker started in process %s (every %.1f s)", os.getpid(), interval)
         return ticker
 
+    return _sla.get_or_start(make)
+
 
 def stop():
-    with _lock:
-        ticker = _state["ticker"]
-        _state.update(pid=None, ticker=None)
-    if ticker is not None:
-        ticker.stop()
-
-
-_retry_state = {"pid": None, "ticker": None}
-_drain_state = {"pid": None, "ticker": None}
+    _sla.stop()
 
 
 def start_if_embedded() -> Ticker | None:
     if not should_run():
         return None
-    with _lock:
-        # Webhook retries on their own thread, once a minute (beat's job in production), so a slow
-        # platform endpoint never delays the SLA sweep.
-        if _retry_state["pid"] != os.getpid():
-            from command_center.webhooks import retry_due
+    # Webhook retries on their own thread, once a minute (beat's job in production), so a slow
+    # platform endpoint never delays the SLA sweep.
+    from command_center.webhooks import retry_due
 
-            _retry_state.update(pid=os.getpid(), ticker=Ticker(retry_due, 60.0, name="webhook-retry").start())
+    _webhook_retry.get_or_start(lambda: Ticker(retry_due, 60.0, name="webhook-retry").start())
     start_drain()
     return start()
 
@@ -140,19 +153,9 @@ def start_drain(interval: float | None = None) -> Ticker:
     left undone run within about a second, on a thread of its own beside the SLA clock. Once per process."""
     from core.outbox import drain
 
-    with _lock:
-        running = _drain_state["ticker"]
-        if _drain_state["pid"] == os.getpid() and running is not None and running.is_alive():
-            return running
-        interval = interval or float(getattr(settings, "OUTBOX_DRAIN_INTERVAL_SECONDS", 1.0))
-        running = Ticker(drain, interval, name="outbox-drain").start()
-        _drain_state.update(pid=os.getpid(), ticker=running)
-        return running
+    interval = interval or float(getattr(settings, "OUTBOX_DRAIN_INTERVAL_SECONDS", 1.0))
+    return _drain.get_or_start(lambda: Ticker(drain, interval, name="outbox-drain").start())
 
 
 def stop_drain():
-    with _lock:
-        running = _drain_state["ticker"]
-        _drain_state.update(pid=None, ticker=None)
-    if running is not None:
-        running.stop()
+    _drain.stop()
