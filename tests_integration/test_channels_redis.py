@@ -39,3 +39,20 @@ async def test_a_second_layer_instance_sees_the_same_redis():
     channel = await receiver.new_channel()
     await sender.send(channel, {"type": "link.ping", "seq": 3})
     assert (await asyncio.wait_for(receiver.receive(channel), timeout=5)) == {"type": "link.ping", "seq": 3}
+
+
+@pytest.mark.asyncio
+async def test_an_idle_receive_outlasts_the_blocking_pop():
+    """A desk's consumer waits in the layer's blocking pop (BZPOPMIN, `brpop_timeout` seconds) for as long
+    as nothing happens. The Redis client's socket timeout must not be shorter, or every idle consumer
+    dies with a TimeoutError (redis-py 8 set a 5 s default: see the pin in requirements.txt)."""
+    from channels.layers import channel_layers
+
+    layer = channel_layers.make_backend("default")
+    connection = layer.connection(0)
+    try:
+        pool = connection.connection_pool
+        socket_timeout = pool.connection_class(**pool.connection_kwargs).socket_timeout  # with the client's defaults
+        assert socket_timeout is None or socket_timeout > layer.brpop_timeout, socket_timeout
+    finally:
+        await connection.aclose()
