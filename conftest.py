@@ -76,62 +76,25 @@ def _keep_test_connection_across_requests():
     BaseDatabaseWrapper.close_if_unusable_or_obsolete = original
 
 
-CHROMIUM_PATH = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-LOCAL_ORIGINS = ("http://127.0.0.1:", "http://localhost:", "ws://127.0.0.1:", "ws://localhost:", "data:", "blob:")
+@pytest.fixture
+def browser_pages(monkeypatch):
+    """new_page(**context_options) in Debian's Chromium: see core/browser_testing.py."""
+    from core import browser_testing
 
-
-def under_csp(page):
-    """Ready `page` for pages under the Content Security Policy. Its refusals (an inline script or handler,
-    a style attribute, a foreign host) are console messages, not page errors: count them as errors too.
-    And Playwright's wait_for_function() evaluates its string with eval() in the page, which the policy
-    (rightly) refuses: poll with evaluate() instead, which goes through DevTools and is not subject to it."""
-    import time
-
-    page.on("console", lambda m: page.console_errors.append(m.text)
-            if m.type == "error" and "Content Security Policy" in m.text else None)
-
-    def wait_for_function(expression, *, arg=None, timeout=None, polling=None):
-        deadline = time.monotonic() + (30000 if timeout is None else timeout) / 1000
-        while True:
-            value = page.evaluate(expression, arg)
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"still false after {timeout} ms: {expression}")
-            page.wait_for_timeout(20)
-
-    page.wait_for_function = wait_for_function
+    executable = browser_testing.chromium()
+    if not executable:
+        pytest.skip("Chromium not installed (/usr/bin/chromium)")
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with browser_testing.page_factory(executable) as new_page:
+        yield new_page
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    """A page in Debian's Chromium (Playwright, never a downloaded browser). It records page errors and
-    Content Security Policy refusals (`page.console_errors`) and every request that leaves this machine (`page.outside_requests`: there
-    must be none, assets are vendored). `page.new_user_page()` opens another, separate session."""
-    import shutil
-
-    chromium = CHROMIUM_PATH if os.path.exists(CHROMIUM_PATH) else shutil.which("chromium")
-    if not chromium:
-        pytest.skip("Chromium not installed (/usr/bin/chromium)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-
-        def new_page():
-            page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
-            page.outside_requests, page.console_errors = [], []
-            page.on("request", lambda r: None if r.url.startswith(LOCAL_ORIGINS) else page.outside_requests.append(r.url))
-            page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-            under_csp(page)
-            page.new_user_page = new_page
-            return page
-
-        yield new_page()
-        browser.close()
+def browser_page(browser_pages):
+    """A desk-sized page in Debian's Chromium that records page errors, CSP refusals (`page.console_errors`)
+    and requests leaving this machine (`page.outside_requests`); `page.new_user_page()` opens another session."""
+    return browser_pages()
 
 
 @pytest.fixture(autouse=True)

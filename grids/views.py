@@ -8,8 +8,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core import script_text
 from core.exceptions import DomainError
 from core.masking import mask_phone
 from core.roles import BUREAU_STAFF, has_role, may_see_phones
@@ -21,7 +23,15 @@ from grids.models import SubjectCategory
 
 @login_required
 def map_page(request):
-    return render(request, "grids/map.html", {"tile_url": settings.MAP_TILE_URL})
+    config = {
+        "areasUrl": reverse("areas-geojson"),
+        "pointsUrl": reverse("subject-points"),
+        "colorsUrl": reverse("credit-colors"),
+        "subjectUrl": reverse("subject-detail", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
+        "tileUrl": settings.MAP_TILE_URL,
+        "messages": script_text.pick(script_text.MAP),
+    }
+    return render(request, "grids/map.html", {"config": config})
 
 
 @login_required

@@ -18,6 +18,7 @@ from command_center.dashboard import selectors
 from command_center.push import TERMINAL_STATUSES
 # Who may act on events from the drawer (the services check again: the page only hides the buttons).
 from command_center.services import COMMAND_ROLES
+from core import script_text
 from core.api.permissions import roles_required
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
 from grids.choices import DutyStatus
@@ -61,6 +62,7 @@ def _page_config(request) -> dict:
             "action": {k: str(v) for k, v in Action.choices},
             "duty": {k: str(v) for k, v in DutyStatus.choices},
         },
+        "messages": script_text.pick(script_text.DESK),
     }
 
 

@@ -11,19 +11,7 @@ from django.utils.translation import gettext as _
 from command_center import photos
 from command_center.choices import Stage
 from command_center.mobile import selectors
-
-
-def _messages() -> dict:
-    """Strings the page's script shows, translated here (the script has no catalog of its own)."""
-    return {
-        "left": _("剩余"), "late": _("已超时"), "noDeadline": _("无时限"),
-        "working": _("提交中…"), "done": _("已提交"), "failed": _("操作失败"),
-        "network": _("网络异常，请重试。"), "reasonRequired": _("请填写退回原因。"),
-        "resultRequired": _("请填写处置结果。"), "tooMany": _("照片过多"),
-        "gpsOff": _("本机不支持定位"), "gpsDenied": _("定位未授权，请在浏览器设置中允许定位"),
-        "gpsWaiting": _("正在定位…"), "gpsSent": _("位置已上报"), "gpsFailed": _("位置上报失败"),
-        "confirmDecline": _("确认退回该任务？"),
-    }
+from core import script_text
 
 
 @login_required
@@ -48,7 +36,7 @@ def tasks(request):
         "pingSeconds": getattr(settings, "MOBILE_PING_SECONDS", 15),
         "refreshSeconds": getattr(settings, "MOBILE_REFRESH_SECONDS", 30),
         "maxPhotos": photos.max_per_event(),
-        "messages": _messages(),
+        "messages": script_text.pick(script_text.PHONE),
     }
     return render(request, "command_center/mobile.html", {
         "officer": officer, "tasks": rows, "config": config,

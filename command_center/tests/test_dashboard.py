@@ -30,7 +30,7 @@ def test_pages_open_for_dispatcher_leader_and_bureau(page, users):
         response = client_for(users[name]).get(reverse(page))
         assert response.status_code == 200, name
         assert b'id="cc-config"' in response.content
-        assert b"dashboard.js" in response.content
+        assert b"js/dashboard/main.js" in response.content
 
 
 @pytest.mark.django_db

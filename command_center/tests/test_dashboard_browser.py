@@ -21,11 +21,11 @@ from django.utils import timezone
 from command_center import services
 from command_center.models import Deadline, Event, TimelineEntry
 from command_center.tests.conftest import S1_POINT
+from core.browser_testing import log_in
 from grids.choices import DutyStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "pass-word-1"  # the conftest users' password
 
 
 def _read_uncommitted(sender, connection, **kwargs):
@@ -87,14 +87,6 @@ def in_thread(fn, *args, **kwargs):
     return box.get("value")
 
 
-def login(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
 def open_dashboard(page, base):
     page.goto(f"{base}/command/")
     page.wait_for_selector("body[data-ready='1'][data-link='live']", state="attached", timeout=15000)
@@ -120,7 +112,7 @@ def test_live_dashboard_event_dispatch_countdown_breach_and_scoping(browser_page
     officer.last_position_at, officer.last_heading = timezone.now(), 90.0
     officer.save()
 
-    login(page, base, "dispatcher")
+    log_in(page, base, "dispatcher")
     open_dashboard(page, base)
     # The officer's dot carries a tick the way they were heading.
     page.wait_for_function("window.ccDebug.state().headings >= 1", timeout=3000)
@@ -194,7 +186,7 @@ def test_live_dashboard_event_dispatch_countdown_breach_and_scoping(browser_page
 
     # 6. The team leader of the other street sees neither the event nor its alert.
     other = page.new_user_page()
-    login(other, base, "leader_s2")
+    log_in(other, base, "leader_s2")
     open_dashboard(other, base)
     assert other.locator(row).count() == 0
     assert other.evaluate(f"window.ccDebug.hasEvent({event_id})") is False

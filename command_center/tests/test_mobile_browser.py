@@ -2,7 +2,6 @@
 an officer with a dispatched task signs for it, arrives, resolves it with a photo and a note; the page
 sends GPS pings; a refusal from the API is shown; nothing comes from outside."""
 import io
-import shutil
 import threading
 
 import pytest
@@ -15,10 +14,7 @@ from core import roles
 from grids import accounts
 from grids.models import Officer, OfficerPosition
 
-from conftest import under_csp
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-CHROMIUM = "/usr/bin/chromium" if shutil.which("/usr/bin/chromium") else shutil.which("chromium")
 HERE = {"latitude": 30.21, "longitude": 120.21}  # inside S1 grid 1
 
 
@@ -29,27 +25,11 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def phone(live_server, monkeypatch):
-    if not CHROMIUM:
-        pytest.skip("Chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-                                      geolocation=HERE, permissions=["geolocation"], locale="zh-CN")
-        page = context.new_page()
-        page.outside_requests, page.console_errors = [], []
-        page.on("request", lambda r: None if r.url.startswith(live_server.url) or r.url.startswith("data:")
-                else page.outside_requests.append(r.url))
-        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-        under_csp(page)
-        page.on("dialog", lambda d: d.accept())
-        yield page
-        context.close()
-        browser.close()
+def phone(browser_pages, live_server):
+    page = browser_pages(local_origins=(live_server.url, "data:"), viewport={"width": 360, "height": 740},
+                         is_mobile=True, has_touch=True, geolocation=HERE, permissions=["geolocation"], locale="zh-CN")
+    page.on("dialog", lambda d: d.accept())
+    return page
 
 
 def png_bytes():

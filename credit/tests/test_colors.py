@@ -3,6 +3,7 @@ and the map page wiring them together."""
 import pytest
 from django.utils import timezone
 
+from core.browser_testing import log_in
 from credit.models import CreditScore
 from grids.models import Subject
 
@@ -133,11 +134,7 @@ def test_map_colour_filter_in_a_browser(browser_page, live_server, users, catego
         s = Subject.objects.create(name=name, category=categories["restaurant"], lat=lat, lng=120.2, grid=district["S1G1"])
         if color:
             CreditScore.objects.create(subject=s, color=color, computed_color=color, computed_at=timezone.now())
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "dispatcher")
-    page.fill("input[name=password]", "pass-word-1")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server.url, "dispatcher")
     colour_requests = []
     page.on("request", lambda r: colour_requests.append(r.url) if "/api/v1/credit/colors/" in r.url else None)
     page.goto(f"{live_server.url}/map/")
@@ -158,5 +155,11 @@ def test_map_colour_filter_in_a_browser(browser_page, live_server, users, catego
     page.check("input[data-color=red]")
     wait_count(2)
     assert len(colour_requests) == asked  # the filter redraws from what was loaded
+    # One palette: the markers' colours (read by the script) are the legend's (the style sheet's), the desk's values.
+    credit = page.evaluate("async () => (await import('/static/js/palette.js')).palette().credit")
+    assert (credit["red"], credit["yellow"], credit["green"]) == ("#d62728", "#e6c300", "#2ca02c")
+    legend = page.evaluate("[...document.querySelectorAll('.swatch')].map((s) => [s.classList[1], getComputedStyle(s).color])")
+    assert {name: rgb for name, rgb in legend} == {
+        name: "rgb({}, {}, {})".format(*bytes.fromhex(credit[name][1:])) for name in ("red", "yellow", "green", "none")}
     assert not page.console_errors, page.console_errors
     assert not page.outside_requests, page.outside_requests

@@ -2,6 +2,7 @@
 server, subjects clustered, a click shows the subject, names rendered as text, no asset from outside."""
 import pytest
 
+from core.browser_testing import log_in
 from grids import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,11 +15,7 @@ def test_map_draws_boundaries_and_subjects_without_tiles(browser_page, live_serv
                          name="<img src=x onerror=alert(1)>西街道")
     services.create_subject(None, check_permission=False, name="老王面馆", category=categories["restaurant"],
                             contact_phone="13812345678", lat=30.2, lng=120.2)
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "dispatcher")
-    page.fill("input[name=password]", "pass-word-1")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server.url, "dispatcher")
     page.goto(f"{live_server.url}/map/")
     try:
         page.wait_for_function("document.getElementById('map-status').textContent.indexOf('1 ') === 0", timeout=15000)

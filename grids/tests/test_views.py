@@ -47,7 +47,7 @@ def test_map_renders_with_vendored_assets_only(client, users, settings):
     html = r.content.decode()
     assert 'id="map"' in html and "/static/js/map.js" in html and "leaflet" in html.lower()
     assert "/api/v1/areas/geojson/" in html and "/api/v1/subjects/points/" in html
-    assert 'tileUrl: ""' in html
+    assert '"tileUrl": ""' in html
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "no external assets"
 
 

@@ -1,0 +1,76 @@
+"""What the browser tests share (pytest -m browser): Debian's Chromium through Playwright (never a
+downloaded browser), pages that record what the Content Security Policy refuses and every request that
+leaves this machine, and signing in through the login form.
+
+The fixtures built on it are in the root conftest.py: `browser_page` (a desk-sized page) and
+`browser_pages` (a factory: `browser_pages(viewport=..., is_mobile=True, geolocation=...)`).
+"""
+import os
+import shutil
+import time
+from contextlib import contextmanager
+
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+LOCAL_ORIGINS = ("http://127.0.0.1:", "http://localhost:", "ws://127.0.0.1:", "ws://localhost:", "data:", "blob:")
+DESK = {"width": 1440, "height": 900}
+PASSWORD = "pass-word-1"  # the conftest users' password
+
+
+def chromium() -> str | None:
+    return CHROMIUM_PATH if os.path.exists(CHROMIUM_PATH) else shutil.which("chromium")
+
+
+def under_csp(page):
+    """Ready `page` for pages under the Content Security Policy. Its refusals (an inline script or handler,
+    a style attribute, a foreign host) are console messages, not page errors: count them as errors too.
+    And Playwright's wait_for_function() evaluates its string with eval() in the page, which the policy
+    (rightly) refuses: poll with evaluate() instead, which goes through DevTools and is not subject to it."""
+    page.on("console", lambda m: page.console_errors.append(m.text)
+            if m.type == "error" and "Content Security Policy" in m.text else None)
+
+    def wait_for_function(expression, *, arg=None, timeout=None, polling=None):
+        deadline = time.monotonic() + (30000 if timeout is None else timeout) / 1000
+        while True:
+            value = page.evaluate(expression, arg)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"still false after {timeout} ms: {expression}")
+            page.wait_for_timeout(20)
+
+    page.wait_for_function = wait_for_function
+
+
+@contextmanager
+def page_factory(executable):
+    """Yields new_page(local_origins=LOCAL_ORIGINS, **context_options): a page in a context of its own
+    (a separate session), recording page errors and CSP refusals (`page.console_errors`) and requests to
+    anywhere but `local_origins` (`page.outside_requests`: there must be none, assets are vendored).
+    `page.new_user_page()` opens another desk-sized one."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+
+        def new_page(local_origins=LOCAL_ORIGINS, **context_options):
+            context_options.setdefault("viewport", DESK)
+            page = browser.new_context(**context_options).new_page()
+            page.outside_requests, page.console_errors = [], []
+            page.on("request", lambda r: None if r.url.startswith(tuple(local_origins)) else page.outside_requests.append(r.url))
+            page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+            under_csp(page)
+            page.new_user_page = new_page
+            return page
+
+        yield new_page
+        browser.close()
+
+
+def log_in(page, base, username, password=PASSWORD, then="/"):
+    """Sign in through the login form; `then`: where the form sends the user (the page waits for it)."""
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{then}")
