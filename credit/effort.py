@@ -258,7 +258,7 @@ def _red_since(red_ids_qs) -> dict[int, date]:
 
 def _completed_rectifications(yellow_qs) -> dict[int, list[tuple[date, str]]]:
     """Rectifications done, per subject: (day done, what). The poster withdraws a rectification's
-    `rectification_open` fact when it is done (credit.services), so its withdrawal time is that day."""
+    `rectification_open` fact when it is done (credit.services.facts), so its withdrawal time is that day."""
     out: dict[int, list[tuple[date, str]]] = {}
     rows = CreditFact.objects.filter(subject__in=yellow_qs, kind=FactKind.RECTIFICATION_OPEN,
                                      withdrawn_at__isnull=False).values_list("subject_id", "withdrawn_at", "source_text")

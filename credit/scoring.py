@@ -14,7 +14,7 @@ from django.conf import settings
 
 from credit.choices import Color, FactKind, worse
 
-# A fact as both rescoring paths load it (credit.services._live_facts), in this order; `ts` is
+# A fact as both rescoring paths load it (credit.services.rescoring._live_facts), in this order; `ts` is
 # occurred_at in epoch seconds (a float: cheaper than datetimes at 500,000 rows).
 FACT_COLUMNS = ("id", "subject_id", "kind", "points", "confirmed", "leniency", "metric", "value", "ts")
 MAX_FACTS_PER_REASON = 50  # a reason lists the largest contributions; the count says how many in all

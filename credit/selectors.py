@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
-from credit import services
+from credit.services import overrides
 from credit.choices import Color, FactKind
 from credit.models import CreditFact, CreditHistory, CreditOverride, CreditPolicy, CreditScore, SensorReading
 from grids import selectors as grid_selectors
@@ -36,7 +36,7 @@ def credit_for(user, subject_id) -> dict:
     Another area's subject is 404. An override past its expiry is ended here if the night has not."""
     subject = grid_selectors.get_subject_for(user, subject_id)
     now = timezone.now()
-    services.expire_override_if_due(subject.pk, now)
+    overrides.expire_override_if_due(subject.pk, now)
     score = CreditScore.objects.filter(subject_id=subject.pk).select_related("policy").first()
     override = (CreditOverride.objects.filter(subject_id=subject.pk, ended_at__isnull=True, expires_at__gt=now)
                 .select_related("created_by").first())

@@ -4,9 +4,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from credit import services
 from credit.choices import FactKind
 from credit.models import CreditOverride, CreditPolicy, SensorReading
+from credit.services import facts, overrides
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_credit_of_a_subject_without_history_is_green(api, users, subjects):
 
 
 def test_credit_shows_reasons_and_history(api, users, subjects, on_commit):
-    fact, _ = on_commit(services.post_fact, subjects["s1"], FactKind.VIOLATION, source_app="enforcement",
+    fact, _ = on_commit(facts.post_fact, subjects["s1"], FactKind.VIOLATION, source_app="enforcement",
                         source_model="case", source_pk=7, points=30, source_text="无证经营")
     body = api(users["leader_s1"]).get(url(subjects["s1"])).json()
     assert body["color"] == "red" and body["score"] > 29
@@ -66,7 +66,7 @@ def test_override_by_bureau_only(api, users, subjects, on_commit):
 
 
 def test_expired_override_stops_applying_at_read_time(api, users, subjects, on_commit):
-    on_commit(services.set_override, users["bureau"], subjects["s1"], color="yellow", reason="回头看",
+    on_commit(overrides.set_override, users["bureau"], subjects["s1"], color="yellow", reason="回头看",
               expires_at=timezone.now() + timedelta(days=1))
     CreditOverride.objects.update(expires_at=timezone.now() - timedelta(minutes=1))  # time passes
     body = api(users["leader_s1"]).get(url(subjects["s1"])).json()
@@ -145,7 +145,7 @@ def test_sensor_readings_idempotent_and_scoped(api, users, subjects, on_commit):
 
 def test_credit_endpoint_query_count(api, users, subjects, on_commit, django_assert_max_num_queries):
     for n in range(5):
-        on_commit(services.post_fact, subjects["s1"], FactKind.COMPLAINT, source_app="cc", source_model="event",
+        on_commit(facts.post_fact, subjects["s1"], FactKind.COMPLAINT, source_app="cc", source_model="event",
                   source_pk=n)
     client = api(users["leader_s1"])
     client.get(url(subjects["s1"]))
