@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
-from credit.services import overrides
+from credit.services import rescoring
 from credit.choices import Color, FactKind
 from credit.models import CreditFact, CreditHistory, CreditOverride, CreditPolicy, CreditScore, SensorReading
 from grids import selectors as grid_selectors
@@ -33,16 +33,19 @@ def colors_for(subject_ids) -> dict:
 
 def credit_for(user, subject_id) -> dict:
     """Everything GET /subjects/{id}/credit/ shows: score, colour, reasons, override, history.
-    Another area's subject is 404. An override past its expiry is ended here if the night has not."""
+    Another area's subject is 404. A read writes nothing: a subject never scored is shown as its ledger
+    says, and an override past its expiry as no longer applying; the rescoring (on a fact's commit, at
+    night) stores both."""
     subject = grid_selectors.get_subject_for(user, subject_id)
     now = timezone.now()
-    overrides.expire_override_if_due(subject.pk, now)
     score = CreditScore.objects.filter(subject_id=subject.pk).select_related("policy").first()
+    if score is None:
+        score = rescoring.score_from_ledger(subject, now)
     override = (CreditOverride.objects.filter(subject_id=subject.pk, ended_at__isnull=True, expires_at__gt=now)
                 .select_related("created_by").first())
+    score.color = override.color if override else score.computed_color
     history = list(CreditHistory.objects.filter(subject_id=subject.pk).select_related("actor")[:HISTORY_LIMIT])
-    if score is not None:
-        score.reasons = enrich_reasons(score.reasons)
+    score.reasons = enrich_reasons(score.reasons)
     return {"subject": subject, "score": score, "override": override, "history": history}
 
 

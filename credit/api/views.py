@@ -15,16 +15,12 @@ from credit.api.serializers import (
     CreditSerializer, OverrideEndSerializer, OverrideInputSerializer, OverrideSerializer, PolicySerializer,
     SensorReadingInputSerializer, SensorReadingSerializer,
 )
-from credit.services import overrides, policies, rescoring, sensors
+from credit.services import overrides, policies, sensors
 from grids import selectors as grid_selectors
 
 
 def _credit_payload(request, subject_id):
-    data = selectors.credit_for(request.user, subject_id)
-    if data["score"] is None:  # never scored yet (a new subject): score it now, from its ledger
-        rescoring.rescore_subject(data["subject"].pk)
-        data = selectors.credit_for(request.user, subject_id)
-    return CreditSerializer(data).data
+    return CreditSerializer(selectors.credit_for(request.user, subject_id)).data
 
 
 class SubjectCreditView(APIView):
@@ -86,25 +82,17 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def get_object(self):
         return selectors.get_policy(self.kwargs["pk"])
 
-    def _fields(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("category", None)
-        return data
-
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        policy = policies.create_policy(request.user, category=serializer.validated_data.get("category"),
-                                        **self._fields(serializer))
+        policy = policies.create_policy(request.user, **serializer.validated_data)
         return Response(self.get_serializer(policy).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         policy = self.get_object()
         serializer = self.get_serializer(policy, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        if "category" in serializer.validated_data and serializer.validated_data["category"] != policy.category:
-            raise ValidationFailed(fields={"category": [_("不能修改规则所属类别。")]})
-        new = policies.update_policy(request.user, policy, **self._fields(serializer))
+        new = policies.update_policy(request.user, policy, **serializer.validated_data)
         return Response(self.get_serializer(new).data)
 
     def destroy(self, request, *args, **kwargs):

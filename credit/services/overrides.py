@@ -87,12 +87,3 @@ def end_override(actor, subject: Subject, *, reason="") -> CreditOverride:
         audit.record(actor, "credit.override_ended", override, changes={"ended_at": [None, now]})
         rescore_subject(subject.pk, cause=HistoryCause.OVERRIDE_ENDED, actor=actor)
     return override
-
-
-def expire_override_if_due(subject_id, now=None) -> bool:
-    """Read-time check: an override past its expiry stops applying now, not only at night."""
-    now = now or timezone.now()
-    if CreditOverride.objects.filter(subject_id=subject_id, ended_at__isnull=True, expires_at__lte=now).exists():
-        rescore_subject(subject_id, now=now, cause=HistoryCause.OVERRIDE_ENDED)
-        return True
-    return False

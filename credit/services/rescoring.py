@@ -76,6 +76,22 @@ def _apply_override(computed_color, override_row, now):
     return computed_color, None
 
 
+def _compute_one(subject_id, policy, now):
+    """(score, computed colour, reasons) of one subject from its ledger, written nowhere."""
+    facts = _live_facts((subject_id, subject_id), now - timedelta(days=policy.lookback_days))
+    return scoring.compute(facts, policy, now)
+
+
+def score_from_ledger(subject: Subject, now=None) -> CreditScore:
+    """What its ledger says of a subject never scored yet, as an unsaved row: a read shows it and writes
+    nothing (the row is stored by the rescoring on its facts' commit, or at night)."""
+    now = now or timezone.now()
+    policy = policy_for_subject(subject)
+    score, computed, reasons = _compute_one(subject.pk, policy, now)
+    return CreditScore(subject_id=subject.pk, score=score, computed_color=computed, color=computed, reasons=reasons,
+                       policy_id=policy.id, computed_at=now)
+
+
 def rescore_subject(subject_id, *, now=None, cause=HistoryCause.RESCORE, fact_id=None, actor=None) -> CreditScore:
     """Recompute one subject from its facts and write its score (and a history line if the colour
     that applies changed). Ends an expired override on the way."""
@@ -87,8 +103,7 @@ def rescore_subject(subject_id, *, now=None, cause=HistoryCause.RESCORE, fact_id
         except Subject.DoesNotExist:
             raise NotFound(_("管理对象不存在。"))
         policy = policy_for_subject(subject)
-        facts = _live_facts((subject_id, subject_id), now - timedelta(days=policy.lookback_days))
-        score, computed, reasons = scoring.compute(facts, policy, now)
+        score, computed, reasons = _compute_one(subject_id, policy, now)
         live = (CreditOverride.objects.filter(subject_id=subject_id, ended_at__isnull=True)
                 .values_list("id", "color", "expires_at").first())
         if live is not None and live[2] <= now:

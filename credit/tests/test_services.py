@@ -147,8 +147,8 @@ def test_override_applies_beside_the_computed_colour_and_expires(subjects, users
     on_commit(overrides.set_override, users["bureau"], s, color="red", reason="群众反映强烈", expires_at=expires)
     score = CreditScore.objects.get(subject=s)
     assert (score.color, score.computed_color, score.override.reason) == ("red", "green", "群众反映强烈")
-    # Read-time check after the expiry: the override ends, the history says so.
-    assert overrides.expire_override_if_due(s.pk, now=expires + timedelta(seconds=1))
+    # A rescore after the expiry (a fact's, the night's) ends the override; the history says so.
+    rescoring.rescore_subject(s.pk, now=expires + timedelta(seconds=1))
     score = CreditScore.objects.get(subject=s)
     assert (score.color, score.override_id) == ("green", None)
     assert CreditOverride.objects.get().end_reason == "expired"
@@ -282,3 +282,12 @@ def test_post_facts_in_bulk_all_or_nothing_and_idempotent(subjects, on_commit):
     assert "subject" in exc.value.fields
     assert CreditFact.objects.count() == 3
     assert AuditLog.objects.filter(action="credit.facts_posted").count() == 1
+
+
+def test_a_policy_keeps_its_category(users, categories):
+    default = CreditPolicy.objects.get(category__isnull=True, is_current=True)
+    with pytest.raises(ValidationFailed) as exc:
+        policies.update_policy(users["bureau"], default, category=categories["site"], red_from=30)
+    assert exc.value.fields == {"category": ["不能修改规则所属类别。"]}
+    assert CreditPolicy.objects.count() == 1
+    assert policies.update_policy(users["bureau"], default, category=None, red_from=30).version == default.version + 1
