@@ -1,34 +1,15 @@
 """Reads of credit, scoped by the asking user's areas (through grids.selectors)."""
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
-from credit.services import rescoring
-from credit.choices import Color, FactKind
+from credit.choices import FactKind
 from credit.models import CreditFact, CreditHistory, CreditOverride, CreditPolicy, CreditScore, SensorReading
+from credit.services import rescoring
 from grids import selectors as grid_selectors
 
 HISTORY_LIMIT = 100
-
-
-def color_q(color: str, prefix: str = "") -> Q:
-    """Subjects of one colour, as a Q on Subject (or on `prefix` + subject). A subject never scored
-    has no history, so it is green."""
-    if color == Color.GREEN:
-        return Q(**{f"{prefix}credit_score__isnull": True}) | Q(**{f"{prefix}credit_score__color": Color.GREEN})
-    return Q(**{f"{prefix}credit_score__color": color})
-
-
-def filter_by_color(subjects: QuerySet, color: str) -> QuerySet:
-    return subjects.filter(color_q(color))
-
-
-def colors_for(subject_ids) -> dict:
-    """{subject id: colour} for a page of subjects in one query; unscored subjects are green."""
-    ids = list(subject_ids)
-    found = dict(CreditScore.objects.filter(subject_id__in=ids).values_list("subject_id", "color"))
-    return {i: found.get(i, Color.GREEN) for i in ids}
 
 
 def credit_for(user, subject_id) -> dict:
