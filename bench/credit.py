@@ -3,12 +3,12 @@
 
 The project's own settings (config.settings) on a throwaway SQLite file (SQLITE_PATH, WAL as in the
 embedded default) or DATABASE_URL, real migrations and the real services:
-- `credit.services.rescore_all()` — what the nightly Celery beat task runs — over N subjects (default
+- `credit.services.rescoring.rescore_all()` — what the nightly Celery beat task runs — over N subjects (default
   100,000) in 4 categories with ~5 facts each over the last 400 days (every kind: findings, rectifications,
   complaints confirmed or not, violations with and without leniency, fume exceedances on consecutive days),
   a category policy beside the district default, and 1% live overrides. Timed twice: the first run
   creates every score row; the second (the usual night) updates them and writes no history.
-- one incremental rescore, `credit.services.rescore_subject(id)` (what runs on commit after a fact is
+- one incremental rescore, `credit.services.rescoring.rescore_subject(id)` (what runs on commit after a fact is
   posted or withdrawn), on random subjects; and `post_fact()` + that rescore end to end.
 
     .venv/bin/python bench/credit.py [--subjects 100000] [--facts-per-subject 5] [--runs 200] [--seed 1]
@@ -119,9 +119,9 @@ def main(argv=None):
         from django.db import connection, transaction
         from django.db.models import Count
 
-        from credit import services
         from credit.choices import FactKind
         from credit.models import CreditHistory, CreditScore
+        from credit.services import facts, rescoring
 
         rng = random.Random(args.seed)
         info = build(rng, args.subjects, args.facts_per_subject)
@@ -133,7 +133,7 @@ def main(argv=None):
         verdicts = []
         for label in ("first run (creates every score)", "nightly run (updates, decay)"):
             t, c = time.perf_counter(), time.process_time()
-            stats = services.rescore_all()
+            stats = rescoring.rescore_all()
             full_s, cpu_s = time.perf_counter() - t, time.process_time() - c
             ok = full_s <= TARGET_FULL_S
             verdicts.append(ok)
@@ -149,7 +149,7 @@ def main(argv=None):
         times, cpu = [], []
         for sid in sample:
             t, c = time.perf_counter(), time.process_time()
-            services.rescore_subject(sid)
+            rescoring.rescore_subject(sid)
             times.append((time.perf_counter() - t) * 1000)
             cpu.append((time.process_time() - c) * 1000)
         times.sort()
@@ -165,8 +165,8 @@ def main(argv=None):
         for i, sid in enumerate(sample):
             t = time.perf_counter()
             with transaction.atomic():  # the poster's transaction; the rescore runs on its commit
-                services.post_fact(sid, FactKind.COMPLAINT, source_app="bench", source_model="event",
-                                   source_pk=f"inc-{i}", actor=info["user"])
+                facts.post_fact(sid, FactKind.COMPLAINT, source_app="bench", source_model="event",
+                                source_pk=f"inc-{i}", actor=info["user"])
             times.append((time.perf_counter() - t) * 1000)
         times.sort()
         print(f"- post_fact() + rescore on commit, {args.runs} runs: p50 {pct(times, 50):.2f} ms, "

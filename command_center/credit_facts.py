@@ -10,9 +10,9 @@ disagree (both commit or neither); credit rescores the subject when it commits. 
 id as the fact's source reference, so every call here is idempotent.
 """
 from command_center.choices import Action, Source
-from credit import services as credit
 from credit.choices import FactKind
 from credit.models import CreditFact
+from credit.services import facts as credit
 
 # Complaints come from people: the citizen channels. Machine-detected, patrol and inspection events
 # are not complaints (inspections post their own findings).

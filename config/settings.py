@@ -417,7 +417,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 1.0,
         "options": {"expires": 5},
     },
-    # Credit: the nightly full rescore applies time decay and ends expired overrides (credit.services.rescore_all).
+    # Credit: the nightly full rescore applies time decay and ends expired overrides
+    # (credit.services.rescoring.rescore_all).
     "credit-nightly-rescore": {
         "task": "credit.tasks.rescore_all",
         "schedule": crontab(hour=2, minute=30),

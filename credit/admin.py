@@ -3,8 +3,8 @@ a new version and audited); the ledger, scores, history and sensor readings read
 from django.contrib import admin
 
 from core.admin import ReadOnlyMixin, ServiceCheckedMixin
-from credit import services
 from credit.models import CreditFact, CreditHistory, CreditOverride, CreditPolicy, CreditScore, SensorReading
+from credit.services import overrides, policies
 from grids.admin import BureauAdmin
 
 
@@ -34,15 +34,15 @@ class CreditPolicyAdmin(ServiceCheckedMixin, BureauAdmin):
         return super().has_change_permission(request, obj) and (obj is None or obj.is_current)
 
     def check_form(self, request, obj, form, cleaned):
-        data = {k: v for k, v in cleaned.items() if k in services.POLICY_FIELDS}
-        form._policy_values = services.clean_policy(data, base=obj)
+        data = {k: v for k, v in cleaned.items() if k in policies.POLICY_FIELDS}
+        form._policy_values = policies.clean_policy(data, base=obj)
 
     def save_model(self, request, obj, form, change):
         values = form._policy_values
         if change:
-            saved = services.update_policy(request.user, CreditPolicy.objects.get(pk=obj.pk), **values)
+            saved = policies.update_policy(request.user, CreditPolicy.objects.get(pk=obj.pk), **values)
         else:
-            saved = services.create_policy(request.user, category=form.cleaned_data.get("category"), **values)
+            saved = policies.create_policy(request.user, category=form.cleaned_data.get("category"), **values)
         obj.pk = saved.pk
 
     def save_related(self, request, form, formsets, change):
@@ -70,7 +70,7 @@ class CreditOverrideAdmin(ServiceCheckedMixin, BureauAdmin):
 
     def check_form(self, request, obj, form, cleaned):
         if obj is None:
-            form._override = services.set_override(
+            form._override = overrides.set_override(
                 request.user, cleaned["subject"], color=cleaned.get("color"),
                 reason=cleaned.get("reason"), expires_at=cleaned.get("expires_at"))
 

@@ -8,8 +8,8 @@ class CreditConfig(AppConfig):
 
     def ready(self):
         # `?color=` on the registry's subject list (grids may not import credit, so credit adds it).
-        from credit import services
         from credit.api import subject_filters
+        from credit.services import rescoring
 
         subject_filters.register()
-        services.register_followups()  # rescoring after commits, through core.outbox
+        rescoring.register_followups()  # rescoring after commits, through core.outbox

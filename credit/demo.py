@@ -1,7 +1,7 @@
 """Credit's part of `load_demo`: a year of facts about the demo subjects, so that about 70% are green,
 20% yellow and 10% red, with histories that changed over time. Deterministic for a seed.
 
-Facts go through credit.services.post_facts (audited, idempotent by their demo source reference), a few
+Facts go through credit.services.facts.post_facts (audited, idempotent by their demo source reference), a few
 restaurants' fume monitors push readings through record_sensor_reading (one day or two consecutive days
 over the limit), then the subjects are rescored as the nightly job would have done on a few past dates
 (so the history shows colours changing, and decay) and today.
@@ -13,9 +13,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from core.roles import API_CLIENT
-from credit import services
 from credit.choices import FactKind
 from credit.models import CreditFact
+from credit.services import facts, rescoring, sensors
 from grids.models import Subject
 
 DEFAULT_SEED = 20261123
@@ -95,7 +95,7 @@ def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **
                           "source_pk": f"{subject_id}-{n}", **fact})
         if category_code in FUME_SUBS and rng.random() < 0.06:
             fume.append((subject_id, rng.choice((1, 2, 2))))
-    posted = services.post_facts(items, rescore=False)  # one batch; rescored below
+    posted = facts.post_facts(items, rescore=False)  # one batch; rescored below
 
     readings = 0
     platform = get_user_model().objects.filter(groups__name=API_CLIENT, is_active=True).order_by("id").first()
@@ -106,13 +106,13 @@ def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **
             for d in range(days):
                 for hour, value in ((11, round(rng.uniform(2.2, 4.5), 2)), (18, round(rng.uniform(0.6, 1.8), 2))):
                     when = timezone.localtime(now - timedelta(days=start + d)).replace(hour=hour, minute=30)
-                    services.record_sensor_reading(platform, device_id=f"FUME-{subject_id}", subject=subject,
-                                                   metric="fume", value=value, measured_at=when)
+                    sensors.record_sensor_reading(platform, device_id=f"FUME-{subject_id}", subject=subject,
+                                                  metric="fume", value=value, measured_at=when)
                     readings += 1
 
     # The nightly job, replayed: colours at a few past dates, then today.
     for days_back in (120, 60, 30, 7):
-        services.rescore_all(now=now - timedelta(days=days_back))
-    stats = services.rescore_all(now=now)
+        rescoring.rescore_all(now=now - timedelta(days=days_back))
+    stats = rescoring.rescore_all(now=now)
     return {"facts": CreditFact.objects.filter(source_app__in=("demo", "credit")).count(), "posted": posted,
             "sensor_readings": readings, "planned_bands": bands, "scored": stats["subjects"]}

@@ -19,12 +19,18 @@ import calendar
 import hashlib
 import math
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
+
+import numpy as np
+import shapely
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Max
+from django.db.models import Max, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,6 +41,7 @@ from core.roles import API_CLIENT, BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_ro
 from credit import display
 from credit.choices import Color, FactKind
 from credit.models import CreditFact, CreditHistory, CreditScore, EffortRule
+from grids import geometry
 from grids import selectors as grid_selectors
 from grids.choices import AreaKind, SubjectStatus
 from grids.models import Area, Subject
@@ -63,6 +70,7 @@ DEFAULTS = {
     Color.GREEN: {"spot_check_percent": 10.0},
 }
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+METRES_PER_DEGREE = geometry.EARTH_RADIUS_M * math.pi / 180  # of latitude, on grids.geometry's sphere
 
 
 class Due(models.TextChoices):
@@ -258,7 +266,7 @@ def _red_since(red_ids_qs) -> dict[int, date]:
 
 def _completed_rectifications(yellow_qs) -> dict[int, list[tuple[date, str]]]:
     """Rectifications done, per subject: (day done, what). The poster withdraws a rectification's
-    `rectification_open` fact when it is done (credit.services), so its withdrawal time is that day."""
+    `rectification_open` fact when it is done (credit.services.facts), so its withdrawal time is that day."""
     out: dict[int, list[tuple[date, str]]] = {}
     rows = CreditFact.objects.filter(subject__in=yellow_qs, kind=FactKind.RECTIFICATION_OPEN,
                                      withdrawn_at__isnull=False).values_list("subject_id", "withdrawn_at", "source_text")
@@ -267,129 +275,189 @@ def _completed_rectifications(yellow_qs) -> dict[int, list[tuple[date, str]]]:
     return out
 
 
+class _Subject(NamedTuple):
+    """An active subject of the asked area, as due_in reads it (unscored counts as green)."""
+
+    id: int
+    name: str
+    lat: float
+    lng: float
+    grid_id: int
+    grid_code: str
+    color: str
+
+
+@dataclass(frozen=True)
+class _Month:
+    first: date
+    last: date
+    secret: bytes  # the key of the month's draws (see _key)
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+class _DueList:
+    """The month's items, added rule by rule."""
+
+    def __init__(self):
+        self.items: list[DueItem] = []
+        self.labels = {code: str(label) for code, label in Due.choices}  # translated once, not per row
+
+    def add(self, s: _Subject, rule_code: str, reason: str, due: date, related: int | None = None):
+        self.items.append(DueItem(s.id, s.name, s.grid_code, s.color, rule_code, self.labels[rule_code], reason, due,
+                                  related))
+
+
 def due_in(user, area: Area, first: date, last: date) -> tuple[list[DueItem], dict]:
     """Who in `area` (and in the user's areas) is due in the month [first, last], and why.
     Returns the items (by due date) and a summary: subjects, per-rule counts, green exempt."""
     require_reader(user)
     rule = rules()
     base = grid_selectors.subjects_for(user).filter(grid_selectors.subjects_in_area_q(area), status=SubjectStatus.ACTIVE)
-    rows = list(base.order_by("id").values_list("id", "name", "lat", "lng", "grid_id", "grid__code", "credit_score__color"))
-    ndays = (last - first).days + 1
-    items: list[DueItem] = []
-    info = {r[0]: r for r in rows}
-    color_of = {r[0]: r[6] or Color.GREEN for r in rows}
+    subjects = list(map(_Subject._make, base.order_by("id").values_list(
+        "id", "name", "lat", "lng", "grid_id", "grid__code", Coalesce("credit_score__color", Value(Color.GREEN)))))
+    by_color = {color: [s for s in subjects if s.color == color] for color in Color.values}
+    month = _Month(first, last, hashlib.sha256(settings.SECRET_KEY.encode()).digest())
+    due = _DueList()
 
-    labels = {code: str(label) for code, label in Due.choices}  # translated once, not per row
-    secret = hashlib.sha256(settings.SECRET_KEY.encode()).digest()
+    first_visit = _red_reinspections(due, by_color[Color.RED], rule[Color.RED], base, month)
+    _red_neighbours(due, subjects, by_color[Color.RED], rule[Color.RED], first_visit, month)
+    _yellow_patrols(due, by_color[Color.YELLOW], rule[Color.YELLOW], month)
+    _yellow_lookbacks(due, by_color[Color.YELLOW], rule[Color.YELLOW], base, month)
+    drawn = _green_spot_checks(due, subjects, by_color[Color.GREEN], rule[Color.GREEN], area, month)
 
-    def item(sid, rule_code, reason, due, related=None):
-        r = info[sid]
-        items.append(DueItem(sid, r[1], r[5], color_of[sid], rule_code, labels[rule_code], reason, due, related))
+    items = sorted(due.items, key=lambda x: (x.due_date, DUE_ORDER[x.rule], x.subject))
+    per_rule = Counter(x.rule for x in items)
+    summary = {
+        "subjects": len(subjects),
+        "by_color": {c: len(by_color[c]) for c in Color.values},
+        "by_rule": {k: per_rule[k] for k in Due.values},
+        "green_not_inspected": sum(1 for s in by_color[Color.GREEN] if s.id not in drawn),
+    }
+    return items, summary
 
-    # Red: timed re-inspection from the day it turned red.
-    red = [r for r in rows if color_of[r[0]] == Color.RED]
-    red_rule = rule[Color.RED]
+
+def _red_reinspections(due: _DueList, red: list[_Subject], red_rule, base, month: _Month) -> dict[int, date]:
+    """Red: a re-inspection every N days, counted from the day it turned red. The first visit of the
+    month per red subject (its neighbours are visited along)."""
     every = red_rule.reinspect_every_days or DEFAULTS[Color.RED]["reinspect_every_days"]
     since = _red_since(base.filter(credit_score__color=Color.RED).values("id"))
     first_visit: dict[int, date] = {}
     text = _("红色（%(since)s 起）：每 %(n)d 天复查一次，第 %(k)d 次复查。")
-    for r in red:
-        anchor = since.get(r[0]) or first
-        k = max(1, math.ceil((first - anchor).days / every))
+    for s in red:
+        anchor = since.get(s.id) or month.first
+        k = max(1, math.ceil((month.first - anchor).days / every))
         day = anchor + timedelta(days=k * every)
-        while day <= last:
-            first_visit.setdefault(r[0], day)
-            item(r[0], Due.RED_REINSPECT, text % {
-                "since": anchor.isoformat(), "n": every, "k": k}, day)
+        while day <= month.last:
+            first_visit.setdefault(s.id, day)
+            due.add(s, Due.RED_REINSPECT, text % {"since": anchor.isoformat(), "n": every, "k": k}, day)
             k += 1
             day = anchor + timedelta(days=k * every)
+    return first_visit
 
-    # Red: visits to the neighbours (not red themselves: they have their own re-inspections).
+
+def _red_neighbours(due: _DueList, subjects: list[_Subject], red: list[_Subject], red_rule,
+                    first_visit: dict[int, date], month: _Month):
+    """Red: visits to the neighbours (not red themselves: they have their own re-inspections), along
+    with the nearest red subject's first re-inspection of the month."""
     radius = red_rule.neighbour_radius_m or 0
-    if red and (radius > 0 or red_rule.neighbour_same_grid):
-        near: dict[int, tuple[float, int]] = {}  # neighbour → (distance, red subject); same grid only: inf
-        by_grid: dict[int, list[int]] = {}
-        for r in rows:
-            by_grid.setdefault(r[4], []).append(r[0])
-        # A hash of cells one radius wide: a red subject's neighbours are in its cell or the 8 around it.
-        # (5% wider than the radius, so the cos(lat) of one row serves the whole area.)
-        cell_lat = max(radius, 1) * 1.05 / 110_574
-        cell_lng = max(radius, 1) * 1.05 / (111_320 * max(0.1, math.cos(math.radians(max(abs(r[2]) for r in rows)))))
-        cells: dict[tuple[int, int], list] = {}
-        for r in rows:
-            if color_of[r[0]] != Color.RED:
-                cells.setdefault((int(r[2] // cell_lat), int(r[3] // cell_lng)), []).append(r)
-        r2 = radius * radius
-        for rr in red:
-            candidates = []
-            if radius > 0:
-                ci, cj = int(rr[2] // cell_lat), int(rr[3] // cell_lng)
-                # Equirectangular metres, exact enough within a few kilometres (all a radius covers).
-                ky, kx = 110_574, 111_320 * math.cos(math.radians(rr[2]))
-                for di in (-1, 0, 1):
-                    for dj in (-1, 0, 1):
-                        for o in cells.get((ci + di, cj + dj), ()):
-                            dy, dx = (o[2] - rr[2]) * ky, (o[3] - rr[3]) * kx
-                            d2 = dx * dx + dy * dy
-                            if d2 <= r2:
-                                candidates.append((math.sqrt(d2), o[0]))
-            if red_rule.neighbour_same_grid:
-                candidates += [(None, sid) for sid in by_grid.get(rr[4], []) if color_of[sid] != Color.RED]
-            for d, sid in candidates:
-                key = (d if d is not None else float("inf"), rr[0])
-                if sid not in near or key < near[sid]:
-                    near[sid] = key
-        same_grid_text = _("与红色对象“%(name)s”同网格：随其复查走访。")
-        near_text = _("距红色对象“%(name)s”约 %(m)d 米：随其复查走访。")
-        for sid, (d, red_id) in near.items():
-            red_name = info[red_id][1]
-            if d == float("inf"):
-                reason = same_grid_text % {"name": red_name}
-            else:
-                reason = near_text % {"name": red_name, "m": round(d)}
-            item(sid, Due.RED_NEIGHBOUR, reason, first_visit.get(red_id, last), related=red_id)
+    if not red or not (radius > 0 or red_rule.neighbour_same_grid):
+        return
+    others = [s for s in subjects if s.color != Color.RED]
+    near = _within_radius(red, others, radius) if radius > 0 else {}  # neighbour → (metres, red subject)
+    if red_rule.neighbour_same_grid:
+        by_grid: dict[int, list[_Subject]] = {}
+        for s in others:
+            by_grid.setdefault(s.grid_id, []).append(s)
+        for r in red:  # in id order: the first red subject of the grid leads the visit
+            for s in by_grid.get(r.grid_id, ()):
+                near.setdefault(s.id, (math.inf, r.id))
+    info = {s.id: s for s in subjects}
+    same_grid_text = _("与红色对象“%(name)s”同网格：随其复查走访。")
+    near_text = _("距红色对象“%(name)s”约 %(m)d 米：随其复查走访。")
+    for sid, (metres, red_id) in near.items():
+        red_name = info[red_id].name
+        if metres == math.inf:
+            reason = same_grid_text % {"name": red_name}
+        else:
+            reason = near_text % {"name": red_name, "m": round(metres)}
+        due.add(info[sid], Due.RED_NEIGHBOUR, reason, first_visit.get(red_id, month.last), related=red_id)
 
-    # Yellow: routine patrols spread over the month, and look-backs after rectifications.
-    yellow_rule = rule[Color.YELLOW]
+
+def _within_radius(centres: list[_Subject], others: list[_Subject], radius_m: float) -> dict[int, tuple[float, int]]:
+    """{other's id: (metres, id of the nearest centre)} for the others within radius_m of a centre (the
+    lower id among equally near ones). An STRtree of the others answers a box around each centre at once;
+    the great-circle distance (grids.geometry's) decides."""
+    if not others:
+        return {}
+    c_lat, c_lng = np.array([c.lat for c in centres]), np.array([c.lng for c in centres])
+    o_lat, o_lng = np.array([o.lat for o in others]), np.array([o.lng for o in others])
+    # Boxes a little wider than the circle: the distance below is the judge.
+    half_lat = radius_m * 1.01 / METRES_PER_DEGREE
+    half_lng = half_lat / np.maximum(np.cos(np.radians(np.abs(c_lat) + half_lat)), 1e-6)
+    boxes = shapely.box(c_lng - half_lng, c_lat - half_lat, c_lng + half_lng, c_lat + half_lat)
+    centre_at, other_at = shapely.STRtree(shapely.points(o_lng, o_lat)).query(boxes)
+    metres = _great_circle_m(c_lat[centre_at], c_lng[centre_at], o_lat[other_at], o_lng[other_at])
+    inside = metres <= radius_m
+    centre_at, other_at, metres = centre_at[inside], other_at[inside], metres[inside]
+    centre_ids = np.array([c.id for c in centres])[centre_at]
+    other_ids = np.array([o.id for o in others])[other_at]
+    order = np.lexsort((centre_ids, metres, other_ids))  # per other: nearest first, then lower id
+    _ids, first = np.unique(other_ids[order], return_index=True)
+    best = order[first]
+    return {o: (m, c) for o, m, c in zip(other_ids[best].tolist(), metres[best].tolist(), centre_ids[best].tolist())}
+
+
+def _great_circle_m(lat1, lng1, lat2, lng2):
+    """grids.geometry.haversine_m over numpy arrays (a district's red neighbours are a million pairs)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lng2 - lng1) / 2) ** 2
+    return 2 * geometry.EARTH_RADIUS_M * np.arcsin(np.sqrt(a))
+
+
+def _yellow_patrols(due: _DueList, yellow: list[_Subject], yellow_rule, month: _Month):
+    """Yellow: routine patrols spread over the month, each on a keyed day of its share of the month."""
     patrols = yellow_rule.patrols_per_month if yellow_rule.patrols_per_month is not None else 1
-    lookback = yellow_rule.lookback_days or DEFAULTS[Color.YELLOW]["lookback_days"]
-    yellow = [r for r in rows if color_of[r[0]] == Color.YELLOW]
     text = _("黄色：每月例行巡查 %(n)d 次，第 %(i)d 次。")
-    for r in yellow:
-        key = _key(first, r[0], secret)
+    for s in yellow:
+        key = _key(month.first, s.id, month.secret)
         for i in range(patrols):
-            start = first + timedelta(days=(i * ndays) // patrols)
-            span = ((i + 1) * ndays) // patrols - (i * ndays) // patrols
-            item(r[0], Due.YELLOW_PATROL, text % {"n": patrols, "i": i + 1},
-                 _day_in(start, span, key))
-    if yellow:
-        done = _completed_rectifications(base.filter(credit_score__color=Color.YELLOW).values("id"))
-        text = _("黄色：%(done)s 完成整改，%(n)d 天后回头看。%(text)s")
-        for r in yellow:
-            for done_on, what in sorted(done.get(r[0], [])):
-                due = done_on + timedelta(days=lookback)
-                if first <= due <= last:
-                    item(r[0], Due.YELLOW_LOOKBACK, text % {"done": done_on.isoformat(), "n": lookback, "text": what}, due)
+            start = month.first + timedelta(days=(i * month.days) // patrols)
+            span = ((i + 1) * month.days) // patrols - (i * month.days) // patrols
+            due.add(s, Due.YELLOW_PATROL, text % {"n": patrols, "i": i + 1}, _day_in(start, span, key))
 
-    # Green (and unscored): a keyed random share per street, the rest not inspected at all.
-    percent = rule[Color.GREEN].spot_check_percent or 0
-    greens = [r for r in rows if color_of[r[0]] == Color.GREEN]
-    drawn = set()
-    if greens:
-        grid_street = _street_of_grid()
-        # Asked about whole streets (which the user covers), the rows are the streets' population already.
-        whole = [(r[0], r[4], r[6]) for r in rows] if area.kind in (AreaKind.STREET, AreaKind.DISTRICT) else None
-        drawn = green_sample({grid_street.get(r[4]) for r in greens} - {None}, first, percent, grid_street, whole)
-        text = _("绿色：本月随机抽查（抽查比例 %(p)s%%），其余一次不查。") % {"p": f"{percent:g}"}
-        for r in greens:
-            if r[0] in drawn:
-                item(r[0], Due.GREEN_SPOT_CHECK, text, _day_in(first, ndays, _key(first, r[0], secret)))
 
-    items.sort(key=lambda x: (x.due_date, DUE_ORDER[x.rule], x.subject))
-    summary = {
-        "subjects": len(rows),
-        "by_color": {c: sum(1 for r in rows if color_of[r[0]] == c) for c in Color.values},
-        "by_rule": {k: sum(1 for x in items if x.rule == k) for k in Due.values},
-        "green_not_inspected": sum(1 for r in greens if r[0] not in drawn),
-    }
-    return items, summary
+def _yellow_lookbacks(due: _DueList, yellow: list[_Subject], yellow_rule, base, month: _Month):
+    """Yellow: a look-back (回头看) N days after each rectification done, if that falls in the month."""
+    if not yellow:
+        return
+    lookback = yellow_rule.lookback_days or DEFAULTS[Color.YELLOW]["lookback_days"]
+    done = _completed_rectifications(base.filter(credit_score__color=Color.YELLOW).values("id"))
+    text = _("黄色：%(done)s 完成整改，%(n)d 天后回头看。%(text)s")
+    for s in yellow:
+        for done_on, what in sorted(done.get(s.id, [])):
+            day = done_on + timedelta(days=lookback)
+            if month.first <= day <= month.last:
+                due.add(s, Due.YELLOW_LOOKBACK, text % {"done": done_on.isoformat(), "n": lookback, "text": what}, day)
+
+
+def _green_spot_checks(due: _DueList, subjects: list[_Subject], greens: list[_Subject], green_rule, area: Area,
+                       month: _Month) -> set[int]:
+    """Green (and unscored): a keyed random share per street, the rest not inspected at all. The drawn ids."""
+    if not greens:
+        return set()
+    percent = green_rule.spot_check_percent or 0
+    grid_street = _street_of_grid()
+    # Asked about whole streets (which the user covers), the subjects are the streets' population already.
+    whole = ([(s.id, s.grid_id, s.color) for s in subjects] if area.kind in (AreaKind.STREET, AreaKind.DISTRICT)
+             else None)
+    drawn = green_sample({grid_street.get(s.grid_id) for s in greens} - {None}, month.first, percent, grid_street,
+                         whole)
+    text = _("绿色：本月随机抽查（抽查比例 %(p)s%%），其余一次不查。") % {"p": f"{percent:g}"}
+    for s in greens:
+        if s.id in drawn:
+            day = _day_in(month.first, month.days, _key(month.first, s.id, month.secret))
+            due.add(s, Due.GREEN_SPOT_CHECK, text, day)
+    return drawn

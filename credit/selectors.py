@@ -1,48 +1,32 @@
 """Reads of credit, scoped by the asking user's areas (through grids.selectors)."""
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
-from credit import services
-from credit.choices import Color, FactKind
+from credit.choices import FactKind
 from credit.models import CreditFact, CreditHistory, CreditOverride, CreditPolicy, CreditScore, SensorReading
+from credit.services import rescoring
 from grids import selectors as grid_selectors
 
 HISTORY_LIMIT = 100
 
 
-def color_q(color: str, prefix: str = "") -> Q:
-    """Subjects of one colour, as a Q on Subject (or on `prefix` + subject). A subject never scored
-    has no history, so it is green."""
-    if color == Color.GREEN:
-        return Q(**{f"{prefix}credit_score__isnull": True}) | Q(**{f"{prefix}credit_score__color": Color.GREEN})
-    return Q(**{f"{prefix}credit_score__color": color})
-
-
-def filter_by_color(subjects: QuerySet, color: str) -> QuerySet:
-    return subjects.filter(color_q(color))
-
-
-def colors_for(subject_ids) -> dict:
-    """{subject id: colour} for a page of subjects in one query; unscored subjects are green."""
-    ids = list(subject_ids)
-    found = dict(CreditScore.objects.filter(subject_id__in=ids).values_list("subject_id", "color"))
-    return {i: found.get(i, Color.GREEN) for i in ids}
-
-
 def credit_for(user, subject_id) -> dict:
     """Everything GET /subjects/{id}/credit/ shows: score, colour, reasons, override, history.
-    Another area's subject is 404. An override past its expiry is ended here if the night has not."""
+    Another area's subject is 404. A read writes nothing: a subject never scored is shown as its ledger
+    says, and an override past its expiry as no longer applying; the rescoring (on a fact's commit, at
+    night) stores both."""
     subject = grid_selectors.get_subject_for(user, subject_id)
     now = timezone.now()
-    services.expire_override_if_due(subject.pk, now)
     score = CreditScore.objects.filter(subject_id=subject.pk).select_related("policy").first()
+    if score is None:
+        score = rescoring.score_from_ledger(subject, now)
     override = (CreditOverride.objects.filter(subject_id=subject.pk, ended_at__isnull=True, expires_at__gt=now)
                 .select_related("created_by").first())
+    score.color = override.color if override else score.computed_color
     history = list(CreditHistory.objects.filter(subject_id=subject.pk).select_related("actor")[:HISTORY_LIMIT])
-    if score is not None:
-        score.reasons = enrich_reasons(score.reasons)
+    score.reasons = enrich_reasons(score.reasons)
     return {"subject": subject, "score": score, "override": override, "history": history}
 
 

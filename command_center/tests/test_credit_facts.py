@@ -5,8 +5,8 @@ import pytest
 from command_center import services
 from command_center.models import Event
 from core.models import AuditLog
-from credit import services as credit_services
 from credit.models import CreditFact, CreditHistory, CreditScore
+from credit.services import facts as credit_services
 from grids.models import Subject
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Serializers only translate: checks of meaning live in credit.services."""
+"""Serializers only translate: checks of meaning live in credit.services (one module per concept)."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 

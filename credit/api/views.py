@@ -10,20 +10,17 @@ from rest_framework.views import APIView
 from core.api.permissions import read_any_write_roles, roles_required
 from core.exceptions import NotFound, ValidationFailed
 from core.roles import BUREAU_STAFF
-from credit import selectors, services
+from credit import selectors
 from credit.api.serializers import (
     CreditSerializer, OverrideEndSerializer, OverrideInputSerializer, OverrideSerializer, PolicySerializer,
     SensorReadingInputSerializer, SensorReadingSerializer,
 )
+from credit.services import overrides, policies, sensors
 from grids import selectors as grid_selectors
 
 
 def _credit_payload(request, subject_id):
-    data = selectors.credit_for(request.user, subject_id)
-    if data["score"] is None:  # never scored yet (a new subject): score it now, from its ledger
-        services.rescore_subject(data["subject"].pk)
-        data = selectors.credit_for(request.user, subject_id)
-    return CreditSerializer(data).data
+    return CreditSerializer(selectors.credit_for(request.user, subject_id)).data
 
 
 class SubjectCreditView(APIView):
@@ -43,7 +40,7 @@ class SubjectCreditOverrideView(APIView):
         subject = grid_selectors.get_subject_for(request.user, pk)
         data = OverrideInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.set_override(request.user, subject, **data.validated_data)
+        overrides.set_override(request.user, subject, **data.validated_data)
         return Response(_credit_payload(request, pk), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=OverrideEndSerializer, responses={200: OverrideSerializer})
@@ -52,7 +49,7 @@ class SubjectCreditOverrideView(APIView):
         subject = grid_selectors.get_subject_for(request.user, pk)
         data = OverrideEndSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        override = services.end_override(request.user, subject, reason=data.validated_data.get("reason", ""))
+        override = overrides.end_override(request.user, subject, reason=data.validated_data.get("reason", ""))
         return Response(OverrideSerializer(override).data)
 
 
@@ -85,29 +82,21 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def get_object(self):
         return selectors.get_policy(self.kwargs["pk"])
 
-    def _fields(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("category", None)
-        return data
-
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        policy = services.create_policy(request.user, category=serializer.validated_data.get("category"),
-                                        **self._fields(serializer))
+        policy = policies.create_policy(request.user, **serializer.validated_data)
         return Response(self.get_serializer(policy).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         policy = self.get_object()
         serializer = self.get_serializer(policy, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        if "category" in serializer.validated_data and serializer.validated_data["category"] != policy.category:
-            raise ValidationFailed(fields={"category": [_("不能修改规则所属类别。")]})
-        new = services.update_policy(request.user, policy, **self._fields(serializer))
+        new = policies.update_policy(request.user, policy, **serializer.validated_data)
         return Response(self.get_serializer(new).data)
 
     def destroy(self, request, *args, **kwargs):
-        services.retire_policy(request.user, self.get_object())
+        policies.retire_policy(request.user, self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -140,7 +129,7 @@ class SensorReadingView(ListAPIView):
             subject = grid_selectors.get_subject_for(request.user, values.pop("subject"))
         except NotFound:
             raise ValidationFailed(fields={"subject": [_("管理对象不存在。")]})
-        reading, created = services.record_sensor_reading(request.user, subject=subject, **values)
+        reading, created = sensors.record_sensor_reading(request.user, subject=subject, **values)
         return Response(SensorReadingSerializer(reading).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

@@ -7,15 +7,15 @@ import pytest
 from django.utils import timezone
 
 from core.models import AuditLog
-from credit import services
 from credit.choices import FactKind
 from credit.models import CreditFact, CreditOverride, CreditPolicy
+from credit.services import facts, policies
 
 pytestmark = pytest.mark.django_db
 
 
 def _form(policy, **changes):
-    data = {f: getattr(policy, f) for f in services.POLICY_FIELDS}
+    data = {f: getattr(policy, f) for f in policies.POLICY_FIELDS}
     data.update(changes)
     for f in ("base_points", "weights", "sensor_rules"):
         data[f] = json.dumps(data[f])
@@ -59,7 +59,7 @@ def test_override_admin_goes_through_the_service(logged_in, subjects):
 
 
 def test_ledger_admin_is_read_only(logged_in, subjects):
-    fact, _ = services.post_fact(subjects["s1"], FactKind.COMPLAINT, source_app="cc", source_model="event", source_pk=1)
+    fact, _ = facts.post_fact(subjects["s1"], FactKind.COMPLAINT, source_app="cc", source_model="event", source_pk=1)
     c = logged_in("bureau")
     assert c.get("/admin/credit/creditfact/").status_code == 200
     assert c.get(f"/admin/credit/creditfact/{fact.pk}/change/").status_code == 200

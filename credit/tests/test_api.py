@@ -2,11 +2,14 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from credit import services
+from core.models import AuditLog
 from credit.choices import FactKind
-from credit.models import CreditOverride, CreditPolicy, SensorReading
+from credit.models import CreditOverride, CreditPolicy, CreditScore, SensorReading
+from credit.services import facts, overrides, policies, rescoring
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +27,7 @@ def test_credit_of_a_subject_without_history_is_green(api, users, subjects):
 
 
 def test_credit_shows_reasons_and_history(api, users, subjects, on_commit):
-    fact, _ = on_commit(services.post_fact, subjects["s1"], FactKind.VIOLATION, source_app="enforcement",
+    fact, _ = on_commit(facts.post_fact, subjects["s1"], FactKind.VIOLATION, source_app="enforcement",
                         source_model="case", source_pk=7, points=30, source_text="无证经营")
     body = api(users["leader_s1"]).get(url(subjects["s1"])).json()
     assert body["color"] == "red" and body["score"] > 29
@@ -65,13 +68,48 @@ def test_override_by_bureau_only(api, users, subjects, on_commit):
     assert api(users["leader_s1"]).get(url(subjects["s1"])).json()["color"] == "green"
 
 
+def _writes(queries) -> list:
+    return [q["sql"] for q in queries if q["sql"].lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+
+
 def test_expired_override_stops_applying_at_read_time(api, users, subjects, on_commit):
-    on_commit(services.set_override, users["bureau"], subjects["s1"], color="yellow", reason="回头看",
+    on_commit(overrides.set_override, users["bureau"], subjects["s1"], color="yellow", reason="回头看",
               expires_at=timezone.now() + timedelta(days=1))
     CreditOverride.objects.update(expires_at=timezone.now() - timedelta(minutes=1))  # time passes
+    audits = AuditLog.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        body = api(users["leader_s1"]).get(url(subjects["s1"])).json()
+    assert body["color"] == "green" and body["computed_color"] == "green" and body["override"] is None
+    # The read wrote nothing: the override is ended, and the history says so, by the night's rescore.
+    assert _writes(queries.captured_queries) == [] and AuditLog.objects.count() == audits
+    assert CreditOverride.objects.get().ended_at is None
+    assert CreditScore.objects.get(subject=subjects["s1"]).color == "yellow"
+    assert body["history"][0]["cause"] == "override"
+    rescoring.rescore_all()
     body = api(users["leader_s1"]).get(url(subjects["s1"])).json()
-    assert body["color"] == "green" and body["override"] is None
-    assert body["history"][0]["cause"] == "override_ended"
+    assert body["color"] == "green" and body["history"][0]["cause"] == "override_ended"
+    assert CreditOverride.objects.get().end_reason == "expired"
+
+
+def test_a_subject_never_scored_is_shown_from_its_ledger_and_the_read_writes_nothing(api, users, subjects):
+    # Posted without the rescore on commit (a bulk loader's way): the ledger has it, no score row yet.
+    facts.post_fact(subjects["s1"], FactKind.VIOLATION, source_app="enforcement", source_model="case", source_pk=3,
+                    points=30, source_text="无证经营", rescore=False)
+    audits = AuditLog.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        r = api(users["leader_s1"]).get(url(subjects["s1"]))
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert (body["score"], body["color"], body["computed_color"], body["history"]) == (30, "red", "red", [])
+    assert body["reasons"]["factors"][0]["facts"][0]["ref"] == "enforcement.case:3"
+    assert body["policy"]["version"] >= 1
+    assert _writes(queries.captured_queries) == []
+    assert not CreditScore.objects.exists() and AuditLog.objects.count() == audits
+    # What the rescoring then stores is what the read showed.
+    rescoring.rescore_subject(subjects["s1"].pk)
+    stored = api(users["leader_s1"]).get(url(subjects["s1"])).json()
+    assert {k: stored[k] for k in ("score", "color", "computed_color", "reasons", "policy")} == {
+        k: body[k] for k in ("score", "color", "computed_color", "reasons", "policy")}
 
 
 def test_policies_read_by_all_written_by_district_bureau(api, users, categories, eager):
@@ -102,6 +140,32 @@ def test_policies_read_by_all_written_by_district_bureau(api, users, categories,
     assert api(users["bureau"]).delete(f"/api/v1/credit/policies/{new['id']}/").status_code == 409
     assert api(users["bureau"]).get("/api/v1/credit/policies/424242/").status_code == 404
     assert CreditPolicy.objects.filter(category=categories["site"]).get().is_current is False
+
+
+def test_a_policy_keeps_its_category(api, users, categories, eager):
+    default = api(users["bureau"]).get("/api/v1/credit/policies/").json()["results"][0]
+    r = api(users["bureau"]).patch(f"/api/v1/credit/policies/{default['id']}/", {"category": categories["site"].pk},
+                                   format="json")
+    assert r.status_code == 400 and r.json()["category"] == ["不能修改规则所属类别。"]
+    assert CreditPolicy.objects.count() == 1
+    # Its own category again is no change of category.
+    r = api(users["bureau"]).patch(f"/api/v1/credit/policies/{default['id']}/", {"category": None, "red_from": 30},
+                                   format="json")
+    assert r.status_code == 200 and r.json()["category"] is None and r.json()["red_from"] == 30
+
+
+@pytest.mark.parametrize("path", ["/api/v1/credit/policies/?all=1", "/api/v1/subject-categories/"])
+def test_policy_and_category_lists_query_count(api, users, categories, eager, path, django_assert_max_num_queries):
+    """A page of policies (each with its category and author) or of the categories they are written for
+    costs the same few queries however many rows it has."""
+    for n, category in enumerate(categories.values()):
+        policies.create_policy(users["bureau"], category=category, name=f"规则{n}", red_from=30 + n)
+        current = CreditPolicy.objects.get(category=category, is_current=True)
+        policies.update_policy(users["bureau"], current, note="改")
+    client = api(users["officer_s1"])
+    assert client.get(path).json()["count"] >= len(categories)
+    with django_assert_max_num_queries(3):  # the count and the page (its categories and authors joined)
+        assert client.get(path).status_code == 200
 
 
 def _reading(subject, **kw):
@@ -145,7 +209,7 @@ def test_sensor_readings_idempotent_and_scoped(api, users, subjects, on_commit):
 
 def test_credit_endpoint_query_count(api, users, subjects, on_commit, django_assert_max_num_queries):
     for n in range(5):
-        on_commit(services.post_fact, subjects["s1"], FactKind.COMPLAINT, source_app="cc", source_model="event",
+        on_commit(facts.post_fact, subjects["s1"], FactKind.COMPLAINT, source_app="cc", source_model="event",
                   source_pk=n)
     client = api(users["leader_s1"])
     client.get(url(subjects["s1"]))

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from core import outbox
 from core.models import OutboxMessage
-from credit import services
 from credit.choices import FactKind
 from credit.models import CreditHistory, CreditScore
+from credit.services import facts
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +19,8 @@ REF = {"source_app": "enforcement", "source_model": "case"}
 def test_a_fact_committed_by_a_process_that_died_is_rescored_by_the_drain(subjects, users,
                                                                           django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        fact, _ = services.post_fact(subjects["s1"], FactKind.VIOLATION, **REF, source_pk=1, points=15,
-                                     actor=users["bureau"])
+        fact, _ = facts.post_fact(subjects["s1"], FactKind.VIOLATION, **REF, source_pk=1, points=15,
+                                  actor=users["bureau"])
     assert not CreditScore.objects.filter(subject=subjects["s1"]).exists()
     (row,) = OutboxMessage.objects.filter(kind="credit.rescore")
     assert row.payload["subject_id"] == subjects["s1"].pk and row.payload["actor_id"] == users["bureau"].pk
@@ -36,7 +36,7 @@ def test_a_batch_of_facts_is_one_insert_of_rows(subjects, django_capture_on_comm
     items = [{"subject": subjects[k], "kind": FactKind.VIOLATION, "points": 5, "source_pk": str(i), **REF}
              for i, k in enumerate(["s1", "s1b", "s2"])]
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.post_facts(items) == 3
+        assert facts.post_facts(items) == 3
     assert OutboxMessage.objects.filter(kind="credit.rescore", done_at__isnull=False).count() == 3
     assert CreditScore.objects.count() == 3
 

@@ -136,13 +136,13 @@ def test_nav_links_to_the_ranking(users, client):
 
 def test_staff_ranking_says_why(district, categories, users, client, django_capture_on_commit_callbacks):
     """The reasons behind the score, from the real ledger: a team leader can say why a shop is red."""
-    from credit import services
+    from credit.services import facts
 
     s = Subject.objects.create(name="油烟店", category=categories["restaurant"], lat=30.25, lng=120.25, grid=district["S1G1"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.post_fact(s, "violation", source_app="enforcement", source_model="case", source_pk=1, points=30)
-        services.post_fact(s, "complaint", source_app="command_center", source_model="event", source_pk=9,
-                           confirmed=True)
+        facts.post_fact(s, "violation", source_app="enforcement", source_model="case", source_pk=1, points=30)
+        facts.post_fact(s, "complaint", source_app="command_center", source_model="event", source_pk=9,
+                        confirmed=True)
     client.force_login(users["leader_s1"])
     r = client.get("/credit/ranking/")
     (row,) = r.context["page"]
