@@ -17,7 +17,9 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
 from core.roles import BUREAU_STAFF, has_role
-from enforcement import importers, selectors, services
+from enforcement import importers, selectors
+from enforcement.services import catalog as catalog_services
+from enforcement.services import scenarios as scenarios_services
 from enforcement.api.filters import MatterFilter
 from enforcement.choices import MatterKind, ScenarioItemKind, VersionStatus
 from enforcement.forms import CatalogImportForm
@@ -98,10 +100,10 @@ def scenario_detail(request, pk):
         _staff_only(request)
         try:
             if request.POST.get("action") == "withdraw":
-                services.withdraw_scenario(request.user, scenario)
+                scenarios_services.withdraw_scenario(request.user, scenario)
                 messages.success(request, _("场景已撤回为草稿。"))
             else:
-                services.publish_scenario(request.user, scenario)
+                scenarios_services.publish_scenario(request.user, scenario)
                 messages.success(request, _("场景已发布。"))
         except DomainError as exc:
             messages.error(request, _error_text(exc))
@@ -123,10 +125,10 @@ def version_list(request):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "publish":
-                v = services.publish_draft(request.user, note=request.POST.get("note") or None)
+                v = catalog_services.publish_draft(request.user, note=request.POST.get("note") or None)
                 messages.success(request, _("已发布 V%(n)d，上一版本已归档。") % {"n": v.number})
             else:
-                v = services.open_draft(request.user, note=request.POST.get("note", ""))
+                v = catalog_services.open_draft(request.user, note=request.POST.get("note", ""))
                 messages.success(request, _("草稿 V%(n)d 已打开。") % {"n": v.number})
         except DomainError as exc:
             messages.error(request, _error_text(exc))
@@ -190,7 +192,7 @@ def _compose_scenario(request):
         kind = post.get(f"kind_item_{value}") or ScenarioItemKind.SUPERVISION
         items.append({"kind": kind, "checklist_item": value})
     try:
-        scenario = services.create_scenario(
+        scenario = scenarios_services.create_scenario(
             request.user, name=post.get("name", ""), code=post.get("code") or None, description=post.get("description", ""),
             categories=SubjectCategory.objects.filter(pk__in=[int(x) for x in post.getlist("categories") if x.isdigit()]),
             areas=Area.objects.filter(pk__in=[int(x) for x in post.getlist("areas") if x.isdigit()]),
@@ -262,7 +264,7 @@ def revoke_page(request, pk):
     if delegation is None:
         raise Http404
     try:
-        services.revoke_delegation(request.user, delegation, request.POST.get("reason", ""))
+        catalog_services.revoke_delegation(request.user, delegation, request.POST.get("reason", ""))
         messages.success(request, _("赋权已撤销。"))
     except DomainError as exc:
         messages.error(request, _error_text(exc))

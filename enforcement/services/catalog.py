@@ -1,9 +1,8 @@
-"""Every write to the matter catalog: one function per business action, one transaction, audit records.
+"""Catalog versions, matters, delegations and tier templates: every write, one transaction, audit records.
 
-Who may write: district bureau staff bound to the whole district (the catalog is the district's), or the
-system (actor None: demo loader, management commands). Edits land in the single open draft version;
-`publish_draft` makes it the current version at once. Revoking a delegation is the one change that takes
-effect on the published version immediately (a revocation cannot wait for the next edition).
+Edits land in the single open draft version; `publish_draft` makes it the current version at once. Revoking a
+delegation is the one change that takes effect on the published version immediately (a revocation cannot
+wait for the next edition).
 """
 import re
 from datetime import date
@@ -13,43 +12,18 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core import audit
-from core.exceptions import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
-from core.roles import BUREAU_STAFF, has_role
+from core.exceptions import Conflict, NotFound, Unprocessable, ValidationFailed
 from enforcement import routing
-from enforcement.choices import (
-    DelegationSource, MatterKind, MatterStatus, ScenarioItemKind, ScenarioStatus, Severity, VersionStatus,
-)
-from enforcement.models import (
-    CatalogVersion, Checklist, ChecklistArea, ChecklistItem, Delegation, Matter, ProblemType, Scenario, ScenarioItem,
-    TierTemplate,
-)
+from enforcement.choices import DelegationSource, MatterKind, MatterStatus, VersionStatus
+from enforcement.models import CatalogVersion, Delegation, Matter, ProblemType, TierTemplate
+from enforcement.services.access import require_catalog_editor
 from grids.choices import AreaKind, StreetTier
-from grids.models import Area, Department, SubjectCategory
-from grids.selectors import user_area_paths
+from grids.models import Area, Department
 
 MATTER_FIELDS = ("code", "name", "law", "article", "department", "kind", "domain", "non_site", "major_decision", "status")
 DELEGATION_FIELDS = ("matter", "street", "tier", "effective_from", "effective_to", "source", "revoked_at", "revoke_reason")
-PROBLEM_TYPE_FIELDS = ("code", "name", "matter_code", "default_severity", "group", "about_subject", "description", "active")
-CHECKLIST_FIELDS = ("code", "name", "category", "description", "active")
-CHECKLIST_ITEM_FIELDS = ("code", "area", "matter_code", "department", "text", "weight", "order")
-SCENARIO_FIELDS = ("code", "name", "description", "status", "categories", "areas")
+# The code format shared by every catalog row (matters, problem types, checklists, scenarios).
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-
-
-def require_catalog_staff(actor):
-    """Bureau staff bound to the whole district, or the system (None)."""
-    if actor is None:
-        return
-    if not has_role(actor, BUREAU_STAFF):
-        raise Forbidden("只有区综合执法局工作人员可以维护事项清单。")
-    if user_area_paths(actor) is not None:
-        raise Forbidden("事项清单由区级统一维护：您的账号未绑定全区。")
-
-
-def _changed_routing():
-    """Bump the shared routing revision (other processes notice) and drop this process's routing cache
-    now and again when the transaction commits."""
-    routing.note_change()
 
 
 # --- Versions ---------------------------------------------------------------------------------
@@ -76,7 +50,7 @@ def _copy_version_rows(source: CatalogVersion, target: CatalogVersion):
 @transaction.atomic
 def open_draft(actor, note: str = "") -> CatalogVersion:
     """The one open draft; opened as a copy of the current published version when there is none."""
-    require_catalog_staff(actor)
+    require_catalog_editor(actor)
     draft = CatalogVersion.objects.select_for_update().filter(status=VersionStatus.DRAFT).first()
     if draft is not None:
         return draft
@@ -116,7 +90,7 @@ def _check_publishable(draft: CatalogVersion):
 @transaction.atomic
 def publish_draft(actor, note: str | None = None) -> CatalogVersion:
     """Make the open draft the current version, in one transaction; the previous one is archived (still readable)."""
-    require_catalog_staff(actor)
+    require_catalog_editor(actor)
     draft = CatalogVersion.objects.select_for_update().filter(status=VersionStatus.DRAFT).first()
     if draft is None:
         raise Conflict("没有待发布的草稿版本。")
@@ -140,7 +114,7 @@ def publish_draft(actor, note: str | None = None) -> CatalogVersion:
     if draft.note != before_note:
         changes["note"] = [before_note, draft.note]
     audit.record(actor, "catalog.published", draft, changes=changes)
-    _changed_routing()
+    routing.note_change()
     return draft
 
 
@@ -188,7 +162,7 @@ def clean_matter(data: dict, *, partial=False) -> dict:
 
 @transaction.atomic
 def create_matter(actor, **data) -> Matter:
-    require_catalog_staff(actor)
+    require_catalog_editor(actor)
     data = clean_matter(data)
     draft = open_draft(actor)
     if Matter.objects.filter(version=draft, code=data["code"]).exists():
@@ -202,7 +176,7 @@ def create_matter(actor, **data) -> Matter:
 @transaction.atomic
 def update_matter(actor, matter: Matter, **changes) -> Matter:
     """Change a matter row of the draft (published and archived rows are the record of what was in force)."""
-    require_catalog_staff(actor)
+    require_catalog_editor(actor)
     matter = Matter.objects.select_for_update().select_related("version").get(pk=matter.pk)
     if not matter.version.is_draft:
         raise Conflict("只能修改草稿版本中的事项；请先打开草稿。")
@@ -248,7 +222,7 @@ def _check_dates(effective_from, effective_to):
 def delegate(actor, *, matter_code: str, street, effective_from: date, effective_to: date | None = None,
              source: str = DelegationSource.MANUAL) -> Delegation:
     """Delegate a matter to a street in the draft (takes effect when the draft is published)."""
-    require_catalog_staff(actor)
+    require_catalog_editor(actor)
     street = _street(street)
     _check_dates(effective_from, effective_to)
     draft = open_draft(actor)
@@ -271,7 +245,7 @@ def delegate(actor, *, matter_code: str, street, effective_from: date, effective
 @transaction.atomic
 def update_delegation(actor, delegation: Delegation, *, effective_to: date | None) -> Delegation:
     """Set or clear the end date of a draft delegation."""
-    require_catalog_staff(actor)
+    require_catalog_editor(actor)
     d = Delegation.objects.select_for_update().select_related("matter__version").get(pk=delegation.pk)
     if not d.matter.version.is_draft:
         raise Conflict("只能修改草稿版本中的赋权；撤销请使用“撤销赋权”。")
@@ -298,7 +272,7 @@ def _revoke_row(actor, d: Delegation, reason: str, now):
 def revoke_delegation(actor, delegation: Delegation, reason: str) -> Delegation:
     """Revoke at once, with a reason; the row stays. On the published version it also revokes the
     draft's copy, so the next edition does not bring the delegation back."""
-    require_catalog_staff(actor)
+    require_catalog_editor(actor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(fields={"reason": ["请填写撤销原因。"]})
@@ -320,7 +294,7 @@ def revoke_delegation(actor, delegation: Delegation, reason: str) -> Delegation:
         ).first()
         if twin is not None:
             _revoke_row(actor, twin, reason, now)
-        _changed_routing()
+        routing.note_change()
     return d
 
 
@@ -335,12 +309,11 @@ def _clean_codes(codes) -> list[str]:
 
 @transaction.atomic
 def set_tier_template(actor, tier: str, matter_codes, name: str | None = None) -> TierTemplate:
-    require_catalog_staff(actor)
+    require_catalog_editor(actor)
     if tier not in StreetTier.values:
         raise ValidationFailed(fields={"tier": [f"未知镇街类型：{tier}。"]})
     codes = _clean_codes(matter_codes)
-    known = set(Matter.objects.filter(version__status__in=[VersionStatus.PUBLISHED, VersionStatus.DRAFT])
-                .values_list("code", flat=True))
+    known = known_matter_codes()
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise ValidationFailed(fields={"matter_codes": [f"未知事项编码：{'、'.join(unknown[:20])}。"]})
@@ -366,7 +339,7 @@ def set_tier_template(actor, tier: str, matter_codes, name: str | None = None) -
 def apply_tier_template(actor, tier: str, effective_from: date, effective_to: date | None = None) -> dict:
     """Delegate the tier's list to every street of that tier, in the draft. Idempotent: a street that
     already holds a matter on `effective_from` (by any delegation not revoked) is left as it is."""
-    require_catalog_staff(actor)
+    require_catalog_editor(actor)
     _check_dates(effective_from, effective_to)
     template = TierTemplate.objects.filter(tier=tier).first()
     if template is None:
@@ -407,319 +380,7 @@ def apply_tier_template(actor, tier: str, effective_from: date, effective_to: da
     return result
 
 
-# --- Problem types ----------------------------------------------------------------------------
-
 def known_matter_codes() -> set[str]:
     """Codes of the published version and of the open draft (new codes may be referenced before publishing)."""
     return set(Matter.objects.filter(version__status__in=[VersionStatus.PUBLISHED, VersionStatus.DRAFT])
                .values_list("code", flat=True))
-
-
-def clean_problem_type(data: dict, *, partial=False, known_codes=None) -> dict:
-    out, errors = {}, {}
-    for key, value in data.items():
-        if key not in PROBLEM_TYPE_FIELDS:
-            errors[key] = ["不可修改的字段。"]
-            continue
-        out[key] = value.strip() if isinstance(value, str) else value
-    for key in () if partial else ("code", "name", "matter_code"):
-        if not out.get(key):
-            errors[key] = ["此字段为必填项。"]
-    if out.get("code") and not CODE_RE.match(out["code"]):
-        errors["code"] = ["编码只能包含字母、数字、点、下划线和短横线。"]
-    if "default_severity" in out and out["default_severity"] not in Severity.values:
-        errors["default_severity"] = [f"未知等级：{out['default_severity']}（应为 blue/yellow/orange/red）。"]
-    if out.get("matter_code"):
-        codes = known_codes if known_codes is not None else known_matter_codes()
-        if out["matter_code"] not in codes:
-            errors["matter_code"] = [f"事项清单中没有事项 {out['matter_code']}。"]
-    if errors:
-        raise ValidationFailed(fields=errors)
-    return out
-
-
-@transaction.atomic
-def save_problem_type(actor, code: str, **fields) -> tuple[ProblemType, bool]:
-    """Create or update a problem type by code. Returns (problem type, created)."""
-    require_catalog_staff(actor)
-    current = ProblemType.objects.select_for_update().filter(code=code).first()
-    data = clean_problem_type({"code": code, **fields}, partial=current is not None)
-    if current is None:
-        pt = ProblemType.objects.create(**data)
-        audit.record(actor, "problem_type.created", pt,
-                     changes={k: [None, v] for k, v in audit.snapshot(pt, PROBLEM_TYPE_FIELDS).items()})
-        _changed_routing()
-        return pt, True
-    before = audit.snapshot(current, PROBLEM_TYPE_FIELDS)
-    for k, v in data.items():
-        setattr(current, k, v)
-    delta = audit.diff(before, audit.snapshot(current, PROBLEM_TYPE_FIELDS))
-    if delta:
-        current.save()
-        audit.record(actor, "problem_type.updated", current, changes=delta)
-        _changed_routing()
-    return current, False
-
-
-# --- Checklists -------------------------------------------------------------------------------
-
-def matter_departments(codes) -> dict[str, int]:
-    """matter code → department id, from the published version (the draft for codes not yet published)."""
-    out = {}
-    for status in (VersionStatus.DRAFT, VersionStatus.PUBLISHED):  # published wins: written last
-        out.update(dict(Matter.objects.filter(version__status=status, code__in=list(codes))
-                        .values_list("code", "department_id")))
-    return out
-
-
-@transaction.atomic
-def save_checklist(actor, *, code: str, name: str, category: SubjectCategory, description: str = "",
-                   active: bool = True) -> tuple[Checklist, bool]:
-    require_catalog_staff(actor)
-    errors = {}
-    if not code or not CODE_RE.match(code):
-        errors["code"] = ["编码只能包含字母、数字、点、下划线和短横线。"]
-    if not (name or "").strip():
-        errors["name"] = ["此字段为必填项。"]
-    if category is None:
-        errors["category"] = ["此字段为必填项。"]
-    if errors:
-        raise ValidationFailed(fields=errors)
-    current = Checklist.objects.select_for_update().filter(code=code).first()
-    if current is None:
-        cl = Checklist.objects.create(code=code, name=name.strip(), category=category, description=description or "",
-                                      active=active)
-        audit.record(actor, "checklist.created", cl,
-                     changes={k: [None, v] for k, v in audit.snapshot(cl, CHECKLIST_FIELDS).items()})
-        return cl, True
-    before = audit.snapshot(current, CHECKLIST_FIELDS)
-    current.name, current.category, current.description, current.active = name.strip(), category, description or "", active
-    delta = audit.diff(before, audit.snapshot(current, CHECKLIST_FIELDS))
-    if delta:
-        current.save()
-        audit.record(actor, "checklist.updated", current, changes=delta)
-    return current, False
-
-
-@transaction.atomic
-def save_checklist_item(actor, checklist: Checklist, *, code: str, area_name: str, matter_code: str, text: str,
-                        weight: int = 1, order: int = 0) -> tuple[ChecklistItem, str]:
-    """Create or update an item by (checklist, code). Returns (item, "created" | "updated" | "unchanged")."""
-    require_catalog_staff(actor)
-    errors = {}
-    if not code or not CODE_RE.match(code):
-        errors["item_code"] = ["编码只能包含字母、数字、点、下划线和短横线。"]
-    if not (text or "").strip():
-        errors["text"] = ["此字段为必填项。"]
-    dept_id = matter_departments([matter_code]).get(matter_code)
-    if dept_id is None:
-        errors["matter_code"] = [f"事项清单中没有事项 {matter_code}。"]
-    if errors:
-        raise ValidationFailed(fields=errors)
-    area = None
-    if (area_name or "").strip():
-        area, _ = ChecklistArea.objects.get_or_create(
-            checklist=checklist, name=area_name.strip(),
-            defaults={"order": (checklist.areas.aggregate(n=Max("order"))["n"] or 0) + 1})
-    current = ChecklistItem.objects.select_for_update().filter(checklist=checklist, code=code).first()
-    values = {"area": area, "matter_code": matter_code, "department_id": dept_id, "text": text.strip(),
-              "weight": weight, "order": order}
-    if current is None:
-        item = ChecklistItem.objects.create(checklist=checklist, code=code, **values)
-        audit.record(actor, "checklist_item.created", item,
-                     changes={k: [None, v] for k, v in audit.snapshot(item, CHECKLIST_ITEM_FIELDS).items()})
-        return item, "created"
-    before = audit.snapshot(current, CHECKLIST_ITEM_FIELDS)
-    for k, v in values.items():
-        setattr(current, k, v)
-    delta = audit.diff(before, audit.snapshot(current, CHECKLIST_ITEM_FIELDS))
-    if not delta:
-        return current, "unchanged"
-    current.save()
-    audit.record(actor, "checklist_item.updated", current, changes=delta)
-    return current, "updated"
-
-
-# --- Scenarios (监管一件事) --------------------------------------------------------------------
-
-def _next_scenario_code() -> str:
-    n = Scenario.objects.count() + 1
-    while Scenario.objects.filter(code=f"CJ{n:03d}").exists():
-        n += 1
-    return f"CJ{n:03d}"
-
-
-def clean_scenario_items(items) -> list[dict]:
-    """Each item: kind, and a matter_code or a checklist_item (id), optional department (code) and text.
-
-    Department and text default to the matter's (or checklist item's). Errors are reported per item
-    as items[i].field."""
-    items = list(items or [])
-    errors = {}
-    matter_codes = {str(i.get("matter_code") or "").strip() for i in items if isinstance(i, dict)} - {""}
-    matters = {}
-    for status in (VersionStatus.DRAFT, VersionStatus.PUBLISHED):
-        matters.update({m.code: m for m in Matter.objects.filter(version__status=status, code__in=matter_codes)})
-    ci_ids = [i.get("checklist_item") for i in items if isinstance(i, dict) and i.get("checklist_item")]
-    checklist_items = {}
-    if ci_ids:
-        try:
-            checklist_items = {ci.pk: ci for ci in ChecklistItem.objects.filter(pk__in=[int(x) for x in ci_ids])}
-        except (TypeError, ValueError):
-            checklist_items = {}
-    departments = {d.code: d for d in Department.objects.all()}
-    out = []
-    for n, raw in enumerate(items):
-        key = f"items[{n}]"
-        if not isinstance(raw, dict):
-            errors[key] = ["每一项必须是对象。"]
-            continue
-        kind = raw.get("kind") or ScenarioItemKind.ENFORCEMENT
-        if kind not in ScenarioItemKind.values:
-            errors[f"{key}.kind"] = [f"未知类型：{kind}（应为 supervision/enforcement）。"]
-            continue
-        code = str(raw.get("matter_code") or "").strip()
-        matter = matters.get(code) if code else None
-        if code and matter is None:
-            errors[f"{key}.matter_code"] = [f"事项清单中没有事项 {code}。"]
-            continue
-        ci = None
-        if raw.get("checklist_item"):
-            try:
-                ci = checklist_items.get(int(raw["checklist_item"]))
-            except (TypeError, ValueError):
-                ci = None
-            if ci is None:
-                errors[f"{key}.checklist_item"] = [f"检查条目 {raw['checklist_item']} 不存在。"]
-                continue
-            code = code or ci.matter_code
-        dept = raw.get("department")
-        if isinstance(dept, Department):
-            department = dept
-        elif dept:
-            department = departments.get(str(dept).strip())
-            if department is None:
-                errors[f"{key}.department"] = [f"未知部门编码：{dept}。"]
-                continue
-        else:
-            department = (Department(pk=ci.department_id) if ci else None) or (matter.department if matter else None)
-            if department is None:
-                errors[f"{key}.department"] = ["请指定部门，或选择一个事项/检查条目。"]
-                continue
-        text = str(raw.get("text") or "").strip() or (ci.text if ci else "") or (matter.name if matter else "")
-        if not text:
-            errors[f"{key}.text"] = ["此字段为必填项。"]
-            continue
-        out.append({"kind": kind, "department_id": department.pk, "matter_code": code, "checklist_item": ci,
-                    "text": text[:500]})
-    if errors:
-        raise ValidationFailed(fields=errors)
-    return out
-
-
-@transaction.atomic
-def create_scenario(actor, *, name: str, code: str | None = None, description: str = "", categories=(), areas=(),
-                    items=(), publish: bool = False) -> Scenario:
-    require_catalog_staff(actor)
-    errors = {}
-    code = (code or "").strip() or _next_scenario_code()
-    if not CODE_RE.match(code):
-        errors["code"] = ["编码只能包含字母、数字、点、下划线和短横线。"]
-    elif Scenario.objects.filter(code=code).exists():
-        errors["code"] = [f"场景编码 {code} 已存在。"]
-    if not (name or "").strip():
-        errors["name"] = ["此字段为必填项。"]
-    try:
-        cleaned = clean_scenario_items(items)
-    except ValidationFailed as exc:
-        errors.update(exc.fields)
-        cleaned = []
-    if errors:
-        raise ValidationFailed(fields=errors)
-    scenario = Scenario.objects.create(code=code, name=name.strip(), description=description or "",
-                                       created_by=actor if getattr(actor, "is_authenticated", False) else None)
-    scenario.categories.set(categories)
-    scenario.areas.set(areas)
-    ScenarioItem.objects.bulk_create([ScenarioItem(scenario=scenario, order=n, **i) for n, i in enumerate(cleaned, 1)])
-    audit.record(actor, "scenario.created", scenario, changes={
-        **{k: [None, v] for k, v in audit.snapshot(scenario, SCENARIO_FIELDS).items()}, "items": [None, len(cleaned)]})
-    if publish:
-        publish_scenario(actor, scenario)
-    return scenario
-
-
-@transaction.atomic
-def add_scenario_items(actor, scenario: Scenario, items) -> int:
-    """Add items not already in the scenario (same kind, department, matter code and text). Returns the count added."""
-    require_catalog_staff(actor)
-    cleaned = clean_scenario_items(items)
-    have = set(scenario.items.values_list("kind", "department_id", "matter_code", "text"))
-    start = scenario.items.count()
-    new = []
-    for i in cleaned:
-        key = (i["kind"], i["department_id"], i["matter_code"], i["text"])
-        if key in have:
-            continue
-        have.add(key)
-        new.append(ScenarioItem(scenario=scenario, order=start + len(new) + 1, **i))
-    ScenarioItem.objects.bulk_create(new)
-    if new:
-        Scenario.objects.filter(pk=scenario.pk).update(updated_at=timezone.now())
-        audit.record(actor, "scenario.items_added", scenario, changes={"items": [start, start + len(new)]})
-    return len(new)
-
-
-@transaction.atomic
-def update_scenario(actor, scenario: Scenario, **changes) -> Scenario:
-    require_catalog_staff(actor)
-    scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
-    before = audit.snapshot(scenario, SCENARIO_FIELDS)
-    for key in ("name", "description"):
-        if key in changes:
-            value = (changes.pop(key) or "").strip()
-            if key == "name" and not value:
-                raise ValidationFailed(fields={"name": ["此字段为必填项。"]})
-            setattr(scenario, key, value)
-    if "categories" in changes:
-        scenario.categories.set(changes.pop("categories"))
-    if "areas" in changes:
-        scenario.areas.set(changes.pop("areas"))
-    if changes:
-        raise ValidationFailed(fields={k: ["不可修改的字段。"] for k in changes})
-    scenario.save()
-    delta = audit.diff(before, audit.snapshot(scenario, SCENARIO_FIELDS))
-    if delta:
-        audit.record(actor, "scenario.updated", scenario, changes=delta)
-    return scenario
-
-
-@transaction.atomic
-def publish_scenario(actor, scenario: Scenario) -> Scenario:
-    require_catalog_staff(actor)
-    scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
-    if scenario.status == ScenarioStatus.PUBLISHED:
-        raise Conflict("该场景已发布。")
-    if not scenario.items.exists():
-        raise Unprocessable(fields={"items": ["场景至少需要一个事项才能发布。"]})
-    if not scenario.categories.exists() and not scenario.areas.exists():
-        raise Unprocessable(fields={"categories": ["请至少指定一个适用对象类别或区域。"]})
-    scenario.status = ScenarioStatus.PUBLISHED
-    scenario.published_at = timezone.now()
-    scenario.published_by = actor if getattr(actor, "is_authenticated", False) else None
-    scenario.save(update_fields=["status", "published_at", "published_by", "updated_at"])
-    audit.record(actor, "scenario.published", scenario,
-                 changes={"status": [ScenarioStatus.DRAFT, ScenarioStatus.PUBLISHED]})
-    return scenario
-
-
-@transaction.atomic
-def withdraw_scenario(actor, scenario: Scenario) -> Scenario:
-    """Back to draft: it no longer joins merged checklists."""
-    require_catalog_staff(actor)
-    scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
-    if scenario.status != ScenarioStatus.PUBLISHED:
-        raise Conflict("该场景尚未发布。")
-    scenario.status = ScenarioStatus.DRAFT
-    scenario.save(update_fields=["status", "updated_at"])
-    audit.record(actor, "scenario.withdrawn", scenario, changes={"status": [ScenarioStatus.PUBLISHED, ScenarioStatus.DRAFT]})
-    return scenario

@@ -1,0 +1,58 @@
+"""The power list: problem types (what a citizen reports) and the matter each one routes to."""
+from django.db import transaction
+
+from core import audit
+from core.exceptions import ValidationFailed
+from enforcement import routing
+from enforcement.choices import Severity
+from enforcement.models import ProblemType
+from enforcement.services.access import require_catalog_editor
+from enforcement.services.catalog import CODE_RE, known_matter_codes
+
+PROBLEM_TYPE_FIELDS = ("code", "name", "matter_code", "default_severity", "group", "about_subject", "description", "active")
+
+
+def clean_problem_type(data: dict, *, partial=False, known_codes=None) -> dict:
+    out, errors = {}, {}
+    for key, value in data.items():
+        if key not in PROBLEM_TYPE_FIELDS:
+            errors[key] = ["不可修改的字段。"]
+            continue
+        out[key] = value.strip() if isinstance(value, str) else value
+    for key in () if partial else ("code", "name", "matter_code"):
+        if not out.get(key):
+            errors[key] = ["此字段为必填项。"]
+    if out.get("code") and not CODE_RE.match(out["code"]):
+        errors["code"] = ["编码只能包含字母、数字、点、下划线和短横线。"]
+    if "default_severity" in out and out["default_severity"] not in Severity.values:
+        errors["default_severity"] = [f"未知等级：{out['default_severity']}（应为 blue/yellow/orange/red）。"]
+    if out.get("matter_code"):
+        codes = known_codes if known_codes is not None else known_matter_codes()
+        if out["matter_code"] not in codes:
+            errors["matter_code"] = [f"事项清单中没有事项 {out['matter_code']}。"]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return out
+
+
+@transaction.atomic
+def save_problem_type(actor, code: str, **fields) -> tuple[ProblemType, bool]:
+    """Create or update a problem type by code. Returns (problem type, created)."""
+    require_catalog_editor(actor)
+    current = ProblemType.objects.select_for_update().filter(code=code).first()
+    data = clean_problem_type({"code": code, **fields}, partial=current is not None)
+    if current is None:
+        pt = ProblemType.objects.create(**data)
+        audit.record(actor, "problem_type.created", pt,
+                     changes={k: [None, v] for k, v in audit.snapshot(pt, PROBLEM_TYPE_FIELDS).items()})
+        routing.note_change()
+        return pt, True
+    before = audit.snapshot(current, PROBLEM_TYPE_FIELDS)
+    for k, v in data.items():
+        setattr(current, k, v)
+    delta = audit.diff(before, audit.snapshot(current, PROBLEM_TYPE_FIELDS))
+    if delta:
+        current.save()
+        audit.record(actor, "problem_type.updated", current, changes=delta)
+        routing.note_change()
+    return current, False
