@@ -37,26 +37,18 @@ def _message(request, exc: DomainError):
     messages.error(request, str(_form_error(exc).messages[0]))
 
 
-def _catalog_staff(user) -> bool:
-    try:
-        access_services.require_catalog_editor(user)
-    except DomainError:
-        return False
-    return True
-
-
 class CatalogAdminMixin:
     """Changes only for bureau staff bound to the whole district (the services' rule), so a form never
     gets as far as a service that would refuse it."""
 
     def has_add_permission(self, request, *args):
-        return super().has_add_permission(request, *args) and _catalog_staff(request.user)
+        return super().has_add_permission(request, *args) and access_services.may_edit_catalog(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and _catalog_staff(request.user)
+        return super().has_change_permission(request, obj) and access_services.may_edit_catalog(request.user)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and _catalog_staff(request.user)
+        return super().has_delete_permission(request, obj) and access_services.may_edit_catalog(request.user)
 
 
 @admin.register(CatalogVersion)

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
-from core.roles import BUREAU_STAFF, has_role
 from enforcement import importers, selectors
+from enforcement.services import access as access_services
 from enforcement.services import catalog as catalog_services
 from enforcement.services import scenarios as scenarios_services
 from enforcement.api.filters import MatterFilter
@@ -33,7 +33,7 @@ TABS = [("matters", gettext_lazy("执法事项")), ("delegations", gettext_lazy(
 
 
 def _staff_only(request):
-    if not has_role(request.user, BUREAU_STAFF):
+    if not access_services.may_edit_catalog(request.user):
         raise PermissionDenied
 
 
@@ -54,7 +54,7 @@ def catalog_browser(request):
         version = selectors.version_or_current(request.GET.get("version"))
     except DomainError:
         raise Http404
-    ctx = {"tab": tab, "tabs": TABS, "version": version, "is_staff": has_role(request.user, BUREAU_STAFF),
+    ctx = {"tab": tab, "tabs": TABS, "version": version, "is_staff": access_services.may_edit_catalog(request.user),
            "versions": selectors.versions().order_by("-number")}
     if tab == "matters":
         qs = MatterFilter(request.GET, queryset=selectors.matters(version)).qs.order_by("code")
@@ -115,7 +115,7 @@ def scenario_detail(request, pk):
     return render(request, "enforcement/scenario_detail.html", {
         "scenario": scenario, "summary": selectors.scenario_summary(scenario),
         "groups": [{"kind": ScenarioItemKind(k).label, "department": d, "items": items} for (k, d), items in ordered],
-        "is_staff": has_role(request.user, BUREAU_STAFF),
+        "is_staff": access_services.may_edit_catalog(request.user),
     })
 
 

@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import ValidationFailed
-from core.roles import BUREAU_STAFF, has_role
 from enforcement import importers, selectors
+from enforcement.services import access as access_services
 from enforcement.services import catalog as catalog_services
 from enforcement.services import power as power_services
 from enforcement.services import scenarios as scenarios_services
@@ -30,7 +30,6 @@ from enforcement.api.serializers import (
 )
 from enforcement.models import Delegation, Matter
 from grids.models import Area, SubjectCategory
-from grids.selectors import user_area_paths
 
 class CatalogWrite(BasePermission):
     """Reads for anyone signed in; writes for bureau staff bound to the whole district (the catalog is the
@@ -44,13 +43,12 @@ class CatalogWrite(BasePermission):
             return False
         if request.method in SAFE_METHODS:
             return True
-        return has_role(user, BUREAU_STAFF) and user_area_paths(user) is None
+        return access_services.may_edit_catalog(user)
 
 
 class CatalogStaffOnly(CatalogWrite):
     def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and has_role(user, BUREAU_STAFF) and user_area_paths(user) is None)
+        return access_services.may_edit_catalog(request.user)
 
 VERSION_PARAM = OpenApiParameter("version", OpenApiTypes.INT, description="catalog version id (default: the published one)")
 
