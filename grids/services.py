@@ -152,12 +152,35 @@ def check_area(actor, *, code, name, kind, parent=None, boundary=None, tier="", 
 def create_area(actor, *, code, name, kind, parent=None, boundary=None, tier="", zone=None, _parent_geom=None):
     geom = check_area(actor, code=code, name=name, kind=kind, parent=parent, boundary=boundary, tier=tier, zone=zone,
                       parent_geom=_parent_geom)
+    area = insert_area(actor, code=code, name=name, kind=kind, parent=parent, boundary=boundary, tier=tier, zone=zone,
+                       geom=geom)
+    transaction.on_commit(spatial.invalidate)
+    return area
+
+
+def insert_area(actor, *, code: str, name: str, kind: str, parent: Area | None, boundary: dict | None, tier: str,
+                zone: Area | None, geom) -> Area:
+    """Write a new area its caller has checked (create_area checks one; the importer checks a whole file, against
+    the file and the database together). The caller drops the spatial index on commit."""
     area = Area(code=code, name=name, kind=kind, parent=parent, boundary=boundary, tier=tier or "", zone=zone)
     _apply_geometry(area, geom)
     area.save()
     _set_path(area)
     audit.record(actor, "area.created", area, changes={k: [None, v] for k, v in audit.snapshot(area, AREA_FIELDS).items()})
-    transaction.on_commit(spatial.invalidate)
+    return area
+
+
+def rewrite_area(actor, area: Area, *, name: str, kind: str, parent: Area | None, boundary: dict | None, tier: str,
+                 zone: Area | None, geom) -> Area:
+    """Overwrite an area with fields its caller has checked (the importer). The caller drops the spatial index
+    on commit."""
+    area = Area.objects.select_for_update().get(pk=area.pk)
+    before = audit.snapshot(area, AREA_FIELDS)
+    area.name, area.kind, area.parent, area.boundary, area.tier, area.zone = name, kind, parent, boundary, tier, zone
+    _apply_geometry(area, geom)
+    area.save()
+    _set_path(area)
+    audit.record(actor, "area.updated", area, changes=audit.diff(before, audit.snapshot(area, AREA_FIELDS)))
     return area
 
 
