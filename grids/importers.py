@@ -406,9 +406,9 @@ def import_subjects(actor, data: bytes, filename: str, *, dry_run=False, skip_in
         for line, current, data in actions:
             try:
                 if current is None:
-                    services.create_subject(actor, check_permission=False, **data)
+                    services.insert_subject(actor, **data)
                 else:
-                    services.update_subject(actor, current, check_permission=False, **data)
+                    services.rewrite_subject(actor, current, **data)
             except DomainError as exc:
                 # Only a concurrent change can get here (everything was checked above): stop, write nothing.
                 raise ValidationFailed(fields={"file": [str(e) for e in _errors_of(exc, line)]}) from exc

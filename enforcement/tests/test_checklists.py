@@ -29,8 +29,8 @@ def setup(catalog, district, categories):
         {"kind": "enforcement", "matter_code": "GH-001"}])
     scenarios_services.create_scenario(None, code="SC-SITE", name="工地场景", categories=[site], publish=True, items=[
         {"kind": "enforcement", "matter_code": "GH-001"}])
-    s1 = grid_services.create_subject(None, check_permission=False, name="一号餐馆", category=rest, lat=30.2, lng=120.2)
-    s2 = grid_services.create_subject(None, check_permission=False, name="二号餐馆", category=rest, lat=30.7, lng=121.7)
+    s1 = grid_services.insert_subject(None, name="一号餐馆", category=rest, lat=30.2, lng=120.2)
+    s2 = grid_services.insert_subject(None, name="二号餐馆", category=rest, lat=30.7, lng=121.7)
     return {"s1": s1, "s2": s2, "fire": fire}
 
 
@@ -58,7 +58,7 @@ def test_scenario_by_area_applies_only_there(setup, users, api):
 
 
 def test_scenario_by_major_category(setup, users, api, categories, district):
-    site = grid_services.create_subject(None, check_permission=False, name="工地", category=categories["building_site"],
+    site = grid_services.insert_subject(None, name="工地", category=categories["building_site"],
                                         lat=30.7, lng=121.7)
     body = api(users["bureau"]).get(f"/api/v1/subjects/{site.pk}/checklist/").json()
     assert [s["code"] for s in body["sources"]] == ["SC-SITE"]

@@ -57,7 +57,7 @@ def known_ids(district, categories, departments, teams):
     checklists_services.save_checklist_item(None, cl, code="1", area_name="A", matter_code="SR-001", text="检查")
     scenario = scenarios_services.create_scenario(None, code="SC1", name="场景", categories=[categories["food"]],
                                         items=[{"kind": "enforcement", "matter_code": "SR-001"}])
-    subject = grid_services.create_subject(None, check_permission=False, name="面馆", category=categories["restaurant"],
+    subject = grid_services.insert_subject(None, name="面馆", category=categories["restaurant"],
                                            lat=30.2, lng=120.2)
     return {
         "versions": [version.pk], "matters": list(Matter.objects.values_list("pk", flat=True)),
