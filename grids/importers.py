@@ -287,29 +287,78 @@ def import_subjects(actor, data: bytes, filename: str, *, dry_run=False, skip_in
     header, raw_rows = read_table(data, filename)
     columns = {SUBJECT_HEADER_ALIASES.get(h, h) for h in header if h}
     require_columns(columns, SUBJECT_REQUIRED)
-    rows = [(line, _normalise_subject_row(raw)) for line, raw in raw_rows]
-    categories = {c.code: c for c in SubjectCategory.objects.select_related("parent")}
-    grids = {a.code: a for a in Area.objects.filter(kind=AreaKind.GRID).defer("boundary")}
-    grid_geoms = {}
-    status_by_label = {str(label): value for value, label in SubjectStatus.choices}
-    licences_in_file, keys_in_file = {}, {}
-    index = spatial.get_index()
+    checker = _SubjectRowChecker(actor, columns)
     plans = []
-    for line, row in rows:
+    for line, raw in raw_rows:
+        errs, plan = checker.check(line, _normalise_subject_row(raw))
+        if errs:
+            report.errors.extend(errs)
+            report.skipped += 1
+        else:
+            plans.append((line, plan))
+    actions = _match_existing_subjects(actor, plans, report)
+    report.errors.sort(key=lambda e: (e.line, e.column))
+    if (report.errors and not skip_invalid) or dry_run:
+        return report
+    _write_subjects(actor, actions)
+    report.written = True
+    return report
+
+
+class _SubjectRowChecker:
+    """Checks one row at a time against the categories, the grids, the actor's areas and the rows before it."""
+
+    def __init__(self, actor, columns: set[str]):
+        self.actor, self.columns = actor, columns
+        self.categories = {c.code: c for c in SubjectCategory.objects.select_related("parent")}
+        self.grids = {a.code: a for a in Area.objects.filter(kind=AreaKind.GRID).defer("boundary")}
+        self.grid_geoms = {}
+        self.status_by_label = {str(label): value for value, label in SubjectStatus.choices}
+        self.licences_in_file, self.keys_in_file = {}, {}
+        self.index = spatial.get_index()
+
+    def check(self, line: int, row: dict) -> tuple[list[RowError], dict | None]:
+        """(errors, plan): the plan holds the subject's fields, only the columns the file has."""
+        errs = self._text_errors(line, row)
+        category = self._category(line, row, errs)
+        lat, lng, grid = self._place(line, row, errs)
+        status = self._status(line, row, errs)
+        licence = (row.get("licence_no") or "").strip() or None
+        self._duplicate_in_file(line, row, licence, errs)
+        if errs:
+            return errs, None
+        plan = {"name": row.get("name", ""), "category": category, "licence_no": licence, "lat": lat, "lng": lng,
+                "grid": grid}
+        for col in OPTIONAL_TEXT_COLUMNS:
+            if col in self.columns:
+                plan[col] = row.get(col, "")
+        if "status" in self.columns:
+            plan["status"] = status
+        if "tags" in self.columns:
+            plan["tags"] = _split_tags(row.get("tags") or "")
+        return [], plan
+
+    def _text_errors(self, line, row) -> list[RowError]:
         errs = []
-        name = row.get("name", "")
-        if not name:
+        if not row.get("name", ""):
             errs.append(RowError(line, "name", "此字段为必填项。"))
         for col in ["name", "licence_no", "tags"] + OPTIONAL_TEXT_COLUMNS:
             field = "name" if col == "tags" else col
             max_length = 1000 if col == "tags" else Subject._meta.get_field(field).max_length
             if len(row.get(col) or "") > max_length:
                 errs.append(RowError(line, col, f"最多 {max_length} 个字符。"))
-        category = categories.get(row.get("category_code", ""))
+        return errs
+
+    def _category(self, line, row, errs):
+        category = self.categories.get(row.get("category_code", ""))
         if category is None:
             errs.append(RowError(line, "category_code", f"未知类别编码：{row.get('category_code', '')}。"))
         elif category.parent_id is None:
             errs.append(RowError(line, "category_code", "请使用小类（二级类别）编码。"))
+        return category
+
+    def _place(self, line, row, errs):
+        """The point, and the grid: the one named (the point must lie in it) or the one under the point."""
         try:
             lat, lng = geometry.parse_lat_lng(row.get("lat"), row.get("lng"))
         except ValidationFailed as exc:
@@ -317,53 +366,52 @@ def import_subjects(actor, data: bytes, filename: str, *, dry_run=False, skip_in
             lat = lng = None
         grid = None
         if row.get("grid_code"):
-            grid = grids.get(row["grid_code"])
+            grid = self.grids.get(row["grid_code"])
             if grid is None:
                 errs.append(RowError(line, "grid_code", f"未知网格编码：{row['grid_code']}。"))
             elif lat is not None:
-                if grid.code not in grid_geoms:
-                    boundary = Area.objects.filter(pk=grid.pk).values_list("boundary", flat=True).first()
-                    grid_geoms[grid.code] = geometry.parse_boundary(boundary) if boundary else None
-                geom = grid_geoms[grid.code]
+                geom = self._grid_geom(grid)
                 if geom is not None and geom.distance(geometry.point(lat, lng)) > services.GRID_POINT_TOLERANCE_DEG:
                     errs.append(RowError(line, "grid_code", f"该位置不在网格 {grid.code} 内。"))
         elif lat is not None:
-            ref = next((r for r in index.chain(lat, lng) if r.kind == AreaKind.GRID), None)
-            grid = grids.get(ref.code) if ref else None
+            ref = next((r for r in self.index.chain(lat, lng) if r.kind == AreaKind.GRID), None)
+            grid = self.grids.get(ref.code) if ref else None
             if grid is None:
                 errs.append(RowError(line, "lat", "该位置不在任何网格内。"))
-        if grid is not None and actor is not None and not selectors.user_covers_area(actor, grid):
+        if grid is not None and self.actor is not None and not selectors.user_covers_area(self.actor, grid):
             errs.append(RowError(line, "grid_code" if row.get("grid_code") else "lat", f"网格 {grid.code} 不在您的辖区内。"))
+        return lat, lng, grid
+
+    def _grid_geom(self, grid: Area):
+        if grid.code not in self.grid_geoms:
+            boundary = Area.objects.filter(pk=grid.pk).values_list("boundary", flat=True).first()
+            self.grid_geoms[grid.code] = geometry.parse_boundary(boundary) if boundary else None
+        return self.grid_geoms[grid.code]
+
+    def _status(self, line, row, errs):
         status = row.get("status") or SubjectStatus.ACTIVE
         if status not in SubjectStatus.values:
-            status = status_by_label.get(status, status)
+            status = self.status_by_label.get(status, status)
             if status not in SubjectStatus.values:
                 errs.append(RowError(line, "status", f"未知状态：{row.get('status')}。"))
-        licence = (row.get("licence_no") or "").strip() or None
+        return status
+
+    def _duplicate_in_file(self, line, row, licence, errs):
+        name = row.get("name", "")
         if licence:
-            if licence in licences_in_file:
-                errs.append(RowError(line, "licence_no", f"营业执照号与第{licences_in_file[licence]}行重复。"))
-            licences_in_file.setdefault(licence, line)
+            if licence in self.licences_in_file:
+                errs.append(RowError(line, "licence_no", f"营业执照号与第{self.licences_in_file[licence]}行重复。"))
+            self.licences_in_file.setdefault(licence, line)
         elif name:
             key = (name, row.get("address", ""))
-            if key in keys_in_file:
-                errs.append(RowError(line, "name", f"名称和地址与第{keys_in_file[key]}行重复（且都没有营业执照号）。"))
-            keys_in_file.setdefault(key, line)
-        if errs:
-            report.errors.extend(errs)
-            report.skipped += 1
-            continue
-        plan = {"name": name, "category": category, "licence_no": licence, "lat": lat, "lng": lng, "grid": grid}
-        for col in OPTIONAL_TEXT_COLUMNS:
-            if col in columns:
-                plan[col] = row.get(col, "")
-        if "status" in columns:
-            plan["status"] = status
-        if "tags" in columns:
-            plan["tags"] = _split_tags(row.get("tags") or "")
-        plans.append((line, plan))
+            if key in self.keys_in_file:
+                errs.append(RowError(line, "name", f"名称和地址与第{self.keys_in_file[key]}行重复（且都没有营业执照号）。"))
+            self.keys_in_file.setdefault(key, line)
 
-    # Match existing subjects: by licence number, else by name + address.
+
+def _match_existing_subjects(actor, plans: list, report: ImportReport) -> list:
+    """Match existing subjects (by licence number, else by name + address) and count what would change.
+    Returns (line, current or None, fields to write)."""
     licences = [p["licence_no"] for _, p in plans if p["licence_no"]]
     subjects = Subject.objects.select_related("grid").defer("grid__boundary").prefetch_related("tags")
     by_licence = {s.licence_no: s for s in subjects.filter(licence_no__in=licences)}
@@ -382,38 +430,43 @@ def import_subjects(actor, data: bytes, filename: str, *, dry_run=False, skip_in
                                           "匹配到的已有对象不在您的辖区内。"))
             report.skipped += 1
             continue
-        changes = {}
-        for k, v in plan.items():
-            if k == "tags":
-                now = sorted(t.name for t in current.tags.all())
-            elif k in ("category", "grid"):
-                now, v = getattr(current, f"{k}_id"), v.pk
-            else:
-                now = getattr(current, k)
-            if now != v:
-                changes[k] = plan[k]
-        if changes.keys() & {"lat", "lng", "grid"}:
-            changes.update(lat=plan["lat"], lng=plan["lng"], grid=plan["grid"])  # the place moves as one
+        changes = _subject_changes(current, plan)
         if changes:
             report.updated += 1
             actions.append((line, current, changes))
         else:
             report.unchanged += 1
-    report.errors.sort(key=lambda e: (e.line, e.column))
-    if (report.errors and not skip_invalid) or dry_run:
-        return report
-    with transaction.atomic():
-        for line, current, data in actions:
-            try:
-                if current is None:
-                    services.insert_subject(actor, **data)
-                else:
-                    services.rewrite_subject(actor, current, **data)
-            except DomainError as exc:
-                # Only a concurrent change can get here (everything was checked above): stop, write nothing.
-                raise ValidationFailed(fields={"file": [str(e) for e in _errors_of(exc, line)]}) from exc
-    report.written = True
-    return report
+    return actions
+
+
+def _subject_changes(current: Subject, plan: dict) -> dict:
+    changes = {}
+    for k, v in plan.items():
+        if k == "tags":
+            now = sorted(t.name for t in current.tags.all())
+        elif k in ("category", "grid"):
+            now, v = getattr(current, f"{k}_id"), v.pk
+        else:
+            now = getattr(current, k)
+        if now != v:
+            changes[k] = plan[k]
+    if changes.keys() & {"lat", "lng", "grid"}:
+        changes.update(lat=plan["lat"], lng=plan["lng"], grid=plan["grid"])  # the place moves as one
+    return changes
+
+
+@transaction.atomic
+def _write_subjects(actor, actions: list):
+    # Every row's jurisdiction was checked above: the unchecked writes are the ones meant here.
+    for line, current, fields in actions:
+        try:
+            if current is None:
+                services.insert_subject(actor, **fields)
+            else:
+                services.rewrite_subject(actor, current, **fields)
+        except DomainError as exc:
+            # Only a concurrent change can get here (everything was checked above): stop, write nothing.
+            raise ValidationFailed(fields={"file": [str(e) for e in _errors_of(exc, line)]}) from exc
 
 
 def export_subjects(qs, fmt: str, *, mask_phones: bool = False) -> bytes:
