@@ -65,7 +65,7 @@ def build(rng: random.Random, n_officers: int):
                      department="ZHZF", kind="administrative_penalty", domain="市容")
     catalog_services.create_matter(None, code="M-OWN", name="无照经营", law="《无证无照经营查处办法》", article="第十三条",
                      department="SCJG", kind="administrative_penalty", domain="市场")
-    catalog_services.delegate(None, matter_code="M-DEL", street="BS1", effective_from=date(2020, 1, 1))
+    catalog_services.delegate(None, matter_code="M-DEL", street_code="BS1", effective_from=date(2020, 1, 1))
     catalog_services.publish_draft(None)
 
     User = get_user_model()

@@ -125,6 +125,8 @@ class MatterAdmin(CatalogAdminMixin, admin.ModelAdmin):
             def clean(self):
                 cleaned = super().clean()
                 data = {k: cleaned.get(k) for k in MatterForm.Meta.fields if k in cleaned}
+                if data.get("department") is not None:
+                    data["department"] = data["department"].code  # the services take department codes
                 try:
                     catalog_services.clean_matter(data, partial=obj is not None)
                 except DomainError as exc:
@@ -139,6 +141,7 @@ class MatterAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = {k: form.cleaned_data.get(k) for k in MatterForm.Meta.fields}
+        data["department"] = data["department"].code if data.get("department") is not None else ""
         try:
             if change:
                 saved = catalog_services.update_matter(request.user, Matter.objects.get(pk=obj.pk),
@@ -231,7 +234,7 @@ class DelegationAdmin(CatalogAdminMixin, admin.ModelAdmin):
                                                    effective_to=form.cleaned_data.get("effective_to"))
             else:
                 saved = catalog_services.delegate(
-                    request.user, matter_code=form.cleaned_data["matter_code"], street=form.cleaned_data["street"],
+                    request.user, matter_code=form.cleaned_data["matter_code"], street_code=form.cleaned_data["street"].code,
                     effective_from=form.cleaned_data["effective_from"], effective_to=form.cleaned_data.get("effective_to"))
         except DomainError as exc:
             raise _form_error(exc)
@@ -339,8 +342,8 @@ class ProblemTypeAdmin(CatalogAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         fields = {k: form.cleaned_data.get(k) for k in power_services.PROBLEM_TYPE_FIELDS if k != "code"}
         try:
-            saved, _created = power_services.save_problem_type(request.user, form.cleaned_data.get("code") or obj.code,
-                                                         **fields)
+            saved, _created = power_services.save_problem_type(request.user, code=form.cleaned_data.get("code") or obj.code,
+                                                               **fields)
         except DomainError as exc:
             raise _form_error(exc)
         obj.pk = saved.pk

@@ -290,7 +290,7 @@ def load(seed: int = DEFAULT_SEED, *, scale: int = 1, stdout=None, previous=None
 
 def _add_problem_types(matters):
     for code, name, fragment, severity, group, about in D.PROBLEM_TYPES:
-        power_services.save_problem_type(None, code, name=name, matter_code=find_code(matters, fragment),
+        power_services.save_problem_type(None, code=code, name=name, matter_code=find_code(matters, fragment),
                                    default_severity=severity, group=group, about_subject=about)
 
 

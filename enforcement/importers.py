@@ -207,11 +207,12 @@ def import_matters(actor, data: bytes, filename: str, *, dry_run=False) -> Impor
         draft = catalog_services.open_draft(actor)
         in_draft = {m.code: m for m in Matter.objects.filter(version=draft)}
         for action, _current, clean in plans:
+            values = {**clean, "department": clean["department"].code}  # the services take department codes
             current = in_draft.get(clean["code"])
             if current is None:
-                catalog_services.create_matter(actor, **clean)
+                catalog_services.create_matter(actor, **values)
             else:
-                catalog_services.update_matter(actor, current, **{k: v for k, v in clean.items() if k != "code"})
+                catalog_services.update_matter(actor, current, **values)
     report.written = True
     return report
 
@@ -285,7 +286,7 @@ def import_delegations(actor, data: bytes, filename: str, *, dry_run=False) -> I
         for action, (code, street_code, start), end in plans:
             current = in_draft.get((code, street_code, start))
             if current is None:
-                catalog_services.delegate(actor, matter_code=code, street=streets[street_code], effective_from=start,
+                catalog_services.delegate(actor, matter_code=code, street_code=street_code, effective_from=start,
                                   effective_to=end, source=DelegationSource.IMPORT)
             else:
                 catalog_services.update_delegation(actor, current, effective_to=end)
@@ -544,7 +545,7 @@ def import_problem_types(actor, data: bytes, filename: str, *, dry_run=False) ->
         return report
     with transaction.atomic():
         for clean in plans:
-            power_services.save_problem_type(actor, clean.pop("code"), **clean)
+            power_services.save_problem_type(actor, **clean)
     report.written = True
     return report
 

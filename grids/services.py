@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core import audit
 from core.exceptions import Forbidden, ValidationFailed
 from core.roles import API_CLIENT, BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
+from core.unset import UNCHANGED, given
 from grids import geometry, selectors, signals, spatial
 from grids.choices import ALLOWED_PARENT, AreaKind, DeliveryStatus, StreetTier, SubjectStatus
 from grids.models import Area, Notice, NoticeDelivery, Officer, OfficerPosition, Subject, SubjectCategory, Tag
@@ -296,19 +297,6 @@ def check_subject(actor, data: dict, instance: Subject | None = None) -> dict:
     return data
 
 
-class _Unchanged:
-    def __repr__(self):
-        return "UNCHANGED"
-
-
-# The default of every field of update_subject / rewrite_subject: a field left out keeps its value.
-UNCHANGED = _Unchanged()
-
-
-def _given(**fields) -> dict:
-    return {k: v for k, v in fields.items() if v is not UNCHANGED}
-
-
 @transaction.atomic
 def create_subject(actor, *, name: str = "", category: SubjectCategory | None = None, lat: float | None = None,
                    lng: float | None = None, grid: Area | None = None, legal_representative: str = "",
@@ -350,7 +338,7 @@ def update_subject(actor, subject: Subject, *, name=UNCHANGED, category=UNCHANGE
                    grid=UNCHANGED, legal_representative=UNCHANGED, contact_phone=UNCHANGED, licence_no=UNCHANGED,
                    shop_sign=UNCHANGED, address=UNCHANGED, status=UNCHANGED, tags=UNCHANGED) -> Subject:
     """Change the given fields, by bureau staff covering the subject's grid (and the new one when it moves)."""
-    changes = _given(name=name, category=category, lat=lat, lng=lng, grid=grid,
+    changes = given(name=name, category=category, lat=lat, lng=lng, grid=grid,
                      legal_representative=legal_representative, contact_phone=contact_phone, licence_no=licence_no,
                      shop_sign=shop_sign, address=address, status=status, tags=tags)
     return _rewrite_subject(actor, subject, changes, clean=partial(check_subject, actor))
@@ -362,7 +350,7 @@ def rewrite_subject(actor, subject: Subject, *, name=UNCHANGED, category=UNCHANG
                     shop_sign=UNCHANGED, address=UNCHANGED, status=UNCHANGED, tags=UNCHANGED) -> Subject:
     """update_subject without the permission check, for callers that decided it themselves (the importer,
     the system's loaders and test fixtures)."""
-    changes = _given(name=name, category=category, lat=lat, lng=lng, grid=grid,
+    changes = given(name=name, category=category, lat=lat, lng=lng, grid=grid,
                      legal_representative=legal_representative, contact_phone=contact_phone, licence_no=licence_no,
                      shop_sign=shop_sign, address=address, status=status, tags=tags)
     return _rewrite_subject(actor, subject, changes, clean=_clean_subject)

@@ -31,9 +31,9 @@ def catalog(district, departments, teams):
     catalog_services.create_matter(None, code="M-YY", name="餐饮油烟超标排放", law="《大气污染防治法》", article="第一百一十八条",
                      department="ZHZF", kind="administrative_penalty", domain="环保")
     for code in ("M-ZD", "M-YY"):
-        catalog_services.delegate(None, matter_code=code, street="S1", effective_from=date(2020, 1, 1))
-    power_services.save_problem_type(None, "ZDJY", name="占道经营", matter_code="M-ZD", default_severity="yellow")
-    power_services.save_problem_type(None, "YYCB", name="油烟超标", matter_code="M-YY", default_severity="orange", about_subject=True)
+        catalog_services.delegate(None, matter_code=code, street_code="S1", effective_from=date(2020, 1, 1))
+    power_services.save_problem_type(None, code="ZDJY", name="占道经营", matter_code="M-ZD", default_severity="yellow")
+    power_services.save_problem_type(None, code="YYCB", name="油烟超标", matter_code="M-YY", default_severity="orange", about_subject=True)
     catalog_services.publish_draft(None)
     return {"problem_types": ["ZDJY", "YYCB"]}
 

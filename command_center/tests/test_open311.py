@@ -27,8 +27,8 @@ REQUEST_FIELDS = [
 def grouped(catalog):
     from enforcement.services import power as power_services
 
-    power_services.save_problem_type(None, "ZDJY", group="市容环境", description="流动摊贩、店外经营")
-    power_services.save_problem_type(None, "OLD", name="已停用类型", matter_code="M-ZD", active=False)
+    power_services.save_problem_type(None, code="ZDJY", group="市容环境", description="流动摊贩、店外经营")
+    power_services.save_problem_type(None, code="OLD", name="已停用类型", matter_code="M-ZD", active=False)
     return catalog
 
 

@@ -176,7 +176,7 @@ class DelegationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = DelegationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        d = catalog_services.delegate(request.user, matter_code=v["matter_code"], street=v["street_code"],
+        d = catalog_services.delegate(request.user, matter_code=v["matter_code"], street_code=v["street_code"],
                               effective_from=v["effective_from"], effective_to=v["effective_to"])
         return Response(DelegationSerializer(self.get_queryset().get(pk=d.pk)).data, status=status.HTTP_201_CREATED)
 
@@ -236,7 +236,7 @@ class ProblemTypeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         data = ProblemTypeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
-        pt, created = power_services.save_problem_type(request.user, v.pop("code"), **v)
+        pt, created = power_services.save_problem_type(request.user, **v)
         return Response(ProblemTypeSerializer(pt).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

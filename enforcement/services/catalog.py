@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core import audit
 from core.exceptions import Conflict, NotFound, Unprocessable, ValidationFailed
+from core.unset import UNCHANGED, given
 from enforcement import routing
 from enforcement.choices import DelegationSource, MatterKind, MatterStatus, VersionStatus
 from enforcement.models import CatalogVersion, Delegation, Matter, ProblemType, TierTemplate
@@ -120,12 +121,10 @@ def publish_draft(actor, note: str | None = None) -> CatalogVersion:
 
 # --- Matters (in the draft) -------------------------------------------------------------------
 
-def _department(value, field="department") -> Department:
-    if isinstance(value, Department):
-        return value
-    dept = Department.objects.filter(code=value).first() if value else None
+def _department(code: str, field="department") -> Department:
+    dept = Department.objects.filter(code=code).first() if code else None
     if dept is None:
-        raise ValidationFailed(fields={field: [f"未知部门编码：{value or ''}。"]})
+        raise ValidationFailed(fields={field: [f"未知部门编码：{code or ''}。"]})
     return dept
 
 
@@ -161,9 +160,12 @@ def clean_matter(data: dict, *, partial=False) -> dict:
 
 
 @transaction.atomic
-def create_matter(actor, **data) -> Matter:
+def create_matter(actor, *, code: str, name: str, law: str, department: str, kind: str, domain: str, article: str = "",
+                  non_site: bool = False, major_decision: bool = False, status: str = MatterStatus.ACTIVE) -> Matter:
+    """A new matter in the draft; `department` is the department's code."""
     require_catalog_editor(actor)
-    data = clean_matter(data)
+    data = clean_matter(dict(code=code, name=name, law=law, department=department, kind=kind, domain=domain,
+                             article=article, non_site=non_site, major_decision=major_decision, status=status))
     draft = open_draft(actor)
     if Matter.objects.filter(version=draft, code=data["code"]).exists():
         raise ValidationFailed(fields={"code": [f"事项编码 {data['code']} 已存在于草稿 V{draft.number}。"]})
@@ -174,16 +176,19 @@ def create_matter(actor, **data) -> Matter:
 
 
 @transaction.atomic
-def update_matter(actor, matter: Matter, **changes) -> Matter:
-    """Change a matter row of the draft (published and archived rows are the record of what was in force)."""
+def update_matter(actor, matter: Matter, *, code=UNCHANGED, name=UNCHANGED, law=UNCHANGED, department=UNCHANGED,
+                  kind=UNCHANGED, domain=UNCHANGED, article=UNCHANGED, non_site=UNCHANGED, major_decision=UNCHANGED,
+                  status=UNCHANGED) -> Matter:
+    """Change the given fields of a matter row of the draft (published and archived rows are the record of what
+    was in force). `department` is a department code; `code` may be given but never changes."""
     require_catalog_editor(actor)
     matter = Matter.objects.select_for_update().select_related("version").get(pk=matter.pk)
     if not matter.version.is_draft:
         raise Conflict("只能修改草稿版本中的事项；请先打开草稿。")
-    if "code" in changes and changes["code"] != matter.code:
+    if code is not UNCHANGED and code != matter.code:
         raise ValidationFailed(fields={"code": ["事项编码不可修改（它标识跨版本的同一事项）。"]})
-    changes.pop("code", None)
-    data = clean_matter(changes, partial=True)
+    data = clean_matter(given(name=name, law=law, department=department, kind=kind, domain=domain, article=article,
+                              non_site=non_site, major_decision=major_decision, status=status), partial=True)
     before = audit.snapshot(matter, MATTER_FIELDS)
     for k, v in data.items():
         setattr(matter, k, v)
@@ -196,13 +201,10 @@ def update_matter(actor, matter: Matter, **changes) -> Matter:
 
 # --- Delegations ------------------------------------------------------------------------------
 
-def _street(value, field="street") -> Area:
-    if isinstance(value, Area):
-        street = value
-    else:
-        street = Area.objects.filter(code=value).first() if value else None
+def _street(code: str, field="street") -> Area:
+    street = Area.objects.filter(code=code).first() if code else None
     if street is None or street.kind != AreaKind.STREET:
-        raise ValidationFailed(fields={field: [f"未知镇街编码：{getattr(value, 'code', value) or ''}。"]})
+        raise ValidationFailed(fields={field: [f"未知镇街编码：{code or ''}。"]})
     return street
 
 
@@ -219,11 +221,11 @@ def _check_dates(effective_from, effective_to):
 
 
 @transaction.atomic
-def delegate(actor, *, matter_code: str, street, effective_from: date, effective_to: date | None = None,
+def delegate(actor, *, matter_code: str, street_code: str, effective_from: date, effective_to: date | None = None,
              source: str = DelegationSource.MANUAL) -> Delegation:
     """Delegate a matter to a street in the draft (takes effect when the draft is published)."""
     require_catalog_editor(actor)
-    street = _street(street)
+    street = _street(street_code)
     _check_dates(effective_from, effective_to)
     draft = open_draft(actor)
     matter = Matter.objects.filter(version=draft, code=matter_code).first()

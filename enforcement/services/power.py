@@ -3,6 +3,7 @@ from django.db import transaction
 
 from core import audit
 from core.exceptions import ValidationFailed
+from core.unset import UNCHANGED, given
 from enforcement import routing
 from enforcement.choices import Severity
 from enforcement.models import ProblemType
@@ -36,10 +37,14 @@ def clean_problem_type(data: dict, *, partial=False, known_codes=None) -> dict:
 
 
 @transaction.atomic
-def save_problem_type(actor, code: str, **fields) -> tuple[ProblemType, bool]:
-    """Create or update a problem type by code. Returns (problem type, created)."""
+def save_problem_type(actor, *, code: str, name=UNCHANGED, matter_code=UNCHANGED, default_severity=UNCHANGED,
+                      group=UNCHANGED, about_subject=UNCHANGED, description=UNCHANGED,
+                      active=UNCHANGED) -> tuple[ProblemType, bool]:
+    """Create or update a problem type by code; an update changes the given fields. Returns (problem type, created)."""
     require_catalog_editor(actor)
     current = ProblemType.objects.select_for_update().filter(code=code).first()
+    fields = given(name=name, matter_code=matter_code, default_severity=default_severity, group=group,
+                   about_subject=about_subject, description=description, active=active)
     data = clean_problem_type({"code": code, **fields}, partial=current is not None)
     if current is None:
         pt = ProblemType.objects.create(**data)

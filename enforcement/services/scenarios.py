@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from core import audit
 from core.exceptions import Conflict, Unprocessable, ValidationFailed
+from core.unset import UNCHANGED, given
 from enforcement.choices import ScenarioItemKind, ScenarioStatus, VersionStatus
 from enforcement.models import ChecklistItem, Matter, Scenario, ScenarioItem
 from enforcement.services.access import require_catalog_editor
@@ -141,22 +142,21 @@ def add_scenario_items(actor, scenario: Scenario, items) -> int:
 
 
 @transaction.atomic
-def update_scenario(actor, scenario: Scenario, **changes) -> Scenario:
+def update_scenario(actor, scenario: Scenario, *, name: str = UNCHANGED, description: str = UNCHANGED,
+                    categories=UNCHANGED, areas=UNCHANGED) -> Scenario:
+    """Change the given fields; `categories` and `areas` replace the scenario's sets."""
     require_catalog_editor(actor)
     scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
     before = audit.snapshot(scenario, SCENARIO_FIELDS)
-    for key in ("name", "description"):
-        if key in changes:
-            value = (changes.pop(key) or "").strip()
-            if key == "name" and not value:
-                raise ValidationFailed(fields={"name": ["此字段为必填项。"]})
-            setattr(scenario, key, value)
-    if "categories" in changes:
-        scenario.categories.set(changes.pop("categories"))
-    if "areas" in changes:
-        scenario.areas.set(changes.pop("areas"))
-    if changes:
-        raise ValidationFailed(fields={k: ["不可修改的字段。"] for k in changes})
+    for key, value in given(name=name, description=description).items():
+        value = (value or "").strip()
+        if key == "name" and not value:
+            raise ValidationFailed(fields={"name": ["此字段为必填项。"]})
+        setattr(scenario, key, value)
+    if categories is not UNCHANGED:
+        scenario.categories.set(categories)
+    if areas is not UNCHANGED:
+        scenario.areas.set(areas)
     scenario.save()
     delta = audit.diff(before, audit.snapshot(scenario, SCENARIO_FIELDS))
     if delta:

@@ -68,7 +68,7 @@ def test_archived_delegations_cannot_be_revoked(catalog, district, users):
 
 
 def test_new_delegations_wait_for_publishing(catalog, district, users):
-    catalog_services.delegate(users["bureau"], matter_code="GH-001", street=district["S2"], effective_from=D0)
+    catalog_services.delegate(users["bureau"], matter_code="GH-001", street_code="S2", effective_from=D0)
     assert "GH-001" not in codes(selectors.matters_held(district["S2"], D1))
     catalog_services.publish_draft(users["bureau"])
     assert "GH-001" in codes(selectors.matters_held(district["S2"], D1))
@@ -76,11 +76,11 @@ def test_new_delegations_wait_for_publishing(catalog, district, users):
 
 @pytest.mark.parametrize("kwargs,field", [
     ({"matter_code": "NOPE"}, "matter"),
-    ({"street": "S1G1"}, "street"),
+    ({"street_code": "S1G1"}, "street"),
     ({"effective_to": D0 - timedelta(days=1)}, "effective_to"),
 ])
 def test_delegate_validates(catalog, district, users, kwargs, field):
-    args = {"matter_code": "GH-001", "street": district["S1"], "effective_from": D0, **kwargs}
+    args = {"matter_code": "GH-001", "street_code": "S1", "effective_from": D0, **kwargs}
     with pytest.raises(ValidationFailed) as exc:
         catalog_services.delegate(users["bureau"], **args)
     assert field in exc.value.fields
