@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import audit
 from core.exceptions import DomainError
+from core.import_page import error_text
 from enforcement import selectors
 from enforcement.services import access as access_services
 from enforcement.services import catalog as catalog_services
@@ -30,7 +31,7 @@ from grids.models import Area
 
 
 def _form_error(exc: DomainError):
-    return ValidationError("；".join(" ".join(map(str, v)) for v in exc.fields.values()) if exc.fields else exc.message)
+    return ValidationError(error_text(exc))
 
 
 def _message(request, exc: DomainError):

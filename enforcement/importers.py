@@ -325,9 +325,9 @@ def import_checklists(actor, data: bytes, filename: str, *, dry_run=False) -> Im
         if not row.get("checklist_name"):
             errs.append(RowError(line, "checklist_name", "此字段为必填项。"))
         if not cl_code or not catalog_services.CODE_RE.match(cl_code):
-            errs.append(RowError(line, "checklist_code", "编码只能包含字母、数字、点、下划线和短横线。"))
+            errs.append(RowError(line, "checklist_code", catalog_services.CODE_FORMAT_MESSAGE))
         if not item_code or not catalog_services.CODE_RE.match(item_code):
-            errs.append(RowError(line, "item_code", "编码只能包含字母、数字、点、下划线和短横线。"))
+            errs.append(RowError(line, "item_code", catalog_services.CODE_FORMAT_MESSAGE))
         head = (row.get("checklist_name", ""), row.get("category_code", ""))
         if cl_code in heads and heads[cl_code][0] != head:
             errs.append(RowError(line, "checklist_name", f"与第{heads[cl_code][1]}行的清单名称或类别不一致。"))
@@ -420,7 +420,7 @@ def import_scenarios(actor, data: bytes, filename: str, *, dry_run=False) -> Imp
         errs = []
         sc_code = row.get("scenario_code", "")
         if not sc_code or not catalog_services.CODE_RE.match(sc_code):
-            errs.append(RowError(line, "scenario_code", "编码只能包含字母、数字、点、下划线和短横线。"))
+            errs.append(RowError(line, "scenario_code", catalog_services.CODE_FORMAT_MESSAGE))
         if not row.get("scenario_name"):
             errs.append(RowError(line, "scenario_name", "此字段为必填项。"))
         cat_codes, area_codes = _codes(row.get("categories")), _codes(row.get("areas"))

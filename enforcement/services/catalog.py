@@ -25,6 +25,7 @@ MATTER_FIELDS = ("code", "name", "law", "article", "department", "kind", "domain
 DELEGATION_FIELDS = ("matter", "street", "tier", "effective_from", "effective_to", "source", "revoked_at", "revoke_reason")
 # The code format shared by every catalog row (matters, problem types, checklists, scenarios).
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+CODE_FORMAT_MESSAGE = "编码只能包含字母、数字、点、下划线和短横线。"
 
 
 # --- Versions ---------------------------------------------------------------------------------
@@ -128,20 +129,27 @@ def _department(code: str, field="department") -> Department:
     return dept
 
 
-def clean_matter(data: dict, *, partial=False) -> dict:
-    """Normalise and check matter fields (shared by the API, the admin and the importer)."""
+def known_fields(data: dict, allowed, *, required=()) -> tuple[dict, dict]:
+    """The first step of every clean_*: keep the `allowed` fields (strings stripped) and flag the others and
+    the missing `required` ones. Returns (fields, errors)."""
     out, errors = {}, {}
     for key, value in data.items():
-        if key not in MATTER_FIELDS:
+        if key not in allowed:
             errors[key] = ["不可修改的字段。"]
             continue
         out[key] = value.strip() if isinstance(value, str) else value
-    required = () if partial else ("code", "name", "law", "department", "kind", "domain")
     for key in required:
         if out.get(key) in (None, ""):
             errors[key] = ["此字段为必填项。"]
+    return out, errors
+
+
+def clean_matter(data: dict, *, partial=False) -> dict:
+    """Normalise and check matter fields (shared by the API, the admin and the importer)."""
+    out, errors = known_fields(data, MATTER_FIELDS,
+                               required=() if partial else ("code", "name", "law", "department", "kind", "domain"))
     if out.get("code") and not CODE_RE.match(out["code"]):
-        errors["code"] = ["编码只能包含字母、数字、点、下划线和短横线。"]
+        errors["code"] = [CODE_FORMAT_MESSAGE]
     if "kind" in out and out["kind"] and out["kind"] not in MatterKind.values:
         errors["kind"] = [f"未知事项类型：{out['kind']}。"]
     if "status" in out and out["status"] not in MatterStatus.values:

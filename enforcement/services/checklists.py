@@ -7,7 +7,7 @@ from core.exceptions import ValidationFailed
 from enforcement.choices import VersionStatus
 from enforcement.models import Checklist, ChecklistArea, ChecklistItem, Matter
 from enforcement.services.access import require_catalog_editor
-from enforcement.services.catalog import CODE_RE
+from enforcement.services.catalog import CODE_FORMAT_MESSAGE, CODE_RE
 from grids.models import SubjectCategory
 
 CHECKLIST_FIELDS = ("code", "name", "category", "description", "active")
@@ -29,7 +29,7 @@ def save_checklist(actor, *, code: str, name: str, category: SubjectCategory, de
     require_catalog_editor(actor)
     errors = {}
     if not code or not CODE_RE.match(code):
-        errors["code"] = ["编码只能包含字母、数字、点、下划线和短横线。"]
+        errors["code"] = [CODE_FORMAT_MESSAGE]
     if not (name or "").strip():
         errors["name"] = ["此字段为必填项。"]
     if category is None:
@@ -59,7 +59,7 @@ def save_checklist_item(actor, checklist: Checklist, *, code: str, area_name: st
     require_catalog_editor(actor)
     errors = {}
     if not code or not CODE_RE.match(code):
-        errors["item_code"] = ["编码只能包含字母、数字、点、下划线和短横线。"]
+        errors["item_code"] = [CODE_FORMAT_MESSAGE]
     if not (text or "").strip():
         errors["text"] = ["此字段为必填项。"]
     dept_id = matter_departments([matter_code]).get(matter_code)

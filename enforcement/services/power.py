@@ -8,23 +8,15 @@ from enforcement import routing
 from enforcement.choices import Severity
 from enforcement.models import ProblemType
 from enforcement.services.access import require_catalog_editor
-from enforcement.services.catalog import CODE_RE, known_matter_codes
+from enforcement.services.catalog import CODE_FORMAT_MESSAGE, CODE_RE, known_fields, known_matter_codes
 
 PROBLEM_TYPE_FIELDS = ("code", "name", "matter_code", "default_severity", "group", "about_subject", "description", "active")
 
 
 def clean_problem_type(data: dict, *, partial=False, known_codes=None) -> dict:
-    out, errors = {}, {}
-    for key, value in data.items():
-        if key not in PROBLEM_TYPE_FIELDS:
-            errors[key] = ["不可修改的字段。"]
-            continue
-        out[key] = value.strip() if isinstance(value, str) else value
-    for key in () if partial else ("code", "name", "matter_code"):
-        if not out.get(key):
-            errors[key] = ["此字段为必填项。"]
+    out, errors = known_fields(data, PROBLEM_TYPE_FIELDS, required=() if partial else ("code", "name", "matter_code"))
     if out.get("code") and not CODE_RE.match(out["code"]):
-        errors["code"] = ["编码只能包含字母、数字、点、下划线和短横线。"]
+        errors["code"] = [CODE_FORMAT_MESSAGE]
     if "default_severity" in out and out["default_severity"] not in Severity.values:
         errors["default_severity"] = [f"未知等级：{out['default_severity']}（应为 blue/yellow/orange/red）。"]
     if out.get("matter_code"):

@@ -8,7 +8,7 @@ from core.unset import UNCHANGED, given
 from enforcement.choices import ScenarioItemKind, ScenarioStatus, VersionStatus
 from enforcement.models import ChecklistItem, Matter, Scenario, ScenarioItem
 from enforcement.services.access import require_catalog_editor
-from enforcement.services.catalog import CODE_RE
+from enforcement.services.catalog import CODE_FORMAT_MESSAGE, CODE_RE
 from grids.models import Department
 
 SCENARIO_FIELDS = ("code", "name", "description", "status", "categories", "areas")
@@ -96,7 +96,7 @@ def create_scenario(actor, *, name: str, code: str | None = None, description: s
     errors = {}
     code = (code or "").strip() or _next_scenario_code()
     if not CODE_RE.match(code):
-        errors["code"] = ["编码只能包含字母、数字、点、下划线和短横线。"]
+        errors["code"] = [CODE_FORMAT_MESSAGE]
     elif Scenario.objects.filter(code=code).exists():
         errors["code"] = [f"场景编码 {code} 已存在。"]
     if not (name or "").strip():
