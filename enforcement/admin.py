@@ -248,7 +248,7 @@ class DelegationAdmin(CatalogAdminMixin, admin.ModelAdmin):
             done = 0
             for d in queryset:
                 try:
-                    catalog_services.revoke_delegation(request.user, d, reason)
+                    catalog_services.revoke_delegation(request.user, d, reason=reason)
                     done += 1
                 except DomainError as exc:
                     messages.warning(request, f"{d}：{_form_error(exc).messages[0]}")
@@ -293,8 +293,9 @@ class TierTemplateAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         try:
-            saved = catalog_services.set_tier_template(request.user, form.cleaned_data["tier"], form.cleaned_data["codes"],
-                                               name=form.cleaned_data.get("name"))
+            saved = catalog_services.set_tier_template(request.user, tier=form.cleaned_data["tier"],
+                                                       matter_codes=form.cleaned_data["codes"],
+                                                       name=form.cleaned_data.get("name"))
         except DomainError as exc:
             raise _form_error(exc)
         obj.pk = saved.pk
@@ -304,7 +305,7 @@ class TierTemplateAdmin(CatalogAdminMixin, admin.ModelAdmin):
         today = timezone.localdate()
         for template in queryset:
             try:
-                r = catalog_services.apply_tier_template(request.user, template.tier, today)
+                r = catalog_services.apply_tier_template(request.user, tier=template.tier, effective_from=today)
             except DomainError as exc:
                 _message(request, exc)
                 continue

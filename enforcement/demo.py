@@ -219,9 +219,9 @@ def load(seed: int = DEFAULT_SEED, *, scale: int = 1, stdout=None, previous=None
     for tier, size in TIER_SIZES.items():
         codes = [m["code"] for m in order[:size]]
         templates[tier] = codes
-        catalog_services.set_tier_template(None, tier, [c for c in codes if c not in new_codes],
+        catalog_services.set_tier_template(None, tier=tier, matter_codes=[c for c in codes if c not in new_codes],
                                    name=f"{StreetTier(tier).label}赋权事项（{size}项）")
-        catalog_services.apply_tier_template(None, tier, V1_FROM)
+        catalog_services.apply_tier_template(None, tier=tier, effective_from=V1_FROM)
     _add_problem_types(matters)
     catalog_services.publish_draft(None)
 
@@ -230,7 +230,7 @@ def load(seed: int = DEFAULT_SEED, *, scale: int = 1, stdout=None, previous=None
     revoked = 0
     if general_others:
         d = Delegation.objects.filter(matter__version=v1, street=general_others[0]).order_by("matter__code").last()
-        catalog_services.revoke_delegation(None, d, "街道承接能力评估未达标，暂由区级主管部门实施")
+        catalog_services.revoke_delegation(None, d, reason="街道承接能力评估未达标，暂由区级主管部门实施")
         revoked = 1
 
     # V2: the ten new matters, one amended article, one matter no longer non-site… plus 青山湖's own 56.
@@ -238,8 +238,8 @@ def load(seed: int = DEFAULT_SEED, *, scale: int = 1, stdout=None, previous=None
     _bulk_matters(v2, [r for r in matters if r["code"] in new_codes], departments)
     catalog_services.update_matter(None, Matter.objects.get(version=v2, code=amended),
                            article=next(r["article"] for r in matters if r["code"] == amended))
-    catalog_services.set_tier_template(None, StreetTier.URBAN, templates[StreetTier.URBAN])
-    catalog_services.apply_tier_template(None, StreetTier.URBAN, QSH_FROM)
+    catalog_services.set_tier_template(None, tier=StreetTier.URBAN, matter_codes=templates[StreetTier.URBAN])
+    catalog_services.apply_tier_template(None, tier=StreetTier.URBAN, effective_from=QSH_FROM)
     extra = order[TIER_SIZES[StreetTier.GENERAL]:QSH_TOTAL]
     held = set(Delegation.objects.filter(matter__version=v2, street=qsh).values_list("matter__code", flat=True))
     v2_matters = {m.code: m for m in Matter.objects.filter(version=v2)}

@@ -485,7 +485,7 @@ def import_scenarios(actor, data: bytes, filename: str, *, dry_run=False) -> Imp
                 scenarios_services.update_scenario(actor, scenarios[code], name=name, description=description,
                                          categories=cats, areas=ars)
             if new_items.get(code):
-                scenarios_services.add_scenario_items(actor, scenarios[code], new_items[code])
+                scenarios_services.add_scenario_items(actor, scenarios[code], items=new_items[code])
     report.written = True
     return report
 

@@ -240,7 +240,7 @@ def revoke_page(request, pk):
     if delegation is None:
         raise Http404
     try:
-        catalog_services.revoke_delegation(request.user, delegation, request.POST.get("reason", ""))
+        catalog_services.revoke_delegation(request.user, delegation, reason=request.POST.get("reason", ""))
         messages.success(request, _("赋权已撤销。"))
     except DomainError as exc:
         messages.error(request, error_text(exc))

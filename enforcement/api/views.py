@@ -187,7 +187,7 @@ class DelegationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         delegation = self.get_object()
         data = RevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        catalog_services.revoke_delegation(request.user, delegation, data.validated_data["reason"])
+        catalog_services.revoke_delegation(request.user, delegation, reason=data.validated_data["reason"])
         return Response(DelegationSerializer(self.get_queryset().get(pk=delegation.pk)).data)
 
 
@@ -205,7 +205,8 @@ class TierTemplateViewSet(viewsets.ReadOnlyModelViewSet):
         data = TierTemplateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        template = catalog_services.set_tier_template(request.user, v["tier"], v["matter_codes"], name=v.get("name") or None)
+        template = catalog_services.set_tier_template(request.user, tier=v["tier"], matter_codes=v["matter_codes"],
+                                                      name=v.get("name") or None)
         return Response(TierTemplateSerializer(template).data)
 
     @extend_schema(request=ApplyTemplateSerializer, responses={200: OpenApiTypes.OBJECT})
@@ -215,8 +216,9 @@ class TierTemplateViewSet(viewsets.ReadOnlyModelViewSet):
         template = self.get_object()
         data = ApplyTemplateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = catalog_services.apply_tier_template(request.user, template.tier, data.validated_data["effective_from"],
-                                              data.validated_data["effective_to"])
+        result = catalog_services.apply_tier_template(request.user, tier=template.tier,
+                                                      effective_from=data.validated_data["effective_from"],
+                                                      effective_to=data.validated_data["effective_to"])
         return Response(result)
 
 

@@ -50,7 +50,7 @@ def _copy_version_rows(source: CatalogVersion, target: CatalogVersion):
 
 
 @transaction.atomic
-def open_draft(actor, note: str = "") -> CatalogVersion:
+def open_draft(actor, *, note: str = "") -> CatalogVersion:
     """The one open draft; opened as a copy of the current published version when there is none."""
     require_catalog_editor(actor)
     draft = CatalogVersion.objects.select_for_update().filter(status=VersionStatus.DRAFT).first()
@@ -90,7 +90,7 @@ def _check_publishable(draft: CatalogVersion):
 
 
 @transaction.atomic
-def publish_draft(actor, note: str | None = None) -> CatalogVersion:
+def publish_draft(actor, *, note: str | None = None) -> CatalogVersion:
     """Make the open draft the current version, in one transaction; the previous one is archived (still readable)."""
     require_catalog_editor(actor)
     draft = CatalogVersion.objects.select_for_update().filter(status=VersionStatus.DRAFT).first()
@@ -279,7 +279,7 @@ def _revoke_row(actor, d: Delegation, reason: str, now):
 
 
 @transaction.atomic
-def revoke_delegation(actor, delegation: Delegation, reason: str) -> Delegation:
+def revoke_delegation(actor, delegation: Delegation, *, reason: str) -> Delegation:
     """Revoke at once, with a reason; the row stays. On the published version it also revokes the
     draft's copy, so the next edition does not bring the delegation back."""
     require_catalog_editor(actor)
@@ -318,7 +318,7 @@ def _clean_codes(codes) -> list[str]:
 
 
 @transaction.atomic
-def set_tier_template(actor, tier: str, matter_codes, name: str | None = None) -> TierTemplate:
+def set_tier_template(actor, *, tier: str, matter_codes: list[str], name: str | None = None) -> TierTemplate:
     require_catalog_editor(actor)
     if tier not in StreetTier.values:
         raise ValidationFailed(fields={"tier": [f"未知镇街类型：{tier}。"]})
@@ -346,7 +346,7 @@ def set_tier_template(actor, tier: str, matter_codes, name: str | None = None) -
 
 
 @transaction.atomic
-def apply_tier_template(actor, tier: str, effective_from: date, effective_to: date | None = None) -> dict:
+def apply_tier_template(actor, *, tier: str, effective_from: date, effective_to: date | None = None) -> dict:
     """Delegate the tier's list to every street of that tier, in the draft. Idempotent: a street that
     already holds a matter on `effective_from` (by any delegation not revoked) is left as it is."""
     require_catalog_editor(actor)

@@ -121,7 +121,7 @@ def create_scenario(actor, *, name: str, code: str | None = None, description: s
 
 
 @transaction.atomic
-def add_scenario_items(actor, scenario: Scenario, items) -> int:
+def add_scenario_items(actor, scenario: Scenario, *, items) -> int:
     """Add items not already in the scenario (same kind, department, matter code and text). Returns the count added."""
     require_catalog_editor(actor)
     cleaned = clean_scenario_items(items)

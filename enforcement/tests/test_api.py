@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def writes(catalog, district):
     """(method, url, body) of every write endpoint."""
-    catalog_services.set_tier_template(None, "general", ["SR-001"])
+    catalog_services.set_tier_template(None, tier="general", matter_codes=["SR-001"])
     scenario = scenarios_services.create_scenario(None, code="SC1", name="场景", categories=[], areas=[district["S1"]],
                                         items=[{"kind": "enforcement", "matter_code": "SC-001"}])
     d = held_delegation(catalog, "SR-001", district["S1"])
@@ -170,7 +170,7 @@ def test_list_query_counts(catalog, users, api, district, url, django_assert_max
                                  areas=[district["S1"]], items=[{"kind": "enforcement", "matter_code": "SR-001"}])
     cl, _ = checklists_services.save_checklist(None, code="CL", name="清单", category=categories["food"])
     checklists_services.save_checklist_item(None, cl, code="1", area_name="A", matter_code="SR-001", text="检查")
-    catalog_services.set_tier_template(None, "urban", ["SR-001"])
+    catalog_services.set_tier_template(None, tier="urban", matter_codes=["SR-001"])
     client = api(users["leader_s1"])
     with django_assert_max_num_queries(8):
         r = client.get(url)

@@ -52,7 +52,7 @@ def api_schema(district, users, categories, departments, teams):
 @pytest.fixture
 def known_ids(district, categories, departments, teams):
     version = build_catalog(district, departments, teams)
-    catalog_services.set_tier_template(None, "urban", ["SR-001"])
+    catalog_services.set_tier_template(None, tier="urban", matter_codes=["SR-001"])
     cl, _ = checklists_services.save_checklist(None, code="CL", name="清单", category=categories["food"])
     checklists_services.save_checklist_item(None, cl, code="1", area_name="A", matter_code="SR-001", text="检查")
     scenario = scenarios_services.create_scenario(None, code="SC1", name="场景", categories=[categories["food"]],

@@ -40,7 +40,7 @@ def test_delegation_dates_decide(catalog, teams):
 def test_revocation_reroutes_at_once(catalog, teams, district, users):
     today = timezone.localdate()
     assert selectors.route("WZJY", *IN_S1, on=today).delegated is True   # warms the cache
-    catalog_services.revoke_delegation(users["bureau"], held_delegation(catalog, "SC-001", district["S1"]), "收回")
+    catalog_services.revoke_delegation(users["bureau"], held_delegation(catalog, "SC-001", district["S1"]), reason="收回")
     d = selectors.route("WZJY", *IN_S1, on=today)
     assert d.delegated is False and d.department.code == "SCJG"
 
