@@ -256,7 +256,7 @@ def load(seed: int = DEFAULT_SEED, *, scale: int = 1, stdout=None, previous=None
 
     categories = {c: _category(c) for c in ("CY", "JS", "ZZ", "JY", "CZ", "JS01", "JS02", "JS03", "JS04", "WH03")}
     checklist_items = _checklists(matters, categories)
-    scenarios = _scenarios(matters, departments, categories, checklist_items)
+    scenarios = _scenarios(matters, categories, checklist_items)
 
     on = timezone.localdate()
     from enforcement import selectors
@@ -331,18 +331,18 @@ _VENUE_SUPERVISION = (
 _VENUE_ENFORCEMENT = (("ZHZF", 8), ("SCJG", 6), ("STHJ", 4), ("YJGL", 5), ("JT", 5), ("WJ", 4), ("WHSC", 5))
 
 
-def _scenarios(matters, departments, categories, checklist_items) -> dict:
+def _scenarios(matters, categories, checklist_items) -> dict:
     def m(fragment):
         return find_code(matters, fragment)
 
     def sup(dept, text, matter_fragment=None):
-        return {"kind": ScenarioItemKind.SUPERVISION, "department": departments[dept],
+        return {"kind": ScenarioItemKind.SUPERVISION, "department": dept,
                 "matter_code": m(matter_fragment) if matter_fragment else "", "text": text}
 
     def enf(fragment, dept=None):
         item = {"kind": ScenarioItemKind.ENFORCEMENT, "matter_code": m(fragment)}
         if dept:
-            item["department"] = departments[dept]
+            item["department"] = dept
         return item
 
     venue_enf = []

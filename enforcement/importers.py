@@ -463,7 +463,7 @@ def import_scenarios(actor, data: bytes, filename: str, *, dry_run=False) -> Imp
             continue
         report.created += 1
         new_items.setdefault(sc_code, []).append(
-            {"kind": kind, "department": department, "matter_code": matter_code, "text": text})
+            {"kind": kind, "department": department.code, "matter_code": matter_code, "text": text})
     _finish(report, errors)
     head_changes = {}
     for code, (head, _line) in heads.items():

@@ -22,7 +22,7 @@ def _next_scenario_code() -> str:
 
 
 def clean_scenario_items(items) -> list[dict]:
-    """Each item: kind, and a matter_code or a checklist_item (id), optional department (code) and text.
+    """Each item: kind, and a matter_code or a checklist_item (id), optional department (its code) and text.
 
     Department and text default to the matter's (or checklist item's). Errors are reported per item
     as items[i].field."""
@@ -65,10 +65,8 @@ def clean_scenario_items(items) -> list[dict]:
                 errors[f"{key}.checklist_item"] = [f"检查条目 {raw['checklist_item']} 不存在。"]
                 continue
             code = code or ci.matter_code
-        dept = raw.get("department")
-        if isinstance(dept, Department):
-            department = dept
-        elif dept:
+        dept = raw.get("department")  # a department code
+        if dept:
             department = departments.get(str(dept).strip())
             if department is None:
                 errors[f"{key}.department"] = [f"未知部门编码：{dept}。"]
