@@ -45,7 +45,7 @@ def build(rng: random.Random, n_officers: int):
 
     from command_center.choices import AssignmentStatus
     from command_center.models import Assignment, Event
-    from enforcement import services as es
+    from enforcement.services import catalog as catalog_services
     from grids.choices import DutyStatus
     from grids.models import Department, Officer, Team
 
@@ -61,12 +61,12 @@ def build(rng: random.Random, n_officers: int):
     teams = [Team.objects.create(code=f"BT{i}", name=f"基准执法{i}中队", street=street) for i in range(4)]
 
     # Catalog: M-DEL (ZHZF) delegated to the street; M-OWN (SCJG) not delegated anywhere.
-    es.create_matter(None, code="M-DEL", name="占道经营", law="《城市市容和环境卫生管理条例》", article="第三十六条",
+    catalog_services.create_matter(None, code="M-DEL", name="占道经营", law="《城市市容和环境卫生管理条例》", article="第三十六条",
                      department="ZHZF", kind="administrative_penalty", domain="市容")
-    es.create_matter(None, code="M-OWN", name="无照经营", law="《无证无照经营查处办法》", article="第十三条",
+    catalog_services.create_matter(None, code="M-OWN", name="无照经营", law="《无证无照经营查处办法》", article="第十三条",
                      department="SCJG", kind="administrative_penalty", domain="市场")
-    es.delegate(None, matter_code="M-DEL", street="BS1", effective_from=date(2020, 1, 1))
-    es.publish_draft(None)
+    catalog_services.delegate(None, matter_code="M-DEL", street_code="BS1", effective_from=date(2020, 1, 1))
+    catalog_services.publish_draft(None)
 
     User = get_user_model()
     users = User.objects.bulk_create([User(username=f"bench-officer-{i}") for i in range(n_officers)], batch_size=1000)

@@ -13,7 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from core import audit
 from core.exceptions import DomainError
-from enforcement import selectors, services
+from core.import_page import error_text
+from enforcement import selectors
+from enforcement.services import access as access_services
+from enforcement.services import catalog as catalog_services
+from enforcement.services import checklists as checklists_services
+from enforcement.services import power as power_services
+from enforcement.services import scenarios as scenarios_services
 from enforcement.choices import VersionStatus
 from enforcement.models import (
     CatalogVersion, Checklist, ChecklistArea, ChecklistItem, Delegation, Matter, ProblemType, Scenario, ScenarioItem,
@@ -25,19 +31,11 @@ from grids.models import Area
 
 
 def _form_error(exc: DomainError):
-    return ValidationError("；".join(" ".join(map(str, v)) for v in exc.fields.values()) if exc.fields else exc.message)
+    return ValidationError(error_text(exc))
 
 
 def _message(request, exc: DomainError):
     messages.error(request, str(_form_error(exc).messages[0]))
-
-
-def _catalog_staff(user) -> bool:
-    try:
-        services.require_catalog_staff(user)
-    except DomainError:
-        return False
-    return True
 
 
 class CatalogAdminMixin:
@@ -45,13 +43,13 @@ class CatalogAdminMixin:
     gets as far as a service that would refuse it."""
 
     def has_add_permission(self, request, *args):
-        return super().has_add_permission(request, *args) and _catalog_staff(request.user)
+        return super().has_add_permission(request, *args) and access_services.may_edit_catalog(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and _catalog_staff(request.user)
+        return super().has_change_permission(request, obj) and access_services.may_edit_catalog(request.user)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and _catalog_staff(request.user)
+        return super().has_delete_permission(request, obj) and access_services.may_edit_catalog(request.user)
 
 
 @admin.register(CatalogVersion)
@@ -75,7 +73,7 @@ class CatalogVersionAdmin(CatalogAdminMixin, admin.ModelAdmin):
         """Adding opens the draft (a copy of the published version); changing edits only the note."""
         try:
             if not change:
-                draft = services.open_draft(request.user, note=obj.note)
+                draft = catalog_services.open_draft(request.user, note=obj.note)
                 obj.pk = draft.pk
                 return
         except DomainError as exc:
@@ -91,7 +89,7 @@ class CatalogVersionAdmin(CatalogAdminMixin, admin.ModelAdmin):
             messages.error(request, _("所选版本中没有草稿。"))
             return
         try:
-            version = services.publish_draft(request.user)
+            version = catalog_services.publish_draft(request.user)
         except DomainError as exc:
             _message(request, exc)
             return
@@ -128,8 +126,10 @@ class MatterAdmin(CatalogAdminMixin, admin.ModelAdmin):
             def clean(self):
                 cleaned = super().clean()
                 data = {k: cleaned.get(k) for k in MatterForm.Meta.fields if k in cleaned}
+                if data.get("department") is not None:
+                    data["department"] = data["department"].code  # the services take department codes
                 try:
-                    services.clean_matter(data, partial=obj is not None)
+                    catalog_services.clean_matter(data, partial=obj is not None)
                 except DomainError as exc:
                     raise _form_error(exc)
                 if obj is None and cleaned.get("code"):
@@ -142,12 +142,13 @@ class MatterAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = {k: form.cleaned_data.get(k) for k in MatterForm.Meta.fields}
+        data["department"] = data["department"].code if data.get("department") is not None else ""
         try:
             if change:
-                saved = services.update_matter(request.user, Matter.objects.get(pk=obj.pk),
+                saved = catalog_services.update_matter(request.user, Matter.objects.get(pk=obj.pk),
                                                **{k: v for k, v in data.items() if k in form.changed_data and k != "code"})
             else:
-                saved = services.create_matter(request.user, **data)
+                saved = catalog_services.create_matter(request.user, **data)
         except DomainError as exc:
             raise _form_error(exc)
         obj.pk, obj.version_id = saved.pk, saved.version_id
@@ -230,11 +231,11 @@ class DelegationAdmin(CatalogAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         try:
             if change:
-                saved = services.update_delegation(request.user, Delegation.objects.get(pk=obj.pk),
+                saved = catalog_services.update_delegation(request.user, Delegation.objects.get(pk=obj.pk),
                                                    effective_to=form.cleaned_data.get("effective_to"))
             else:
-                saved = services.delegate(
-                    request.user, matter_code=form.cleaned_data["matter_code"], street=form.cleaned_data["street"],
+                saved = catalog_services.delegate(
+                    request.user, matter_code=form.cleaned_data["matter_code"], street_code=form.cleaned_data["street"].code,
                     effective_from=form.cleaned_data["effective_from"], effective_to=form.cleaned_data.get("effective_to"))
         except DomainError as exc:
             raise _form_error(exc)
@@ -247,7 +248,7 @@ class DelegationAdmin(CatalogAdminMixin, admin.ModelAdmin):
             done = 0
             for d in queryset:
                 try:
-                    services.revoke_delegation(request.user, d, reason)
+                    catalog_services.revoke_delegation(request.user, d, reason=reason)
                     done += 1
                 except DomainError as exc:
                     messages.warning(request, f"{d}：{_form_error(exc).messages[0]}")
@@ -275,7 +276,7 @@ class TierTemplateForm(forms.ModelForm):
 
     def clean_codes(self):
         codes = [c for c in re.split(r"[\s;,；，]+", self.cleaned_data.get("codes") or "") if c]
-        unknown = sorted(set(codes) - services.known_matter_codes())
+        unknown = sorted(set(codes) - catalog_services.known_matter_codes())
         if unknown:
             raise ValidationError(_("未知事项编码：%(codes)s") % {"codes": "、".join(unknown[:20])})
         return codes
@@ -292,8 +293,9 @@ class TierTemplateAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         try:
-            saved = services.set_tier_template(request.user, form.cleaned_data["tier"], form.cleaned_data["codes"],
-                                               name=form.cleaned_data.get("name"))
+            saved = catalog_services.set_tier_template(request.user, tier=form.cleaned_data["tier"],
+                                                       matter_codes=form.cleaned_data["codes"],
+                                                       name=form.cleaned_data.get("name"))
         except DomainError as exc:
             raise _form_error(exc)
         obj.pk = saved.pk
@@ -303,7 +305,7 @@ class TierTemplateAdmin(CatalogAdminMixin, admin.ModelAdmin):
         today = timezone.localdate()
         for template in queryset:
             try:
-                r = services.apply_tier_template(request.user, template.tier, today)
+                r = catalog_services.apply_tier_template(request.user, tier=template.tier, effective_from=today)
             except DomainError as exc:
                 _message(request, exc)
                 continue
@@ -319,7 +321,7 @@ class ProblemTypeForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         try:
-            services.clean_problem_type({k: cleaned.get(k) for k in self.Meta.fields if k in cleaned},
+            power_services.clean_problem_type({k: cleaned.get(k) for k in self.Meta.fields if k in cleaned},
                                         partial=self.instance.pk is not None)
         except DomainError as exc:
             raise _form_error(exc)
@@ -340,10 +342,10 @@ class ProblemTypeAdmin(CatalogAdminMixin, admin.ModelAdmin):
         return ("code",) if obj is not None else ()
 
     def save_model(self, request, obj, form, change):
-        fields = {k: form.cleaned_data.get(k) for k in services.PROBLEM_TYPE_FIELDS if k != "code"}
+        fields = {k: form.cleaned_data.get(k) for k in power_services.PROBLEM_TYPE_FIELDS if k != "code"}
         try:
-            saved, _created = services.save_problem_type(request.user, form.cleaned_data.get("code") or obj.code,
-                                                         **fields)
+            saved, _created = power_services.save_problem_type(request.user, code=form.cleaned_data.get("code") or obj.code,
+                                                               **fields)
         except DomainError as exc:
             raise _form_error(exc)
         obj.pk = saved.pk
@@ -382,7 +384,7 @@ class ChecklistItemForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         code = cleaned.get("matter_code")
-        if code and services.matter_departments([code]).get(code) is None:
+        if code and checklists_services.matter_departments([code]).get(code) is None:
             raise ValidationError({"matter_code": _("事项清单中没有该事项。")})
         area = cleaned.get("area")
         if area is not None and cleaned.get("checklist") is not None and area.checklist_id != cleaned["checklist"].pk:
@@ -400,7 +402,7 @@ class ChecklistItemAdmin(CatalogAdminMixin, AuditedAdmin):
     readonly_fields = ("department",)
 
     def save_model(self, request, obj, form, change):
-        obj.department_id = services.matter_departments([obj.matter_code])[obj.matter_code]  # the matter's department
+        obj.department_id = checklists_services.matter_departments([obj.matter_code])[obj.matter_code]  # the matter's department
         if "matter_code" in form.changed_data and "department" not in form.changed_data:
             form.changed_data.append("department")
         super().save_model(request, obj, form, change)
@@ -441,7 +443,7 @@ class ScenarioAdmin(CatalogAdminMixin, AuditedAdmin):
     def publish_selected(self, request, queryset):
         for s in queryset:
             try:
-                services.publish_scenario(request.user, s)
+                scenarios_services.publish_scenario(request.user, s)
             except DomainError as exc:
                 messages.warning(request, f"{s}：{_form_error(exc).messages[0]}")
 
@@ -449,6 +451,6 @@ class ScenarioAdmin(CatalogAdminMixin, AuditedAdmin):
     def withdraw_selected(self, request, queryset):
         for s in queryset:
             try:
-                services.withdraw_scenario(request.user, s)
+                scenarios_services.withdraw_scenario(request.user, s)
             except DomainError as exc:
                 messages.warning(request, f"{s}：{_form_error(exc).messages[0]}")

@@ -16,7 +16,10 @@ from django.utils import timezone
 from core import audit
 from core.exceptions import Conflict
 from enforcement import demo_data as D
-from enforcement import services
+from enforcement.services import catalog as catalog_services
+from enforcement.services import checklists as checklists_services
+from enforcement.services import power as power_services
+from enforcement.services import scenarios as scenarios_services
 from enforcement.choices import DelegationSource, MatterKind, ScenarioItemKind, VersionStatus
 from enforcement.models import CatalogVersion, Checklist, Delegation, Matter, ScenarioItem
 from grids.choices import AreaKind, StreetTier
@@ -208,7 +211,7 @@ def load(seed: int = DEFAULT_SEED, *, scale: int = 1, stdout=None, previous=None
     new_codes = {order[i]["code"] for i in NEW_IN_V2 if i < len(order)}
 
     # V1: everything but the ten matters V2 adds; one matter with an older article (V2 amends it).
-    v1 = services.open_draft(None, note="2025年版综合行政执法事项目录")
+    v1 = catalog_services.open_draft(None, note="2025年版综合行政执法事项目录")
     amended = order[3]["code"]
     v1_rows = [dict(r, article="第十条") if r["code"] == amended else r for r in matters if r["code"] not in new_codes]
     _bulk_matters(v1, v1_rows, departments)
@@ -216,27 +219,27 @@ def load(seed: int = DEFAULT_SEED, *, scale: int = 1, stdout=None, previous=None
     for tier, size in TIER_SIZES.items():
         codes = [m["code"] for m in order[:size]]
         templates[tier] = codes
-        services.set_tier_template(None, tier, [c for c in codes if c not in new_codes],
+        catalog_services.set_tier_template(None, tier=tier, matter_codes=[c for c in codes if c not in new_codes],
                                    name=f"{StreetTier(tier).label}赋权事项（{size}项）")
-        services.apply_tier_template(None, tier, V1_FROM)
+        catalog_services.apply_tier_template(None, tier=tier, effective_from=V1_FROM)
     _add_problem_types(matters)
-    services.publish_draft(None)
+    catalog_services.publish_draft(None)
 
     # A revocation on the published version (mirrored into the next draft).
     general_others = [s for s in by_tier[StreetTier.GENERAL] if s.pk != qsh.pk]
     revoked = 0
     if general_others:
         d = Delegation.objects.filter(matter__version=v1, street=general_others[0]).order_by("matter__code").last()
-        services.revoke_delegation(None, d, "街道承接能力评估未达标，暂由区级主管部门实施")
+        catalog_services.revoke_delegation(None, d, reason="街道承接能力评估未达标，暂由区级主管部门实施")
         revoked = 1
 
     # V2: the ten new matters, one amended article, one matter no longer non-site… plus 青山湖's own 56.
-    v2 = services.open_draft(None, note="2025年7月修订：新增事项，青山湖街道扩大赋权")
+    v2 = catalog_services.open_draft(None, note="2025年7月修订：新增事项，青山湖街道扩大赋权")
     _bulk_matters(v2, [r for r in matters if r["code"] in new_codes], departments)
-    services.update_matter(None, Matter.objects.get(version=v2, code=amended),
+    catalog_services.update_matter(None, Matter.objects.get(version=v2, code=amended),
                            article=next(r["article"] for r in matters if r["code"] == amended))
-    services.set_tier_template(None, StreetTier.URBAN, templates[StreetTier.URBAN])
-    services.apply_tier_template(None, StreetTier.URBAN, QSH_FROM)
+    catalog_services.set_tier_template(None, tier=StreetTier.URBAN, matter_codes=templates[StreetTier.URBAN])
+    catalog_services.apply_tier_template(None, tier=StreetTier.URBAN, effective_from=QSH_FROM)
     extra = order[TIER_SIZES[StreetTier.GENERAL]:QSH_TOTAL]
     held = set(Delegation.objects.filter(matter__version=v2, street=qsh).values_list("matter__code", flat=True))
     v2_matters = {m.code: m for m in Matter.objects.filter(version=v2)}
@@ -248,12 +251,12 @@ def load(seed: int = DEFAULT_SEED, *, scale: int = 1, stdout=None, previous=None
     audit.record(None, "delegation.bulk_created", qsh, changes={"matters": [None, len(extra)], "version": [None, v2.number]})
     if by_tier[StreetTier.CENTRAL]:  # a pilot delegation that ended
         pilot = Delegation.objects.filter(matter__version=v2, street=by_tier[StreetTier.CENTRAL][0]).order_by("matter__code").first()
-        services.update_delegation(None, pilot, effective_to=date(2025, 12, 31))
-    services.publish_draft(None)
+        catalog_services.update_delegation(None, pilot, effective_to=date(2025, 12, 31))
+    catalog_services.publish_draft(None)
 
     categories = {c: _category(c) for c in ("CY", "JS", "ZZ", "JY", "CZ", "JS01", "JS02", "JS03", "JS04", "WH03")}
     checklist_items = _checklists(matters, categories)
-    scenarios = _scenarios(matters, departments, categories, checklist_items)
+    scenarios = _scenarios(matters, categories, checklist_items)
 
     on = timezone.localdate()
     from enforcement import selectors
@@ -287,7 +290,7 @@ def load(seed: int = DEFAULT_SEED, *, scale: int = 1, stdout=None, previous=None
 
 def _add_problem_types(matters):
     for code, name, fragment, severity, group, about in D.PROBLEM_TYPES:
-        services.save_problem_type(None, code, name=name, matter_code=find_code(matters, fragment),
+        power_services.save_problem_type(None, code=code, name=name, matter_code=find_code(matters, fragment),
                                    default_severity=severity, group=group, about_subject=about)
 
 
@@ -299,12 +302,12 @@ def _checklists(matters, categories) -> dict:
         ("restaurant", "JC-CYDW", "餐饮单位综合查一次检查清单", categories["CY"], D.RESTAURANT_CHECKLIST,
          "综合执法、市场监管、消防、卫健等部门对餐饮单位一次联合检查。"),
     ):
-        checklist, _ = services.save_checklist(None, code=code, name=name, category=category, description=description)
+        checklist, _ = checklists_services.save_checklist(None, code=code, name=name, category=category, description=description)
         items, n = [], 0
         for area_name, rows in spec:
             for text, fragment, weight in rows:
                 n += 1
-                item, _state = services.save_checklist_item(
+                item, _state = checklists_services.save_checklist_item(
                     None, checklist, code=f"{code}-{n:02d}", area_name=area_name, matter_code=find_code(matters, fragment),
                     text=text, weight=weight, order=n)
                 items.append(item)
@@ -328,18 +331,18 @@ _VENUE_SUPERVISION = (
 _VENUE_ENFORCEMENT = (("ZHZF", 8), ("SCJG", 6), ("STHJ", 4), ("YJGL", 5), ("JT", 5), ("WJ", 4), ("WHSC", 5))
 
 
-def _scenarios(matters, departments, categories, checklist_items) -> dict:
+def _scenarios(matters, categories, checklist_items) -> dict:
     def m(fragment):
         return find_code(matters, fragment)
 
     def sup(dept, text, matter_fragment=None):
-        return {"kind": ScenarioItemKind.SUPERVISION, "department": departments[dept],
+        return {"kind": ScenarioItemKind.SUPERVISION, "department": dept,
                 "matter_code": m(matter_fragment) if matter_fragment else "", "text": text}
 
     def enf(fragment, dept=None):
         item = {"kind": ScenarioItemKind.ENFORCEMENT, "matter_code": m(fragment)}
         if dept:
-            item["department"] = departments[dept]
+            item["department"] = dept
         return item
 
     venue_enf = []
@@ -388,7 +391,7 @@ def _scenarios(matters, departments, categories, checklist_items) -> dict:
     )
     out = {}
     for code, name, description, cat_codes, publish, items in specs:
-        scenario = services.create_scenario(None, code=code, name=name, description=description,
+        scenario = scenarios_services.create_scenario(None, code=code, name=name, description=description,
                                             categories=[categories[c] for c in cat_codes], items=items, publish=publish)
         kinds = list(ScenarioItem.objects.filter(scenario=scenario).values_list("kind", "department_id"))
         sup_items = [d for k, d in kinds if k == ScenarioItemKind.SUPERVISION]

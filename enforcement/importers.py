@@ -16,7 +16,12 @@ from django.utils.translation import gettext_lazy
 from core import audit
 from core.exceptions import DomainError, ValidationFailed
 from core.tabular import ImportReport, RowError, read_rows, require_columns, write_table
-from enforcement import selectors, services
+from enforcement import selectors
+from enforcement.services import access as access_services
+from enforcement.services import catalog as catalog_services
+from enforcement.services import checklists as checklists_services
+from enforcement.services import power as power_services
+from enforcement.services import scenarios as scenarios_services
 from enforcement.choices import (
     DelegationSource, MatterKind, MatterStatus, ScenarioItemKind, Severity, VersionStatus, label_to_value,
 )
@@ -176,7 +181,7 @@ def import_matters(actor, data: bytes, filename: str, *, dry_run=False) -> Impor
                   "kind": kind, "domain": row.get("domain", ""), "non_site": non_site,
                   "major_decision": major, "status": status}
         try:
-            clean = services.clean_matter(fields)
+            clean = catalog_services.clean_matter(fields)
         except ValidationFailed as exc:
             errs.extend(_field_errors(exc, line, {"department": "department_code"}))
             clean = None
@@ -188,7 +193,7 @@ def import_matters(actor, data: bytes, filename: str, *, dry_run=False) -> Impor
             report.created += 1
             plans.append(("create", None, clean))
             continue
-        before = audit.snapshot(current, services.MATTER_FIELDS)
+        before = audit.snapshot(current, catalog_services.MATTER_FIELDS)
         after = {**before, **{k: (v.pk if hasattr(v, "pk") else v) for k, v in clean.items()}}
         if audit.diff(before, after):
             report.updated += 1
@@ -199,14 +204,15 @@ def import_matters(actor, data: bytes, filename: str, *, dry_run=False) -> Impor
     if report.errors or dry_run or not plans:
         return report
     with transaction.atomic():
-        draft = services.open_draft(actor)
+        draft = catalog_services.open_draft(actor)
         in_draft = {m.code: m for m in Matter.objects.filter(version=draft)}
         for action, _current, clean in plans:
+            values = {**clean, "department": clean["department"].code}  # the services take department codes
             current = in_draft.get(clean["code"])
             if current is None:
-                services.create_matter(actor, **clean)
+                catalog_services.create_matter(actor, **values)
             else:
-                services.update_matter(actor, current, **{k: v for k, v in clean.items() if k != "code"})
+                catalog_services.update_matter(actor, current, **values)
     report.written = True
     return report
 
@@ -274,16 +280,16 @@ def import_delegations(actor, data: bytes, filename: str, *, dry_run=False) -> I
     if report.errors or dry_run or not plans:
         return report
     with transaction.atomic():
-        draft = services.open_draft(actor)
+        draft = catalog_services.open_draft(actor)
         in_draft = {(d.matter.code, d.street.code, d.effective_from): d
                     for d in Delegation.objects.filter(matter__version=draft).select_related("matter", "street")}
         for action, (code, street_code, start), end in plans:
             current = in_draft.get((code, street_code, start))
             if current is None:
-                services.delegate(actor, matter_code=code, street=streets[street_code], effective_from=start,
+                catalog_services.delegate(actor, matter_code=code, street_code=street_code, effective_from=start,
                                   effective_to=end, source=DelegationSource.IMPORT)
             else:
-                services.update_delegation(actor, current, effective_to=end)
+                catalog_services.update_delegation(actor, current, effective_to=end)
     report.written = True
     return report
 
@@ -306,7 +312,7 @@ def import_checklists(actor, data: bytes, filename: str, *, dry_run=False) -> Im
     rows = _rows("checklists", data, filename)
     categories = {c.code: c for c in SubjectCategory.objects.all()}
     departments = {d.code: d for d in Department.objects.all()}
-    dept_of = services.matter_departments({r.get("matter_code", "") for _, r in rows})
+    dept_of = checklists_services.matter_departments({r.get("matter_code", "") for _, r in rows})
     lists = {c.code: c for c in Checklist.objects.select_related("category")}
     items = {(i.checklist.code, i.code): i for i in ChecklistItem.objects.select_related("checklist", "area")}
     errors, heads, plans, seen = [], {}, [], {}
@@ -318,10 +324,10 @@ def import_checklists(actor, data: bytes, filename: str, *, dry_run=False) -> Im
             errs.append(RowError(line, "category_code", f"未知类别编码：{row.get('category_code', '')}。"))
         if not row.get("checklist_name"):
             errs.append(RowError(line, "checklist_name", "此字段为必填项。"))
-        if not cl_code or not services.CODE_RE.match(cl_code):
-            errs.append(RowError(line, "checklist_code", "编码只能包含字母、数字、点、下划线和短横线。"))
-        if not item_code or not services.CODE_RE.match(item_code):
-            errs.append(RowError(line, "item_code", "编码只能包含字母、数字、点、下划线和短横线。"))
+        if not cl_code or not catalog_services.CODE_RE.match(cl_code):
+            errs.append(RowError(line, "checklist_code", catalog_services.CODE_FORMAT_MESSAGE))
+        if not item_code or not catalog_services.CODE_RE.match(item_code):
+            errs.append(RowError(line, "item_code", catalog_services.CODE_FORMAT_MESSAGE))
         head = (row.get("checklist_name", ""), row.get("category_code", ""))
         if cl_code in heads and heads[cl_code][0] != head:
             errs.append(RowError(line, "checklist_name", f"与第{heads[cl_code][1]}行的清单名称或类别不一致。"))
@@ -368,14 +374,14 @@ def import_checklists(actor, data: bytes, filename: str, *, dry_run=False) -> Im
     with transaction.atomic():
         saved = {}
         for code, ((name, _cat_code), category) in head_changes.items():
-            saved[code], _ = services.save_checklist(actor, code=code, name=name, category=category,
+            saved[code], _ = checklists_services.save_checklist(actor, code=code, name=name, category=category,
                                                      description=lists[code].description, active=lists[code].active)
         for cl_code, category, name, item_code, (area, matter_code, _dept, text, weight, order) in plans:
             checklist = saved.get(cl_code) or lists.get(cl_code)
             if checklist is None:
-                checklist, _ = services.save_checklist(actor, code=cl_code, name=name, category=category)
+                checklist, _ = checklists_services.save_checklist(actor, code=cl_code, name=name, category=category)
             saved[cl_code] = checklist
-            services.save_checklist_item(actor, checklist, code=item_code, area_name=area, matter_code=matter_code,
+            checklists_services.save_checklist_item(actor, checklist, code=item_code, area_name=area, matter_code=matter_code,
                                          text=text, weight=weight, order=order)
     report.written = True
     return report
@@ -413,8 +419,8 @@ def import_scenarios(actor, data: bytes, filename: str, *, dry_run=False) -> Imp
     for line, row in rows:
         errs = []
         sc_code = row.get("scenario_code", "")
-        if not sc_code or not services.CODE_RE.match(sc_code):
-            errs.append(RowError(line, "scenario_code", "编码只能包含字母、数字、点、下划线和短横线。"))
+        if not sc_code or not catalog_services.CODE_RE.match(sc_code):
+            errs.append(RowError(line, "scenario_code", catalog_services.CODE_FORMAT_MESSAGE))
         if not row.get("scenario_name"):
             errs.append(RowError(line, "scenario_name", "此字段为必填项。"))
         cat_codes, area_codes = _codes(row.get("categories")), _codes(row.get("areas"))
@@ -457,7 +463,7 @@ def import_scenarios(actor, data: bytes, filename: str, *, dry_run=False) -> Imp
             continue
         report.created += 1
         new_items.setdefault(sc_code, []).append(
-            {"kind": kind, "department": department, "matter_code": matter_code, "text": text})
+            {"kind": kind, "department": department.code, "matter_code": matter_code, "text": text})
     _finish(report, errors)
     head_changes = {}
     for code, (head, _line) in heads.items():
@@ -472,14 +478,14 @@ def import_scenarios(actor, data: bytes, filename: str, *, dry_run=False) -> Imp
             name, description, cat_codes, area_codes = head
             cats, ars = [categories[c] for c in cat_codes], [areas[c] for c in area_codes]
             if code not in scenarios:
-                services.create_scenario(actor, code=code, name=name, description=description, categories=cats,
+                scenarios_services.create_scenario(actor, code=code, name=name, description=description, categories=cats,
                                          areas=ars, items=new_items.get(code, []))
                 continue
             if code in head_changes:
-                services.update_scenario(actor, scenarios[code], name=name, description=description,
+                scenarios_services.update_scenario(actor, scenarios[code], name=name, description=description,
                                          categories=cats, areas=ars)
             if new_items.get(code):
-                services.add_scenario_items(actor, scenarios[code], new_items[code])
+                scenarios_services.add_scenario_items(actor, scenarios[code], items=new_items[code])
     report.written = True
     return report
 
@@ -499,7 +505,7 @@ def export_scenarios(fmt: str) -> bytes:
 def import_problem_types(actor, data: bytes, filename: str, *, dry_run=False) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     rows = _rows("problem_types", data, filename)
-    known = services.known_matter_codes()
+    known = catalog_services.known_matter_codes()
     existing = {p.code: p for p in ProblemType.objects.all()}
     errors, plans, seen = [], [], {}
     for line, row in rows:
@@ -518,7 +524,7 @@ def import_problem_types(actor, data: bytes, filename: str, *, dry_run=False) ->
                   "default_severity": severity or Severity.BLUE, "group": row.get("group", ""),
                   "about_subject": about, "description": row.get("description", ""), "active": active}
         try:
-            clean = services.clean_problem_type(fields, known_codes=known)
+            clean = power_services.clean_problem_type(fields, known_codes=known)
         except ValidationFailed as exc:
             errs.extend(_field_errors(exc, line))
             clean = None
@@ -528,7 +534,7 @@ def import_problem_types(actor, data: bytes, filename: str, *, dry_run=False) ->
         current = existing.get(code)
         if current is None:
             report.created += 1
-        elif audit.diff(audit.snapshot(current, services.PROBLEM_TYPE_FIELDS), clean):
+        elif audit.diff(audit.snapshot(current, power_services.PROBLEM_TYPE_FIELDS), clean):
             report.updated += 1
         else:
             report.unchanged += 1
@@ -539,7 +545,7 @@ def import_problem_types(actor, data: bytes, filename: str, *, dry_run=False) ->
         return report
     with transaction.atomic():
         for clean in plans:
-            services.save_problem_type(actor, clean.pop("code"), **clean)
+            power_services.save_problem_type(actor, **clean)
     report.written = True
     return report
 
@@ -557,7 +563,7 @@ IMPORTERS = {"matters": import_matters, "delegations": import_delegations, "chec
 
 
 def run_import(actor, kind: str, data: bytes, filename: str, *, dry_run=False) -> ImportReport:
-    services.require_catalog_staff(actor)
+    access_services.require_catalog_editor(actor)
     if kind not in IMPORTERS:
         raise ValidationFailed(fields={"kind": [f"未知导入内容：{kind}（可选：{', '.join(KINDS)}）。"]})
     return IMPORTERS[kind](actor, data, filename, dry_run=dry_run)

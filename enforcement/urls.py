@@ -8,7 +8,7 @@ urlpatterns = [
     path("catalog/versions/", views.version_list, name="catalog-versions"),
     path("catalog/versions/<int:pk>/diff/", views.version_diff, name="catalog-diff"),
     path("catalog/supermarket/", views.supermarket, name="catalog-supermarket"),
-    path("catalog/import/", views.import_page, name="catalog-import"),
+    path("catalog/import/", views.ImportPage.as_view(), name="catalog-import"),
     path("catalog/export/", views.export_file, name="catalog-export"),
     path("catalog/delegations/<int:pk>/revoke/", views.revoke_page, name="catalog-revoke"),
 ]

@@ -1,7 +1,5 @@
 """HTML pages of the catalog: a read-only browser for everyone signed in, and bureau-staff pages for
 versions (publish, diff), the one-thing supermarket and imports. Thin: rules live in services/selectors."""
-import base64
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,8 +14,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
-from core.roles import BUREAU_STAFF, has_role
-from enforcement import importers, selectors, services
+from core.import_page import ImportPreviewView, error_text
+from enforcement import importers, selectors
+from enforcement.services import access as access_services
+from enforcement.services import catalog as catalog_services
+from enforcement.services import scenarios as scenarios_services
 from enforcement.api.filters import MatterFilter
 from enforcement.choices import MatterKind, ScenarioItemKind, VersionStatus
 from enforcement.forms import CatalogImportForm
@@ -31,12 +32,8 @@ TABS = [("matters", gettext_lazy("执法事项")), ("delegations", gettext_lazy(
 
 
 def _staff_only(request):
-    if not has_role(request.user, BUREAU_STAFF):
+    if not access_services.may_edit_catalog(request.user):
         raise PermissionDenied
-
-
-def _error_text(exc: DomainError) -> str:
-    return "；".join(" ".join(map(str, v)) for v in exc.fields.values()) if exc.fields else exc.message
 
 
 def _page(request, qs, size=50):
@@ -52,7 +49,7 @@ def catalog_browser(request):
         version = selectors.version_or_current(request.GET.get("version"))
     except DomainError:
         raise Http404
-    ctx = {"tab": tab, "tabs": TABS, "version": version, "is_staff": has_role(request.user, BUREAU_STAFF),
+    ctx = {"tab": tab, "tabs": TABS, "version": version, "is_staff": access_services.may_edit_catalog(request.user),
            "versions": selectors.versions().order_by("-number")}
     if tab == "matters":
         qs = MatterFilter(request.GET, queryset=selectors.matters(version)).qs.order_by("code")
@@ -98,13 +95,13 @@ def scenario_detail(request, pk):
         _staff_only(request)
         try:
             if request.POST.get("action") == "withdraw":
-                services.withdraw_scenario(request.user, scenario)
+                scenarios_services.withdraw_scenario(request.user, scenario)
                 messages.success(request, _("场景已撤回为草稿。"))
             else:
-                services.publish_scenario(request.user, scenario)
+                scenarios_services.publish_scenario(request.user, scenario)
                 messages.success(request, _("场景已发布。"))
         except DomainError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         return redirect("catalog-scenario", pk=scenario.pk)
     groups = {}
     for item in scenario.items.all():
@@ -113,7 +110,7 @@ def scenario_detail(request, pk):
     return render(request, "enforcement/scenario_detail.html", {
         "scenario": scenario, "summary": selectors.scenario_summary(scenario),
         "groups": [{"kind": ScenarioItemKind(k).label, "department": d, "items": items} for (k, d), items in ordered],
-        "is_staff": has_role(request.user, BUREAU_STAFF),
+        "is_staff": access_services.may_edit_catalog(request.user),
     })
 
 
@@ -123,13 +120,13 @@ def version_list(request):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "publish":
-                v = services.publish_draft(request.user, note=request.POST.get("note") or None)
+                v = catalog_services.publish_draft(request.user, note=request.POST.get("note") or None)
                 messages.success(request, _("已发布 V%(n)d，上一版本已归档。") % {"n": v.number})
             else:
-                v = services.open_draft(request.user, note=request.POST.get("note", ""))
+                v = catalog_services.open_draft(request.user, note=request.POST.get("note", ""))
                 messages.success(request, _("草稿 V%(n)d 已打开。") % {"n": v.number})
         except DomainError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         return redirect("catalog-versions")
     versions = list(selectors.versions().order_by("-number"))
     return render(request, "enforcement/versions.html", {
@@ -190,53 +187,34 @@ def _compose_scenario(request):
         kind = post.get(f"kind_item_{value}") or ScenarioItemKind.SUPERVISION
         items.append({"kind": kind, "checklist_item": value})
     try:
-        scenario = services.create_scenario(
+        scenario = scenarios_services.create_scenario(
             request.user, name=post.get("name", ""), code=post.get("code") or None, description=post.get("description", ""),
             categories=SubjectCategory.objects.filter(pk__in=[int(x) for x in post.getlist("categories") if x.isdigit()]),
             areas=Area.objects.filter(pk__in=[int(x) for x in post.getlist("areas") if x.isdigit()]),
             items=items, publish=post.get("publish") == "on",
         )
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return redirect(request.get_full_path())
     messages.success(request, _("场景“%(name)s”已创建。") % {"name": scenario.name})
     return redirect("catalog-scenario", pk=scenario.pk)
 
 
-@login_required
-def import_page(request):
-    """Upload → dry-run preview with every bad row → confirm to write (the previewed bytes). Bureau staff only."""
-    _staff_only(request)
-    form = CatalogImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and "confirm" in request.POST:
-        try:
-            data = base64.b64decode(request.POST.get("payload", ""), validate=True)
-        except ValueError:
-            data = b""
-        try:
-            report = importers.run_import(request.user, request.POST.get("kind", ""), data,
-                                          request.POST.get("filename", ""), dry_run=False)
-        except DomainError as exc:
-            messages.error(request, _error_text(exc))
-            return redirect("catalog-import")
-        if report.ok:
-            messages.success(request, _("已导入：新增 %(c)d，更新 %(u)d，未变 %(n)d。") % {
-                "c": report.created, "u": report.updated, "n": report.unchanged})
-            return redirect("catalog-import")
-        return render(request, "enforcement/import.html", {"form": CatalogImportForm(), "report": report})
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        try:
-            report = importers.run_import(request.user, form.cleaned_data["kind"], data, upload.name, dry_run=True)
-        except DomainError as exc:
-            form.add_error("file", _error_text(exc))
-        else:
-            return render(request, "enforcement/import.html", {
-                "form": form, "report": report, "payload": base64.b64encode(data).decode(), "filename": upload.name,
-                "kind": form.cleaned_data["kind"],
-            })
-    return render(request, "enforcement/import.html", {"form": form, "kinds": importers.KIND_LABELS})
+class ImportPage(ImportPreviewView):
+    """Upload → dry-run preview with every bad row → confirm to write (the previewed bytes). Catalog editors only."""
+
+    template_name = "enforcement/import.html"
+    form_class = CatalogImportForm
+    success_url = "catalog-import"
+
+    def may_import(self, user):
+        return access_services.may_edit_catalog(user)
+
+    def run_import(self, user, kind, data, filename, *, dry_run, skip_invalid):
+        return importers.run_import(user, kind, data, filename, dry_run=dry_run)  # a catalog import is all or nothing
+
+    def render_page(self, form, **context):
+        return super().render_page(form, kinds=importers.KIND_LABELS, **context)
 
 
 @login_required
@@ -262,10 +240,10 @@ def revoke_page(request, pk):
     if delegation is None:
         raise Http404
     try:
-        services.revoke_delegation(request.user, delegation, request.POST.get("reason", ""))
+        catalog_services.revoke_delegation(request.user, delegation, reason=request.POST.get("reason", ""))
         messages.success(request, _("赋权已撤销。"))
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "catalog"

@@ -1,5 +1,6 @@
 """Every write to the registry: one function per business action, one transaction, one audit record."""
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from core import audit
 from core.exceptions import Forbidden, ValidationFailed
 from core.roles import API_CLIENT, BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
+from core.unset import UNCHANGED, given
 from grids import geometry, selectors, signals, spatial
 from grids.choices import ALLOWED_PARENT, AreaKind, DeliveryStatus, StreetTier, SubjectStatus
 from grids.models import Area, Notice, NoticeDelivery, Officer, OfficerPosition, Subject, SubjectCategory, Tag
@@ -152,12 +154,35 @@ def check_area(actor, *, code, name, kind, parent=None, boundary=None, tier="", 
 def create_area(actor, *, code, name, kind, parent=None, boundary=None, tier="", zone=None, _parent_geom=None):
     geom = check_area(actor, code=code, name=name, kind=kind, parent=parent, boundary=boundary, tier=tier, zone=zone,
                       parent_geom=_parent_geom)
+    area = insert_area(actor, code=code, name=name, kind=kind, parent=parent, boundary=boundary, tier=tier, zone=zone,
+                       geom=geom)
+    transaction.on_commit(spatial.invalidate)
+    return area
+
+
+def insert_area(actor, *, code: str, name: str, kind: str, parent: Area | None, boundary: dict | None, tier: str,
+                zone: Area | None, geom) -> Area:
+    """Write a new area its caller has checked (create_area checks one; the importer checks a whole file, against
+    the file and the database together). The caller drops the spatial index on commit."""
     area = Area(code=code, name=name, kind=kind, parent=parent, boundary=boundary, tier=tier or "", zone=zone)
     _apply_geometry(area, geom)
     area.save()
     _set_path(area)
     audit.record(actor, "area.created", area, changes={k: [None, v] for k, v in audit.snapshot(area, AREA_FIELDS).items()})
-    transaction.on_commit(spatial.invalidate)
+    return area
+
+
+def rewrite_area(actor, area: Area, *, name: str, kind: str, parent: Area | None, boundary: dict | None, tier: str,
+                 zone: Area | None, geom) -> Area:
+    """Overwrite an area with fields its caller has checked (the importer). The caller drops the spatial index
+    on commit."""
+    area = Area.objects.select_for_update().get(pk=area.pk)
+    before = audit.snapshot(area, AREA_FIELDS)
+    area.name, area.kind, area.parent, area.boundary, area.tier, area.zone = name, kind, parent, boundary, tier, zone
+    _apply_geometry(area, geom)
+    area.save()
+    _set_path(area)
+    audit.record(actor, "area.updated", area, changes=audit.diff(before, audit.snapshot(area, AREA_FIELDS)))
     return area
 
 
@@ -257,24 +282,49 @@ def _set_tags(subject: Subject, names):
     subject.tags.set(tags)
 
 
-def check_subject(actor, data: dict, instance: Subject | None = None, *, check_permission=True) -> dict:
+def check_subject(actor, data: dict, instance: Subject | None = None) -> dict:
     """Every check of create_subject / update_subject, without writing; returns the cleaned data (with
     the grid derived from the point). For forms that must show the errors."""
-    if check_permission and instance is not None:
+    if instance is not None:
         _require_bureau_in_area(actor, instance.grid)
     named = data.get("grid")
-    if check_permission and isinstance(named, Area) and not selectors.user_covers_area(actor, named):
+    if isinstance(named, Area) and not selectors.user_covers_area(actor, named):
         # A grid the actor cannot see is answered like one that does not exist (no 403 that confirms it).
         raise ValidationFailed(fields={"grid": [_("网格不存在。")]})
     data = _clean_subject(data, instance=instance)
-    if check_permission and (instance is None or "grid" in data):
+    if instance is None or "grid" in data:
         _require_bureau_in_area(actor, data["grid"])
     return data
 
 
 @transaction.atomic
-def create_subject(actor, *, check_permission=True, **data) -> Subject:
-    data = check_subject(actor, data, check_permission=check_permission)
+def create_subject(actor, *, name: str = "", category: SubjectCategory | None = None, lat: float | None = None,
+                   lng: float | None = None, grid: Area | None = None, legal_representative: str = "",
+                   contact_phone: str = "", licence_no: str | None = None, shop_sign: str = "", address: str = "",
+                   status: str = SubjectStatus.ACTIVE, tags: list[str] | tuple = ()) -> Subject:
+    """A new subject, by bureau staff covering its grid (the grid follows the point unless one is given)."""
+    data = check_subject(actor, dict(
+        name=name, category=category, lat=lat, lng=lng, grid=grid, legal_representative=legal_representative,
+        contact_phone=contact_phone, licence_no=licence_no, shop_sign=shop_sign, address=address, status=status,
+        tags=tags))
+    return _insert_subject(actor, data)
+
+
+@transaction.atomic
+def insert_subject(actor, *, name: str = "", category: SubjectCategory | None = None, lat: float | None = None,
+                   lng: float | None = None, grid: Area | None = None, legal_representative: str = "",
+                   contact_phone: str = "", licence_no: str | None = None, shop_sign: str = "", address: str = "",
+                   status: str = SubjectStatus.ACTIVE, tags: list[str] | tuple = ()) -> Subject:
+    """create_subject without the permission check, for callers that decided it themselves: the system's
+    loaders (demo data, test fixtures) and the importer (which checks every row's jurisdiction first)."""
+    data = _clean_subject(dict(
+        name=name, category=category, lat=lat, lng=lng, grid=grid, legal_representative=legal_representative,
+        contact_phone=contact_phone, licence_no=licence_no, shop_sign=shop_sign, address=address, status=status,
+        tags=tags))
+    return _insert_subject(actor, data)
+
+
+def _insert_subject(actor, data: dict) -> Subject:
     tags = data.pop("tags", None) or []
     subject = Subject.objects.create(**data)
     _set_tags(subject, tags)
@@ -284,10 +334,33 @@ def create_subject(actor, *, check_permission=True, **data) -> Subject:
 
 
 @transaction.atomic
-def update_subject(actor, subject: Subject, *, check_permission=True, **data) -> Subject:
+def update_subject(actor, subject: Subject, *, name=UNCHANGED, category=UNCHANGED, lat=UNCHANGED, lng=UNCHANGED,
+                   grid=UNCHANGED, legal_representative=UNCHANGED, contact_phone=UNCHANGED, licence_no=UNCHANGED,
+                   shop_sign=UNCHANGED, address=UNCHANGED, status=UNCHANGED, tags=UNCHANGED) -> Subject:
+    """Change the given fields, by bureau staff covering the subject's grid (and the new one when it moves)."""
+    changes = given(name=name, category=category, lat=lat, lng=lng, grid=grid,
+                     legal_representative=legal_representative, contact_phone=contact_phone, licence_no=licence_no,
+                     shop_sign=shop_sign, address=address, status=status, tags=tags)
+    return _rewrite_subject(actor, subject, changes, clean=partial(check_subject, actor))
+
+
+@transaction.atomic
+def rewrite_subject(actor, subject: Subject, *, name=UNCHANGED, category=UNCHANGED, lat=UNCHANGED, lng=UNCHANGED,
+                    grid=UNCHANGED, legal_representative=UNCHANGED, contact_phone=UNCHANGED, licence_no=UNCHANGED,
+                    shop_sign=UNCHANGED, address=UNCHANGED, status=UNCHANGED, tags=UNCHANGED) -> Subject:
+    """update_subject without the permission check, for callers that decided it themselves (the importer,
+    the system's loaders and test fixtures)."""
+    changes = given(name=name, category=category, lat=lat, lng=lng, grid=grid,
+                     legal_representative=legal_representative, contact_phone=contact_phone, licence_no=licence_no,
+                     shop_sign=shop_sign, address=address, status=status, tags=tags)
+    return _rewrite_subject(actor, subject, changes, clean=_clean_subject)
+
+
+def _rewrite_subject(actor, subject: Subject, changes: dict, *, clean) -> Subject:
+    """`clean(changes, subject)` checks and normalises the changes (with or without the permission check)."""
     subject = Subject.objects.select_for_update().get(pk=subject.pk)
     before = audit.snapshot(subject, SUBJECT_FIELDS)
-    data = check_subject(actor, data, subject, check_permission=check_permission)
+    data = clean(changes, subject)
     tags = data.pop("tags", None)
     for k, v in data.items():
         setattr(subject, k, v)

@@ -5,5 +5,5 @@ from grids import views
 urlpatterns = [
     path("map/", views.map_page, name="map"),
     path("subjects/", views.subject_list, name="subjects"),
-    path("subjects/import/", views.import_page, name="subject-import"),
+    path("subjects/import/", views.ImportPage.as_view(), name="subject-import"),
 ]

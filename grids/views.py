@@ -1,18 +1,13 @@
 """HTML pages of the registry: thin, the rules live in services/selectors."""
-import base64
-
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from core import script_text
-from core.exceptions import DomainError
+from core.import_page import ImportPreviewView
 from core.masking import mask_phone
 from core.roles import BUREAU_STAFF, has_role, may_see_phones
 from grids import importers, selectors
@@ -62,49 +57,20 @@ def _extra_choice_filters(params):
             for name, f in SubjectFilter.base_filters.items() if name not in own and f.extra.get("choices")]
 
 
-@login_required
-def import_page(request):
+class ImportPage(ImportPreviewView):
     """Upload → dry-run preview with every bad row → confirm to write. Bureau staff only."""
-    if not has_role(request.user, BUREAU_STAFF):
-        raise PermissionDenied
-    report = None
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and "confirm" in request.POST:
-        # The previewed file comes back from the form, so what is written is what was previewed.
-        try:
-            data = base64.b64decode(request.POST.get("payload", ""), validate=True)
-        except ValueError:
-            data = b""
-        kind, name = request.POST.get("kind"), request.POST.get("filename", "")
-        skip = request.POST.get("skip_invalid") == "on"
-        try:
-            report = _run_import(request.user, kind, data, name, dry_run=False, skip_invalid=skip)
-        except DomainError as exc:
-            messages.error(request, "; ".join(" ".join(v) for v in exc.fields.values()) or exc.message)
-            return redirect("subject-import")
-        if report.written:
-            messages.success(request, _("已导入：新增 %(c)d，更新 %(u)d，未变 %(n)d。") % {
-                "c": report.created, "u": report.updated, "n": report.unchanged})
-            return redirect("subject-import")
-        return render(request, "grids/import.html", {"form": ImportForm(), "report": report})
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        try:
-            report = _run_import(request.user, form.cleaned_data["kind"], data, upload.name, dry_run=True,
-                                 skip_invalid=form.cleaned_data["skip_invalid"])
-        except DomainError as exc:
-            form.add_error("file", "; ".join(" ".join(v) for v in exc.fields.values()) or exc.message)
-        else:
-            return render(request, "grids/import.html", {
-                "form": form, "report": report, "payload": base64.b64encode(data).decode(),
-                "filename": upload.name, "kind": form.cleaned_data["kind"],
-                "skip_invalid": form.cleaned_data["skip_invalid"],
-            })
-    return render(request, "grids/import.html", {"form": form, "report": report})
 
+    template_name = "grids/import.html"
+    form_class = ImportForm
+    success_url = "subject-import"
 
-def _run_import(user, kind, data, filename, *, dry_run, skip_invalid):
-    if kind == "areas":
-        return importers.import_areas(user, data, dry_run=dry_run, skip_invalid=skip_invalid)
-    return importers.import_subjects(user, data, filename, dry_run=dry_run, skip_invalid=skip_invalid)
+    def may_import(self, user):
+        return has_role(user, BUREAU_STAFF)
+
+    def run_import(self, user, kind, data, filename, *, dry_run, skip_invalid):
+        if kind == "areas":
+            return importers.import_areas(user, data, dry_run=dry_run, skip_invalid=skip_invalid)
+        return importers.import_subjects(user, data, filename, dry_run=dry_run, skip_invalid=skip_invalid)
+
+    def succeeded(self, report):
+        return report.written  # skipping bad rows writes the good ones: errors alone don't mean failure

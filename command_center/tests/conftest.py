@@ -23,17 +23,18 @@ def _fresh_routing_cache():
 def catalog(district, departments, teams):
     """Two matters of the comprehensive enforcement department, both delegated to S1 only; problem types
     ZDJY (street vending, yellow) and YYCB (restaurant fume, orange, about a subject)."""
-    from enforcement import services as es
+    from enforcement.services import catalog as catalog_services
+    from enforcement.services import power as power_services
 
-    es.create_matter(None, code="M-ZD", name="占道经营", law="《城市市容和环境卫生管理条例》", article="第三十六条",
+    catalog_services.create_matter(None, code="M-ZD", name="占道经营", law="《城市市容和环境卫生管理条例》", article="第三十六条",
                      department="ZHZF", kind="administrative_penalty", domain="市容")
-    es.create_matter(None, code="M-YY", name="餐饮油烟超标排放", law="《大气污染防治法》", article="第一百一十八条",
+    catalog_services.create_matter(None, code="M-YY", name="餐饮油烟超标排放", law="《大气污染防治法》", article="第一百一十八条",
                      department="ZHZF", kind="administrative_penalty", domain="环保")
     for code in ("M-ZD", "M-YY"):
-        es.delegate(None, matter_code=code, street="S1", effective_from=date(2020, 1, 1))
-    es.save_problem_type(None, "ZDJY", name="占道经营", matter_code="M-ZD", default_severity="yellow")
-    es.save_problem_type(None, "YYCB", name="油烟超标", matter_code="M-YY", default_severity="orange", about_subject=True)
-    es.publish_draft(None)
+        catalog_services.delegate(None, matter_code=code, street_code="S1", effective_from=date(2020, 1, 1))
+    power_services.save_problem_type(None, code="ZDJY", name="占道经营", matter_code="M-ZD", default_severity="yellow")
+    power_services.save_problem_type(None, code="YYCB", name="油烟超标", matter_code="M-YY", default_severity="orange", about_subject=True)
+    catalog_services.publish_draft(None)
     return {"problem_types": ["ZDJY", "YYCB"]}
 
 

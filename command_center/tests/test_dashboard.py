@@ -168,7 +168,7 @@ def test_large_demo_tops_up_subjects_officers_and_open_events(monkeypatch, users
     from grids.models import Officer, Subject
 
     for i in range(4):
-        grid_services.create_subject(None, check_permission=False, name=f"商户{i}", category=categories["restaurant"],
+        grid_services.insert_subject(None, name=f"商户{i}", category=categories["restaurant"],
                                      lat=30.2 + i * 0.01, lng=120.2)
     monkeypatch.setattr(demo_large, "SUBJECTS", 10)
     monkeypatch.setattr(demo_large, "OFFICERS", 6)

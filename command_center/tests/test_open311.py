@@ -25,10 +25,10 @@ REQUEST_FIELDS = [
 
 @pytest.fixture
 def grouped(catalog):
-    from enforcement import services as es
+    from enforcement.services import power as power_services
 
-    es.save_problem_type(None, "ZDJY", group="市容环境", description="流动摊贩、店外经营")
-    es.save_problem_type(None, "OLD", name="已停用类型", matter_code="M-ZD", active=False)
+    power_services.save_problem_type(None, code="ZDJY", group="市容环境", description="流动摊贩、店外经营")
+    power_services.save_problem_type(None, code="OLD", name="已停用类型", matter_code="M-ZD", active=False)
     return catalog
 
 

@@ -63,7 +63,7 @@ def test_reports_are_realistic_and_reproducible(catalog, district):
 def test_reports_about_subjects_are_placed_at_one(catalog, district, categories):
     from grids import services as grid_services
 
-    shop = grid_services.create_subject(None, check_permission=False, name="老王面馆", category=categories["restaurant"],
+    shop = grid_services.insert_subject(None, name="老王面馆", category=categories["restaurant"],
                                         lat=30.2, lng=120.2)
     sim = simulate.Simulator(seed=1)
     sim.problem_types = [pt for pt in sim.problem_types if pt.about_subject]  # YYCB: restaurant fume

@@ -99,7 +99,7 @@ def test_record_without_object_and_anonymous_actor(db):
 
 
 def test_snapshot_of_relations(district, categories):
-    subject = services.create_subject(None, check_permission=False, name="店", category=categories["restaurant"],
+    subject = services.insert_subject(None, name="店", category=categories["restaurant"],
                                       lat=30.2, lng=120.2, tags=["b", "a"])
     snap = audit.snapshot(subject, ["grid", "category", "tags", "lat"])
     assert snap["grid"] == district["S1G1"].pk and snap["category"] == categories["restaurant"].pk

@@ -82,9 +82,9 @@ def auth_headers(users):
 @pytest.fixture
 def known_ids(district, officers, categories, departments, teams):
     """Ids that exist, per resource, so that part of the generated paths reach real objects."""
-    s1 = services.create_subject(None, check_permission=False, name="老王面馆", category=categories["restaurant"],
+    s1 = services.insert_subject(None, name="老王面馆", category=categories["restaurant"],
                                  lat=30.2, lng=120.2, licence_no="91330105MA0000001X", contact_phone="13900001111")
-    s2 = services.create_subject(None, check_permission=False, name="城北工地", category=categories["building_site"],
+    s2 = services.insert_subject(None, name="城北工地", category=categories["building_site"],
                                  lat=30.7, lng=121.7, tags=["重点"])
     return {
         "areas": [a.pk for a in district.values()],

@@ -15,8 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import ValidationFailed
-from core.roles import BUREAU_STAFF, has_role
-from enforcement import importers, selectors, services
+from enforcement import importers, selectors
+from enforcement.services import access as access_services
+from enforcement.services import catalog as catalog_services
+from enforcement.services import power as power_services
+from enforcement.services import scenarios as scenarios_services
 from enforcement.api import filters
 from enforcement.api.serializers import (
     ApplyTemplateSerializer, CatalogVersionSerializer, ChecklistDetailSerializer, ChecklistSerializer,
@@ -27,7 +30,6 @@ from enforcement.api.serializers import (
 )
 from enforcement.models import Delegation, Matter
 from grids.models import Area, SubjectCategory
-from grids.selectors import user_area_paths
 
 class CatalogWrite(BasePermission):
     """Reads for anyone signed in; writes for bureau staff bound to the whole district (the catalog is the
@@ -41,13 +43,12 @@ class CatalogWrite(BasePermission):
             return False
         if request.method in SAFE_METHODS:
             return True
-        return has_role(user, BUREAU_STAFF) and user_area_paths(user) is None
+        return access_services.may_edit_catalog(user)
 
 
 class CatalogStaffOnly(CatalogWrite):
     def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and has_role(user, BUREAU_STAFF) and user_area_paths(user) is None)
+        return access_services.may_edit_catalog(request.user)
 
 VERSION_PARAM = OpenApiParameter("version", OpenApiTypes.INT, description="catalog version id (default: the published one)")
 
@@ -71,7 +72,7 @@ class CatalogVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
         data = VersionNoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         existing = selectors.draft_version()
-        draft = services.open_draft(request.user, note=data.validated_data.get("note", ""))
+        draft = catalog_services.open_draft(request.user, note=data.validated_data.get("note", ""))
         return Response(CatalogVersionSerializer(draft).data,
                         status=status.HTTP_200_OK if existing else status.HTTP_201_CREATED)
 
@@ -86,7 +87,7 @@ class CatalogVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
             from core.exceptions import Conflict
 
             raise Conflict(_("只有草稿版本可以发布。"))
-        published = services.publish_draft(request.user, note=data.validated_data.get("note"))
+        published = catalog_services.publish_draft(request.user, note=data.validated_data.get("note"))
         return Response(CatalogVersionSerializer(published).data)
 
     @extend_schema(
@@ -133,7 +134,7 @@ class MatterViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
     def create(self, request, *args, **kwargs):
         data = MatterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        matter = services.create_matter(request.user, **data.validated_data)
+        matter = catalog_services.create_matter(request.user, **data.validated_data)
         return Response(MatterSerializer(matter).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=MatterInputSerializer, responses={200: MatterSerializer})
@@ -141,7 +142,7 @@ class MatterViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
         matter = self.get_object()
         data = MatterInputSerializer(data=request.data, partial=kwargs.get("partial", False))
         data.is_valid(raise_exception=True)
-        matter = services.update_matter(request.user, matter, **data.validated_data)
+        matter = catalog_services.update_matter(request.user, matter, **data.validated_data)
         return Response(MatterSerializer(matter).data)
 
 
@@ -175,7 +176,7 @@ class DelegationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = DelegationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        d = services.delegate(request.user, matter_code=v["matter_code"], street=v["street_code"],
+        d = catalog_services.delegate(request.user, matter_code=v["matter_code"], street_code=v["street_code"],
                               effective_from=v["effective_from"], effective_to=v["effective_to"])
         return Response(DelegationSerializer(self.get_queryset().get(pk=d.pk)).data, status=status.HTTP_201_CREATED)
 
@@ -186,7 +187,7 @@ class DelegationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         delegation = self.get_object()
         data = RevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.revoke_delegation(request.user, delegation, data.validated_data["reason"])
+        catalog_services.revoke_delegation(request.user, delegation, reason=data.validated_data["reason"])
         return Response(DelegationSerializer(self.get_queryset().get(pk=delegation.pk)).data)
 
 
@@ -204,7 +205,8 @@ class TierTemplateViewSet(viewsets.ReadOnlyModelViewSet):
         data = TierTemplateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        template = services.set_tier_template(request.user, v["tier"], v["matter_codes"], name=v.get("name") or None)
+        template = catalog_services.set_tier_template(request.user, tier=v["tier"], matter_codes=v["matter_codes"],
+                                                      name=v.get("name") or None)
         return Response(TierTemplateSerializer(template).data)
 
     @extend_schema(request=ApplyTemplateSerializer, responses={200: OpenApiTypes.OBJECT})
@@ -214,8 +216,9 @@ class TierTemplateViewSet(viewsets.ReadOnlyModelViewSet):
         template = self.get_object()
         data = ApplyTemplateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.apply_tier_template(request.user, template.tier, data.validated_data["effective_from"],
-                                              data.validated_data["effective_to"])
+        result = catalog_services.apply_tier_template(request.user, tier=template.tier,
+                                                      effective_from=data.validated_data["effective_from"],
+                                                      effective_to=data.validated_data["effective_to"])
         return Response(result)
 
 
@@ -235,7 +238,7 @@ class ProblemTypeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         data = ProblemTypeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
-        pt, created = services.save_problem_type(request.user, v.pop("code"), **v)
+        pt, created = power_services.save_problem_type(request.user, **v)
         return Response(ProblemTypeSerializer(pt).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -278,7 +281,7 @@ class ScenarioViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         v = data.validated_data
         categories = _lookup(SubjectCategory, v["categories"], "categories")
         areas = _lookup(Area, v["areas"], "areas")
-        scenario = services.create_scenario(
+        scenario = scenarios_services.create_scenario(
             request.user, code=v.get("code") or None, name=v["name"], description=v["description"],
             categories=categories, areas=areas, items=[dict(i) for i in v["items"]], publish=v["publish"])
         return Response(ScenarioDetailSerializer(selectors.scenario_detail(scenario.pk)).data,
@@ -288,7 +291,7 @@ class ScenarioViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         scenario = self.get_object()
-        services.publish_scenario(request.user, scenario)
+        scenarios_services.publish_scenario(request.user, scenario)
         return Response(ScenarioDetailSerializer(selectors.scenario_detail(scenario.pk)).data)
 
 

@@ -3,7 +3,9 @@ from datetime import date
 
 import pytest
 
-from enforcement import routing, services
+from enforcement import routing
+from enforcement.services import catalog as catalog_services
+from enforcement.services import power as power_services
 from enforcement.models import Delegation, Matter
 
 D0 = date(2026, 1, 1)      # S1's delegations start
@@ -28,18 +30,18 @@ def _fresh_routing_cache():
 
 
 def build_catalog(district, departments, teams, *, publish=True):
-    draft = services.open_draft(None, note="测试版")
+    draft = catalog_services.open_draft(None, note="测试版")
     for code, name, dept, kind, domain, non_site, major in MATTERS:
-        services.create_matter(None, code=code, name=name, law="《测试条例》", article="第一条", department=dept, kind=kind,
+        catalog_services.create_matter(None, code=code, name=name, law="《测试条例》", article="第一条", department=dept, kind=kind,
                                domain=domain, non_site=non_site, major_decision=major)
-    services.delegate(None, matter_code="SR-001", street=district["S1"], effective_from=D0)
-    services.delegate(None, matter_code="SC-001", street=district["S1"], effective_from=D0)
-    services.delegate(None, matter_code="SR-001", street=district["S2"], effective_from=D1, effective_to=D2)
+    catalog_services.delegate(None, matter_code="SR-001", street_code="S1", effective_from=D0)
+    catalog_services.delegate(None, matter_code="SC-001", street_code="S1", effective_from=D0)
+    catalog_services.delegate(None, matter_code="SR-001", street_code="S2", effective_from=D1, effective_to=D2)
     for code, name, matter, severity in (("ZDJY", "占道经营", "SR-001", "yellow"), ("WFJS", "违法建设", "GH-001", "orange"),
                                          ("WZJY", "无证经营", "SC-001", "yellow"), ("XFTD", "消防通道堵塞", "XF-001", "red")):
-        services.save_problem_type(None, code, name=name, matter_code=matter, default_severity=severity)
+        power_services.save_problem_type(None, code=code, name=name, matter_code=matter, default_severity=severity)
     if publish:
-        services.publish_draft(None)
+        catalog_services.publish_draft(None)
     draft.refresh_from_db()
     return draft
 

@@ -4,7 +4,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.tabular import write_table
 from core.testing import *  # noqa: F403
-from enforcement import services
+from enforcement.services import catalog as catalog_services
+from enforcement.services import checklists as checklists_services
+from enforcement.services import scenarios as scenarios_services
 from enforcement.models import CatalogVersion, Delegation, Scenario, TierTemplate
 from enforcement.tests.conftest import held_delegation, matter
 
@@ -14,8 +16,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def writes(catalog, district):
     """(method, url, body) of every write endpoint."""
-    services.set_tier_template(None, "general", ["SR-001"])
-    scenario = services.create_scenario(None, code="SC1", name="场景", categories=[], areas=[district["S1"]],
+    catalog_services.set_tier_template(None, tier="general", matter_codes=["SR-001"])
+    scenario = scenarios_services.create_scenario(None, code="SC1", name="场景", categories=[], areas=[district["S1"]],
                                         items=[{"kind": "enforcement", "matter_code": "SC-001"}])
     d = held_delegation(catalog, "SR-001", district["S1"])
     m = matter(catalog, "SR-001")
@@ -164,11 +166,11 @@ LISTS = ["/api/v1/matters/", "/api/v1/delegations/", "/api/v1/problem-types/", "
 def test_list_query_counts(catalog, users, api, district, url, django_assert_max_num_queries, categories):
     # More rows must not mean more queries.
     for n in range(5):
-        services.create_scenario(None, code=f"S{n}", name=f"场景{n}", categories=[categories["food"]],
+        scenarios_services.create_scenario(None, code=f"S{n}", name=f"场景{n}", categories=[categories["food"]],
                                  areas=[district["S1"]], items=[{"kind": "enforcement", "matter_code": "SR-001"}])
-    cl, _ = services.save_checklist(None, code="CL", name="清单", category=categories["food"])
-    services.save_checklist_item(None, cl, code="1", area_name="A", matter_code="SR-001", text="检查")
-    services.set_tier_template(None, "urban", ["SR-001"])
+    cl, _ = checklists_services.save_checklist(None, code="CL", name="清单", category=categories["food"])
+    checklists_services.save_checklist_item(None, cl, code="1", area_name="A", matter_code="SR-001", text="检查")
+    catalog_services.set_tier_template(None, tier="urban", matter_codes=["SR-001"])
     client = api(users["leader_s1"])
     with django_assert_max_num_queries(8):
         r = client.get(url)

@@ -2,7 +2,8 @@
 import pytest
 
 from core.testing import *  # noqa: F403
-from enforcement import services
+from enforcement.services import checklists as checklists_services
+from enforcement.services import scenarios as scenarios_services
 from enforcement.models import ChecklistItem
 from grids import services as grid_services
 from grids.models import SubjectCategory
@@ -13,23 +14,23 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def setup(catalog, district, categories):
     food, rest, site = categories["food"], categories["restaurant"], categories["site"]
-    cl_food, _ = services.save_checklist(None, code="CL-FOOD", name="餐饮通用清单", category=food)
-    cl_rest, _ = services.save_checklist(None, code="CL-REST", name="餐馆清单", category=rest)
-    services.save_checklist_item(None, cl_food, code="1", area_name="环境", matter_code="SR-001", text="安装油烟净化设施")
-    services.save_checklist_item(None, cl_food, code="2", area_name="食品", matter_code="SC-002", text="取得食品经营许可")
-    services.save_checklist_item(None, cl_rest, code="1", area_name="环境", matter_code="SR-001", text="安装油烟净化设施 ")
-    fire, _ = services.save_checklist_item(None, cl_rest, code="2", area_name="消防", matter_code="XF-001",
+    cl_food, _ = checklists_services.save_checklist(None, code="CL-FOOD", name="餐饮通用清单", category=food)
+    cl_rest, _ = checklists_services.save_checklist(None, code="CL-REST", name="餐馆清单", category=rest)
+    checklists_services.save_checklist_item(None, cl_food, code="1", area_name="环境", matter_code="SR-001", text="安装油烟净化设施")
+    checklists_services.save_checklist_item(None, cl_food, code="2", area_name="食品", matter_code="SC-002", text="取得食品经营许可")
+    checklists_services.save_checklist_item(None, cl_rest, code="1", area_name="环境", matter_code="SR-001", text="安装油烟净化设施 ")
+    fire, _ = checklists_services.save_checklist_item(None, cl_rest, code="2", area_name="消防", matter_code="XF-001",
                                            text="消防车通道畅通")
-    services.create_scenario(None, code="SC-S1", name="街道1一件事", areas=[district["S1"]], publish=True, items=[
+    scenarios_services.create_scenario(None, code="SC-S1", name="街道1一件事", areas=[district["S1"]], publish=True, items=[
         {"kind": "enforcement", "matter_code": "SC-001"},
         {"kind": "supervision", "checklist_item": fire.pk},
     ])
-    services.create_scenario(None, code="SC-DRAFT", name="草稿场景", categories=[food], items=[
+    scenarios_services.create_scenario(None, code="SC-DRAFT", name="草稿场景", categories=[food], items=[
         {"kind": "enforcement", "matter_code": "GH-001"}])
-    services.create_scenario(None, code="SC-SITE", name="工地场景", categories=[site], publish=True, items=[
+    scenarios_services.create_scenario(None, code="SC-SITE", name="工地场景", categories=[site], publish=True, items=[
         {"kind": "enforcement", "matter_code": "GH-001"}])
-    s1 = grid_services.create_subject(None, check_permission=False, name="一号餐馆", category=rest, lat=30.2, lng=120.2)
-    s2 = grid_services.create_subject(None, check_permission=False, name="二号餐馆", category=rest, lat=30.7, lng=121.7)
+    s1 = grid_services.insert_subject(None, name="一号餐馆", category=rest, lat=30.2, lng=120.2)
+    s2 = grid_services.insert_subject(None, name="二号餐馆", category=rest, lat=30.7, lng=121.7)
     return {"s1": s1, "s2": s2, "fire": fire}
 
 
@@ -57,7 +58,7 @@ def test_scenario_by_area_applies_only_there(setup, users, api):
 
 
 def test_scenario_by_major_category(setup, users, api, categories, district):
-    site = grid_services.create_subject(None, check_permission=False, name="工地", category=categories["building_site"],
+    site = grid_services.insert_subject(None, name="工地", category=categories["building_site"],
                                         lat=30.7, lng=121.7)
     body = api(users["bureau"]).get(f"/api/v1/subjects/{site.pk}/checklist/").json()
     assert [s["code"] for s in body["sources"]] == ["SC-SITE"]
@@ -82,7 +83,7 @@ def test_query_count_is_bounded(setup, users, api, django_assert_max_num_queries
 def test_checklist_item_department_comes_from_the_matter(setup):
     item = ChecklistItem.objects.get(checklist__code="CL-FOOD", code="2")
     assert item.department.code == "SCJG"
-    _, state = services.save_checklist_item(None, item.checklist, code="2", area_name="食品", matter_code="SC-002",
+    _, state = checklists_services.save_checklist_item(None, item.checklist, code="2", area_name="食品", matter_code="SC-002",
                                             text="取得食品经营许可")
     assert state == "unchanged"
 

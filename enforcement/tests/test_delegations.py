@@ -7,7 +7,8 @@ from django.utils import timezone
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditLog
 from core.testing import *  # noqa: F403
-from enforcement import selectors, services
+from enforcement import selectors
+from enforcement.services import catalog as catalog_services
 from enforcement.models import CatalogVersion, Delegation, TierTemplate
 from enforcement.tests.conftest import D0, D1, D2, held_delegation
 
@@ -36,9 +37,9 @@ def test_streets_holding(catalog, district):
 
 def test_revocation_takes_effect_at_once_and_keeps_the_row(catalog, district, users):
     d = held_delegation(catalog, "SR-001", district["S1"])
-    draft = services.open_draft(users["bureau"])
+    draft = catalog_services.open_draft(users["bureau"])
     today = timezone.localdate()
-    services.revoke_delegation(users["bureau"], d, "承接能力不足")
+    catalog_services.revoke_delegation(users["bureau"], d, reason="承接能力不足")
     d.refresh_from_db()
     assert d.revoked_by == users["bureau"] and d.revoke_reason == "承接能力不足"
     assert codes(selectors.matters_held(district["S1"], today)) == ["SC-001"]
@@ -50,48 +51,48 @@ def test_revocation_takes_effect_at_once_and_keeps_the_row(catalog, district, us
     log = AuditLog.objects.get(action="delegation.revoked", object_id=str(d.pk))
     assert log.changes["revoke_reason"] == ["", "承接能力不足"]
     with pytest.raises(Conflict):
-        services.revoke_delegation(users["bureau"], d, "再次撤销")
+        catalog_services.revoke_delegation(users["bureau"], d, reason="再次撤销")
 
 
 def test_revocation_needs_a_reason(catalog, district, users):
     with pytest.raises(ValidationFailed) as exc:
-        services.revoke_delegation(users["bureau"], held_delegation(catalog, "SR-001", district["S1"]), "  ")
+        catalog_services.revoke_delegation(users["bureau"], held_delegation(catalog, "SR-001", district["S1"]), reason="  ")
     assert "reason" in exc.value.fields
 
 
 def test_archived_delegations_cannot_be_revoked(catalog, district, users):
-    services.open_draft(users["bureau"])
-    services.publish_draft(users["bureau"])
+    catalog_services.open_draft(users["bureau"])
+    catalog_services.publish_draft(users["bureau"])
     with pytest.raises(Conflict):
-        services.revoke_delegation(users["bureau"], held_delegation(catalog, "SR-001", district["S1"]), "太晚了")
+        catalog_services.revoke_delegation(users["bureau"], held_delegation(catalog, "SR-001", district["S1"]), reason="太晚了")
 
 
 def test_new_delegations_wait_for_publishing(catalog, district, users):
-    services.delegate(users["bureau"], matter_code="GH-001", street=district["S2"], effective_from=D0)
+    catalog_services.delegate(users["bureau"], matter_code="GH-001", street_code="S2", effective_from=D0)
     assert "GH-001" not in codes(selectors.matters_held(district["S2"], D1))
-    services.publish_draft(users["bureau"])
+    catalog_services.publish_draft(users["bureau"])
     assert "GH-001" in codes(selectors.matters_held(district["S2"], D1))
 
 
 @pytest.mark.parametrize("kwargs,field", [
     ({"matter_code": "NOPE"}, "matter"),
-    ({"street": "S1G1"}, "street"),
+    ({"street_code": "S1G1"}, "street"),
     ({"effective_to": D0 - timedelta(days=1)}, "effective_to"),
 ])
 def test_delegate_validates(catalog, district, users, kwargs, field):
-    args = {"matter_code": "GH-001", "street": district["S1"], "effective_from": D0, **kwargs}
+    args = {"matter_code": "GH-001", "street_code": "S1", "effective_from": D0, **kwargs}
     with pytest.raises(ValidationFailed) as exc:
-        services.delegate(users["bureau"], **args)
+        catalog_services.delegate(users["bureau"], **args)
     assert field in exc.value.fields
 
 
 def test_tier_template_applies_to_every_street_of_the_tier_once(catalog, district, users):
     bureau = users["bureau"]
-    services.set_tier_template(bureau, "general", ["GH-001", "SC-002", "SR-001"])
+    catalog_services.set_tier_template(bureau, tier="general", matter_codes=["GH-001", "SC-002", "SR-001"])
     start = date(2027, 1, 1)
-    first = services.apply_tier_template(bureau, "general", start)
+    first = catalog_services.apply_tier_template(bureau, tier="general", effective_from=start)
     assert first["streets"] == 1 and first["created"] == 3 and first["unchanged"] == 0
-    again = services.apply_tier_template(bureau, "general", start)
+    again = catalog_services.apply_tier_template(bureau, tier="general", effective_from=start)
     assert again["created"] == 0 and again["unchanged"] == 3
     draft = CatalogVersion.objects.get(status="draft")
     rows = Delegation.objects.filter(matter__version=draft, street=district["S2"], effective_from=start)
@@ -99,11 +100,11 @@ def test_tier_template_applies_to_every_street_of_the_tier_once(catalog, distric
     assert {r.tier for r in rows} == {"general"} and {r.source for r in rows} == {"template"}
     assert not Delegation.objects.filter(matter__version=draft, street=district["S1"], effective_from=start).exists()
     # An existing open-ended delegation covering the date counts as held.
-    services.set_tier_template(bureau, "urban", ["SR-001"])
-    assert services.apply_tier_template(bureau, "urban", start)["unchanged"] == 1
+    catalog_services.set_tier_template(bureau, tier="urban", matter_codes=["SR-001"])
+    assert catalog_services.apply_tier_template(bureau, tier="urban", effective_from=start)["unchanged"] == 1
 
 
 def test_tier_template_refuses_unknown_codes(catalog, users):
     with pytest.raises(ValidationFailed):
-        services.set_tier_template(users["bureau"], "central", ["SR-001", "NOPE"])
+        catalog_services.set_tier_template(users["bureau"], tier="central", matter_codes=["SR-001", "NOPE"])
     assert not TierTemplate.objects.exists()

@@ -12,8 +12,10 @@ from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from enforcement import services
-from enforcement.models import Delegation, Matter
+from enforcement.services import catalog as catalog_services
+from enforcement.services import checklists as checklists_services
+from enforcement.services import scenarios as scenarios_services
+from enforcement.models import Delegation, Matter, TierTemplate
 from enforcement.tests.conftest import build_catalog
 from grids import services as grid_services
 
@@ -50,18 +52,18 @@ def api_schema(district, users, categories, departments, teams):
 @pytest.fixture
 def known_ids(district, categories, departments, teams):
     version = build_catalog(district, departments, teams)
-    services.set_tier_template(None, "urban", ["SR-001"])
-    cl, _ = services.save_checklist(None, code="CL", name="清单", category=categories["food"])
-    services.save_checklist_item(None, cl, code="1", area_name="A", matter_code="SR-001", text="检查")
-    scenario = services.create_scenario(None, code="SC1", name="场景", categories=[categories["food"]],
+    catalog_services.set_tier_template(None, tier="urban", matter_codes=["SR-001"])
+    cl, _ = checklists_services.save_checklist(None, code="CL", name="清单", category=categories["food"])
+    checklists_services.save_checklist_item(None, cl, code="1", area_name="A", matter_code="SR-001", text="检查")
+    scenario = scenarios_services.create_scenario(None, code="SC1", name="场景", categories=[categories["food"]],
                                         items=[{"kind": "enforcement", "matter_code": "SR-001"}])
-    subject = grid_services.create_subject(None, check_permission=False, name="面馆", category=categories["restaurant"],
+    subject = grid_services.insert_subject(None, name="面馆", category=categories["restaurant"],
                                            lat=30.2, lng=120.2)
     return {
         "versions": [version.pk], "matters": list(Matter.objects.values_list("pk", flat=True)),
         "delegations": list(Delegation.objects.values_list("pk", flat=True)), "checklists": [cl.pk],
         "scenarios": [scenario.pk], "subjects": [subject.pk],
-        "tier-templates": list(services.TierTemplate.objects.values_list("pk", flat=True)),
+        "tier-templates": list(TierTemplate.objects.values_list("pk", flat=True)),
     }
 
 

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from core.exceptions import NotFound, ValidationFailed
 from core.testing import *  # noqa: F403
-from enforcement import routing, selectors, services
+from enforcement import routing, selectors
+from enforcement.services import catalog as catalog_services
 from enforcement.models import RoutingRevision
 from enforcement.tests.conftest import D0, D1, D2, held_delegation, matter
 
@@ -39,7 +40,7 @@ def test_delegation_dates_decide(catalog, teams):
 def test_revocation_reroutes_at_once(catalog, teams, district, users):
     today = timezone.localdate()
     assert selectors.route("WZJY", *IN_S1, on=today).delegated is True   # warms the cache
-    services.revoke_delegation(users["bureau"], held_delegation(catalog, "SC-001", district["S1"]), "收回")
+    catalog_services.revoke_delegation(users["bureau"], held_delegation(catalog, "SC-001", district["S1"]), reason="收回")
     d = selectors.route("WZJY", *IN_S1, on=today)
     assert d.delegated is False and d.department.code == "SCJG"
 
@@ -54,9 +55,9 @@ def test_street_without_team_falls_back_to_the_department(catalog, district):
 
 
 def test_repealed_matter_goes_to_the_department(catalog, teams, users):
-    draft = services.open_draft(users["bureau"])
-    services.update_matter(users["bureau"], matter(draft, "SR-001"), status="repealed")
-    services.publish_draft(users["bureau"])
+    draft = catalog_services.open_draft(users["bureau"])
+    catalog_services.update_matter(users["bureau"], matter(draft, "SR-001"), status="repealed")
+    catalog_services.publish_draft(users["bureau"])
     d = selectors.route("ZDJY", *IN_S1, on=D0)
     assert d.delegated is False and "已废止" in d.reason and d.catalog_version == 2
 

@@ -5,7 +5,8 @@ from django.db import IntegrityError, transaction
 from core.exceptions import Conflict, Forbidden, Unprocessable
 from core.models import AuditLog
 from core.testing import *  # noqa: F403
-from enforcement import selectors, services
+from enforcement import selectors
+from enforcement.services import catalog as catalog_services
 from enforcement.choices import VersionStatus
 from enforcement.models import CatalogVersion, Matter
 from enforcement.tests.conftest import matter
@@ -22,14 +23,14 @@ def test_first_publish_records_who_and_when(catalog, users):
 
 def test_draft_is_a_copy_and_publishing_archives_the_old_version(catalog, users):
     bureau = users["bureau"]
-    draft = services.open_draft(bureau, note="修订")
+    draft = catalog_services.open_draft(bureau, note="修订")
     assert draft.number == 2 and draft.based_on == catalog
     assert Matter.objects.filter(version=draft).count() == 5
     assert selectors.delegations(draft).count() == 3
-    assert services.open_draft(bureau) == draft  # the one open draft
-    services.update_matter(bureau, matter(draft, "SR-001"), name="对占道经营的行政处罚", non_site=False)
+    assert catalog_services.open_draft(bureau) == draft  # the one open draft
+    catalog_services.update_matter(bureau, matter(draft, "SR-001"), name="对占道经营的行政处罚", non_site=False)
 
-    published = services.publish_draft(bureau)
+    published = catalog_services.publish_draft(bureau)
     catalog.refresh_from_db()
     assert published.status == VersionStatus.PUBLISHED and published.published_by == bureau
     assert catalog.status == VersionStatus.ARCHIVED and catalog.archived_at is not None
@@ -44,7 +45,7 @@ def test_draft_is_a_copy_and_publishing_archives_the_old_version(catalog, users)
 
 
 def test_publishing_is_all_or_nothing(catalog, users, monkeypatch):
-    draft = services.open_draft(users["bureau"])
+    draft = catalog_services.open_draft(users["bureau"])
     from core import audit
 
     real = audit.record
@@ -56,7 +57,7 @@ def test_publishing_is_all_or_nothing(catalog, users, monkeypatch):
 
     monkeypatch.setattr(audit, "record", failing)
     with pytest.raises(RuntimeError):
-        services.publish_draft(users["bureau"])
+        catalog_services.publish_draft(users["bureau"])
     catalog.refresh_from_db()
     draft.refresh_from_db()
     assert catalog.status == VersionStatus.PUBLISHED and draft.status == VersionStatus.DRAFT
@@ -66,57 +67,57 @@ def test_publishing_is_all_or_nothing(catalog, users, monkeypatch):
 def test_the_database_allows_one_published_and_one_draft(catalog):
     with pytest.raises(IntegrityError), transaction.atomic():
         CatalogVersion.objects.create(number=9, status=VersionStatus.PUBLISHED, published_at=catalog.published_at)
-    services.open_draft(None)
+    catalog_services.open_draft(None)
     with pytest.raises(IntegrityError), transaction.atomic():
         CatalogVersion.objects.create(number=10, status=VersionStatus.DRAFT)
 
 
 def test_published_rows_cannot_be_edited(catalog, users):
     with pytest.raises(Conflict):
-        services.update_matter(users["bureau"], matter(catalog, "SR-001"), name="改名")
+        catalog_services.update_matter(users["bureau"], matter(catalog, "SR-001"), name="改名")
 
 
 def test_matter_code_is_stable(catalog, users):
-    draft = services.open_draft(users["bureau"])
+    draft = catalog_services.open_draft(users["bureau"])
     from core.exceptions import ValidationFailed
 
     with pytest.raises(ValidationFailed) as exc:
-        services.update_matter(users["bureau"], matter(draft, "SR-001"), code="SR-999")
+        catalog_services.update_matter(users["bureau"], matter(draft, "SR-001"), code="SR-999")
     assert "code" in exc.value.fields
 
 
 def test_nothing_to_publish(catalog, users):
     with pytest.raises(Conflict):
-        services.publish_draft(users["bureau"])
+        catalog_services.publish_draft(users["bureau"])
 
 
 def test_publish_refuses_a_draft_that_loses_a_routed_matter(catalog, users):
-    draft = services.open_draft(users["bureau"])
+    draft = catalog_services.open_draft(users["bureau"])
     Matter.objects.filter(version=draft, code="XF-001").delete()  # e.g. removed by hand in the database
     with pytest.raises(Unprocessable) as exc:
-        services.publish_draft(users["bureau"])
+        catalog_services.publish_draft(users["bureau"])
     assert "XF-001" in exc.value.fields["version"][0]
 
 
 @pytest.mark.parametrize("who", ["dispatcher", "leader_s1", "officer_s1", "platform", "bureau_s1"])
 def test_only_district_bureau_staff_edit_the_catalog(catalog, users, who):
     with pytest.raises(Forbidden):
-        services.open_draft(users[who])
+        catalog_services.open_draft(users[who])
     with pytest.raises(Forbidden):
-        services.publish_draft(users[who])
+        catalog_services.publish_draft(users[who])
 
 
 def test_diff_lists_added_removed_and_changed(catalog, users, district):
     bureau = users["bureau"]
-    draft = services.open_draft(bureau)
-    services.create_matter(bureau, code="NEW-001", name="新事项", law="《新法》", department="ZHZF",
+    draft = catalog_services.open_draft(bureau)
+    catalog_services.create_matter(bureau, code="NEW-001", name="新事项", law="《新法》", department="ZHZF",
                            kind="inspection", domain="市容环卫")
-    services.update_matter(bureau, matter(draft, "GH-001"), article="第二条", major_decision=False)
+    catalog_services.update_matter(bureau, matter(draft, "GH-001"), article="第二条", major_decision=False)
     Matter.objects.filter(version=draft, code="SC-002").delete()
-    services.delegate(bureau, matter_code="SR-001", street=district["S2"], effective_from=catalog.published_at.date().replace(year=2027, month=1, day=1))
+    catalog_services.delegate(bureau, matter_code="SR-001", street_code="S2", effective_from=catalog.published_at.date().replace(year=2027, month=1, day=1))
     from enforcement.tests.conftest import held_delegation
 
-    services.update_delegation(bureau, held_delegation(draft, "SC-001", district["S1"]),
+    catalog_services.update_delegation(bureau, held_delegation(draft, "SC-001", district["S1"]),
                                effective_to=catalog.published_at.date().replace(year=2027, month=12, day=31))
     d = selectors.diff_versions(catalog, draft)
     assert [m["code"] for m in d["matters"]["added"]] == ["NEW-001"]

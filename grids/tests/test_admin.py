@@ -123,7 +123,7 @@ def test_subject_added_with_grid_from_point(client, users, district, categories)
 
 
 def test_subject_change_through_the_service(client, users, district, categories):
-    s = services.create_subject(None, check_permission=False, name="店", category=categories["restaurant"],
+    s = services.insert_subject(None, name="店", category=categories["restaurant"],
                                 lat=30.2, lng=120.2, tags=["a"])
     c = as_user(client, users["bureau_s1"])
     data = {"name": "新名", "category": categories["restaurant"].pk, "legal_representative": "", "contact_phone": "",
@@ -141,7 +141,7 @@ def test_subject_change_through_the_service(client, users, district, categories)
 
 
 def test_street_staff_cannot_open_other_streets_subjects(client, users, district, categories):
-    s = services.create_subject(None, check_permission=False, name="东", category=categories["restaurant"],
+    s = services.insert_subject(None, name="东", category=categories["restaurant"],
                                 lat=30.2, lng=121.2)
     c = as_user(client, users["bureau_s1"])
     assert c.get(f"/admin/grids/subject/{s.pk}/change/").status_code in (302, 404)

@@ -28,8 +28,8 @@ class RecordingSender:
 
 @pytest.fixture
 def subjects(district, categories):
-    mk = services.create_subject
-    common = {"check_permission": False, "category": categories["restaurant"]}
+    mk = services.insert_subject
+    common = {"category": categories["restaurant"]}
     return {
         "a": mk(None, name="甲", contact_phone="13811112222", lat=30.2, lng=120.2, **common),        # S1G1
         "b": mk(None, name="乙", contact_phone="", lat=30.7, lng=120.7, **common),                   # S1G2, no phone
@@ -106,10 +106,10 @@ def test_bad_notice_is_400(users, api, district, payload, field):
 def test_pluggable_sender(users, api, district, subjects, categories, settings, django_capture_on_commit_callbacks):
     settings.NOTICE_SENDER = f"{__name__}.RecordingSender"
     SENT.clear()
-    mk = services.create_subject
-    mk(None, check_permission=False, name="戊", contact_phone="13000000000", lat=30.4, lng=120.4,
+    mk = services.insert_subject
+    mk(None, name="戊", contact_phone="13000000000", lat=30.4, lng=120.4,
        category=categories["restaurant"])
-    mk(None, check_permission=False, name="己", contact_phone="13000000001", lat=30.45, lng=120.4,
+    mk(None, name="己", contact_phone="13000000001", lat=30.45, lng=120.4,
        category=categories["restaurant"])
     with django_capture_on_commit_callbacks(execute=True):
         r = api(users["bureau"]).post(url(district["S1"]), NOTICE, format="json")

@@ -218,3 +218,13 @@ def test_pings_within_the_margin_and_window_are_kept(users, api, officers, setti
     assert ping(client, officer, timezone.now(), lat=30.5, lng=119.98).status_code == 400
     settings.POSITION_MAX_AGE_SECONDS = 3600
     assert ping(client, officer, timezone.now() - timedelta(hours=2)).status_code == 400
+
+
+def test_teams_list_query_count_is_bounded(users, api, district, teams, django_assert_max_num_queries):
+    from grids.models import Team
+    for i in range(20):
+        Team.objects.create(code=f"T-X{i:02d}", name=f"第{i}中队", street=district["S1" if i % 2 else "S2"])
+    client = api(users["dispatcher"])
+    with django_assert_max_num_queries(3):  # areas, count, page (streets joined, never one per row)
+        r = client.get("/api/v1/teams/", {"page_size": 100})
+    assert r.json()["count"] == 22

@@ -18,19 +18,19 @@ URL = "/api/v1/subjects/"
 @pytest.fixture
 def subjects(district, categories):
     """Five subjects: three in S1 (one closed), two in S2."""
-    mk = services.create_subject
+    mk = services.insert_subject
     return {
-        "noodle": mk(None, check_permission=False, name="老王面馆", category=categories["restaurant"],
+        "noodle": mk(None, name="老王面馆", category=categories["restaurant"],
                      contact_phone="13812345678", licence_no="LIC-001", address="文一路1号", lat=30.2, lng=120.2,
                      legal_representative="王五", tags=["夜宵", "重点"]),
-        "tea": mk(None, check_permission=False, name="茶香小馆", category=categories["restaurant"],
+        "tea": mk(None, name="茶香小馆", category=categories["restaurant"],
                   contact_phone="057188889999", licence_no="LIC-002", address="文二路2号", lat=30.7, lng=120.7,
                   tags=["夜宵"]),
-        "site": mk(None, check_permission=False, name="滨江工地", category=categories["building_site"],
+        "site": mk(None, name="滨江工地", category=categories["building_site"],
                    address="江滨路9号", lat=30.3, lng=120.3, status="closed"),
-        "east": mk(None, check_permission=False, name="东区商场", category=categories["building_site"],
+        "east": mk(None, name="东区商场", category=categories["building_site"],
                    contact_phone="13900001111", licence_no="LIC-003", address="东大街3号", lat=30.2, lng=121.2),
-        "east2": mk(None, check_permission=False, name="东区面馆", category=categories["restaurant"],
+        "east2": mk(None, name="东区面馆", category=categories["restaurant"],
                     address="东大街5号", lat=30.8, lng=121.8),
     }
 
@@ -142,7 +142,7 @@ def test_phone_masked_for_roles_that_do_not_need_it(users, api, subjects, who, p
 
 def test_list_query_count_is_bounded(users, api, subjects, categories, django_assert_max_num_queries):
     for i in range(30):
-        services.create_subject(None, check_permission=False, name=f"店{i}", category=categories["restaurant"],
+        services.insert_subject(None, name=f"店{i}", category=categories["restaurant"],
                                 lat=30.1 + i / 100, lng=120.1, tags=[f"t{i % 3}"])
     client = api(users["leader_s1"])
     with django_assert_max_num_queries(6):

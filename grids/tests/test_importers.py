@@ -337,5 +337,5 @@ def test_import_areas_is_what_locate_sees(district, users, api, django_capture_o
 
 def test_subject_import_after_area_import_uses_new_grids(district, categories):
     importers.import_areas(None, geojson(*NEW_AREAS))
-    services.create_subject(None, check_permission=False, name="x", category=categories["restaurant"], lat=30.2, lng=120.6)
+    services.insert_subject(None, name="x", category=categories["restaurant"], lat=30.2, lng=120.6)
     assert Subject.objects.get().grid.code == "S1C2G1"

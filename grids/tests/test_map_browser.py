@@ -13,7 +13,7 @@ def test_map_draws_boundaries_and_subjects_without_tiles(browser_page, live_serv
     settings.MAP_TILE_URL = ""
     services.update_area(None, users["bureau"].area_memberships.get().area.children.get(code="S1"),
                          name="<img src=x onerror=alert(1)>西街道")
-    services.create_subject(None, check_permission=False, name="老王面馆", category=categories["restaurant"],
+    services.insert_subject(None, name="老王面馆", category=categories["restaurant"],
                             contact_phone="13812345678", lat=30.2, lng=120.2)
     log_in(page, live_server.url, "dispatcher")
     page.goto(f"{live_server.url}/map/")

@@ -15,9 +15,9 @@ ROLES = ["bureau", "bureau_s1", "dispatcher", "leader_s1", "leader_s2", "officer
 
 @pytest.fixture
 def world(district, categories, officers):
-    s1 = services.create_subject(None, check_permission=False, name="西", category=categories["restaurant"],
+    s1 = services.insert_subject(None, name="西", category=categories["restaurant"],
                                  contact_phone="13811112222", lat=30.2, lng=120.2)
-    s2 = services.create_subject(None, check_permission=False, name="东", category=categories["restaurant"],
+    s2 = services.insert_subject(None, name="东", category=categories["restaurant"],
                                  lat=30.2, lng=121.2)
     return {"s1_subject": s1, "s2_subject": s2, "s1_officer": officers["s1"], "s2_officer": officers["s2"],
             "S1": district["S1"], "S2": district["S2"]}

@@ -210,7 +210,7 @@ def test_create_records_every_field(district):
 
 def make(categories, **kw):
     data = {"name": "店", "category": categories["restaurant"], "lat": 30.2, "lng": 120.2, **kw}
-    return services.create_subject(None, check_permission=False, **data)
+    return services.insert_subject(None, **data)
 
 
 def test_subject_grid_from_point_and_licence_normalised(district, categories):
@@ -231,23 +231,23 @@ def test_subject_update_rules(categories, district):
     s = make(categories, licence_no="L1")
     make(categories, licence_no="L2", name="另一家")
     with pytest.raises(ValidationFailed) as e:
-        services.update_subject(None, s, check_permission=False, licence_no="L2")
+        services.rewrite_subject(None, s, licence_no="L2")
     assert fields_of(e) == {"licence_no"}
     with pytest.raises(ValidationFailed) as e:
-        services.update_subject(None, s, check_permission=False, name="  ")
+        services.rewrite_subject(None, s, name="  ")
     assert fields_of(e) == {"name"}
     # Keeping one's own licence is not a clash; moving recomputes the grid.
-    moved = services.update_subject(None, s, check_permission=False, licence_no="L1", lat=30.2, lng=121.7)
+    moved = services.rewrite_subject(None, s, licence_no="L1", lat=30.2, lng=121.7)
     assert moved.grid == district["S2G2"]
     # A grid given without a point keeps the point and must hold it.
     with pytest.raises(ValidationFailed) as e:
-        services.update_subject(None, moved, check_permission=False, grid=district["S1G1"])
+        services.rewrite_subject(None, moved, grid=district["S1G1"])
     assert fields_of(e) == {"grid"}
     # Tags: None leaves them, [] clears them.
-    services.update_subject(None, moved, check_permission=False, tags=["x"])
-    services.update_subject(None, moved, check_permission=False, name="新名")
+    services.rewrite_subject(None, moved, tags=["x"])
+    services.rewrite_subject(None, moved, name="新名")
     assert list(moved.tags.values_list("name", flat=True)) == ["x"]
-    services.update_subject(None, moved, check_permission=False, tags=[])
+    services.rewrite_subject(None, moved, tags=[])
     assert not moved.tags.exists()
 
 
@@ -261,7 +261,7 @@ def test_subject_permission_checks_in_the_service(users, categories, district):
     with pytest.raises(Forbidden):
         services.update_subject(users["bureau_s1"], s, name="x")
     with pytest.raises(Forbidden):
-        services.update_subject(None, s, name="x")  # no actor, no permission (only check_permission=False skips)
+        services.update_subject(None, s, name="x")  # no actor, no permission (only rewrite_subject skips the check)
 
 
 # --- Accounts ---------------------------------------------------------------------------------

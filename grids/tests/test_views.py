@@ -17,13 +17,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def subjects(district, categories):
-    mk = services.create_subject
+    mk = services.insert_subject
     return [
-        mk(None, check_permission=False, name="老王面馆", category=categories["restaurant"], contact_phone="13812345678",
+        mk(None, name="老王面馆", category=categories["restaurant"], contact_phone="13812345678",
            licence_no="LIC-1", address="文一路1号", lat=30.2, lng=120.2),
-        mk(None, check_permission=False, name="滨江工地", category=categories["building_site"], address="江滨路9号",
+        mk(None, name="滨江工地", category=categories["building_site"], address="江滨路9号",
            lat=30.3, lng=120.3, status="closed"),
-        mk(None, check_permission=False, name="东区商场", category=categories["building_site"], contact_phone="13900001111",
+        mk(None, name="东区商场", category=categories["building_site"], contact_phone="13900001111",
            address="东大街3号", lat=30.2, lng=121.2),
     ]
 
@@ -90,7 +90,7 @@ def test_subject_list_masks_phones_in_the_page(client, users, subjects, who, sho
 
 def test_subject_list_query_count(client, users, subjects, categories, django_assert_max_num_queries):
     for i in range(30):
-        services.create_subject(None, check_permission=False, name=f"店{i}", category=categories["restaurant"],
+        services.insert_subject(None, name=f"店{i}", category=categories["restaurant"],
                                 lat=30.1 + i / 100, lng=120.1, tags=["x"])
     c = login(client, users["bureau"])
     with django_assert_max_num_queries(9):  # session, user, roles, areas, count, page, tags, drop-downs
