@@ -12,10 +12,10 @@
 """
 import hashlib
 import io
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
@@ -23,11 +23,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center import selectors, services, signals
+from command_center import selectors
 from command_center.choices import FINAL_STATUSES, Action, PhotoKind, Status
 from command_center.models import Event, EventPhoto
-from core import audit
+from command_center.services import base, transitions
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from core.ids import MAX_ID
 from core.roles import ALL_ROLES, has_role
 
 # Pillow format → (MIME type, file extension we store it under).
@@ -136,10 +137,8 @@ def check_media_url(url: str) -> str:
 # --- writes -----------------------------------------------------------------------------------
 
 def _officer_id(user):
-    try:
-        return user.officer.pk
-    except (ObjectDoesNotExist, AttributeError):
-        return None
+    officer = base.officer_of(user)
+    return officer.pk if officer is not None else None
 
 
 def _default_kind(actor, event: Event) -> str:
@@ -159,7 +158,7 @@ def _check_may_add(actor, event: Event, kind: str):
         raise Conflict(_("事件签收后才能上传处置照片。"), code="illegal_transition")
     if actor is None or getattr(actor, "is_superuser", False):
         return
-    if has_role(actor, *services.COMMAND_ROLES):
+    if has_role(actor, *base.COMMAND_ROLES):
         return
     if _officer_id(actor) is not None and _officer_id(actor) == event.officer_id:
         return
@@ -170,7 +169,7 @@ def _check_may_add(actor, event: Event, kind: str):
 
 def _store(actor, event: Event, checked: list[CheckedPhoto], kind: str, now, saved: list[str]) -> list[EventPhoto]:
     rows = []
-    label = services._actor_label(actor)
+    label = base.actor_label(actor)
     for photo in checked:
         row = EventPhoto(
             event=event, kind=kind, content_type=photo.content_type, size=len(photo.content), width=photo.width,
@@ -186,17 +185,15 @@ def _store(actor, event: Event, checked: list[CheckedPhoto], kind: str, now, sav
 
 
 def _record(actor, event: Event, rows: list[EventPhoto], kind: str, now):
-    """The timeline line, the audit record and the push of one batch of photos."""
+    """The traces (timeline line, audit record) and the push of one batch of photos."""
     if not rows:
         return
     note = _("%(kind)s %(n)d 张") % {"kind": PhotoKind(kind).label, "n": len(rows)}
-    services._timeline(event, actor, Action.PHOTO, now, from_status=event.status, to_status=event.status,
-                       note=note, data={"kind": kind, "photos": [r.pk for r in rows]})
-    audit.record(actor, "event.photo_added", event, changes={"photos": [None, [
+    base.trace(actor, event, Action.PHOTO, now, audit_action="event.photo_added", changes={"photos": [None, [
         {"id": r.pk, "kind": r.kind, "sha256": r.sha256, "size": r.size, "url": r.url} for r in rows
-    ]]})
+    ]]}, from_status=event.status, to_status=event.status, note=note, data={"kind": kind, "photos": [r.pk for r in rows]})
     # Not a decision: the version (ETag) stays, so a dispatcher's If-Match does not go stale.
-    services._push(signals.event_changed, event, "event.updated", action=Action.PHOTO)
+    base.publish_change(event, "event.updated", action=Action.PHOTO)
 
 
 def _count(event: Event) -> int:
@@ -226,15 +223,22 @@ def _remove_files(names):
             pass
 
 
-def _atomic_with_files(work):
-    """Run work(saved) in one transaction; if it fails, delete the files it wrote."""
+@contextmanager
+def files_removed_on_failure():
+    """Yields the list a write adds its stored files' names to; if the write fails, they are deleted (its
+    transaction rolled back their rows)."""
     saved: list[str] = []
     try:
-        with transaction.atomic():
-            return work(saved)
+        yield saved
     except BaseException:
         _remove_files(saved)
         raise
+
+
+def _atomic_with_files(work):
+    """Run work(saved) in one transaction; if it fails, delete the files it wrote."""
+    with files_removed_on_failure() as saved, transaction.atomic():
+        return work(saved)
 
 
 def add_photos(actor, event, files, *, kind: str | None = None) -> list[EventPhoto]:
@@ -245,9 +249,9 @@ def add_photos(actor, event, files, *, kind: str | None = None) -> list[EventPho
     checked = check_uploads(files)
 
     def work(saved):
-        locked = services._lock(event)
+        locked = base.lock(event)
         if actor is not None:
-            services._require_covers(actor, locked)
+            base.require_covers(actor, locked)
         chosen = kind or _default_kind(actor, locked)
         _check_may_add(actor, locked, chosen)
         return _attach(actor, locked, checked, chosen, timezone.now(), saved)
@@ -255,24 +259,22 @@ def add_photos(actor, event, files, *, kind: str | None = None) -> list[EventPho
     return _atomic_with_files(work)
 
 
-def intake_with_photos(client, data: dict, files=(), *, media_url: str = "", idempotency_key=None) -> tuple[Event, bool]:
-    """Intake and its report photos (and an Open311 media_url link) in one transaction. A retry that
-    returns the first event adds nothing: the first call's photos are already there."""
-    checked = check_uploads(files) if files else []
-    media_url = check_media_url(media_url) if media_url else ""
+def check_report(files=(), media_url: str = "") -> tuple[list[CheckedPhoto], str]:
+    """A report's pictures, checked before intake writes anything: the uploads and an Open311 media_url."""
+    return (check_uploads(files) if files else []), (check_media_url(media_url) if media_url else "")
 
-    def work(saved):
-        event, created = services.intake_event(client, data, idempotency_key=idempotency_key)
-        if created and (checked or media_url):
-            now = timezone.now()
-            if checked:
-                _attach(client, event, checked, PhotoKind.REPORT, now, saved)
-            if media_url:
-                add_media_link(client, event, media_url, now)
-            selectors.forget_written(event)  # its timeline and photos grew: the answer reads them
-        return event, created
 
-    return _atomic_with_files(work)
+def attach_report(client, event: Event, pictures: tuple[list[CheckedPhoto], str], saved: list[str]):
+    """Intake's last step, in its transaction: the report photos and the media_url link, each with its traces."""
+    checked, media_url = pictures
+    if not (checked or media_url):
+        return
+    now = timezone.now()
+    if checked:
+        _attach(client, event, checked, PhotoKind.REPORT, now, saved)
+    if media_url:
+        add_media_link(client, event, media_url, now)
+    selectors.forget_written(event)  # its timeline and photos grew: the answer reads them
 
 
 def add_media_link(actor, event: Event, url: str, now=None) -> EventPhoto:
@@ -282,7 +284,7 @@ def add_media_link(actor, event: Event, url: str, now=None) -> EventPhoto:
     row = EventPhoto.objects.create(
         event=event, kind=PhotoKind.MEDIA_URL, url=check_media_url(url),
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
-        uploaded_by_label=services._actor_label(actor), uploaded_at=now,
+        uploaded_by_label=base.actor_label(actor), uploaded_at=now,
     )
     _record(actor, event, [row], PhotoKind.MEDIA_URL, now)
     return row
@@ -293,7 +295,7 @@ def resolve_with_photos(actor, event, result: str, files=(), *, expected_version
     checked = check_uploads(files) if files else []
 
     def work(saved):
-        resolved = services.resolve(actor, event, result, expected_version=expected_version)
+        resolved = transitions.resolve(actor, event, result, expected_version=expected_version)
         if checked:
             _attach(actor, resolved, checked, PhotoKind.RESULT, timezone.now(), saved)
         return resolved
@@ -311,7 +313,7 @@ def get_photo_for(user, event_id, photo_id) -> EventPhoto:
     event = selectors.get_event_for(user, event_id)
     try:
         photo_id = int(photo_id)
-        if not 0 < photo_id <= services.MAX_ID:
+        if not 0 < photo_id <= MAX_ID:
             raise ValueError(photo_id)
         photo = EventPhoto.objects.get(pk=photo_id, event=event)
     except (EventPhoto.DoesNotExist, ValueError, TypeError, OverflowError):

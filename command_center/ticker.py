@@ -115,7 +115,7 @@ def should_run() -> bool:
 def _sla_tick(interval: float):
     """What Celery beat's `sweep` task does each second: sweep, then keep firing deadlines as they fall
     due until just before the next tick."""
-    from command_center.services import keep_sweeping
+    from command_center.services.sweep import keep_sweeping
 
     return lambda: keep_sweeping(interval * 0.9)
 
