@@ -23,6 +23,7 @@ from command_center.api.serializers import (
 )
 from command_center.models import Event
 from command_center.services import escalation, intake, transitions
+from command_center.services import photos as photo_writes
 from core.api.parsers import JSONParser
 from core.api.permissions import roles_required
 from core.exceptions import PreconditionFailed, PreconditionRequired
@@ -158,7 +159,7 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def resolve(self, request, pk=None):
         """The assigned officer reports the result (or, after deliberation, its outcome is recorded);
         as multipart/form-data with result photos (`photos`, repeated), all in one transaction."""
-        return self._act(request, pk, event_photos.resolve_with_photos, ResolveInputSerializer, rename={"photos": "files"})
+        return self._act(request, pk, photo_writes.resolve_with_photos, ResolveInputSerializer, rename={"photos": "files"})
 
     @extend_schema(methods=["GET"], request=None, responses={200: EventPhotoSerializer(many=True)})
     @extend_schema(methods=["POST"], request={"multipart/form-data": PhotoUploadSerializer},
@@ -172,7 +173,7 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return Response(EventPhotoSerializer(event.photos.order_by("uploaded_at", "id"), many=True, context=context_for(request)).data)
         data = PhotoUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        rows = event_photos.add_photos(request.user, event, data.validated_data.get("photos") or [],
+        rows = photo_writes.add_photos(request.user, event, data.validated_data.get("photos") or [],
                                  kind=data.validated_data.get("kind"))
         return Response(EventPhotoSerializer(rows, many=True, context=context_for(request)).data,
                         status=status.HTTP_201_CREATED)

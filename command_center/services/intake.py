@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from command_center import credit_facts, selectors
-from command_center import photos as event_photos
+from command_center import photos as photo_checks
 from command_center.choices import OPEN_STATUSES, Action, Severity, Source, Status
 from command_center.models import Event, IdempotencyKey
 from command_center.services import base
+from command_center.services import photos as event_photos
 from core import audit
 from core.exceptions import Forbidden, NotFound, Unprocessable, ValidationFailed
 from core.ids import MAX_ID
@@ -150,7 +151,7 @@ def intake_event(client, data: dict, idempotency_key: str | None = None, *, phot
 
     The same key with a different body is refused (Unprocessable). Two retries racing each other meet
     the unique constraints: the loser's transaction rolls back and it returns the winner's event."""
-    pictures = event_photos.check_report(photos, media_url)
+    pictures = photo_checks.check_report(photos, media_url)
     base.require_roles(client, base.INTAKE_ROLES, "您的角色无权上报事件。")
     clean = _clean_intake(data)
     key = base.clean_str(idempotency_key, "Idempotency-Key", required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH) or None

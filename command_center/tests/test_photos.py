@@ -8,8 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from command_center import photos
-from command_center.services import intake, transitions
 from command_center.models import Event, EventPhoto, TimelineEntry
+from command_center.services import intake, transitions
+from command_center.services import photos as photo_writes
 from command_center.tests.conftest import S1_POINT
 from core.models import AuditLog
 
@@ -134,7 +135,7 @@ def test_intake_rollback_removes_files_already_written(users, catalog, media_roo
         assert len(stored_files(media_root)) == 1  # the file is on disk when the transaction fails
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr(photos, "_record", boom)
+    monkeypatch.setattr(photo_writes, "_record", boom)
     with pytest.raises(RuntimeError):
         intake.intake_event(users["platform"], intake_form(), photos=[upload("a.png")])
     assert not Event.objects.exists() and stored_files(media_root) == []
@@ -228,7 +229,7 @@ def test_no_photos_on_a_closed_event(api, users, officers, report):
 
 def test_photo_file_refusals(api, client, users, officers, report):
     event = report()
-    photo = photos.add_photos(users["platform"], event, [upload()])[0]
+    photo = photo_writes.add_photos(users["platform"], event, [upload()])[0]
     url = f"/api/v1/events/{event.pk}/photos/{photo.pk}/"
     assert api(users["dispatcher"]).get(url).status_code == 200
     assert api(users["leader_s2"]).get(url).status_code == 404        # another street
@@ -245,7 +246,7 @@ def test_roleless_user_may_not_fetch_photos(api, users, report):
     from django.contrib.auth.models import Group
 
     event = report()
-    photo = photos.add_photos(users["platform"], event, [upload()])[0]
+    photo = photo_writes.add_photos(users["platform"], event, [upload()])[0]
     user = users["dispatcher"]
     user.groups.remove(Group.objects.get(name="dispatcher"))
     user._role_cache = None
