@@ -155,6 +155,22 @@ def test_list_query_count_does_not_grow_with_rows(api, users, report, officers, 
     assert r.json()["count"] == 13
 
 
+def test_detail_query_count_does_not_grow_with_its_rows(api, users, report, officers, django_assert_max_num_queries):
+    """One event's detail (deadlines, timeline, assignments, photos): a fixed handful of queries, however
+    long its history."""
+    c = api(users["leader_s1"])
+    e = report()
+    transitions.dispatch(users["dispatcher"], e, officers["s1"])
+    with django_assert_max_num_queries(9) as one:
+        assert c.get(f"{URL}{e.pk}/").status_code == 200
+    e = transitions.accept(users["officer_s1"], e)
+    for i in range(4):  # a longer history
+        e = transitions.set_public_note(users["dispatcher"], e, f"第{i}次说明")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        r = c.get(f"{URL}{e.pk}/")
+    assert len(r.json()["timeline"]) == 7
+
+
 # --- actions ----------------------------------------------------------------------------------
 
 def test_actions_through_the_api_with_etags(api, users, report, officers):

@@ -435,3 +435,25 @@ def test_the_log_keeps_a_short_excerpt_of_the_answer(receiver, subscribe, intake
     assert d.status == Status.FAILED and d.last_status_code == 500
     assert d.last_error.startswith("HTTP 500: <html>secret") and len(d.last_error) <= 140
     assert "\x1b" not in d.last_error
+
+
+def test_a_delivery_is_handed_to_its_task_through_the_outbox(receiver, subscribe, intake,
+                                                             django_capture_on_commit_callbacks):
+    """Webhooks make the deliveries, the tasks send them, and an outbox row carries one to the other
+    (webhooks does not import the tasks): a process that dies between making a delivery and enqueuing
+    its task loses nothing, the drain enqueues it."""
+    from core import outbox
+    from core.models import OutboxMessage
+
+    event = intake()  # its follow-ups done (nobody subscribed yet)
+    subscribe(receiver.url)
+    with django_capture_on_commit_callbacks(execute=False):  # the worker matching subscriptions...
+        made = webhooks.queue("event.created", event.pk, {"action": "create"})
+    # ...died right after its commit: nothing was sent, the hand-over waits in the outbox.
+    assert len(made) == 1 and receiver.requests == []
+    row = OutboxMessage.objects.get(kind="command_center.tasks.deliver_webhook", done_at__isnull=True)
+    assert row.payload == {"delivery_ids": [made[0].pk]}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.drain(now=timezone.now() + timedelta(seconds=60)) >= 1
+    assert len(receiver.requests) == 1
+    assert WebhookDelivery.objects.get(pk=made[0].pk).status == Status.SUCCEEDED
