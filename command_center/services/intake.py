@@ -96,37 +96,32 @@ def _request_hash(clean: dict) -> str:
     return hashlib.sha256(json.dumps(clean, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-def nearest_subject(lat: float, lng: float, radius_m: float) -> Subject | None:
-    """The active subject nearest to the point within radius_m (a small lat/lng box, then haversine)."""
+def _nearest(qs, lat: float, lng: float, radius_m: float):
+    """The row of `qs` (with lat/lng) nearest to the point within radius_m: a small lat/lng box the
+    database filters, then the exact haversine distance for the few rows inside it."""
     dlat = radius_m / 111_320.0
     dlng = radius_m / (111_320.0 * max(math.cos(math.radians(lat)), 1e-6))
-    candidates = Subject.objects.filter(
-        status=SubjectStatus.ACTIVE, lat__gte=lat - dlat, lat__lte=lat + dlat, lng__gte=lng - dlng, lng__lte=lng + dlng,
-    ).only("id", "lat", "lng", "name", "grid_id")
     best, best_d = None, None
-    for s in candidates:
-        d = geometry.haversine_m(lat, lng, s.lat, s.lng)
+    for row in qs.filter(lat__gte=lat - dlat, lat__lte=lat + dlat, lng__gte=lng - dlng, lng__lte=lng + dlng):
+        d = geometry.haversine_m(lat, lng, row.lat, row.lng)
         if d <= radius_m and (best_d is None or d < best_d):
-            best, best_d = s, d
+            best, best_d = row, d
     return best
+
+
+def nearest_subject(lat: float, lng: float, radius_m: float) -> Subject | None:
+    """The active subject nearest to the point within radius_m."""
+    return _nearest(Subject.objects.filter(status=SubjectStatus.ACTIVE).only("id", "lat", "lng", "name", "grid_id"),
+                    lat, lng, radius_m)
 
 
 def possible_duplicate(problem_type_code: str, lat: float, lng: float, now) -> Event | None:
     """An open event of the same problem type nearby and recent (both limits are settings)."""
     radius = base.setting("COMMAND_CENTER_DUPLICATE_RADIUS_M", 50)
     minutes = base.setting("COMMAND_CENTER_DUPLICATE_MINUTES", 30)
-    dlat = radius / 111_320.0
-    dlng = radius / (111_320.0 * max(math.cos(math.radians(lat)), 1e-6))
-    candidates = Event.objects.filter(
-        problem_type_code=problem_type_code, status__in=OPEN_STATUSES, created_at__gte=now - timedelta(minutes=minutes),
-        lat__gte=lat - dlat, lat__lte=lat + dlat, lng__gte=lng - dlng, lng__lte=lng + dlng,
-    ).only("id", "lat", "lng")
-    best, best_d = None, None
-    for e in candidates:
-        d = geometry.haversine_m(lat, lng, e.lat, e.lng)
-        if d <= radius and (best_d is None or d < best_d):
-            best, best_d = e, d
-    return best
+    recent = Event.objects.filter(problem_type_code=problem_type_code, status__in=OPEN_STATUSES,
+                                  created_at__gte=now - timedelta(minutes=minutes)).only("id", "lat", "lng")
+    return _nearest(recent, lat, lng, radius)
 
 
 def _route(problem_type_code, lat, lng, now):
