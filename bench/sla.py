@@ -52,7 +52,7 @@ def worker():
     """Run the SLA clock's tick every second, as the embedded ticker / Celery beat do, until SIGTERM / SIGKILL."""
     setup_django(migrate=False)
     from command_center import ticker
-    from command_center.services import intake, sweep
+    from command_center.services import sweep
 
     stats = {"fired": 0}
     batches = []  # (seconds, fired) per batch transaction, its commit and on-commit push included

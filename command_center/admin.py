@@ -4,8 +4,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from command_center.services import policies
 from command_center.models import Event, EventPhoto, SlaPolicy, TimelineEntry
+from command_center.services import policies
 from core.admin import ReadOnlyMixin, ServiceCheckedMixin
 from grids import selectors as grid_selectors
 from grids.admin import BureauAdmin

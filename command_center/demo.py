@@ -18,9 +18,9 @@ from django.db import transaction
 
 from command_center import dispatch as dispatching
 from command_center import sla
-from command_center.services import intake, policies, transitions
 from command_center.choices import Source
 from command_center.models import Event
+from command_center.services import intake, policies, transitions
 from core.exceptions import DomainError
 from core.roles import TEAM_LEADER
 from grids.choices import AreaKind, DutyStatus

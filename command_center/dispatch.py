@@ -42,7 +42,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center.choices import AssignmentStatus, DispatchMode, Severity, Status
+from command_center.choices import AssignmentStatus, DispatchMode, Severity
 from command_center.models import Assignment, DispatcherShift, DispatchRule, Event
 from core import audit
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed

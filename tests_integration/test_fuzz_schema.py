@@ -31,8 +31,8 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 def demo_schema(api_schema, report, users, officers, subjects):
     """The conftest district with its catalog, subjects, two events (one dispatched), a dispatch rule
     nobody edited (updated_by null), and the schema."""
-    from command_center.services import transitions
     from command_center.models import DispatchRule
+    from command_center.services import transitions
 
     DispatchRule.objects.create(street=None, severity="yellow", mode="manual")
     report()

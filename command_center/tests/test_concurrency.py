@@ -2,9 +2,9 @@
 import pytest
 from django.db import connection
 
-from command_center.services import intake, transitions
 from command_center.choices import AssignmentStatus
 from command_center.models import Assignment, Event, IdempotencyKey
+from command_center.services import intake, transitions
 from command_center.tests.conftest import S1_POINT
 from command_center.tests.test_sla import _in_threads
 from core.exceptions import Conflict, PreconditionFailed
@@ -97,7 +97,6 @@ def test_automatic_and_manual_dispatch_racing(report, users, teams, departments,
 
     from django.utils import timezone
 
-    from command_center import dispatch
     from command_center.models import DispatchRule
     from command_center.tests.conftest import S1_POINT
     from grids.models import Officer

@@ -2,8 +2,8 @@
 resolution confirms it, rejection or merging withdraws it, and the subject's score follows."""
 import pytest
 
-from command_center.services import transitions
 from command_center.models import Event
+from command_center.services import transitions
 from core.models import AuditLog
 from credit import services as credit_services
 from credit.models import CreditFact, CreditHistory, CreditScore

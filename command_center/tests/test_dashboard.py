@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from command_center.services import transitions
 from command_center.dashboard import selectors
 from command_center.models import Deadline, Event
+from command_center.services import transitions
 from command_center.tests.conftest import S2_POINT
 from grids.choices import DutyStatus
 

@@ -18,8 +18,8 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from command_center.services import escalation, sweep
 from command_center.models import Deadline, Event, TimelineEntry
+from command_center.services import escalation, sweep
 from command_center.tests.conftest import S1_POINT
 from grids.choices import DutyStatus
 

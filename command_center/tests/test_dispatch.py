@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from command_center import dispatch
-from command_center.services import transitions
 from command_center.choices import AssignmentStatus, Status
 from command_center.models import Assignment, DispatcherShift, DispatchRule, Escalation, Event, TimelineEntry
+from command_center.services import transitions
 from command_center.tests.conftest import S1_POINT, S2_POINT
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.models import AuditLog

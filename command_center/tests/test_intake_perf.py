@@ -7,9 +7,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import Resolver404, resolve
 
-from command_center.services import intake
 from command_center.api.serializers import DeadlineSerializer, EventDetailSerializer
 from command_center.models import Event
+from command_center.services import intake
 from command_center.tests.conftest import S1_POINT
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ import pytest
 from django.db import connections
 from PIL import Image
 
-from command_center.services import transitions
 from command_center.models import Event, EventPhoto
+from command_center.services import transitions
 from core import roles
 from grids import accounts
 from grids.models import Officer, OfficerPosition

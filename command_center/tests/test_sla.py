@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from command_center import selectors, sla, tasks
-from command_center.services import escalation, policies, sweep, transitions
 from command_center.choices import Status
 from command_center.models import Breach, Deadline, Escalation, Event, SlaPolicy, TimelineEntry
+from command_center.services import escalation, policies, sweep, transitions
 from core.exceptions import Forbidden, ValidationFailed
 from core.models import AuditLog
 

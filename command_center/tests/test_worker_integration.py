@@ -25,9 +25,9 @@ from django.db.models import Count
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from command_center.services import policies
 from command_center.choices import Action
 from command_center.models import Breach, Deadline, Escalation, Event, TimelineEntry
+from command_center.services import policies
 from command_center.tests.conftest import S1_POINT
 from config.celery import app
 from core.models import AuditLog

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
 from command_center import demo
-from command_center.services import intake
 from command_center.choices import Severity, Source
+from command_center.services import intake
 from core.exceptions import DomainError
 from enforcement import selectors as enforcement_selectors
 from grids import services as grid_services
