@@ -4,7 +4,7 @@ midway (targets: p99 lateness ≤ 1 s; fired twice 0; missed 0).
 Standalone: the project's own settings (config.settings) on a throwaway SQLite file (SQLITE_PATH; the
 settings give it WAL, IMMEDIATE transactions and a 20 s busy timeout), or PostgreSQL when DATABASE_URL
 is set (it creates rows there: use a scratch database). Real migrations, real models, and the real
-SLA clock tick `command_center.services.keep_sweeping` — what Celery beat's `sweep` task and the embedded
+SLA clock tick `command_center.services.sweep.keep_sweeping` — what Celery beat's `sweep` task and the embedded
 ticker run each second: sweep, then fire deadlines as they fall due until just before the next tick —
 started once a second by `command_center.ticker.Ticker` in worker subprocesses (this script with
 --worker).

@@ -1,5 +1,5 @@
 """GeoReport v2 endpoints: thin. Each picks the format from the suffix, reads through
-`command_center.open311.selectors`, writes through `command_center.services.intake_event`, and answers
+`command_center.open311.selectors`, writes through `command_center.services.intake.intake_event`, and answers
 every error in the spec's error format (never an HTML page).
 
 Authentication: reads are public, as the spec has them (and carry no personal data). POST requests needs
