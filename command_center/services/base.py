@@ -53,10 +53,6 @@ def setting(name, default):
 
 # --- who may act ------------------------------------------------------------------------------
 
-def actor_label(actor) -> str:
-    return audit.actor_label(actor)
-
-
 def officer_of(user) -> Officer | None:
     if user is None:
         return None
@@ -175,7 +171,7 @@ def timeline_entry(event, actor, action, now, *, from_status="", to_status="", n
     """An unsaved timeline line (the sweep inserts a batch of them at once)."""
     return TimelineEntry(
         event=event, at=now, actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_label=actor_label(actor), action=action, from_status=from_status, to_status=to_status,
+        actor_label=audit.actor_label(actor), action=action, from_status=from_status, to_status=to_status,
         note=note or "", data=data or {},
     )
 

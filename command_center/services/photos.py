@@ -15,6 +15,7 @@ from command_center.choices import FINAL_STATUSES, Action, PhotoKind, Status
 from command_center.models import Event, EventPhoto
 from command_center.photos import FIELD, CheckedPhoto, check_media_url, check_uploads, max_per_event
 from command_center.services import base, transitions
+from core import audit
 from core.exceptions import Conflict, Forbidden, ValidationFailed
 from core.roles import has_role
 
@@ -55,7 +56,7 @@ def _check_may_add(actor, event: Event, kind: str):
 
 def _store(actor, event: Event, checked: list[CheckedPhoto], kind: str, now, saved: list[str]) -> list[EventPhoto]:
     rows = []
-    label = base.actor_label(actor)
+    label = audit.actor_label(actor)
     for photo in checked:
         row = EventPhoto(
             event=event, kind=kind, content_type=photo.content_type, size=len(photo.content), width=photo.width,
@@ -165,7 +166,7 @@ def add_media_link(actor, event: Event, url: str, now=None) -> EventPhoto:
     row = EventPhoto.objects.create(
         event=event, kind=PhotoKind.MEDIA_URL, url=check_media_url(url),
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
-        uploaded_by_label=base.actor_label(actor), uploaded_at=now,
+        uploaded_by_label=audit.actor_label(actor), uploaded_at=now,
     )
     _record(actor, event, [row], PhotoKind.MEDIA_URL, now)
     return row
