@@ -7,5 +7,6 @@ re-exports nothing):
 - `transitions`: one service per step of an event's life, and automatic dispatch;
 - `escalation`: who an event goes up to, and the escalate step;
 - `sweep`: the SLA clock: due deadlines fire, exactly once, in batches;
+- `photos`: photo writes (added to an event, a report's photos at intake, result photos at resolve);
 - `policies`: the SLA policies bureau staff set.
 """

@@ -82,7 +82,7 @@ def escalate(actor, event, reason: str, *, expected_version=None) -> Event:
     before = event.escalation_level
     esc = raise_to(event, LEVEL_TARGET[min(before + 1, 3)], now, actor=actor, reason=reason)
     return base.finish(actor, event, Action.ESCALATE, now, event.status, note=reason, data=escalation_data(esc),
-                   changes={"escalation_level": [before, event.escalation_level]}, fields=("escalation_level",))
+                       changes={"escalation_level": [before, event.escalation_level]}, fields=("escalation_level",))
 
 
 
@@ -93,6 +93,6 @@ def no_candidate_left(event: Event, now, note: str, *, central=False, data=None)
     before = event.escalation_level
     esc = raise_to(event, EscalationTarget.DISTRICT if central else EscalationTarget.TEAM_LEADER, now, reason=note)
     return base.finish(None, event, Action.ESCALATE, now, event.status, note=note,
-                   data={**(data or {}), "queue": True, "escalation": escalation_data(esc)},
-                   changes={"escalation_level": [before, event.escalation_level]}, fields=("escalation_level",))
+                       data={**(data or {}), "queue": True, "escalation": escalation_data(esc)},
+                       changes={"escalation_level": [before, event.escalation_level]}, fields=("escalation_level",))
 

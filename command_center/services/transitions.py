@@ -136,9 +136,9 @@ def dispatch(actor, event, officer, *, expected_version=None, reason="", reassig
     _meet(event, Action.DISPATCH, now)
     # The officer's duty status stays as it is until they sign for it (accept → en route).
     return base.finish(actor, event, Action.DISPATCH, now, from_status, note=reason,
-                   data={"officer": officer.pk, "officer_name": officer.name, "previous_officer": before["officer"],
+                       data={"officer": officer.pk, "officer_name": officer.name, "previous_officer": before["officer"],
                          **(data or {})},
-                   changes={"officer": [before["officer"], officer.pk]}, fields=("officer", "dispatched_at"))
+                       changes={"officer": [before["officer"], officer.pk]}, fields=("officer", "dispatched_at"))
 
 
 
@@ -167,7 +167,7 @@ def decline(actor, event, reason: str, *, expected_version=None) -> Event:
     from_status, event.status = event.status, Status.NEW
     event.officer = None
     event = base.finish(actor, event, Action.DECLINE, now, from_status, note=reason, data={"officer": officer_id},
-                    changes={"officer": [officer_id, None]}, fields=("officer",))
+                        changes={"officer": [officer_id, None]}, fields=("officer",))
     return after_decline(event, now, declined_by=officer_id)  # the next candidate, when the rule says so
 
 
@@ -214,7 +214,7 @@ def close(actor, event, satisfaction=None, *, expected_version=None, note="") ->
     _meet(event, Action.CLOSE, now)
     _cancel_open(event, now)
     return base.finish(actor, event, Action.CLOSE, now, from_status, note=note, data={"satisfaction": satisfaction},
-                   changes={"satisfaction": [None, satisfaction]}, fields=("satisfaction", "closed_at"))
+                       changes={"satisfaction": [None, satisfaction]}, fields=("satisfaction", "closed_at"))
 
 
 def _leave_flow(event, now, reason, actor):
@@ -236,7 +236,7 @@ def reject(actor, event, reason: str, *, expected_version=None) -> Event:
     from_status, event.status = event.status, Status.REJECTED
     _leave_flow(event, now, reason, actor)
     return base.finish(actor, event, Action.REJECT, now, from_status, note=reason,
-                   changes={"officer": [officer_id, None]} if officer_id else None, fields=("officer",))
+                       changes={"officer": [officer_id, None]} if officer_id else None, fields=("officer",))
 
 
 @transaction.atomic
@@ -267,8 +267,8 @@ def merge(actor, event, into, *, expected_version=None, reason="") -> Event:
     _leave_flow(event, now, reason or f"合并至 #{target.pk}", actor)
     base.add_timeline(target, actor, Action.MERGE, now, note=reason, data={"merged": event.pk})
     return base.finish(actor, event, Action.MERGE, now, from_status, note=reason, data={"into": target.pk},
-                   changes={"merged_into": [None, target.pk], **({"officer": [officer_id, None]} if officer_id else {})},
-                   fields=("merged_into", "officer"))
+                       changes={"merged_into": [None, target.pk], **({"officer": [officer_id, None]} if officer_id else {})},
+                       fields=("merged_into", "officer"))
 
 
 @transaction.atomic
@@ -290,8 +290,8 @@ def transfer(actor, event, to: str, reason: str, *, expected_version=None) -> Ev
     if officer_id:
         changes["officer"] = [officer_id, None]
     return base.finish(actor, event, Action.TRANSFER, now, from_status, note=reason,
-                   data={"to": to, "department": department.code if department else None},
-                   changes=changes, fields=("transferred_to", "department", "officer"))
+                       data={"to": to, "department": department.code if department else None},
+                       changes=changes, fields=("transferred_to", "department", "officer"))
 
 
 @transaction.atomic
@@ -338,9 +338,9 @@ def set_severity(actor, event, severity: str, reason: str, *, expected_version=N
     created = base.create_deadlines(event, now, done_at={k.value: v for k, v in done.items() if v})
     direction = "raised" if SEVERITY_ORDER[severity] > SEVERITY_ORDER[before] else "lowered"
     return base.finish(actor, event, Action.SEVERITY, now, event.status, note=reason,
-                   data={"from": before, "to": severity, "direction": direction,
+                       data={"from": before, "to": severity, "direction": direction,
                          "deadlines": [[d.stage, d.due_at.isoformat()] for d in created]},
-                   changes={"severity": [before, severity]}, fields=("severity",))
+                       changes={"severity": [before, severity]}, fields=("severity",))
 
 
 
