@@ -4,14 +4,14 @@ midway (targets: p99 lateness ≤ 1 s; fired twice 0; missed 0).
 Standalone: the project's own settings (config.settings) on a throwaway SQLite file (SQLITE_PATH; the
 settings give it WAL, IMMEDIATE transactions and a 20 s busy timeout), or PostgreSQL when DATABASE_URL
 is set (it creates rows there: use a scratch database). Real migrations, real models, and the real
-SLA clock tick `command_center.services.keep_sweeping` — what Celery beat's `sweep` task and the embedded
+SLA clock tick `command_center.services.sweep.keep_sweeping` — what Celery beat's `sweep` task and the embedded
 ticker run each second: sweep, then fire deadlines as they fall due until just before the next tick —
 started once a second by `command_center.ticker.Ticker` in worker subprocesses (this script with
 --worker).
 
 1. Builds one street, team and grid, N events and one open deadline per event (stage "sign_for",
    escalating to the team leader), due at random over `--spread` seconds starting a few seconds ahead.
-   Events and deadlines are bulk-inserted through the models, NOT through `services.intake_event`:
+   Events and deadlines are bulk-inserted through the models, NOT through `intake.intake_event`:
    intake routes, locates, checks duplicates and writes the timeline and audit one event per
    transaction, which for 10,000 events would take longer than the whole run is allowed to.
 2. Starts two workers at once; halfway through the spread it SIGKILLs one (wherever it is, possibly in
@@ -51,11 +51,12 @@ LEAD_S = 2.0  # the first deadline falls due this long after the workers are up 
 def worker():
     """Run the SLA clock's tick every second, as the embedded ticker / Celery beat do, until SIGTERM / SIGKILL."""
     setup_django(migrate=False)
-    from command_center import services, ticker
+    from command_center import ticker
+    from command_center.services import sweep
 
     stats = {"fired": 0}
     batches = []  # (seconds, fired) per batch transaction, its commit and on-commit push included
-    fire_batch = services._fire_batch
+    fire_batch = sweep._fire_batch
 
     def timed_batch(*args, **kwargs):
         t0 = time.perf_counter()
@@ -63,10 +64,10 @@ def worker():
         batches.append((time.perf_counter() - t0, got[0]))
         return got
 
-    services._fire_batch = timed_batch
+    sweep._fire_batch = timed_batch
 
     def tick():
-        stats["fired"] += services.keep_sweeping(0.9)  # the window the ticker and the Celery task use
+        stats["fired"] += sweep.keep_sweeping(0.9)  # the window the ticker and the Celery task use
 
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))

@@ -1,11 +1,11 @@
-"""Admin pages: SLA policies for bureau staff (through command_center.services), events read-only."""
+"""Admin pages: SLA policies for bureau staff (through command_center.services.policies), events read-only."""
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from command_center import services
 from command_center.models import Event, EventPhoto, SlaPolicy, TimelineEntry
+from command_center.services import policies
 from core.admin import ReadOnlyMixin, ServiceCheckedMixin
 from grids import selectors as grid_selectors
 from grids.admin import BureauAdmin
@@ -47,11 +47,11 @@ class SlaPolicyAdmin(ServiceCheckedMixin, StreetOrDistrictAdmin):
         severity = obj.severity if obj is not None else cleaned.get("severity")
         if obj is None and SlaPolicy.objects.filter(street=street, severity=severity).exists():
             form.add_error(None, _("该镇街此等级已有时限策略，请直接修改它。"))
-        cleaned["stages"] = services.check_policy(request.user, severity=severity, stages=cleaned.get("stages"),
+        cleaned["stages"] = policies.check_policy(request.user, severity=severity, stages=cleaned.get("stages"),
                                                   street=street)
 
     def save_model(self, request, obj, form, change):
-        saved = services.save_policy(request.user, severity=obj.severity, stages=form.cleaned_data["stages"],
+        saved = policies.save_policy(request.user, severity=obj.severity, stages=form.cleaned_data["stages"],
                                      name=form.cleaned_data.get("name", ""), street=obj.street)
         obj.pk = saved.pk
 

@@ -7,8 +7,10 @@ class CommandCenterConfig(AppConfig):
     verbose_name = _("指挥中心")
 
     def ready(self):
-        from command_center import dispatch, push, webhooks
+        from command_center import push, tasks, webhooks
+        from command_center.services import transitions
 
         push.connect()
         webhooks.connect()
-        dispatch.connect()
+        transitions.connect()
+        tasks.connect()

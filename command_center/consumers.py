@@ -56,5 +56,5 @@ class CommandConsumer(SafeJsonConsumer):
 
     async def cc_push(self, message):
         # A user bound below a street (a grid) joins the street's group: only its own areas go out.
-        if push.covers(self.paths, message.get("path")):
+        if grid_selectors.paths_cover(self.paths, message.get("path")):
             await self.send_json(message["payload"])

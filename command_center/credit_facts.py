@@ -5,7 +5,7 @@
 - rejected as groundless (不予受理) or merged as a duplicate: the complaint is withdrawn, and the score
   goes back.
 
-Called by command_center.services inside the event's own transaction, so the ledger and the event never
+Called by the command_center services (intake, transitions) inside the event's own transaction, so the ledger and the event never
 disagree (both commit or neither); credit rescores the subject when it commits. Credit keeps the event's
 id as the fact's source reference, so every call here is idempotent.
 """

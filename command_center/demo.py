@@ -17,9 +17,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from command_center import dispatch as dispatching
-from command_center import services, sla
+from command_center import sla
 from command_center.choices import Source
 from command_center.models import Event
+from command_center.services import intake, policies, transitions
 from core.exceptions import DomainError
 from core.roles import TEAM_LEADER
 from grids.choices import AreaKind, DutyStatus
@@ -57,13 +58,13 @@ def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **
     _write(stdout, "指挥中心演示数据 …")
     rng = random.Random(seed)
     streets = list(Area.objects.filter(kind=AreaKind.STREET).order_by("code").defer("boundary"))
-    policies = 0
+    saved_policies = 0
     for i, street in enumerate(streets):
         preset = sla.PRESETS[_preset_for(street, i)]
         for severity in ("orange", "red"):
-            services.save_policy(None, street=street, severity=severity, stages=preset["stages"],
+            policies.save_policy(None, street=street, severity=severity, stages=preset["stages"],
                                  name=f"{street.name} {preset['name']}")
-            policies += 1
+            saved_policies += 1
 
     rules = dispatching.install_default_rules()
     signed_on = 0
@@ -88,7 +89,7 @@ def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **
                             reporter_phone=f"139{rng.randrange(10**8):08d}")
             try:
                 with transaction.atomic():
-                    event, _ = services.intake_event(None, data)
+                    event, _ = intake.intake_event(None, data)
             except DomainError:
                 skipped += 1  # e.g. a problem type whose matter is missing from the published catalog
                 continue
@@ -104,11 +105,11 @@ def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **
             event.refresh_from_db(fields=["status", "officer", "version"])
             if event.officer_id is not None:
                 continue  # already assigned
-            event = services.dispatch(None, event, officer)
+            event = transitions.dispatch(None, event, officer)
             if step >= 1:
-                event = services.accept(None, event)
+                event = transitions.accept(None, event)
             if step >= 2:
-                event = services.arrive(None, event)
+                event = transitions.arrive(None, event)
     by_status = Counter(Event.objects.filter(pk__in=[e.pk for e in events]).values_list("status", flat=True))
-    return {"sla_policies": policies, "dispatch_rules": rules, "desk_signed_on": signed_on, "events": len(events), "events_skipped": skipped,
+    return {"sla_policies": saved_policies, "dispatch_rules": rules, "desk_signed_on": signed_on, "events": len(events), "events_skipped": skipped,
             "events_by_status": dict(sorted(by_status.items()))}

@@ -18,6 +18,8 @@ equirectangular formula, exact to well under 0.1 % at a district's scale) and re
 asked for; the exact haversine distance and the reasons are built for those rows alone. The ones left
 out are counted per reason in one more query (`ranking`), not described one by one.
 
+Automatic dispatch, the dispatch step taken by the system, is a service: command_center.services.transitions.
+
 Modes (DispatchRule, per street and severity, else the district default for the severity):
   - manual: the street's command desk picks (a dispatcher or team leader bound to the street);
   - central: only dispatchers of the district command center may pick (others get 403);
@@ -40,11 +42,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center import signals
-from command_center.choices import AssignmentStatus, DispatchMode, Severity, Status
+from command_center.choices import AssignmentStatus, DispatchMode, Severity
 from command_center.models import Assignment, DispatcherShift, DispatchRule, Event
-from command_center.services import min_rank_for
-from core import audit, outbox
+from core import audit
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
 from grids import geometry
@@ -55,6 +55,12 @@ from grids.models import Area, Officer
 OFF = (DutyStatus.OFF_DUTY, DutyStatus.ON_BREAK)
 DEFAULT_PAGE = 20
 MAX_PAGE = 200
+
+
+def min_rank_for(severity: str) -> int:
+    """The lowest rank that handles an event of this severity (COMMAND_CENTER_SEVERITY_MIN_RANK)."""
+    ranks = getattr(settings, "COMMAND_CENTER_SEVERITY_MIN_RANK", {"blue": 1, "yellow": 1, "orange": 2, "red": 3})
+    return ranks.get(severity, 1)
 
 
 # --- ranking ------------------------------------------------------------------------------------
@@ -69,7 +75,6 @@ class Candidate:
     duty_status: str
     distance_m: float | None
     load: int
-    eligible: bool = True
     reasons: list[str] = field(default_factory=list)
     place: int | None = None
 
@@ -78,7 +83,7 @@ class Candidate:
             "place": self.place, "officer": self.officer_id, "name": self.name, "badge_no": self.badge_no,
             "team_code": self.team_code, "rank": self.rank, "duty_status": self.duty_status,
             "distance_m": None if self.distance_m is None else round(self.distance_m, 1), "load": self.load,
-            "eligible": self.eligible, "reasons": self.reasons,
+            "eligible": True, "reasons": self.reasons,  # only those who qualify are listed (the rest are counted)
         }
 
 
@@ -373,64 +378,6 @@ def check_may_dispatch(actor, event: Event):
     rule = rule_for(event.street_id, event.severity)
     if rule is not None and rule.mode == DispatchMode.CENTRAL:
         raise Forbidden(_("该街道此等级事件由区指挥中心统一派遣，只有区指挥中心值班员可以派遣。"), code="central_dispatch")
-
-
-# --- automatic dispatch -------------------------------------------------------------------------
-
-def assign_best(event: Event, decision: ModeDecision, now, *, note: str, data: dict | None = None) -> Event:
-    """Inside the caller's transaction (event row locked): give the event to the best candidate, or,
-    with nobody left, send it back to the dispatchers' queue with an escalation line saying so."""
-    from command_center import services
-
-    candidate = best(event, now=now)
-    data = {"mode": decision.as_dict(), **(data or {})}
-    notes = [n for n in (decision.fallback, note) if n]
-    if candidate is None:
-        return services.no_candidate_left(event, now, "；".join(notes + [_("无符合条件的候选队员，事件退回派遣队列")]),
-                                          central=decision.configured == DispatchMode.CENTRAL, data=data)
-    notes.append(_("第 1 名候选人：%(name)s（%(reasons)s）") % {"name": candidate.name, "reasons": "，".join(candidate.reasons)})
-    return services.dispatch(None, event, candidate.officer_id, reason="；".join(notes)[:500],
-                             data={**data, "candidate": candidate.as_dict()})
-
-
-def auto_dispatch(event_id) -> Event | None:
-    """On intake's commit: in automatic mode (as configured, or as the fallback of manual/central), the
-    best candidate gets the event. Does nothing for an event someone already took or that left the flow."""
-    with transaction.atomic():
-        try:
-            event = (Event.objects.select_for_update(of=("self",)).select_related("area")
-                     .defer("area__boundary").get(pk=event_id))
-        except Event.DoesNotExist:
-            return None
-        if event.status != Status.NEW or event.officer_id:
-            return None
-        now = timezone.now()
-        decision = mode_for(event, now=now)
-        if decision.effective != DispatchMode.AUTOMATIC:
-            return None
-        return assign_best(event, decision, now, note=_("受理后自动派遣"), data={"trigger": "intake"})
-
-
-def after_decline(event: Event, now, declined_by: int | None) -> Event:
-    """Inside decline's transaction: in automatic mode (or when the rule says so) the next candidate gets
-    it (the declining officer is out: an officer never holds one event twice)."""
-    decision = mode_for(event, now=now)
-    if not decision.next_on_decline:
-        return event
-    return assign_best(event, decision, now, note=_("队员退回后自动派给下一候选人"),
-                       data={"trigger": "decline", "declined_by": declined_by})
-
-
-def on_event_created(payload, message):
-    """Outbox handler (run by a worker after intake's commit; inline in the embedded default). Idempotent:
-    an event already dispatched, or out of the flow, is left alone."""
-    auto_dispatch(payload["event_id"])
-
-
-def connect():
-    """Called from CommandCenterConfig.ready(): a row only for creates (decided at publish, no query)."""
-    outbox.register(signals.event_changed, "command_center.dispatch.auto", on_event_created, deferred=True,
-                    wants=lambda payload: payload.get("kind") == "event.created")
 
 
 # --- dispatch rules (bureau staff) ---------------------------------------------------------------

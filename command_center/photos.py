@@ -1,4 +1,4 @@
-"""Event photos: checked uploads, stored under MEDIA_ROOT, served only to those who may see the event.
+"""Event photos: checked uploads (here), their writes (command_center.services.photos),, stored under MEDIA_ROOT, served only to those who may see the event.
 
 - An upload is accepted when its *content* is a JPEG, PNG or WebP image (Pillow decides, restricted to
   those three decoders; a name ending in .exe or .svg is refused too), no larger than
@@ -6,8 +6,9 @@
   uploads. Bad files → ValidationFailed on the `photos` field (400), naming the file.
 - Kinds: report (with the report, at intake or later), result (with the handling, at resolve), and
   media_url: an Open311 client's link to its own picture, recorded as a link and never fetched.
-- Every write is one transaction with the event row locked: photos, a timeline line, an audit record,
-  a push on commit. Files written before a rollback are removed again, so nothing is half-written.
+- The writes (command_center.services.photos) are each one transaction with the event row locked:
+  photos, a timeline line, an audit record, a push on commit. Files written before a rollback are
+  removed again, so nothing is half-written.
 - Photos are evidence: stored as uploaded (SHA-256 recorded), never edited or deleted here.
 """
 import hashlib
@@ -15,27 +16,19 @@ import io
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from command_center import selectors, services, signals
-from command_center.choices import FINAL_STATUSES, Action, PhotoKind, Status
-from command_center.models import Event, EventPhoto
-from core import audit
-from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from command_center import selectors
+from command_center.models import EventPhoto
+from core.exceptions import Forbidden, NotFound, ValidationFailed
+from core.ids import MAX_ID
 from core.roles import ALL_ROLES, has_role
 
 # Pillow format → (MIME type, file extension we store it under).
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 ALLOWED_EXTENSIONS = {"jpg", "jpeg", "jpe", "png", "webp"}
 FIELD = "photos"
-# Result photos belong to the handling: from signing for it to after it is reported.
-RESULT_STATUSES = (Status.ACCEPTED, Status.ON_SITE, Status.RESOLVED, Status.DELIBERATION)
 
 
 def max_bytes() -> int:
@@ -133,172 +126,9 @@ def check_media_url(url: str) -> str:
     return url
 
 
-# --- writes -----------------------------------------------------------------------------------
-
-def _officer_id(user):
-    try:
-        return user.officer.pk
-    except (ObjectDoesNotExist, AttributeError):
-        return None
-
-
-def _default_kind(actor, event: Event) -> str:
-    officer_id = _officer_id(actor) if actor is not None else None
-    return PhotoKind.RESULT if officer_id and officer_id == event.officer_id else PhotoKind.REPORT
-
-
-def _check_may_add(actor, event: Event, kind: str):
-    """Who may add which photos: the assigned officer (result or report), the dispatcher or the street's
-    team leader (either), the client that reported the event (report). The event is already scoped."""
-    if kind not in (PhotoKind.REPORT, PhotoKind.RESULT):
-        raise ValidationFailed(fields={"kind": [_("必须是 report 或 result。")]})
-    if event.status in FINAL_STATUSES:
-        raise Conflict(_("事件已结束（%(status)s），不能再添加照片。") % {"status": Status(event.status).label},
-                       code="event_final")
-    if kind == PhotoKind.RESULT and event.status not in RESULT_STATUSES:
-        raise Conflict(_("事件签收后才能上传处置照片。"), code="illegal_transition")
-    if actor is None or getattr(actor, "is_superuser", False):
-        return
-    if has_role(actor, *services.COMMAND_ROLES):
-        return
-    if _officer_id(actor) is not None and _officer_id(actor) == event.officer_id:
-        return
-    if kind == PhotoKind.REPORT and event.client_id is not None and event.client_id == actor.pk:
-        return
-    raise Forbidden(_("只有处置队员、指挥中心值班员、本街道执法队长或上报方可以为该事件上传照片。"))
-
-
-def _store(actor, event: Event, checked: list[CheckedPhoto], kind: str, now, saved: list[str]) -> list[EventPhoto]:
-    rows = []
-    label = services._actor_label(actor)
-    for photo in checked:
-        row = EventPhoto(
-            event=event, kind=kind, content_type=photo.content_type, size=len(photo.content), width=photo.width,
-            height=photo.height, sha256=photo.sha256, original_name=photo.original_name,
-            uploaded_by=actor if getattr(actor, "is_authenticated", False) else None, uploaded_by_label=label,
-            uploaded_at=now,
-        )
-        row.file.save(f"photo.{photo.extension}", ContentFile(photo.content), save=False)
-        saved.append(row.file.name)
-        row.save()
-        rows.append(row)
-    return rows
-
-
-def _record(actor, event: Event, rows: list[EventPhoto], kind: str, now):
-    """The timeline line, the audit record and the push of one batch of photos."""
-    if not rows:
-        return
-    note = _("%(kind)s %(n)d 张") % {"kind": PhotoKind(kind).label, "n": len(rows)}
-    services._timeline(event, actor, Action.PHOTO, now, from_status=event.status, to_status=event.status,
-                       note=note, data={"kind": kind, "photos": [r.pk for r in rows]})
-    audit.record(actor, "event.photo_added", event, changes={"photos": [None, [
-        {"id": r.pk, "kind": r.kind, "sha256": r.sha256, "size": r.size, "url": r.url} for r in rows
-    ]]})
-    # Not a decision: the version (ETag) stays, so a dispatcher's If-Match does not go stale.
-    services._push(signals.event_changed, event, "event.updated", action=Action.PHOTO)
-
-
-def _count(event: Event) -> int:
-    return EventPhoto.objects.filter(event=event).exclude(kind=PhotoKind.MEDIA_URL).count()
-
-
-def _check_room(event: Event, adding: int):
-    have = _count(event)
-    if have + adding > max_per_event():
-        raise ValidationFailed(fields={FIELD: [
-            _("每个事件最多 %(max)d 张照片，已有 %(have)d 张。") % {"max": max_per_event(), "have": have},
-        ]})
-
-
-def _attach(actor, event, checked, kind, now, saved):
-    _check_room(event, len(checked))
-    rows = _store(actor, event, checked, kind, now, saved)
-    _record(actor, event, rows, kind, now)
-    return rows
-
-
-def _remove_files(names):
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:  # pragma: no cover - nothing more to undo
-            pass
-
-
-def _atomic_with_files(work):
-    """Run work(saved) in one transaction; if it fails, delete the files it wrote."""
-    saved: list[str] = []
-    try:
-        with transaction.atomic():
-            return work(saved)
-    except BaseException:
-        _remove_files(saved)
-        raise
-
-
-def add_photos(actor, event, files, *, kind: str | None = None) -> list[EventPhoto]:
-    """POST /events/{id}/photos/: add photos to an event (kind defaults to result for the assigned
-    officer, report for everyone else)."""
-    if not files:
-        raise ValidationFailed(fields={FIELD: [_("请选择要上传的照片。")]})
-    checked = check_uploads(files)
-
-    def work(saved):
-        locked = services._lock(event)
-        if actor is not None:
-            services._require_covers(actor, locked)
-        chosen = kind or _default_kind(actor, locked)
-        _check_may_add(actor, locked, chosen)
-        return _attach(actor, locked, checked, chosen, timezone.now(), saved)
-
-    return _atomic_with_files(work)
-
-
-def intake_with_photos(client, data: dict, files=(), *, media_url: str = "", idempotency_key=None) -> tuple[Event, bool]:
-    """Intake and its report photos (and an Open311 media_url link) in one transaction. A retry that
-    returns the first event adds nothing: the first call's photos are already there."""
-    checked = check_uploads(files) if files else []
-    media_url = check_media_url(media_url) if media_url else ""
-
-    def work(saved):
-        event, created = services.intake_event(client, data, idempotency_key=idempotency_key)
-        if created and (checked or media_url):
-            now = timezone.now()
-            if checked:
-                _attach(client, event, checked, PhotoKind.REPORT, now, saved)
-            if media_url:
-                add_media_link(client, event, media_url, now)
-            selectors.forget_written(event)  # its timeline and photos grew: the answer reads them
-        return event, created
-
-    return _atomic_with_files(work)
-
-
-def add_media_link(actor, event: Event, url: str, now=None) -> EventPhoto:
-    """An Open311 client's media_url: kept as a link record, never fetched (we don't reach out to
-    addresses a client names)."""
-    now = now or timezone.now()
-    row = EventPhoto.objects.create(
-        event=event, kind=PhotoKind.MEDIA_URL, url=check_media_url(url),
-        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
-        uploaded_by_label=services._actor_label(actor), uploaded_at=now,
-    )
-    _record(actor, event, [row], PhotoKind.MEDIA_URL, now)
-    return row
-
-
-def resolve_with_photos(actor, event, result: str, files=(), *, expected_version=None) -> Event:
-    """The officer reports the handling with result photos: one transaction, or nothing at all."""
-    checked = check_uploads(files) if files else []
-
-    def work(saved):
-        resolved = services.resolve(actor, event, result, expected_version=expected_version)
-        if checked:
-            _attach(actor, resolved, checked, PhotoKind.RESULT, timezone.now(), saved)
-        return resolved
-
-    return _atomic_with_files(work)
+def check_report(files=(), media_url: str = "") -> tuple[list[CheckedPhoto], str]:
+    """A report's pictures, checked before intake writes anything: the uploads and an Open311 media_url."""
+    return (check_uploads(files) if files else []), (check_media_url(media_url) if media_url else "")
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -311,7 +141,7 @@ def get_photo_for(user, event_id, photo_id) -> EventPhoto:
     event = selectors.get_event_for(user, event_id)
     try:
         photo_id = int(photo_id)
-        if not 0 < photo_id <= services.MAX_ID:
+        if not 0 < photo_id <= MAX_ID:
             raise ValueError(photo_id)
         photo = EventPhoto.objects.get(pk=photo_id, event=event)
     except (EventPhoto.DoesNotExist, ValueError, TypeError, OverflowError):

@@ -77,12 +77,6 @@ def groups_for_paths(paths) -> list[str]:
     return [street_group(s) for s in sorted(streets)]
 
 
-def covers(paths, path: str | None) -> bool:
-    if paths is None:
-        return True
-    return bool(path) and any(path.startswith(p) for p in paths)
-
-
 # --- rows: one format for the snapshot and the messages -------------------------------------------
 
 def _iso(value):

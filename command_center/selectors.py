@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from command_center import sla
 from command_center.models import Assignment, Deadline, Event, EventPhoto, SlaPolicy, TimelineEntry
 from core.exceptions import NotFound
+from core.ids import MAX_ID
 from grids import selectors as grid_selectors
 from grids.models import Area
 
@@ -37,7 +38,7 @@ def get_event_for(user, event_id, *, detail=False) -> Event:
         )
     try:
         event_id = int(event_id)
-        if not 0 < event_id < 2**63:
+        if not 0 < event_id <= MAX_ID:
             raise ValueError(event_id)
         return qs.get(pk=event_id)
     except (Event.DoesNotExist, ValueError, TypeError, OverflowError):

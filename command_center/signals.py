@@ -6,6 +6,8 @@ after the commit, and from the outbox's drain when the process that committed di
 also carries "row", "street_id", "path": the event's row as written).
 `sla_breached`: {"kind": "sla.breached", "breaches": [{"breach_id", "event_id", "stage"}, …]}, once per
 sweep batch (a sweep fires hundreds at a time; handlers take them together).
+`webhook_deliveries`: {"delivery_ids": […]}, webhook deliveries just made; the tasks send them.
 """
 event_changed = "command_center.event_changed"
 sla_breached = "command_center.sla_breached"
+webhook_deliveries = "command_center.webhook_deliveries"

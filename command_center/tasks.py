@@ -1,14 +1,16 @@
 """Celery tasks: thin wrappers around the services of the same name."""
 from celery import shared_task
 
-from command_center import services
+from command_center import signals
+from command_center.services import sweep as sla_sweep
+from core import outbox
 
 
 @shared_task(name="command_center.tasks.sweep", ignore_result=True)
 def sweep():
     """The SLA clock's tick, sent every second by Celery beat (CELERY_BEAT_SCHEDULE) in production: fires
     what is due and keeps firing deadlines as they fall due until about the next tick."""
-    return services.keep_sweeping()
+    return sla_sweep.keep_sweeping()
 
 
 @shared_task(name="command_center.tasks.queue_breach_webhooks", ignore_result=True)
@@ -42,9 +44,22 @@ def retry_due_webhooks():
 
 @shared_task(name="command_center.tasks.auto_dispatch", ignore_result=True)
 def auto_dispatch(event_id):
-    """Automatic dispatch of a committed event (command_center.dispatch.auto_dispatch). Intake now queues it
-    through the outbox (core.tasks.process_outbox); kept for messages queued before that."""
-    from command_center import dispatch
+    """Automatic dispatch of a committed event (command_center.services.transitions.auto_dispatch). Intake
+    now queues it through the outbox (core.tasks.process_outbox); kept for messages queued before that."""
+    from command_center.services import transitions
 
-    event = dispatch.auto_dispatch(event_id)
+    event = transitions.auto_dispatch(event_id)
     return event.pk if event is not None else None
+
+
+def enqueue_deliveries(payload, message):
+    """Outbox handler (`signals.webhook_deliveries`, run right after the commit that made the deliveries):
+    one `deliver_webhook` task each. Run again, it sends nothing twice: each attempt is claimed."""
+    for delivery_id in payload["delivery_ids"]:
+        deliver_webhook.delay(delivery_id)
+
+
+def connect():
+    """Called from CommandCenterConfig.ready(): webhooks makes deliveries, the tasks here send them, and
+    the outbox carries one to the other (webhooks never imports the tasks)."""
+    outbox.register(signals.webhook_deliveries, "command_center.tasks.deliver_webhook", enqueue_deliveries)

@@ -1,5 +1,5 @@
 """The embedded default's SLA clock: a daemon thread in the web process runs, once a second, the same
-tick that Celery beat sends in production (`services.keep_sweeping`: sweep, then fire deadlines as they
+tick that Celery beat sends in production (`services.sweep.keep_sweeping`: sweep, then fire deadlines as they
 fall due until the next tick).
 
 Started by the ASGI app (config/asgi.py) only when it should be: not with REDIS_URL set (beat does it),
@@ -115,7 +115,7 @@ def should_run() -> bool:
 def _sla_tick(interval: float):
     """What Celery beat's `sweep` task does each second: sweep, then keep firing deadlines as they fall
     due until just before the next tick."""
-    from command_center.services import keep_sweeping
+    from command_center.services.sweep import keep_sweeping
 
     return lambda: keep_sweeping(interval * 0.9)
 

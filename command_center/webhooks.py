@@ -4,8 +4,8 @@ On each committed change (the outbox topics `signals.event_changed` and `signals
 batch; run by a worker after the commit, core.outbox) the handler makes one `WebhookDelivery` per matching
 subscription, once per outbox row however often the row is run —
 active, of an active API client, wanting the kind, with areas (or, when it names none, the client's own
-areas) holding the event's area, and the client allowed to see the event — and enqueues
-`command_center.tasks.deliver_webhook` on commit.
+areas) holding the event's area, and the client allowed to see the event — and publishes them (`signals.webhook_deliveries`) through the
+outbox, whose handler enqueues `command_center.tasks.deliver_webhook` for each after the commit.
 
 A delivery is a POST of JSON `{"id", "kind", "sent_at", "event": event_row, ...}` (`action` for event
 changes, `breach` for `sla.breached`) with the headers `X-Webhook-Id`, `X-Webhook-Timestamp` (unix
@@ -37,9 +37,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from command_center import push
+from command_center import push, signals
 from command_center.models import WEBHOOK_KINDS, Event, WebhookDelivery, WebhookSubscription
-from core import egress
+from core import egress, outbox
 from core.roles import API_CLIENT, has_role
 from grids import selectors as grid_selectors
 
@@ -76,10 +76,6 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
 
 # --- matching and queueing -------------------------------------------------------------------------
 
-def _covers(paths, path) -> bool:
-    return paths is None or any(path.startswith(p) for p in paths)
-
-
 def _subscribers(kind: str) -> list[tuple[WebhookSubscription, list | None, list[str]]]:
     """(subscription, the client's area paths, the subscription's area paths) of the active
     subscriptions wanting `kind`: looked up once for a whole batch of changes."""
@@ -97,7 +93,7 @@ def _matching(subscribers, path: str) -> list[WebhookSubscription]:
     return [
         sub for sub, client_paths, areas in subscribers
         # the client may not see this event, whatever its subscription says
-        if _covers(client_paths, path) and (not areas or any(path.startswith(a) for a in areas))
+        if grid_selectors.paths_cover(client_paths, path) and grid_selectors.paths_cover(areas or None, path)
     ]
 
 
@@ -116,8 +112,6 @@ def queue_many(kind: str, changes, *, source: str = "") -> list[WebhookDelivery]
     once), and their tasks enqueued on commit. `source`: the outbox row's key; each delivery is then made
     once per (subscription, row, change) however often this runs, and a run again re-enqueues those of
     them never attempted (the runner died between making them and enqueuing them)."""
-    from command_center.tasks import deliver_webhook
-
     subscribers = _subscribers(kind)
     if not subscribers:
         return []
@@ -142,8 +136,8 @@ def queue_many(kind: str, changes, *, source: str = "") -> list[WebhookDelivery]
             unsent = [d for d in made if d.status == Status.PENDING and d.attempts == 0]
         else:
             made = unsent = WebhookDelivery.objects.bulk_create(rows)  # ids come back (PostgreSQL; SQLite ≥ 3.35)
-        for delivery in unsent:
-            deliver_webhook.delay_on_commit(delivery.pk)
+        if unsent:
+            outbox.publish(signals.webhook_deliveries, {"delivery_ids": [d.pk for d in unsent]})
     return made
 
 
@@ -170,9 +164,6 @@ def on_sla_breached(payload, message):
 
 def connect():
     """Called from CommandCenterConfig.ready(): matching runs in a worker (deferred), not in the request."""
-    from command_center import signals
-    from core import outbox
-
     outbox.register(signals.event_changed, "command_center.webhooks.event", on_event_changed, deferred=True)
     outbox.register(signals.sla_breached, "command_center.webhooks.sla_breached", on_sla_breached, deferred=True)
 

@@ -60,9 +60,17 @@ def scope(qs: QuerySet, user, path_field: str) -> QuerySet:
     return qs.filter(scope_q(user, path_field))
 
 
+def paths_cover(paths, path: str | None) -> bool:
+    """Do these area path prefixes (a user's, a subscription's) hold the area at `path`? The one copy of
+    the rule. None is the whole district: it holds everything, even what has no area at all. Without a
+    path (an officer of no street, say) nothing narrower holds it: "" or None is never under a prefix."""
+    if paths is None:
+        return True
+    return bool(path) and any(path.startswith(p) for p in paths)
+
+
 def user_covers_area(user, area: Area) -> bool:
-    paths = user_area_paths(user)
-    return paths is None or any(area.path.startswith(p) for p in paths)
+    return paths_cover(user_area_paths(user), area.path)
 
 
 def user_area_ids(user) -> list[int]:

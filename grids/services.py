@@ -426,6 +426,22 @@ def record_position(actor, officer: Officer, *, lat, lng, recorded_at, accuracy=
     return ping, created, moved
 
 
+def set_duty_status(actor, officer_id: int, to: str, *, why: dict | None = None) -> bool:
+    """Move an officer's duty status, inside the caller's transaction (the officer's row locked), audited
+    (`why`: what caused it, e.g. {"event": 12, "cause": "accept"}, kept in the record) and announced on
+    commit (`signals.officer_moved` with duty_status). Returns whether it changed."""
+    officer = Officer.objects.select_for_update().only("id", "duty_status").get(pk=officer_id)
+    if officer.duty_status == to:
+        return False
+    before = officer.duty_status
+    officer.duty_status = to
+    officer.save(update_fields=["duty_status", "updated_at"])
+    audit.record(actor, "officer.duty_status", officer, changes={
+        "duty_status": [before, to], **{k: [None, v] for k, v in (why or {}).items()}})
+    transaction.on_commit(lambda: signals.officer_moved.send(sender=Officer, officer_id=officer_id, duty_status=to))
+    return True
+
+
 # --- One-click notices ------------------------------------------------------------------------
 
 class OutboxSender:

@@ -31,12 +31,12 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 def demo_schema(api_schema, report, users, officers, subjects):
     """The conftest district with its catalog, subjects, two events (one dispatched), a dispatch rule
     nobody edited (updated_by null), and the schema."""
-    from command_center import services
     from command_center.models import DispatchRule
+    from command_center.services import transitions
 
     DispatchRule.objects.create(street=None, severity="yellow", mode="manual")
     report()
-    services.dispatch(users["dispatcher"], report(point=(30.3, 120.3)), officers["s1"])
+    transitions.dispatch(users["dispatcher"], report(point=(30.3, 120.3)), officers["s1"])
     return api_schema
 
 

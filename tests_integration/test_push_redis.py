@@ -11,7 +11,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import connections
 
-from command_center import push, services
+from command_center import push
+from command_center.services import intake
 from command_center.tests.conftest import S1_POINT, catalog  # noqa: F401  (fixture)
 from config.routing import websocket_urlpatterns
 
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), 
 
 def _intake(client):
     lat, lng = S1_POINT
-    return services.intake_event(client, {
+    return intake.intake_event(client, {
         "source": "citizen", "problem_type": "ZDJY", "description": "占道经营", "lat": lat, "lng": lng,
         "external_id": uuid.uuid4().hex,
     })[0]

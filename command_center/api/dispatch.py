@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from command_center import dispatch
 from command_center.choices import DispatchMode, Severity
 from command_center.models import DispatcherShift, DispatchRule
-from command_center.services import MAX_ID
+from core.ids import MAX_ID
 from core.api.fields import StrictFloatField
 from core.api.permissions import roles_required
 from core.exceptions import ValidationFailed

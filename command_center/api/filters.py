@@ -9,7 +9,7 @@ from core.exceptions import ValidationFailed
 from command_center import selectors
 from command_center.choices import Severity, Source, Status
 from command_center.models import Event
-from command_center.services import MAX_ID
+from core.ids import MAX_ID
 
 
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):

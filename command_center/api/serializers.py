@@ -10,26 +10,31 @@ from rest_framework import serializers
 
 from command_center.choices import PhotoKind, Severity, Source
 from command_center.models import Assignment, Deadline, Event, EventPhoto, TimelineEntry
-from command_center.services import MAX_ID
+from command_center.services.base import NOTE_MAX_LENGTH
+from command_center.services.intake import MAX_LENGTH as INTAKE_MAX_LENGTH
+from command_center.services.transitions import RESULT_MAX_LENGTH, TRANSFER_TO_MAX_LENGTH
 from core.api.fields import RejectUnknownFieldsMixin, StrictFloatField
+from core.ids import MAX_ID
 from core.masking import mask_phone
 from core.roles import may_see_phones
 
 
 # --- input ------------------------------------------------------------------------------------
+# The services clean every field again and own the limits: these read them from there (for the schema,
+# and the same 400 either way).
 
 class EventInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     source = serializers.ChoiceField(choices=Source.choices)
-    problem_type = serializers.CharField(max_length=64, help_text=_("问题类型编码（权责清单）"))
-    description = serializers.CharField(max_length=5000)
+    problem_type = serializers.CharField(max_length=INTAKE_MAX_LENGTH["problem_type"], help_text=_("问题类型编码（权责清单）"))
+    description = serializers.CharField(max_length=INTAKE_MAX_LENGTH["description"])
     lat = StrictFloatField(min_value=-90, max_value=90)
     lng = StrictFloatField(min_value=-180, max_value=180)
-    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    external_id = serializers.CharField(max_length=INTAKE_MAX_LENGTH["external_id"], required=False, allow_blank=True, allow_null=True)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_null=True, allow_blank=True)
     subject = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
-    reporter_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    reporter_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    address = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    reporter_name = serializers.CharField(max_length=INTAKE_MAX_LENGTH["reporter_name"], required=False, allow_blank=True)
+    reporter_phone = serializers.CharField(max_length=INTAKE_MAX_LENGTH["reporter_phone"], required=False, allow_blank=True)
+    address = serializers.CharField(max_length=INTAKE_MAX_LENGTH["address"], required=False, allow_blank=True)
 
 
 def _photos_field():
@@ -55,46 +60,46 @@ class PhotoUploadSerializer(serializers.Serializer):
 
 class DispatchInputSerializer(serializers.Serializer):
     officer = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
     reassign = serializers.BooleanField(
         required=False, default=False, help_text=_("改派：事件已有处置人时须为 true，否则返回 409（防止两人同时派遣互相覆盖）"))
 
 
 class ReasonInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = serializers.CharField(max_length=NOTE_MAX_LENGTH)
 
 
 class PublicNoteInputSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=500)
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH)
 
 
 class ResolveInputSerializer(serializers.Serializer):
-    result = serializers.CharField(max_length=5000)
+    result = serializers.CharField(max_length=RESULT_MAX_LENGTH)
     photos = _photos_field()
 
 
 class CloseInputSerializer(serializers.Serializer):
     satisfaction = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
 
 
 class MergeInputSerializer(serializers.Serializer):
     into = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
 
 
 class TransferInputSerializer(serializers.Serializer):
-    to = serializers.CharField(max_length=100, help_text=_("部门编码，或其他平台名称"))
-    reason = serializers.CharField(max_length=500)
+    to = serializers.CharField(max_length=TRANSFER_TO_MAX_LENGTH, help_text=_("部门编码，或其他平台名称"))
+    reason = serializers.CharField(max_length=NOTE_MAX_LENGTH)
 
 
 class SeverityInputSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices)
-    reason = serializers.CharField(max_length=500)
+    reason = serializers.CharField(max_length=NOTE_MAX_LENGTH)
 
 
 class DeliberateInputSerializer(serializers.Serializer):
-    topic = serializers.CharField(max_length=500)
+    topic = serializers.CharField(max_length=NOTE_MAX_LENGTH)
 
 
 # --- output -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from command_center import dispatch, push, selectors, services
+from command_center import dispatch, push, selectors
 from command_center import photos as event_photos
 from command_center.api import filters
 from command_center.api.serializers import (
@@ -22,6 +22,8 @@ from command_center.api.serializers import (
     TransferInputSerializer, context_for,
 )
 from command_center.models import Event
+from command_center.services import escalation, intake, transitions
+from command_center.services import photos as photo_writes
 from core.api.parsers import JSONParser
 from core.api.permissions import roles_required
 from core.exceptions import PreconditionFailed, PreconditionRequired
@@ -102,8 +104,8 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         files = fields.pop("photos", None) or []
-        event, created = event_photos.intake_with_photos(
-            request.user, fields, files, idempotency_key=request.headers.get("Idempotency-Key"),
+        event, created = intake.intake_event(
+            request.user, fields, idempotency_key=request.headers.get("Idempotency-Key"), photos=files,
         )
         location = {"Location": f"{request.path.rstrip('/')}/{event.pk}/"}
         if not created:  # a retry: the first event as it stands now
@@ -131,25 +133,25 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
     def dispatch_to(self, request, pk=None):  # not `dispatch`: that name is APIView's request handler
         """Give the event to an officer (dispatcher, or the team leader of its street)."""
-        return self._act(request, pk, services.dispatch, DispatchInputSerializer)
+        return self._act(request, pk, transitions.dispatch, DispatchInputSerializer)
 
     @extend_schema(request=None, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         """The assigned officer signs for it."""
-        return self._act(request, pk, services.accept)
+        return self._act(request, pk, transitions.accept)
 
     @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         """The assigned officer hands it back, with a reason."""
-        return self._act(request, pk, services.decline, ReasonInputSerializer)
+        return self._act(request, pk, transitions.decline, ReasonInputSerializer)
 
     @extend_schema(request=None, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def arrive(self, request, pk=None):
         """The assigned officer is on site."""
-        return self._act(request, pk, services.arrive)
+        return self._act(request, pk, transitions.arrive)
 
     @extend_schema(request={"application/json": ResolveInputSerializer, "multipart/form-data": ResolveInputSerializer},
                    parameters=[IF_MATCH], responses=ACTION_RESPONSES)
@@ -157,7 +159,7 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def resolve(self, request, pk=None):
         """The assigned officer reports the result (or, after deliberation, its outcome is recorded);
         as multipart/form-data with result photos (`photos`, repeated), all in one transaction."""
-        return self._act(request, pk, event_photos.resolve_with_photos, ResolveInputSerializer, rename={"photos": "files"})
+        return self._act(request, pk, photo_writes.resolve_with_photos, ResolveInputSerializer, rename={"photos": "files"})
 
     @extend_schema(methods=["GET"], request=None, responses={200: EventPhotoSerializer(many=True)})
     @extend_schema(methods=["POST"], request={"multipart/form-data": PhotoUploadSerializer},
@@ -171,7 +173,7 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return Response(EventPhotoSerializer(event.photos.order_by("uploaded_at", "id"), many=True, context=context_for(request)).data)
         data = PhotoUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        rows = event_photos.add_photos(request.user, event, data.validated_data.get("photos") or [],
+        rows = photo_writes.add_photos(request.user, event, data.validated_data.get("photos") or [],
                                  kind=data.validated_data.get("kind"))
         return Response(EventPhotoSerializer(rows, many=True, context=context_for(request)).data,
                         status=status.HTTP_201_CREATED)
@@ -195,50 +197,50 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """Evaluation (satisfaction 1–5) and closure."""
-        return self._act(request, pk, services.close, CloseInputSerializer)
+        return self._act(request, pk, transitions.close, CloseInputSerializer)
 
     @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Not our business (不予受理), with a reason."""
-        return self._act(request, pk, services.reject, ReasonInputSerializer)
+        return self._act(request, pk, transitions.reject, ReasonInputSerializer)
 
     @extend_schema(request=MergeInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         """A duplicate: merge it into another event."""
-        return self._act(request, pk, services.merge, MergeInputSerializer)
+        return self._act(request, pk, transitions.merge, MergeInputSerializer)
 
     @extend_schema(request=TransferInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
         """Hand it to a department (code) or another platform (name)."""
-        return self._act(request, pk, services.transfer, TransferInputSerializer)
+        return self._act(request, pk, transitions.transfer, TransferInputSerializer)
 
     @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
         """Raise it one step: next rank → team leader → district."""
-        return self._act(request, pk, services.escalate, ReasonInputSerializer)
+        return self._act(request, pk, escalation.escalate, ReasonInputSerializer)
 
     @extend_schema(request=SeverityInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"], url_path="severity")
     def severity(self, request, pk=None):
         """Raise or lower its colour, with a reason; the SLA clock follows the new colour."""
-        return self._act(request, pk, services.set_severity, SeverityInputSerializer)
+        return self._act(request, pk, transitions.set_severity, SeverityInputSerializer)
 
     @extend_schema(request=DeliberateInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def deliberate(self, request, pk=None):
         """Send it to co-governance deliberation (红茶议事会) with a topic."""
-        return self._act(request, pk, services.deliberate, DeliberateInputSerializer)
+        return self._act(request, pk, transitions.deliberate, DeliberateInputSerializer)
 
     @extend_schema(request=PublicNoteInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
     @action(detail=True, methods=["post"], url_path="public-note", url_name="public-note")
     def public_note(self, request, pk=None):
         """Publish a note for the public (Open311 status_notes) until the event's next step (dispatcher,
         or the team leader of its street)."""
-        return self._act(request, pk, services.set_public_note, PublicNoteInputSerializer)
+        return self._act(request, pk, transitions.set_public_note, PublicNoteInputSerializer)
 
     @extend_schema(responses={200: CandidatesSerializer}, parameters=[OpenApiParameter(
         "limit", OpenApiTypes.INT, description=gettext_lazy("显示前几名（1–200，默认 20）"))])

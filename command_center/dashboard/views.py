@@ -17,7 +17,7 @@ from command_center.choices import Action, Severity, Source, Stage, Status
 from command_center.dashboard import selectors
 from command_center.push import TERMINAL_STATUSES
 # Who may act on events from the drawer (the services check again: the page only hides the buttons).
-from command_center.services import COMMAND_ROLES
+from command_center.services.base import COMMAND_ROLES
 from core import script_text
 from core.api.permissions import roles_required
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role

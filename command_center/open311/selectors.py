@@ -24,10 +24,10 @@ from django.utils.translation import gettext_lazy as _
 from command_center.choices import OPEN_STATUSES, Action, PhotoKind, Status
 from command_center.models import Deadline, Event, EventPhoto, TimelineEntry
 from core.exceptions import NotFound, ValidationFailed
+from core.ids import MAX_ID
 from core.masking import mask_personal_text
 from enforcement import selectors as enforcement_selectors
 
-MAX_ID = 2**63 - 1
 DEFAULT_DAYS = 90
 MAX_ROWS = 1000
 # Before photo records existed, a posted media_url was kept as the description's last line, after this

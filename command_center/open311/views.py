@@ -1,5 +1,5 @@
 """GeoReport v2 endpoints: thin. Each picks the format from the suffix, reads through
-`command_center.open311.selectors`, writes through `command_center.services.intake_event`, and answers
+`command_center.open311.selectors`, writes through `command_center.services.intake.intake_event`, and answers
 every error in the spec's error format (never an HTML page).
 
 Authentication: reads are public, as the spec has them (and carry no personal data). POST requests needs
@@ -14,11 +14,10 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authtoken.models import Token
 
-from command_center import photos
-from command_center import services as cc_services
 from command_center.choices import Source
 from command_center.open311 import selectors
 from command_center.open311.formats import FORMATS, error, respond
+from command_center.services import base, intake
 from core.exceptions import DomainError, Forbidden, ValidationFailed
 from core.roles import has_role
 
@@ -123,7 +122,7 @@ def _client(api_key: str):
     token = Token.objects.select_related("user").filter(key=api_key[:40]).first() if len(api_key) <= 40 else None
     if token is None or not token.user.is_active:
         raise Forbidden("api_key 无效。")
-    if not has_role(token.user, *cc_services.INTAKE_ROLES):
+    if not has_role(token.user, *base.INTAKE_ROLES):
         raise Forbidden("该 api_key 的账号无权上报事件。")
     return token.user
 
@@ -164,8 +163,8 @@ def _post_request(request, fmt):
         "source": Source.PLATFORM, "problem_type": pt.code, "description": description, "lat": lat, "lng": lng,
         "address": form.get("address_string", ""), "reporter_name": name, "reporter_phone": form.get("phone", ""),
     }
-    event, _created = photos.intake_with_photos(client, data, media_url=media_url,
-                                                idempotency_key=request.headers.get("Idempotency-Key"))
+    event, _created = intake.intake_event(client, data, media_url=media_url,
+                                          idempotency_key=request.headers.get("Idempotency-Key"))
     return respond(fmt, "service_requests", [
         {"service_request_id": str(event.pk), "service_notice": "", "account_id": None},
     ])

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from command_center import services
+from command_center.services import intake
 
 # Points inside the conftest district: S1 grid 1 micro-grid 1, and S2 grid 1 micro-grid 1.
 S1_POINT = (30.2, 120.2)
@@ -46,7 +46,7 @@ def report(catalog, users):
         lat, lng = fields.pop("point", S1_POINT)
         data = {"source": "citizen", "problem_type": "ZDJY", "description": "人行道上有流动摊贩占道经营",
                 "lat": lat, "lng": lng, **fields}
-        event, _created = services.intake_event(client or users["platform"], data, idempotency_key=key)
+        event, _created = intake.intake_event(client or users["platform"], data, idempotency_key=key)
         return event
 
     return make

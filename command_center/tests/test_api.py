@@ -4,8 +4,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from command_center import services
 from command_center.models import Deadline, Event
+from command_center.services import transitions
 from command_center.tests.conftest import S1_POINT, S2_POINT
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +121,7 @@ def test_filters(api, users, two_streets, officers):
     assert _ids(c.get(URL, {"severity": ["red", "orange"]})) == sorted([s2, s2m])
     assert _ids(c.get(URL, {"source": "sensor"})) == [s2]
     assert _ids(c.get(URL, {"problem_type": "YYCB"})) == [s2m]
-    services.dispatch(users["dispatcher"], two_streets["s1"], officers["s1"])
+    transitions.dispatch(users["dispatcher"], two_streets["s1"], officers["s1"])
     assert _ids(c.get(URL, {"status": "dispatched"})) == [s1]
     assert _ids(c.get(URL, {"status": ["new", "dispatched"]})) == sorted([s1, s2, s2m])
     soon = (timezone.now() + timedelta(minutes=1)).isoformat()
@@ -145,14 +145,30 @@ def test_reporter_phone_is_masked_for_roles_without_phones(api, users, two_stree
 def test_list_query_count_does_not_grow_with_rows(api, users, report, officers, django_assert_max_num_queries):
     c = api(users["leader_s1"])
     e = report()
-    services.dispatch(users["dispatcher"], e, officers["s1"])
+    transitions.dispatch(users["dispatcher"], e, officers["s1"])
     with django_assert_max_num_queries(8) as one:
         assert c.get(URL).status_code == 200
     for i in range(12):
-        services.dispatch(users["dispatcher"], report(point=(30.05 + i * 0.06, 120.3)), officers["s1"])
+        transitions.dispatch(users["dispatcher"], report(point=(30.05 + i * 0.06, 120.3)), officers["s1"])
     with django_assert_max_num_queries(len(one.captured_queries)):
         r = c.get(URL)
     assert r.json()["count"] == 13
+
+
+def test_detail_query_count_does_not_grow_with_its_rows(api, users, report, officers, django_assert_max_num_queries):
+    """One event's detail (deadlines, timeline, assignments, photos): a fixed handful of queries, however
+    long its history."""
+    c = api(users["leader_s1"])
+    e = report()
+    transitions.dispatch(users["dispatcher"], e, officers["s1"])
+    with django_assert_max_num_queries(9) as one:
+        assert c.get(f"{URL}{e.pk}/").status_code == 200
+    e = transitions.accept(users["officer_s1"], e)
+    for i in range(4):  # a longer history
+        e = transitions.set_public_note(users["dispatcher"], e, f"第{i}次说明")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        r = c.get(f"{URL}{e.pk}/")
+    assert len(r.json()["timeline"]) == 7
 
 
 # --- actions ----------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.django_db
 def test_busy_database_on_the_api_is_a_retryable_503(api, users, report, monkeypatch):
     from django.db import OperationalError
 
-    from command_center import services
     from command_center.models import Event
+    from command_center.services import intake
 
     report()  # warm the routing snapshot
     before = Event.objects.count()
@@ -19,7 +19,7 @@ def test_busy_database_on_the_api_is_a_retryable_503(api, users, report, monkeyp
     def locked(*args, **kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(services, "intake_event", locked)
+    monkeypatch.setattr(intake, "intake_event", locked)
     response = api(users["platform"]).post("/api/v1/events/", {
         "source": "citizen", "problem_type": "ZDJY", "description": "占道", "lat": S1_POINT[0], "lng": S1_POINT[1],
     }, format="json")

@@ -2,9 +2,9 @@
 import pytest
 from django.db import connection
 
-from command_center import services
 from command_center.choices import AssignmentStatus
 from command_center.models import Assignment, Event, IdempotencyKey
+from command_center.services import intake, transitions
 from command_center.tests.conftest import S1_POINT
 from command_center.tests.test_sla import _in_threads
 from core.exceptions import Conflict, PreconditionFailed
@@ -23,12 +23,12 @@ def _second_officer(teams, departments):
 def test_retries_racing_each_other_make_one_event(catalog, users):
     assert connection.vendor == "postgresql"
     data = {"source": "hotline_12345", "problem_type": "ZDJY", "description": "占道", "lat": S1_POINT[0], "lng": S1_POINT[1]}
-    results, errors = _in_threads(6, lambda i: services.intake_event(users["platform"], data, idempotency_key="same"))
+    results, errors = _in_threads(6, lambda i: intake.intake_event(users["platform"], data, idempotency_key="same"))
     assert not errors, errors
     assert len({e.pk for e, _ in results}) == 1 and sum(created for _, created in results) == 1
     assert Event.objects.count() == 1 and IdempotencyKey.objects.count() == 1
     by_external = {**data, "external_id": "HL-9"}
-    results, errors = _in_threads(6, lambda i: services.intake_event(users["platform"], by_external))
+    results, errors = _in_threads(6, lambda i: intake.intake_event(users["platform"], by_external))
     assert not errors, errors
     assert len({e.pk for e, _ in results}) == 1 and Event.objects.count() == 2
 
@@ -40,7 +40,7 @@ def test_two_dispatchers_with_the_same_etag(report, users, officers, teams, depa
 
     def work(i):
         try:
-            return services.dispatch(users["dispatcher"], e.pk, picks[i], expected_version=1).officer_id
+            return transitions.dispatch(users["dispatcher"], e.pk, picks[i], expected_version=1).officer_id
         except PreconditionFailed:
             return "412"
 
@@ -76,7 +76,7 @@ def test_concurrent_dispatches_of_one_event_one_wins_the_rest_conflict(report, u
 
         def work(i, e=e):
             try:
-                return services.dispatch(users["dispatcher"], e.pk, crew[i]).officer_id
+                return transitions.dispatch(users["dispatcher"], e.pk, crew[i]).officer_id
             except Conflict as exc:
                 return ("409", exc.code)
 
@@ -97,7 +97,6 @@ def test_automatic_and_manual_dispatch_racing(report, users, teams, departments,
 
     from django.utils import timezone
 
-    from command_center import dispatch
     from command_center.models import DispatchRule
     from command_center.tests.conftest import S1_POINT
     from grids.models import Officer
@@ -108,7 +107,7 @@ def test_automatic_and_manual_dispatch_racing(report, users, teams, departments,
     DispatchRule.objects.create(severity="yellow", mode="automatic")
     for _ in range(3):
         e = report()
-        calls = [lambda: dispatch.auto_dispatch(e.pk), lambda: services.dispatch(users["dispatcher"], e.pk, crew[1])]
+        calls = [lambda: transitions.auto_dispatch(e.pk), lambda: transitions.dispatch(users["dispatcher"], e.pk, crew[1])]
 
         def work(i, calls=calls):
             try:

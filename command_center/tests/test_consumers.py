@@ -14,7 +14,9 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import Client
 
-from command_center import push, services
+from command_center import push
+from command_center.services import intake as intake_service
+from command_center.services import sweep
 from command_center.tests.conftest import S1_POINT, S2_POINT
 from config.routing import websocket_urlpatterns
 
@@ -59,7 +61,7 @@ def _intake(client, point=S1_POINT, **fields):
     lat, lng = point
     data = {"source": "citizen", "problem_type": "ZDJY", "description": "人行道上有流动摊贩占道经营",
             "lat": lat, "lng": lng, **fields}
-    return services.intake_event(client, data)[0]
+    return intake_service.intake_event(client, data)[0]
 
 
 intake = database_sync_to_async(_intake)
@@ -134,11 +136,11 @@ async def test_sla_breached_is_pushed_after_a_sweep(users, catalog):
     event = await intake(users["platform"])
     await comm.receive_json_from(timeout=3)  # event.created
 
-    def sweep():
+    def sweep_first():
         first = event.deadlines.order_by("due_at").first()
-        return services.sweep_due_deadlines(first.due_at + timedelta(seconds=1))
+        return sweep.sweep_due_deadlines(first.due_at + timedelta(seconds=1))
 
-    assert await database_sync_to_async(sweep)() == 1
+    assert await database_sync_to_async(sweep_first)() == 1
     msg = await comm.receive_json_from(timeout=3)
     assert msg["type"] == "sla.breached" and msg["event"]["id"] == event.pk and msg["breach"]["stage"]
     await comm.disconnect()
@@ -199,7 +201,7 @@ async def test_a_breach_fired_on_a_plain_thread_reaches_the_dashboard(users, cat
         from django.db import connection
 
         try:
-            fired.append(services.sweep_due_deadlines(first.due_at + timedelta(seconds=1)))
+            fired.append(sweep.sweep_due_deadlines(first.due_at + timedelta(seconds=1)))
         finally:
             connection.close()
 

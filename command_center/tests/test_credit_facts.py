@@ -2,8 +2,8 @@
 resolution confirms it, rejection or merging withdraws it, and the subject's score follows."""
 import pytest
 
-from command_center import services
 from command_center.models import Event
+from command_center.services import transitions
 from core.models import AuditLog
 from credit.models import CreditFact, CreditHistory, CreditScore
 from credit.services import facts as credit_services
@@ -40,10 +40,10 @@ def complaint(event):
 
 
 def _to_resolved(users, officers, event):
-    e = services.dispatch(users["dispatcher"], event, officers["s1"])
-    for step in (services.accept, services.arrive):
+    e = transitions.dispatch(users["dispatcher"], event, officers["s1"])
+    for step in (transitions.accept, transitions.arrive):
         e = step(users["officer_s1"], e)
-    return services.resolve(users["officer_s1"], e, "已责令清理油烟管道")
+    return transitions.resolve(users["officer_s1"], e, "已责令清理油烟管道")
 
 
 def test_citizen_complaint_counts_unconfirmed_then_confirmed_when_resolved(report, shop, users, officers, committed):
@@ -55,7 +55,7 @@ def test_citizen_complaint_counts_unconfirmed_then_confirmed_when_resolved(repor
     e = committed(_to_resolved, users, officers, e)
     assert complaint(e).confirmed and score_of(shop) == (3, "green")
     assert AuditLog.objects.filter(action="credit.fact_confirmed", object_id=str(fact.pk)).exists()
-    committed(services.close, users["dispatcher"], e, 4)
+    committed(transitions.close, users["dispatcher"], e, 4)
     assert CreditFact.objects.filter(subject=shop).count() == 1 and score_of(shop) == (3, "green")
 
 
@@ -66,7 +66,7 @@ def test_rejected_complaint_is_withdrawn_and_the_colour_goes_back(report, shop, 
     assert score_of(shop) == (13.5, "green")
     e = committed(report, subject=shop.pk)
     assert score_of(shop) == (14.4, "yellow")
-    committed(services.reject, users["dispatcher"], e, "经核实为恶意投诉")
+    committed(transitions.reject, users["dispatcher"], e, "经核实为恶意投诉")
     fact = complaint(e)
     assert fact.withdrawn_at and fact.withdrawn_reason == "不予受理" and fact.withdrawn_by == users["dispatcher"]
     assert score_of(shop) == (13.5, "green")
@@ -79,7 +79,7 @@ def test_duplicate_merged_is_withdrawn_the_kept_one_still_counts(report, shop, u
     kept = committed(report, subject=shop.pk)
     dup = committed(report, subject=shop.pk, point=(30.2001, 120.2))
     assert score_of(shop) == (1.8, "green")
-    committed(services.merge, users["dispatcher"], dup, kept.pk)
+    committed(transitions.merge, users["dispatcher"], dup, kept.pk)
     assert complaint(dup).withdrawn_reason == f"重复事件，已合并至 #{kept.pk}"
     assert complaint(kept).withdrawn_at is None and score_of(shop) == (0.9, "green")
 

@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from command_center import services
 from command_center.dashboard import selectors
 from command_center.models import Deadline, Event
+from command_center.services import transitions
 from command_center.tests.conftest import S2_POINT
 from grids.choices import DutyStatus
 
@@ -104,10 +104,10 @@ def test_figures_count_today_by_source_severity_and_problem_type(api, users, rep
 def test_on_time_rate_by_stage_counts_met_and_missed_deadlines(users, report, officers):
     now = timezone.now()
     on_time = report()
-    services.dispatch(None, on_time, officers["s1"])          # meets nothing by itself in 1315 …
+    transitions.dispatch(None, on_time, officers["s1"])          # meets nothing by itself in 1315 …
     late = report()
     Deadline.objects.filter(event=late).update(due_at=now - timedelta(seconds=5))  # every stage missed
-    services.accept(None, Event.objects.get(pk=on_time.pk))   # respond + set out met in time
+    transitions.accept(None, Event.objects.get(pk=on_time.pk))   # respond + set out met in time
 
     figures = selectors.on_time_by_stage(users["dispatcher"], *selectors.day_bounds(now), now=timezone.now())
     stages = {s["stage"]: s for s in figures["stages"]}

@@ -18,8 +18,8 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from command_center import services
 from command_center.models import Deadline, Event, TimelineEntry
+from command_center.services import escalation, sweep
 from command_center.tests.conftest import S1_POINT
 from core.browser_testing import log_in
 from grids.choices import DutyStatus
@@ -164,7 +164,7 @@ def test_live_dashboard_event_dispatch_countdown_breach_and_scoping(browser_page
     # 4. The breach: a stage made due a moment ago, the sweep fires it, the alert flashes on the page.
     Deadline.objects.filter(event_id=event_id, met_at__isnull=True, cancelled_at__isnull=True).update(
         due_at=timezone.now() - timedelta(seconds=1))
-    assert in_thread(services.sweep_due_deadlines) >= 1
+    assert in_thread(sweep.sweep_due_deadlines) >= 1
     page.wait_for_selector(f".cc-alert-breach[data-event='{event_id}']", timeout=5000)
     assert page.evaluate("document.querySelector('.cc-header').classList.contains('cc-flash')")
     page.wait_for_selector(f"{row}.late", timeout=3000)
@@ -191,6 +191,6 @@ def test_live_dashboard_event_dispatch_countdown_breach_and_scoping(browser_page
     assert other.locator(row).count() == 0
     assert other.evaluate(f"window.ccDebug.hasEvent({event_id})") is False
     version = page.evaluate(f"window.ccDebug.event({event_id}).version")
-    in_thread(services.escalate, users["dispatcher"], Event.objects.get(pk=event_id), "区级督办")
+    in_thread(escalation.escalate, users["dispatcher"], Event.objects.get(pk=event_id), "区级督办")
     page.wait_for_function(f"window.ccDebug.event({event_id}).version > {version}", timeout=3000)
     assert other.locator(row).count() == 0 and other.locator(".cc-alert").count() == 0

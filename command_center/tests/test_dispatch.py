@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from command_center import dispatch, services
+from command_center import dispatch
 from command_center.choices import AssignmentStatus, Status
 from command_center.models import Assignment, DispatcherShift, DispatchRule, Escalation, Event, TimelineEntry
+from command_center.services import transitions
 from command_center.tests.conftest import S1_POINT, S2_POINT
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.models import AuditLog
@@ -90,7 +91,7 @@ def lines(event, action=None):
 
 def test_order_reasons_and_exclusions(report, crew, users, officers):
     e = report()  # yellow street vending, delegated to S1: the ZHZF matter
-    services.dispatch(users["dispatcher"], report(point=(30.6, 120.2)), crew["busy"])
+    transitions.dispatch(users["dispatcher"], report(point=(30.6, 120.2)), crew["busy"])
     ranked = dispatch.rank(e)
     assert names(ranked) == ["近", "市监兼", "远", "队长", "忙"]
     assert [c.place for c in ranked] == [1, 2, 3, 4, 5]
@@ -113,8 +114,8 @@ def test_rank_minimum_and_never_twice(report, crew, users):
     assert names(dispatch.rank(red)) == ["队长"]
     assert dispatch.ranking(red).excluded["rank_too_low"] == 9  # all but the captain
     e = report(point=(30.7, 120.2))
-    services.dispatch(users["dispatcher"], e, crew["near"])
-    services.decline(crew["near"].user, e, "车辆故障")
+    transitions.dispatch(users["dispatcher"], e, crew["near"])
+    transitions.decline(crew["near"].user, e, "车辆故障")
     assert "近" not in names(dispatch.rank(e))
     assert dispatch.ranking(e).excluded["had_event"] == 1
 
@@ -122,7 +123,7 @@ def test_rank_minimum_and_never_twice(report, crew, users):
 def test_available_first_then_the_least_loaded(report, crew, users):
     Officer.objects.filter(duty_status="available").update(duty_status="busy")
     e = report()
-    services.dispatch(users["dispatcher"], report(point=(30.6, 120.2)), crew["near"])
+    transitions.dispatch(users["dispatcher"], report(point=(30.6, 120.2)), crew["near"])
     ranked = names(dispatch.rank(e))
     assert ranked[-1] == "近" and ranked[0] == "忙"  # "忙" is closer than the others and has no task
     Officer.objects.filter(pk=crew["far"].pk).update(duty_status="available")
@@ -200,7 +201,7 @@ def test_manual_with_the_street_desk_signed_on_waits_for_it(intake, crew, users)
     e = intake()
     assert e.status == Status.NEW and e.officer_id is None
     assert dispatch.mode_for(e).effective == "manual"
-    assert services.dispatch(users["leader_s1"], e, crew["far"]).officer == crew["far"]
+    assert transitions.dispatch(users["leader_s1"], e, crew["far"]).officer == crew["far"]
     # S2's desk does not cover S1
     dispatch.sign_off(users["leader_s1"])
     sign_on(users["leader_s2"])
@@ -236,14 +237,14 @@ def test_central_only_the_district_center_dispatches(intake, crew, users, api):
     e = intake()
     assert e.status == Status.NEW  # the district desk is on: it picks
     with pytest.raises(Forbidden) as exc:
-        services.dispatch(users["leader_s1"], e, crew["near"])
+        transitions.dispatch(users["leader_s1"], e, crew["near"])
     assert exc.value.code == "central_dispatch"
     r = api(users["leader_s1"]).post(f"/api/v1/events/{e.pk}/dispatch/", {"officer": crew["near"].pk}, format="json",
                                      HTTP_IF_MATCH=e.etag)
     assert r.status_code == 403 and "区指挥中心" in r.json()["detail"]
     assert api(users["leader_s2"]).post(f"/api/v1/events/{e.pk}/dispatch/", {"officer": crew["near"].pk},
                                         format="json", HTTP_IF_MATCH=e.etag).status_code == 404
-    assert services.dispatch(users["dispatcher"], e, crew["far"]).officer == crew["far"]
+    assert transitions.dispatch(users["dispatcher"], e, crew["far"]).officer == crew["far"]
 
 
 def test_central_with_the_district_desk_off_falls_back(intake, crew, users):
@@ -274,31 +275,31 @@ def test_decline_goes_to_the_next_candidate_until_none_is_left(intake, crew, use
     Officer.objects.filter(pk__in=[crew["far"].pk, crew["captain"].pk, crew["busy"].pk]).update(duty_status="off_duty")
     e = intake()
     assert e.officer == crew["near"]
-    e = services.decline(crew["near"].user, e, "车辆故障")
+    e = transitions.decline(crew["near"].user, e, "车辆故障")
     assert e.status == Status.DISPATCHED and e.officer == crew["skilled"]
     declined, redispatched = lines(e)[-2:]
     assert declined.action == "decline" and redispatched.action == "dispatch"
     assert redispatched.data["trigger"] == "decline" and redispatched.data["declined_by"] == crew["near"].pk
     assert "队员退回后自动派给下一候选人" in redispatched.note
-    e = services.decline(crew["skilled"].user, e, "不熟悉该事项")
+    e = transitions.decline(crew["skilled"].user, e, "不熟悉该事项")
     assert e.status == Status.NEW and e.officer_id is None  # nobody left: back to the queue
     assert lines(e)[-1].action == "escalate" and lines(e)[-1].data["queue"] is True
     assert Escalation.objects.filter(event=e, target="team_leader").exists()
     assert set(Assignment.objects.filter(event=e).values_list("status", flat=True)) == {AssignmentStatus.DECLINED}
     with pytest.raises(Conflict):  # never the same event twice
-        services.dispatch(users["dispatcher"], e, crew["near"])
+        transitions.dispatch(users["dispatcher"], e, crew["near"])
 
 
 def test_manual_decline_waits_unless_the_rule_says_next(report, crew, users):
     r = rule(mode="manual")
     sign_on(users["leader_s1"])
-    e = services.dispatch(users["leader_s1"], report(), crew["near"])
-    e = services.decline(crew["near"].user, e, "忙")
+    e = transitions.dispatch(users["leader_s1"], report(), crew["near"])
+    e = transitions.decline(crew["near"].user, e, "忙")
     assert e.status == Status.NEW and lines(e)[-1].action == "decline"
     r.next_on_decline = True
     r.save()
-    e = services.dispatch(users["leader_s1"], e, crew["far"])
-    e = services.decline(crew["far"].user, e, "忙")
+    e = transitions.dispatch(users["leader_s1"], e, crew["far"])
+    e = transitions.decline(crew["far"].user, e, "忙")
     assert e.status == Status.DISPATCHED and e.officer == crew["skilled"]
 
 
@@ -319,17 +320,17 @@ def test_statuses_follow_the_assignment(report, crew, users, django_capture_on_c
     grid_signals.officer_moved.connect(listen)
     try:
         near = crew["near"]
-        e = services.dispatch(users["dispatcher"], report(), near)
+        e = transitions.dispatch(users["dispatcher"], report(), near)
         assert status_of(near) == "available"  # not until they sign for it
         with django_capture_on_commit_callbacks(execute=True):
-            e = services.accept(near.user, e)
+            e = transitions.accept(near.user, e)
         assert status_of(near) == "en_route" and pushed == [(near.pk, "en_route")]
-        e = services.arrive(near.user, e)
+        e = transitions.arrive(near.user, e)
         assert status_of(near) == "on_scene"
-        other = services.accept(near.user, services.dispatch(users["dispatcher"], report(point=(30.6, 120.2)), near))
-        services.resolve(near.user, e, "已劝离")
+        other = transitions.accept(near.user, transitions.dispatch(users["dispatcher"], report(point=(30.6, 120.2)), near))
+        transitions.resolve(near.user, e, "已劝离")
         assert status_of(near) == "busy"  # still holds a task they signed for
-        services.transfer(users["dispatcher"], other, "SCJG", "属市场监管职责")  # taken off them: free again
+        transitions.transfer(users["dispatcher"], other, "SCJG", "属市场监管职责")  # taken off them: free again
         assert status_of(near) == "available"
     finally:
         grid_signals.officer_moved.disconnect(listen)
@@ -345,19 +346,19 @@ def test_statuses_follow_the_assignment(report, crew, users, django_capture_on_c
 
 def test_decline_and_release_leave_chosen_statuses_alone(report, crew, users):
     off = crew["off"]
-    e = services.dispatch(users["dispatcher"], report(), off)
-    services.decline(off.user, e, "不在岗")
+    e = transitions.dispatch(users["dispatcher"], report(), off)
+    transitions.decline(off.user, e, "不在岗")
     assert status_of(off) == "off_duty"  # a task ending never puts an officer on duty
-    e = services.dispatch(users["dispatcher"], report(point=(30.6, 120.2)), crew["near"])
-    e = services.accept(crew["near"].user, e)
-    services.dispatch(users["dispatcher"], e, crew["far"], reassign=True)
+    e = transitions.dispatch(users["dispatcher"], report(point=(30.6, 120.2)), crew["near"])
+    e = transitions.accept(crew["near"].user, e)
+    transitions.dispatch(users["dispatcher"], e, crew["far"], reassign=True)
     assert status_of(crew["near"]) == "available" and status_of(crew["far"]) == "available"
 
 
 # --- refusals and races (service level; the PostgreSQL race is in test_concurrency) ---------------
 
 def test_second_pick_for_a_held_event_is_a_conflict(api, report, crew, users):
-    e = services.dispatch(users["dispatcher"], report(), crew["near"])
+    e = transitions.dispatch(users["dispatcher"], report(), crew["near"])
     url = f"/api/v1/events/{e.pk}/dispatch/"
     r = api(users["leader_s1"]).post(url, {"officer": crew["far"].pk}, format="json", HTTP_IF_MATCH=e.etag)
     assert r.status_code == 409 and r.json()["code"] == "already_dispatched"
@@ -453,7 +454,7 @@ def test_sign_on_service_refusals(users):
 def test_the_database_refuses_a_second_live_assignment(report, crew, users):
     from django.db import IntegrityError, transaction
 
-    e = services.dispatch(users["dispatcher"], report(), crew["near"])
+    e = transitions.dispatch(users["dispatcher"], report(), crew["near"])
     with pytest.raises(IntegrityError), transaction.atomic():
         Assignment.objects.create(event=e, officer=crew["far"], assigned_at=timezone.now())
     with pytest.raises(IntegrityError), transaction.atomic():  # nor the same officer twice, live or not

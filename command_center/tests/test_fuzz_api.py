@@ -19,10 +19,10 @@ MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 @pytest.fixture
 def event_ids(report, users, officers):
-    from command_center import services
+    from command_center.services import transitions
 
     a, b = report(), report(point=(30.7, 121.7))
-    services.dispatch(users["dispatcher"], b, officers["s2"])
+    transitions.dispatch(users["dispatcher"], b, officers["s2"])
     return [a.pk, b.pk]
 
 

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import Resolver404, resolve
 
-from command_center import services
 from command_center.api.serializers import DeadlineSerializer, EventDetailSerializer
 from command_center.models import Event
+from command_center.services import intake
 from command_center.tests.conftest import S1_POINT
 
 pytestmark = pytest.mark.django_db
@@ -39,10 +39,10 @@ def event_data(i, **over):
 def test_intake_reads_a_fixed_handful(report, users, django_assert_max_num_queries):
     report()  # warm the routing snapshot and the spatial index, as a running server has them
     for i in range(1, 6):  # nearby open events of the same type: candidates for the duplicate check
-        services.intake_event(users["platform"], event_data(i))
+        intake.intake_event(users["platform"], event_data(i))
     client = fresh(users["platform"])
     with django_assert_max_num_queries(INTAKE_MAX_QUERIES) as ctx:
-        event, created = services.intake_event(client, event_data(99))
+        event, created = intake.intake_event(client, event_data(99))
     assert created and event.possible_duplicate_of_id is not None
     policy_reads = [q for q in ctx.captured_queries if "command_center_slapolicy" in q["sql"]]
     assert len(policy_reads) == 1, "the street's policy and the district default are read in one query"

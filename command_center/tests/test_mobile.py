@@ -2,7 +2,7 @@
 import pytest
 from django.utils.html import escape
 
-from command_center import services
+from command_center.services import transitions
 from command_center.tests.conftest import S2_POINT
 from core import roles
 from grids import accounts
@@ -28,14 +28,14 @@ def test_officer_account_without_officer_record_is_refused(client, district):
 
 
 def test_officer_sees_own_live_tasks_only(client, users, officers, report):
-    mine = services.dispatch(users["dispatcher"], report(description="我的任务：占道经营"), officers["s1"])
-    signed = services.accept(users["officer_s1"], services.dispatch(users["dispatcher"], report(), officers["s1"]))
-    on_site = services.arrive(users["officer_s1"], services.accept(
-        users["officer_s1"], services.dispatch(users["dispatcher"], report(), officers["s1"])))
+    mine = transitions.dispatch(users["dispatcher"], report(description="我的任务：占道经营"), officers["s1"])
+    signed = transitions.accept(users["officer_s1"], transitions.dispatch(users["dispatcher"], report(), officers["s1"]))
+    on_site = transitions.arrive(users["officer_s1"], transitions.accept(
+        users["officer_s1"], transitions.dispatch(users["dispatcher"], report(), officers["s1"])))
     undispatched = report(description="尚未派遣的事件")
-    other = services.dispatch(users["dispatcher"], report(point=S2_POINT, description="别人的任务"), officers["s2"])
-    resolved = services.resolve(users["officer_s1"], services.arrive(users["officer_s1"], services.accept(
-        users["officer_s1"], services.dispatch(users["dispatcher"], report(), officers["s1"]))), "已处理")
+    other = transitions.dispatch(users["dispatcher"], report(point=S2_POINT, description="别人的任务"), officers["s2"])
+    resolved = transitions.resolve(users["officer_s1"], transitions.arrive(users["officer_s1"], transitions.accept(
+        users["officer_s1"], transitions.dispatch(users["dispatcher"], report(), officers["s1"]))), "已处理")
     client.force_login(users["officer_s1"])
     r = client.get("/m/")
     assert r.status_code == 200
@@ -58,8 +58,8 @@ def test_officer_sees_own_live_tasks_only(client, users, officers, report):
 def test_actions_from_the_page_meet_the_same_refusals(client, users, officers, report):
     """The page posts to the REST API with the session: another officer's task, or a step out of
     order, is refused there (and the page shows the refusal's message)."""
-    event = services.dispatch(users["dispatcher"], report(), officers["s1"])
-    other = services.dispatch(users["dispatcher"], report(point=S2_POINT), officers["s2"])
+    event = transitions.dispatch(users["dispatcher"], report(), officers["s1"])
+    other = transitions.dispatch(users["dispatcher"], report(point=S2_POINT), officers["s2"])
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)

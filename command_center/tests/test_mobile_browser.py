@@ -8,8 +8,8 @@ import pytest
 from django.db import connections
 from PIL import Image
 
-from command_center import services
 from command_center.models import Event, EventPhoto
+from command_center.services import transitions
 from core import roles
 from grids import accounts
 from grids.models import Officer, OfficerPosition
@@ -62,9 +62,9 @@ def off_loop(fn):
 @pytest.fixture
 def tasks(users, officers, report, teams, departments):
     """Created before the browser starts (outside its event loop)."""
-    event = services.dispatch(users["dispatcher"], report(description="学校门口流动摊贩"), officers["s1"])
+    event = transitions.dispatch(users["dispatcher"], report(description="学校门口流动摊贩"), officers["s1"])
     # A second task, which the dispatcher gives to someone else while the page is open.
-    taken = services.dispatch(users["dispatcher"], report(description="被改派的任务"), officers["s1"])
+    taken = transitions.dispatch(users["dispatcher"], report(description="被改派的任务"), officers["s1"])
     user, _ = accounts.add_user(None, username="wang5", role=roles.OFFICER, area_codes=["S1"], password="pass-word-1")
     other_officer = Officer.objects.create(user=user, name="王五", badge_no="B003", team=teams["S1"],
                                            home_department=departments["ZHZF"])
@@ -95,7 +95,7 @@ def test_officer_signs_for_arrives_and_resolves_with_a_photo(tasks, phone, live_
     assert (round(ping.lat, 4), round(ping.lng, 4)) == (30.21, 120.21)
 
     # A refusal is shown: the task was given to someone else after the page loaded.
-    off_loop(lambda: services.dispatch(users["dispatcher"], taken, other_officer, reassign=True, reason="就近改派"))
+    off_loop(lambda: transitions.dispatch(users["dispatcher"], taken, other_officer, reassign=True, reason="就近改派"))
     page.click(f"#task-{taken.pk} button[data-action=accept]")
     page.wait_for_selector(f"#task-{taken.pk} .msg.err", timeout=10000)
     assert page.inner_text(f"#task-{taken.pk} .msg.err").strip()

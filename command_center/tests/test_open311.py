@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from command_center import services
 from command_center.models import Event
 from command_center.open311 import selectors as o311
+from command_center.services import escalation, transitions
 from command_center.tests.conftest import S1_POINT, S2_POINT
 
 pytestmark = pytest.mark.django_db
@@ -248,7 +248,7 @@ def test_agency_is_the_department_when_no_team(client, grouped, report):
 def test_status_mapping_and_notes(client, users, grouped, report):
     open_ = report()
     rejected = report(description="不属于本部门的问题", point=(30.2001, 120.2001))
-    services.reject(users["dispatcher"], rejected, "属于住建部门管辖")
+    transitions.reject(users["dispatcher"], rejected, "属于住建部门管辖")
     rows = {r["service_request_id"]: r for r in js(client.get(f"{BASE}requests.json"))}
     assert rows[str(open_.pk)]["status"] == "open"
     assert rows[str(rejected.pk)]["status"] == "closed"
@@ -352,7 +352,7 @@ def notes(client, event, lang=None):
 
 def test_status_notes_never_carry_the_dispatch_note(client, users, grouped, report, officers):
     event = report()
-    services.dispatch(users["dispatcher"], event, officers["s1"], reason=OFFICER_NOTE)
+    transitions.dispatch(users["dispatcher"], event, officers["s1"], reason=OFFICER_NOTE)
     [row] = js(client.get(f"{BASE}requests/{event.pk}.json"))
     assert row["status_notes"] == "已派遣处置人员"
     [listed] = [r for r in js(client.get(f"{BASE}requests.json")) if r["service_request_id"] == str(event.pk)]
@@ -366,21 +366,21 @@ def test_status_notes_never_carry_the_dispatch_note(client, users, grouped, repo
 def test_status_notes_follow_the_status_and_the_last_action(client, users, grouped, report, officers):
     event = report()
     assert notes(client, event) == "已受理"
-    event = services.dispatch(users["dispatcher"], event, officers["s1"], reason=OFFICER_NOTE)
-    event = services.accept(users["officer_s1"], event)
+    event = transitions.dispatch(users["dispatcher"], event, officers["s1"], reason=OFFICER_NOTE)
+    event = transitions.accept(users["officer_s1"], event)
     assert notes(client, event) == "处置人员已签收"
-    event = services.arrive(users["officer_s1"], event)
+    event = transitions.arrive(users["officer_s1"], event)
     assert notes(client, event) == "处置人员已到场"
-    event = services.escalate(users["dispatcher"], event, "张三不接电话")
+    event = escalation.escalate(users["dispatcher"], event, "张三不接电话")
     assert notes(client, event) == "已升级督办"
-    event = services.resolve(users["officer_s1"], event, "已劝离，摊主张三电话 13812345678")
+    event = transitions.resolve(users["officer_s1"], event, "已劝离，摊主张三电话 13812345678")
     assert notes(client, event) == "已处置，待评价"
-    services.close(users["dispatcher"], event, 5, note="回访李四满意")
+    transitions.close(users["dispatcher"], event, 5, note="回访李四满意")
     assert notes(client, event) == "已办结"
     assert notes(client, event, "en") == "Closed"
     declined = report(point=(30.2004, 120.2004))
-    declined = services.dispatch(users["dispatcher"], declined, officers["s1"])
-    services.decline(users["officer_s1"], declined, "张三今天休息")
+    declined = transitions.dispatch(users["dispatcher"], declined, officers["s1"])
+    transitions.decline(users["officer_s1"], declined, "张三今天休息")
     assert notes(client, declined, "zh-hans") == "正在重新派遣处置人员"
 
 
@@ -469,7 +469,7 @@ def test_dates_compare_at_second_precision(client, grouped, report):
 def test_repeated_status_and_service_code_parameters_are_all_used(client, users, grouped, report):
     a = report()
     b = report(problem_type="YYCB", point=(30.2002, 120.2002))
-    services.reject(users["dispatcher"], b, "不属于本部门")
+    transitions.reject(users["dispatcher"], b, "不属于本部门")
 
     def ids(query):
         return {r["service_request_id"] for r in js(client.get(f"{BASE}requests.json?{query}"))}
@@ -511,7 +511,7 @@ def test_a_public_note_by_the_dispatcher_is_the_status_note_until_the_next_step(
     from core.models import AuditLog
 
     event = report()
-    event = services.dispatch(users["dispatcher"], event, officers["s1"], reason=OFFICER_NOTE)
+    event = transitions.dispatch(users["dispatcher"], event, officers["s1"], reason=OFFICER_NOTE)
     r = api(users["dispatcher"]).post(f"/api/v1/events/{event.pk}/public-note/",
                                       {"note": "预计今天 17 点前清理完毕，咨询电话 0571-88889999"}, format="json",
                                       HTTP_IF_MATCH=f'"{event.pk}-v{event.version}"')
@@ -523,9 +523,9 @@ def test_a_public_note_by_the_dispatcher_is_the_status_note_until_the_next_step(
     entry = AuditLog.objects.filter(action="event.public_note").latest("id")
     assert entry.actor == users["dispatcher"] and "17 点" in str(entry.changes)
     # The street's team leader may too; the next step of the event replaces it with that step's phrase.
-    services.set_public_note(users["leader_s1"], event, "队员已出发")
+    transitions.set_public_note(users["leader_s1"], event, "队员已出发")
     assert notes(client, event) == "队员已出发"
-    services.accept(users["officer_s1"], event)
+    transitions.accept(users["officer_s1"], event)
     assert notes(client, event) == "处置人员已签收"
 
 

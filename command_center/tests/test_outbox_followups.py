@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from command_center import push, services
+from command_center import push
 from command_center.choices import Status
 from command_center.models import Assignment, WebhookDelivery
+from command_center.services import sweep
 from command_center.tests.test_dispatch import crew, inline_tasks, rule  # noqa: F401 — fixtures
 from command_center.tests.test_push import sent  # noqa: F401 — fixture
 from command_center.tests.test_webhooks import Receiver
@@ -124,7 +125,7 @@ def test_a_sweep_killed_after_its_commit_pushes_and_delivers_its_breaches_once(
     with django_capture_on_commit_callbacks(execute=True):
         event = report()
     with django_capture_on_commit_callbacks(execute=False):
-        assert services.sweep_due_deadlines(now=timezone.now() + timedelta(days=1)) > 0
+        assert sweep.sweep_due_deadlines(now=timezone.now() + timedelta(days=1)) > 0
     breaches = [m for _g, m in sent if m["payload"]["type"] == "sla.breached"]
     assert breaches == [] and hook_kinds(receiver, event.pk) == ["event.created"]
     drain(django_capture_on_commit_callbacks)

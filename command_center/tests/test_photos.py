@@ -7,8 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from command_center import photos, services
+from command_center import photos
 from command_center.models import Event, EventPhoto, TimelineEntry
+from command_center.services import intake, transitions
+from command_center.services import photos as photo_writes
 from command_center.tests.conftest import S1_POINT
 from core.models import AuditLog
 
@@ -46,9 +48,9 @@ def intake_form(**extra):
 
 def on_site(users, officers, event):
     o = users["officer_s1"]
-    event = services.dispatch(users["dispatcher"], event, officers["s1"])
-    event = services.accept(o, event)
-    return services.arrive(o, event)
+    event = transitions.dispatch(users["dispatcher"], event, officers["s1"])
+    event = transitions.accept(o, event)
+    return transitions.arrive(o, event)
 
 
 # --- checks -----------------------------------------------------------------------------------
@@ -133,9 +135,9 @@ def test_intake_rollback_removes_files_already_written(users, catalog, media_roo
         assert len(stored_files(media_root)) == 1  # the file is on disk when the transaction fails
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr(photos, "_record", boom)
+    monkeypatch.setattr(photo_writes, "_record", boom)
     with pytest.raises(RuntimeError):
-        photos.intake_with_photos(users["platform"], intake_form(), [upload("a.png")])
+        intake.intake_event(users["platform"], intake_form(), photos=[upload("a.png")])
     assert not Event.objects.exists() and stored_files(media_root) == []
 
 
@@ -205,7 +207,7 @@ def test_add_photos_roles_kinds_and_limits(api, users, officers, report, setting
     r = api(users["leader_s1"]).post(url, {"photos": [upload()], "kind": "result"}, format="multipart")
     assert r.status_code == 409
     # The assigned officer's photos are result photos by default.
-    event = services.accept(users["officer_s1"], services.dispatch(users["dispatcher"], event, officers["s1"]))
+    event = transitions.accept(users["officer_s1"], transitions.dispatch(users["dispatcher"], event, officers["s1"]))
     r = api(users["officer_s1"]).post(url, {"photos": [upload()]}, format="multipart")
     assert r.status_code == 201 and r.json()[0]["kind"] == "result"
     # No file at all, or beyond the per-event limit: field errors.
@@ -219,15 +221,15 @@ def test_add_photos_roles_kinds_and_limits(api, users, officers, report, setting
 
 def test_no_photos_on_a_closed_event(api, users, officers, report):
     event = on_site(users, officers, report())
-    event = services.resolve(users["officer_s1"], event, "已处理")
-    services.close(users["dispatcher"], event, 5)
+    event = transitions.resolve(users["officer_s1"], event, "已处理")
+    transitions.close(users["dispatcher"], event, 5)
     r = api(users["dispatcher"]).post(f"/api/v1/events/{event.pk}/photos/", {"photos": [upload()]}, format="multipart")
     assert r.status_code == 409
 
 
 def test_photo_file_refusals(api, client, users, officers, report):
     event = report()
-    photo = photos.add_photos(users["platform"], event, [upload()])[0]
+    photo = photo_writes.add_photos(users["platform"], event, [upload()])[0]
     url = f"/api/v1/events/{event.pk}/photos/{photo.pk}/"
     assert api(users["dispatcher"]).get(url).status_code == 200
     assert api(users["leader_s2"]).get(url).status_code == 404        # another street
@@ -244,7 +246,7 @@ def test_roleless_user_may_not_fetch_photos(api, users, report):
     from django.contrib.auth.models import Group
 
     event = report()
-    photo = photos.add_photos(users["platform"], event, [upload()])[0]
+    photo = photo_writes.add_photos(users["platform"], event, [upload()])[0]
     user = users["dispatcher"]
     user.groups.remove(Group.objects.get(name="dispatcher"))
     user._role_cache = None

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from command_center import push, services
+from command_center import push
+from command_center.services import escalation, sweep, transitions
 from command_center.tests.conftest import S2_POINT
 from grids import selectors as grid_selectors
 from grids import services as grid_services
@@ -28,7 +29,7 @@ def deliver(user, sent_messages):
     """What the user's consumer would forward: messages of its groups, in its areas (as CommandConsumer)."""
     paths = grid_selectors.user_area_paths(user)
     groups = set(push.groups_for_paths(paths))
-    return [m["payload"] for g, m in sent_messages if g in groups and push.covers(paths, m["path"])]
+    return [m["payload"] for g, m in sent_messages if g in groups and grid_selectors.paths_cover(paths, m["path"])]
 
 
 def apply(snapshot, messages):
@@ -90,10 +91,10 @@ def test_groups_for_paths(users, district):
         f"cc.street.{s1.pk}", f"cc.street.{s2.pk}"]
     for group in push.groups_for_paths([s1.path]) + ["cc.district"]:
         assert len(group) < 100 and all(c.isalnum() or c in "._-" for c in group)
-    assert push.covers(None, "/x/")
-    assert push.covers([s1.path], district["S1G1M1"].path)
-    assert not push.covers([district["S1G1"].path], district["S1G2"].path)
-    assert not push.covers([s1.path], None)
+    assert grid_selectors.paths_cover(None, "/x/")
+    assert grid_selectors.paths_cover([s1.path], district["S1G1M1"].path)
+    assert not grid_selectors.paths_cover([district["S1G1"].path], district["S1G2"].path)
+    assert not grid_selectors.paths_cover([s1.path], None)
 
 
 # --- messages -----------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def test_assignment_actions_are_pushed_as_assignment_changed(flow, sent, users, 
                                                               django_capture_on_commit_callbacks):
     e = flow()
     with django_capture_on_commit_callbacks(execute=True):
-        services.dispatch(users["dispatcher"], e, officers["s1"])
+        transitions.dispatch(users["dispatcher"], e, officers["s1"])
     msg = deliver(users["dispatcher"], sent)[-1]
     assert msg["type"] == "assignment.changed" and msg["action"] == "dispatch"
     assert msg["event"]["officer_id"] == officers["s1"].pk and msg["event"]["status"] == "dispatched"
@@ -186,15 +187,15 @@ def test_verify_action_through_the_whole_flow(viewer, report, users, officers, s
     kinds = []
     for action in (
         create,
-        lambda: services.dispatch(dispatcher, box["e"], officer),
-        lambda: services.accept(officer_user, box["e"]),
-        lambda: services.set_severity(dispatcher, box["e"], "red", "现场有人员聚集"),
-        lambda: services.arrive(officer_user, box["e"]),
+        lambda: transitions.dispatch(dispatcher, box["e"], officer),
+        lambda: transitions.accept(officer_user, box["e"]),
+        lambda: transitions.set_severity(dispatcher, box["e"], "red", "现场有人员聚集"),
+        lambda: transitions.arrive(officer_user, box["e"]),
         lambda: grid_services.record_position(officer_user, officer, lat=30.21, lng=120.21,
                                               recorded_at=timezone.now()),
-        lambda: services.sweep_due_deadlines(timezone.now() + timedelta(days=1)),
-        lambda: services.resolve(officer_user, box["e"], "已劝离"),
-        lambda: services.close(dispatcher, box["e"], 5),
+        lambda: sweep.sweep_due_deadlines(timezone.now() + timedelta(days=1)),
+        lambda: transitions.resolve(officer_user, box["e"], "已劝离"),
+        lambda: transitions.close(dispatcher, box["e"], 5),
     ):
         messages = verify_action(user, action, cap, sent)
         assert messages, "every action pushes something"
@@ -213,11 +214,11 @@ def test_verify_action_for_side_exits_and_decline(report, users, officers, depar
 
     verify_action(user, create_two, cap, sent)
     for action in (
-        lambda: services.dispatch(user, box["a"], officers["s1"]),
-        lambda: services.decline(users["officer_s1"], box["a"], "不在辖区"),
-        lambda: services.escalate(user, box["a"], "久拖未决"),
-        lambda: services.merge(user, box["b"], box["a"]),
-        lambda: services.reject(user, box["a"], "不属于本部门职责"),
+        lambda: transitions.dispatch(user, box["a"], officers["s1"]),
+        lambda: transitions.decline(users["officer_s1"], box["a"], "不在辖区"),
+        lambda: escalation.escalate(user, box["a"], "久拖未决"),
+        lambda: transitions.merge(user, box["b"], box["a"]),
+        lambda: transitions.reject(user, box["a"], "不属于本部门职责"),
     ):
         verify_action(user, action, cap, sent)
     assert push.snapshot_for(user)["events"] == []
@@ -228,7 +229,7 @@ def test_breach_message(report, users, sent, django_capture_on_commit_callbacks)
         e = report()
     first = e.deadlines.order_by("due_at").first()
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.sweep_due_deadlines(first.due_at) == 1
+        assert sweep.sweep_due_deadlines(first.due_at) == 1
     msg = deliver(users["dispatcher"], sent)[-1]
     assert msg["type"] == "sla.breached" and msg["breach"]["stage"] == first.stage
     assert msg["event"]["escalation_level"] >= 1
@@ -248,7 +249,7 @@ def test_a_sweeps_breaches_go_out_in_one_send(flow, users, district, monkeypatch
         sent = []
         monkeypatch.setattr(push, "_group_send_many", lambda messages, sent=sent: (batches.append(messages),
                                                                                     sent.extend(messages)))
-        verify_action(user, lambda when=when: services.sweep_due_deadlines(when),
+        verify_action(user, lambda when=when: sweep.sweep_due_deadlines(when),
                       django_capture_on_commit_callbacks, sent)
     first, second = batches
     payloads = [m["payload"] for _g, m in first]

@@ -3,9 +3,9 @@ from datetime import timedelta
 
 import pytest
 
-from command_center import services
 from command_center.choices import AssignmentStatus, Status
 from command_center.models import Assignment, Deadline, Event, IdempotencyKey, TimelineEntry
+from command_center.services import escalation, intake, policies, transitions
 from command_center.tests.conftest import S1_POINT, S2_POINT
 from core.exceptions import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable, ValidationFailed
 from core.models import AuditLog
@@ -43,7 +43,7 @@ def test_intake_severity_given_overrides_default(report):
 
 
 def test_street_policy_overrides_district_default(report, users, district):
-    services.save_policy(users["bureau"], street=district["S1"], severity="yellow",
+    policies.save_policy(users["bureau"], street=district["S1"], severity="yellow",
                          stages=[{"stage": "respond", "minutes": 2, "met_by": "accept"}], name="S1 黄色")
     e = report()
     assert [(d.stage, d.policy_name) for d in e.deadlines.all()] == [("respond", "S1 黄色")]
@@ -53,7 +53,7 @@ def test_street_policy_overrides_district_default(report, users, district):
 
 def test_intake_field_errors(report, users):
     with pytest.raises(ValidationFailed) as exc:
-        services.intake_event(users["platform"], {"source": "fax", "problem_type": "", "description": "", "lat": 100, "lng": "x"})
+        intake.intake_event(users["platform"], {"source": "fax", "problem_type": "", "description": "", "lat": 100, "lng": "x"})
     assert set(exc.value.fields) >= {"source", "problem_type", "description", "lat", "lng"}
     with pytest.raises(ValidationFailed) as exc:
         report(problem_type="NOPE")
@@ -78,7 +78,7 @@ def test_intake_role_and_area(report, users):
 
 def test_idempotency_key_replays_and_refuses_a_changed_body(report, users):
     first = report(key="k-1")
-    again = services.intake_event(users["platform"], {
+    again = intake.intake_event(users["platform"], {
         "source": "citizen", "problem_type": "ZDJY", "description": "人行道上有流动摊贩占道经营",
         "lat": S1_POINT[0], "lng": S1_POINT[1]}, idempotency_key="k-1")
     assert again == (first, False)
@@ -92,7 +92,7 @@ def test_idempotency_key_replays_and_refuses_a_changed_body(report, users):
 
 def test_same_external_id_from_same_client_returns_first(report, users):
     first = report(source="hotline_12345", external_id="12345-001")
-    event, created = services.intake_event(users["platform"], {
+    event, created = intake.intake_event(users["platform"], {
         "source": "hotline_12345", "external_id": "12345-001", "problem_type": "ZDJY", "description": "重复推送",
         "lat": S1_POINT[0], "lng": S1_POINT[1]})
     assert (event, created) == (first, False)
@@ -120,22 +120,22 @@ def test_possible_duplicate_is_flagged(report):
 
 def _dispatched(report, users, officers):
     e = report()
-    return services.dispatch(users["dispatcher"], e, officers["s1"])
+    return transitions.dispatch(users["dispatcher"], e, officers["s1"])
 
 
 def test_full_happy_path_meets_each_stage(report, users, officers):
     officer_user = users["officer_s1"]
     e = _dispatched(report, users, officers)
     assert e.status == Status.DISPATCHED and e.officer == officers["s1"] and e.version == 2
-    e = services.accept(officer_user, e)
+    e = transitions.accept(officer_user, e)
     assert e.status == Status.ACCEPTED
     met = dict(Deadline.objects.filter(event=e).values_list("stage", "met_at"))
     assert met["respond"] and met["set_out"] and met["handle"] is None
-    e = services.arrive(officer_user, e)
-    e = services.resolve(officer_user, e, "已劝离摊贩")
+    e = transitions.arrive(officer_user, e)
+    e = transitions.resolve(officer_user, e, "已劝离摊贩")
     assert e.status == Status.RESOLVED and e.result == "已劝离摊贩"
     assert all(Deadline.objects.filter(event=e).values_list("met_at", flat=True))
-    e = services.close(users["dispatcher"], e, 5)
+    e = transitions.close(users["dispatcher"], e, 5)
     assert e.status == Status.CLOSED and e.satisfaction == 5 and e.version == 6
     actions = list(TimelineEntry.objects.filter(event=e).values_list("action", flat=True))
     assert actions == ["create", "dispatch", "accept", "arrive", "resolve", "close"]
@@ -146,23 +146,23 @@ def test_full_happy_path_meets_each_stage(report, users, officers):
 def test_met_late_is_marked_breached(report, users, officers):
     e = _dispatched(report, users, officers)
     Deadline.objects.filter(event=e).update(due_at=e.created_at - timedelta(seconds=1))
-    services.accept(users["officer_s1"], e)
+    transitions.accept(users["officer_s1"], e)
     d = Deadline.objects.get(event=e, stage="respond")
     assert d.met_at and d.breached_at == d.due_at and d.fired_at is None
 
 
 ILLEGAL = [
     # (status the event is put in, service call)
-    ("new", lambda u, e, o: services.accept(u["officer_s1"], e)),
-    ("new", lambda u, e, o: services.close(u["dispatcher"], e, 3)),
-    ("dispatched", lambda u, e, o: services.arrive(u["officer_s1"], e)),
-    ("accepted", lambda u, e, o: services.accept(u["officer_s1"], e)),
-    ("accepted", lambda u, e, o: services.reject(u["dispatcher"], e, "不属于本部门")),
-    ("on_site", lambda u, e, o: services.decline(u["officer_s1"], e, "忙")),
-    ("resolved", lambda u, e, o: services.dispatch(u["dispatcher"], e, o["s1"])),
-    ("closed", lambda u, e, o: services.escalate(u["dispatcher"], e, "再次升级")),
-    ("closed", lambda u, e, o: services.set_severity(u["dispatcher"], e, "red", "升级")),
-    ("rejected", lambda u, e, o: services.transfer(u["dispatcher"], e, "SCJG", "转市场监管")),
+    ("new", lambda u, e, o: transitions.accept(u["officer_s1"], e)),
+    ("new", lambda u, e, o: transitions.close(u["dispatcher"], e, 3)),
+    ("dispatched", lambda u, e, o: transitions.arrive(u["officer_s1"], e)),
+    ("accepted", lambda u, e, o: transitions.accept(u["officer_s1"], e)),
+    ("accepted", lambda u, e, o: transitions.reject(u["dispatcher"], e, "不属于本部门")),
+    ("on_site", lambda u, e, o: transitions.decline(u["officer_s1"], e, "忙")),
+    ("resolved", lambda u, e, o: transitions.dispatch(u["dispatcher"], e, o["s1"])),
+    ("closed", lambda u, e, o: escalation.escalate(u["dispatcher"], e, "再次升级")),
+    ("closed", lambda u, e, o: transitions.set_severity(u["dispatcher"], e, "red", "升级")),
+    ("rejected", lambda u, e, o: transitions.transfer(u["dispatcher"], e, "SCJG", "转市场监管")),
 ]
 
 
@@ -181,9 +181,9 @@ def test_illegal_transitions_conflict_and_change_nothing(report, users, officers
 
 def test_stale_version_is_refused(report, users, officers):
     e = report()
-    services.dispatch(users["dispatcher"], e, officers["s1"], expected_version=1)
+    transitions.dispatch(users["dispatcher"], e, officers["s1"], expected_version=1)
     with pytest.raises(PreconditionFailed):
-        services.reject(users["dispatcher"], e, "看到的是旧版本", expected_version=1)
+        transitions.reject(users["dispatcher"], e, "看到的是旧版本", expected_version=1)
     e.refresh_from_db()
     assert e.status == Status.DISPATCHED and e.version == 2
 
@@ -191,12 +191,12 @@ def test_stale_version_is_refused(report, users, officers):
 def test_decline_returns_to_new_and_the_officer_cannot_get_it_again(report, users, officers, teams, departments):
     e = _dispatched(report, users, officers)
     with pytest.raises(ValidationFailed):
-        services.decline(users["officer_s1"], e, "")
-    e = services.decline(users["officer_s1"], e, "在处理另一起事件")
+        transitions.decline(users["officer_s1"], e, "")
+    e = transitions.decline(users["officer_s1"], e, "在处理另一起事件")
     assert e.status == Status.NEW and e.officer is None
     assert Assignment.objects.get(event=e).status == AssignmentStatus.DECLINED
     with pytest.raises(Conflict):
-        services.dispatch(users["dispatcher"], e, officers["s1"])
+        transitions.dispatch(users["dispatcher"], e, officers["s1"])
     # the clock keeps running after a decline
     assert Deadline.objects.filter(event=e, met_at__isnull=True, cancelled_at__isnull=True).count() == 3
 
@@ -208,51 +208,51 @@ def test_redispatch_releases_the_previous_assignment(report, users, officers, te
     other = Officer.objects.create(user=u, name="王五", badge_no="B003", team=teams["S1"], home_department=departments["ZHZF"])
     e = _dispatched(report, users, officers)
     with pytest.raises(Conflict) as exc:  # changing hands must be asked for (two pickers must not race)
-        services.dispatch(users["dispatcher"], e, other)
+        transitions.dispatch(users["dispatcher"], e, other)
     assert exc.value.code == "already_dispatched"
-    e = services.dispatch(users["dispatcher"], e, other, reassign=True)
+    e = transitions.dispatch(users["dispatcher"], e, other, reassign=True)
     assert e.officer == other
     assert dict(Assignment.objects.filter(event=e).values_list("officer_id", "status")) == {
         officers["s1"].pk: AssignmentStatus.RELEASED, other.pk: AssignmentStatus.LIVE}
     with pytest.raises(Conflict):
-        services.dispatch(users["dispatcher"], e, other)
+        transitions.dispatch(users["dispatcher"], e, other)
 
 
 def test_only_the_assigned_officer_signs_for_it(report, users, officers):
     e = _dispatched(report, users, officers)
     for who in ("dispatcher", "leader_s1", "nobody"):
         with pytest.raises((Forbidden, NotFound)):
-            services.accept(users[who], e)
+            transitions.accept(users[who], e)
     with pytest.raises(NotFound):  # the S2 officer does not even see an S1 event
-        services.accept(users["nobody"], e)
+        transitions.accept(users["nobody"], e)
 
 
 def test_who_may_dispatch(report, users, officers):
     e = report()
     for who in ("officer_s1", "platform", "bureau"):
         with pytest.raises(Forbidden):
-            services.dispatch(users[who], e, officers["s1"])
+            transitions.dispatch(users[who], e, officers["s1"])
     with pytest.raises(NotFound):
-        services.dispatch(users["leader_s2"], e, officers["s1"])
+        transitions.dispatch(users["leader_s2"], e, officers["s1"])
     with pytest.raises(ValidationFailed):  # the S2 officer is outside the S1 leader's areas
-        services.dispatch(users["leader_s1"], e, officers["s2"])
-    assert services.dispatch(users["leader_s1"], e, officers["s1"]).status == Status.DISPATCHED
+        transitions.dispatch(users["leader_s1"], e, officers["s2"])
+    assert transitions.dispatch(users["leader_s1"], e, officers["s1"]).status == Status.DISPATCHED
 
 
 def test_reject_merge_transfer_stop_the_clock(report, users, officers, departments):
     a, b, c = report(), report(point=(30.6, 120.2)), report(point=(30.7, 120.2))
-    services.dispatch(users["dispatcher"], a, officers["s1"])
-    a = services.reject(users["dispatcher"], a, "属于私人纠纷")
+    transitions.dispatch(users["dispatcher"], a, officers["s1"])
+    a = transitions.reject(users["dispatcher"], a, "属于私人纠纷")
     assert a.status == Status.REJECTED and a.officer is None
     assert Assignment.objects.get(event=a).status == AssignmentStatus.RELEASED
     with pytest.raises(ValidationFailed):
-        services.merge(users["dispatcher"], b, b.pk)
+        transitions.merge(users["dispatcher"], b, b.pk)
     with pytest.raises(Conflict):
-        services.merge(users["dispatcher"], b, a.pk)  # a is rejected
-    b = services.merge(users["dispatcher"], b, c.pk)
+        transitions.merge(users["dispatcher"], b, a.pk)  # a is rejected
+    b = transitions.merge(users["dispatcher"], b, c.pk)
     assert b.status == Status.DUPLICATE and b.merged_into == c
     assert TimelineEntry.objects.filter(event=c, action="merge").exists()
-    c = services.transfer(users["dispatcher"], c, "SCJG", "属市场监管职责")
+    c = transitions.transfer(users["dispatcher"], c, "SCJG", "属市场监管职责")
     assert c.status == Status.TRANSFERRED and c.department == departments["SCJG"] and c.transferred_to == "市场监督管理局"
     for e in (a, b, c):
         assert not Deadline.objects.filter(event=e, met_at__isnull=True, cancelled_at__isnull=True).exists()
@@ -260,25 +260,25 @@ def test_reject_merge_transfer_stop_the_clock(report, users, officers, departmen
 
 def test_close_checks_satisfaction(report, users, officers):
     e = _dispatched(report, users, officers)
-    for step in (services.accept, services.arrive):
+    for step in (transitions.accept, transitions.arrive):
         e = step(users["officer_s1"], e)
-    e = services.resolve(users["officer_s1"], e, "已处置")
+    e = transitions.resolve(users["officer_s1"], e, "已处置")
     with pytest.raises(ValidationFailed):
-        services.close(users["dispatcher"], e, 6)
+        transitions.close(users["dispatcher"], e, 6)
     with pytest.raises(Forbidden):
-        services.close(users["officer_s1"], e, 5)
-    assert services.close(users["leader_s1"], e, None).status == Status.CLOSED
+        transitions.close(users["officer_s1"], e, 5)
+    assert transitions.close(users["leader_s1"], e, None).status == Status.CLOSED
 
 
 def test_deliberation_then_outcome(report, users, officers):
     e = _dispatched(report, users, officers)
-    e = services.accept(users["officer_s1"], e)
-    e = services.deliberate(users["dispatcher"], e, "摊贩疏导点设置")
+    e = transitions.accept(users["officer_s1"], e)
+    e = transitions.deliberate(users["dispatcher"], e, "摊贩疏导点设置")
     assert e.status == Status.DELIBERATION
     assert not Deadline.objects.filter(event=e, met_at__isnull=True, cancelled_at__isnull=True).exists()
     with pytest.raises(Forbidden):
-        services.resolve(users["officer_s1"], e, "议事结果")
-    e = services.resolve(users["leader_s1"], e, "议事会同意在早市设置疏导点")
+        transitions.resolve(users["officer_s1"], e, "议事结果")
+    e = transitions.resolve(users["leader_s1"], e, "议事会同意在早市设置疏导点")
     assert e.status == Status.RESOLVED
 
 
@@ -286,7 +286,7 @@ def test_escalate_steps_up_to_the_district(report, users, officers, district):
     e = report()
     levels = []
     for _ in range(4):
-        e = services.escalate(users["dispatcher"], e, "群众反映强烈")
+        e = escalation.escalate(users["dispatcher"], e, "群众反映强烈")
         levels.append(e.escalation_level)
     # nobody of a higher rank in the team: "next rank" fell back to the team leader (level 2)
     assert levels == [2, 3, 3, 3]
@@ -301,17 +301,17 @@ def test_escalate_to_next_rank_finds_a_higher_officer(report, users, officers, t
     captain = Officer.objects.create(user=u, name="赵队", badge_no="C001", team=teams["S1"], rank=4,
                                      home_department=departments["ZHZF"])
     e = _dispatched(report, users, officers)
-    e = services.escalate(users["officer_s1"], e, "需要队长到场")  # the assigned officer may ask
+    e = escalation.escalate(users["officer_s1"], e, "需要队长到场")  # the assigned officer may ask
     esc = e.escalations.get()
     assert (esc.target, esc.target_officer) == ("next_rank", captain)
     with pytest.raises(NotFound):
-        services.escalate(users["nobody"], e, "无权")
+        escalation.escalate(users["nobody"], e, "无权")
 
 
 def test_set_severity_restarts_unmet_stages_from_now(report, users, officers):
     e = _dispatched(report, users, officers)
-    e = services.accept(users["officer_s1"], e)
-    e = services.set_severity(users["dispatcher"], e, "red", "现场人员聚集")
+    e = transitions.accept(users["officer_s1"], e)
+    e = transitions.set_severity(users["dispatcher"], e, "red", "现场人员聚集")
     assert e.severity == "red"
     live = {d.stage: d for d in Deadline.objects.filter(event=e, cancelled_at__isnull=True)}
     assert set(live) == {"sign_for", "arrive", "handle"}
@@ -319,6 +319,6 @@ def test_set_severity_restarts_unmet_stages_from_now(report, users, officers):
     assert live["arrive"].met_at is None and live["arrive"].due_at > e.created_at + timedelta(minutes=5)
     assert Deadline.objects.filter(event=e, cancelled_at__isnull=False).count() == 3
     with pytest.raises(Conflict):
-        services.set_severity(users["dispatcher"], e, "red", "不变")
+        transitions.set_severity(users["dispatcher"], e, "red", "不变")
     with pytest.raises(ValidationFailed):
-        services.set_severity(users["dispatcher"], e, "purple", "未知")
+        transitions.set_severity(users["dispatcher"], e, "purple", "未知")

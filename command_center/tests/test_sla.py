@@ -8,9 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from command_center import selectors, services, sla, tasks
+from command_center import selectors, sla, tasks
 from command_center.choices import Status
 from command_center.models import Breach, Deadline, Escalation, Event, SlaPolicy, TimelineEntry
+from command_center.services import escalation, policies, sweep, transitions
 from core.exceptions import Forbidden, ValidationFailed
 from core.models import AuditLog
 
@@ -39,21 +40,21 @@ class TestPolicies:
         bad = [{"stage": "a", "minutes": 5, "met_by": "accept"}, {"stage": "b", "minutes": 3, "met_by": "fly"},
                {"stage": "a", "minutes": 0, "met_by": "arrive", "escalate_to": "mars"}]
         with pytest.raises(ValidationFailed) as exc:
-            services.save_policy(users["bureau"], street=district["S1"], severity="red", stages=bad)
+            policies.save_policy(users["bureau"], street=district["S1"], severity="red", stages=bad)
         assert len(exc.value.fields["stages"]) >= 4
         with pytest.raises(ValidationFailed):
-            services.save_policy(users["bureau"], street=district["S1G1"], severity="red", stages=sla.PRESETS["20"]["stages"])
+            policies.save_policy(users["bureau"], street=district["S1G1"], severity="red", stages=sla.PRESETS["20"]["stages"])
 
     def test_who_may_edit_policies(self, users, district):
         stages = sla.PRESETS["1358"]["stages"]
         with pytest.raises(Forbidden):
-            services.save_policy(users["dispatcher"], street=district["S1"], severity="red", stages=stages)
+            policies.save_policy(users["dispatcher"], street=district["S1"], severity="red", stages=stages)
         with pytest.raises(ValidationFailed):  # a street-bound bureau user: not the district default
-            services.save_policy(users["bureau_s1"], street=None, severity="red", stages=stages)
+            policies.save_policy(users["bureau_s1"], street=None, severity="red", stages=stages)
         with pytest.raises(ValidationFailed):  # nor another street
-            services.save_policy(users["bureau_s1"], street=district["S2"], severity="red", stages=stages)
-        p = services.save_policy(users["bureau_s1"], street=district["S1"], severity="red", stages=stages, name="1358")
-        again = services.save_policy(users["bureau"], street=district["S1"], severity="red", stages=sla.PRESETS["20"]["stages"])
+            policies.save_policy(users["bureau_s1"], street=district["S2"], severity="red", stages=stages)
+        p = policies.save_policy(users["bureau_s1"], street=district["S1"], severity="red", stages=stages, name="1358")
+        again = policies.save_policy(users["bureau"], street=district["S1"], severity="red", stages=sla.PRESETS["20"]["stages"])
         assert p.pk == again.pk and again.stages == sla.PRESETS["20"]["stages"]
         assert AuditLog.objects.filter(action="sla_policy.saved").count() == 2
 
@@ -67,8 +68,8 @@ class TestSweep:
     def test_fires_what_is_due_once(self, report):
         e = report()  # yellow: respond 1 / set out 3 / handle 15
         now = _due(e, "respond") + timedelta(seconds=1)
-        assert services.sweep_due_deadlines(now) == 1
-        assert services.sweep_due_deadlines(now) == 0
+        assert sweep.sweep_due_deadlines(now) == 1
+        assert sweep.sweep_due_deadlines(now) == 0
         d = Deadline.objects.get(event=e, stage="respond")
         assert d.fired_at == now and d.breached_at == d.due_at and d.met_at is None
         breach = Breach.objects.get()
@@ -78,22 +79,22 @@ class TestSweep:
         e.refresh_from_db()
         assert e.escalation_level == 2 and e.version == 1  # a breach is not a decision: the ETag stays
         # later, the next stages come due
-        assert services.sweep_due_deadlines(_due(e, "handle")) == 2
+        assert sweep.sweep_due_deadlines(_due(e, "handle")) == 2
         assert Breach.objects.count() == 3
 
     def test_met_and_cancelled_deadlines_never_fire(self, report, users, officers):
         e = report()
-        services.dispatch(users["dispatcher"], e, officers["s1"])
-        services.accept(users["officer_s1"], e)
+        transitions.dispatch(users["dispatcher"], e, officers["s1"])
+        transitions.accept(users["officer_s1"], e)
         closed = report(point=(30.7, 120.2))
-        services.reject(users["dispatcher"], closed, "非本部门职责")
+        transitions.reject(users["dispatcher"], closed, "非本部门职责")
         later = e.created_at + timedelta(hours=1)
-        assert services.sweep_due_deadlines(later) == 1  # only the unmet "handle" of e
+        assert sweep.sweep_due_deadlines(later) == 1  # only the unmet "handle" of e
         assert list(Breach.objects.values_list("event_id", "stage")) == [(e.pk, "handle")]
 
     def test_each_breach_escalates_one_step_further(self, report):
         e = report()
-        services.sweep_due_deadlines(e.created_at + timedelta(hours=1))
+        sweep.sweep_due_deadlines(e.created_at + timedelta(hours=1))
         esc = list(Escalation.objects.filter(event=e).order_by("id").values_list("target", "level", "breach__stage"))
         # respond: next rank (nobody higher → team leader); set out: team leader, but already there → district
         assert esc == [("team_leader", 2, "respond"), ("district", 3, "set_out"), ("district", 3, "handle")]
@@ -101,27 +102,27 @@ class TestSweep:
     def test_works_through_more_than_one_batch(self, report):
         events = [report(point=(30.1 + i * 0.1, 120.2)) for i in range(5)]
         later = events[-1].created_at + timedelta(minutes=2)
-        assert services.sweep_due_deadlines(later, batch=2) == 5
+        assert sweep.sweep_due_deadlines(later, batch=2) == 5
 
     def test_one_failing_deadline_does_not_stop_the_others(self, report, monkeypatch, caplog):
         bad, good = report(), report(point=(30.7, 120.2))
-        real = services._escalation_target
+        real = escalation.target_for
 
         def flaky(event, *args, **kwargs):
             if event.pk == bad.pk:
                 raise RuntimeError("boom")
             return real(event, *args, **kwargs)
 
-        monkeypatch.setattr(services, "_escalation_target", flaky)
+        monkeypatch.setattr(escalation, "target_for", flaky)
         now = good.created_at + timedelta(minutes=2)
-        assert services.sweep_due_deadlines(now) == 1
+        assert sweep.sweep_due_deadlines(now) == 1
         assert "boom" in caplog.text
         # the failed one rolled back whole: still due, fires on a later sweep
         assert Deadline.objects.get(event=bad, stage="respond").fired_at is None
         assert Deadline.objects.get(event=good, stage="respond").fired_at is not None
         assert Breach.objects.count() == TimelineEntry.objects.filter(action="breach").count() == 1
-        monkeypatch.setattr(services, "_escalation_target", real)
-        assert services.sweep_due_deadlines(now) == 1
+        monkeypatch.setattr(escalation, "target_for", real)
+        assert sweep.sweep_due_deadlines(now) == 1
 
     def test_queries_per_batch_do_not_grow_with_the_deadlines(self, report):
         """Bulk inserts and cached escalation look-ups: a batch costs the same few statements whether it
@@ -130,7 +131,7 @@ class TestSweep:
             events = [report(point=(30.05 + i * 0.04, 120.1 + (i % 5) * 0.08)) for i in range(n)]
             now = max(e.created_at for e in events) + timedelta(hours=1)
             with CaptureQueriesContext(connection) as ctx:
-                assert services.sweep_due_deadlines(now) == 3 * n
+                assert sweep.sweep_due_deadlines(now) == 3 * n
             return len(ctx.captured_queries)
 
         few = fire(1)
@@ -140,8 +141,8 @@ class TestSweep:
         e = report()
         soon = timezone.now() + timedelta(seconds=0.3)
         Deadline.objects.filter(event=e, stage="respond").update(due_at=soon)
-        assert services.keep_sweeping(0) == 0  # one sweep: not due yet
-        assert services.keep_sweeping(2.0, poll=0.1) == 1
+        assert sweep.keep_sweeping(0) == 0  # one sweep: not due yet
+        assert sweep.keep_sweeping(2.0, poll=0.1) == 1
         d = Deadline.objects.get(event=e, stage="respond")
         assert d.fired_at >= d.due_at == soon  # never early
 
@@ -152,10 +153,10 @@ class TestSweep:
         def broken(event, *args, **kwargs):
             raise RuntimeError("boom")
 
-        monkeypatch.setattr(services, "_escalation_target", broken)
-        assert services.keep_sweeping(0.5, poll=0.05) == 0
+        monkeypatch.setattr(escalation, "target_for", broken)
+        assert sweep.keep_sweeping(0.5, poll=0.05) == 0
         assert sum("SLA sweep: deadline" in r.getMessage() for r in caplog.records) == 1
-        assert services.keep_sweeping(0) == 0  # the next tick tries it again
+        assert sweep.keep_sweeping(0) == 0  # the next tick tries it again
         assert sum("SLA sweep: deadline" in r.getMessage() for r in caplog.records) == 2
 
     def test_two_sweepers_that_saw_the_same_rows(self, report):
@@ -164,8 +165,8 @@ class TestSweep:
         e = report()
         now = _due(e, "respond") + timedelta(seconds=1)
         seen_by_second = [d for d, _ev in selectors.due_deadlines(now, 100)]
-        assert services.sweep_due_deadlines(now) == 1
-        assert services._claim(seen_by_second, now, now) == set()
+        assert sweep.sweep_due_deadlines(now) == 1
+        assert sweep._claim(seen_by_second, now, now) == set()
         assert Breach.objects.count() == 1
 
     def test_breach_is_published_with_the_fire(self, report, settings, django_capture_on_commit_callbacks):
@@ -178,7 +179,7 @@ class TestSweep:
         e = report()
         OutboxMessage.objects.all().delete()
         with django_capture_on_commit_callbacks(execute=True):
-            services.sweep_due_deadlines(_due(e, "respond"))
+            sweep.sweep_due_deadlines(_due(e, "respond"))
         rows = list(OutboxMessage.objects.order_by("kind"))
         assert [r.kind for r in rows] == ["command_center.push.sla_breached", "command_center.webhooks.sla_breached"]
         assert all(r.done_at is not None for r in rows)
@@ -230,7 +231,7 @@ def test_concurrent_sweepers_fire_each_deadline_once(report):
     events = [report(point=(30.05 + i * 0.04, 120.1 + (i % 5) * 0.08)) for i in range(20)]
     now = max(e.created_at for e in events) + timedelta(hours=1)
     due = Deadline.objects.filter(due_at__lte=now).count()
-    results, errors = _in_threads(4, lambda i: services.sweep_due_deadlines(now, batch=7))
+    results, errors = _in_threads(4, lambda i: sweep.sweep_due_deadlines(now, batch=7))
     assert not errors, errors
     assert sum(results) == due == Breach.objects.count() == 60
     assert Deadline.objects.filter(fired_at__isnull=True).count() == 0
@@ -244,12 +245,12 @@ def test_meeting_a_deadline_while_a_sweeper_fires_it(report, users, officers):
     never both fired and counted on time, never fired twice."""
     for _ in range(5):
         e = report()
-        services.dispatch(users["dispatcher"], e, officers["s1"])
+        transitions.dispatch(users["dispatcher"], e, officers["s1"])
         Deadline.objects.filter(event=e, stage="respond").update(due_at=e.created_at)
         now = e.created_at + timedelta(seconds=30)
 
         def work(i, e=e, now=now):
-            return services.sweep_due_deadlines(now) if i == 0 else services.accept(users["officer_s1"], e).status
+            return sweep.sweep_due_deadlines(now) if i == 0 else transitions.accept(users["officer_s1"], e).status
 
         results, errors = _in_threads(2, work)
         assert not errors, errors

@@ -154,14 +154,14 @@ def test_kinds_filter(receiver, subscribe, intake, users):
 
 def test_assignment_changed_and_sla_breached_kinds(receiver, subscribe, report, users, officers,
                                                    django_capture_on_commit_callbacks):
-    from command_center import services
+    from command_center.services import sweep, transitions
 
     subscribe(receiver.url, kinds=["assignment.changed", "sla.breached"])
     event = report()
     with django_capture_on_commit_callbacks(execute=True):
-        services.dispatch(users["dispatcher"], event, officers["s1"])
+        transitions.dispatch(users["dispatcher"], event, officers["s1"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.sweep_due_deadlines(now=timezone.now() + timedelta(days=1))
+        sweep.sweep_due_deadlines(now=timezone.now() + timedelta(days=1))
     kinds = [json.loads(r["body"])["kind"] for r in receiver.requests]
     assert kinds[0] == "assignment.changed" and "sla.breached" in kinds
     breach = next(json.loads(r["body"]) for r in receiver.requests if json.loads(r["body"])["kind"] == "sla.breached")
@@ -172,14 +172,14 @@ def test_a_sweeps_breaches_are_queued_by_one_task(receiver, subscribe, intake, u
                                                  django_capture_on_commit_callbacks):
     """One deferred outbox row (a worker's task) for the sweep's whole batch, off the clock's path; each
     subscription gets the breaches of the events it may see; no delivery when no subscription is active."""
-    from command_center import services
+    from command_center.services import sweep, transitions
     from core.models import OutboxMessage
 
     s1_events = [intake(point=(30.1 + i * 0.1, 120.2)) for i in range(3)]
     s2_event = intake(point=S2_POINT)
     rows = OutboxMessage.objects.filter(kind="command_center.webhooks.sla_breached")
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.sweep_due_deadlines(now=timezone.now() + timedelta(days=1)) > 0
+        assert sweep.sweep_due_deadlines(now=timezone.now() + timedelta(days=1)) > 0
     assert rows.count() == 1 and rows.get().done_at is not None
     assert not WebhookDelivery.objects.filter(kind="sla.breached").exists()
     s2_only = subscribe(receiver.url, kinds=["sla.breached"], client=users["platform_s2"])
@@ -188,7 +188,7 @@ def test_a_sweeps_breaches_are_queued_by_one_task(receiver, subscribe, intake, u
         e.deadlines.update(fired_at=None, breached_at=None)
         e.breaches.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
-        fired = services.sweep_due_deadlines(now=timezone.now() + timedelta(days=1))
+        fired = sweep.sweep_due_deadlines(now=timezone.now() + timedelta(days=1))
     assert rows.count() == 2 and len(rows.first().payload["breaches"]) == fired
     by_sub = {}
     for d in WebhookDelivery.objects.filter(kind="sla.breached"):
@@ -435,3 +435,25 @@ def test_the_log_keeps_a_short_excerpt_of_the_answer(receiver, subscribe, intake
     assert d.status == Status.FAILED and d.last_status_code == 500
     assert d.last_error.startswith("HTTP 500: <html>secret") and len(d.last_error) <= 140
     assert "\x1b" not in d.last_error
+
+
+def test_a_delivery_is_handed_to_its_task_through_the_outbox(receiver, subscribe, intake,
+                                                             django_capture_on_commit_callbacks):
+    """Webhooks make the deliveries, the tasks send them, and an outbox row carries one to the other
+    (webhooks does not import the tasks): a process that dies between making a delivery and enqueuing
+    its task loses nothing, the drain enqueues it."""
+    from core import outbox
+    from core.models import OutboxMessage
+
+    event = intake()  # its follow-ups done (nobody subscribed yet)
+    subscribe(receiver.url)
+    with django_capture_on_commit_callbacks(execute=False):  # the worker matching subscriptions...
+        made = webhooks.queue("event.created", event.pk, {"action": "create"})
+    # ...died right after its commit: nothing was sent, the hand-over waits in the outbox.
+    assert len(made) == 1 and receiver.requests == []
+    row = OutboxMessage.objects.get(kind="command_center.tasks.deliver_webhook", done_at__isnull=True)
+    assert row.payload == {"delivery_ids": [made[0].pk]}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.drain(now=timezone.now() + timedelta(seconds=60)) >= 1
+    assert len(receiver.requests) == 1
+    assert WebhookDelivery.objects.get(pk=made[0].pk).status == Status.SUCCEEDED

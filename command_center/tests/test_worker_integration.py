@@ -25,9 +25,9 @@ from django.db.models import Count
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from command_center import services
 from command_center.choices import Action
 from command_center.models import Breach, Deadline, Escalation, Event, TimelineEntry
+from command_center.services import policies
 from command_center.tests.conftest import S1_POINT
 from config.celery import app
 from core.models import AuditLog
@@ -89,7 +89,7 @@ async def _feed(base, session, post_event, breach_wait):
 
 
 def test_breach_fired_by_the_worker_is_pushed_once(tmp_path, clean_broker, users, catalog, district):
-    services.save_policy(users["bureau"], street=district["S1"], severity="yellow", stages=SHORT_POLICY, name="3秒")
+    policies.save_policy(users["bureau"], street=district["S1"], severity="yellow", stages=SHORT_POLICY, name="3秒")
     hasher = PBKDF2PasswordHasher()  # the live server checks passwords with its own (real) hashers
     dispatcher = users["dispatcher"]
     dispatcher.password = hasher.encode(PASSWORD, hasher.salt(), iterations=1000)

@@ -163,3 +163,23 @@ def test_audit_page_shortens_long_values(client, users, district):
     html = client.get("/audit/", {"action": "area.updated"}).content.decode()
     row = html[html.index("<tbody>"):html.index("</tbody>")]
     assert "boundary" in row and ("…" in row or "..." in row) and len(row) < 2000, row
+
+
+def test_record_many_writes_the_rows_record_writes(district):
+    """The batch form (the SLA sweep's): the same row shape as `record`, written without instances."""
+    areas = [district["S1"], district["S2"]]
+    token = current_ip.set("10.0.0.9")
+    try:
+        mark = last_id()
+        one = audit.record(None, "area.checked", areas[0], changes={"n": [None, 1]})
+        at = timezone.now()
+        assert audit.record_many(None, "area.checked", [(a, {"n": [None, 1]}) for a in areas], at=at) == 2
+    finally:
+        current_ip.reset(token)
+    many = new_logs(one.pk)
+    assert [log.object_id for log in many] == [str(a.pk) for a in areas] and new_logs(mark)[0] == one
+    for log in many:
+        assert log.at == at
+        for field in ("actor_id", "actor_label", "action", "object_type", "changes", "ip"):
+            assert getattr(log, field) == getattr(one, field), field
+    assert [log.object_repr for log in many] == [str(a) for a in areas]

@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
-from command_center import demo, services
+from command_center import demo
 from command_center.choices import Severity, Source
+from command_center.services import intake
 from core.exceptions import DomainError
 from enforcement import selectors as enforcement_selectors
 from grids import services as grid_services
@@ -108,7 +109,7 @@ class Simulator:
     def report_one(self):
         data = self.next_report()
         try:
-            services.intake_event(None, data)
+            intake.intake_event(None, data)
         except DomainError as exc:
             # e.g. a point on a grid that no street holds the matter for: intake refuses it, as it would
             # refuse a real report. Counted, and the run goes on.

@@ -1,0 +1,270 @@
+"""Intake: a report becomes an event, in one transaction. Top to bottom:
+
+  clean the poster's fields → replay a retry (same Idempotency-Key, or same source + external_id) →
+  locate (grid, street) → route (matter, responsible team, default severity) → the subject it concerns →
+  Event row + Deadline rows from the SLA policy of (street, severity) → traces (timeline, audit) →
+  the complaint fact for credit → the push through the outbox → the report's photos, when it has some.
+"""
+import hashlib
+import json
+import math
+from datetime import timedelta
+
+from django.db import IntegrityError, router, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from command_center import credit_facts, selectors
+from command_center import photos as photo_checks
+from command_center.choices import OPEN_STATUSES, Action, Severity, Source, Status
+from command_center.models import Event, IdempotencyKey
+from command_center.services import base
+from command_center.services import photos as event_photos
+from core import audit
+from core.exceptions import Forbidden, NotFound, Unprocessable, ValidationFailed
+from core.ids import MAX_ID
+from grids import geometry
+from grids import selectors as grid_selectors
+from grids.choices import AreaKind, SubjectStatus
+from grids.models import Area, Department, Subject, Team
+
+# The poster's text fields and the longest value each may have: the one place these limits live (the
+# input serializers and the schema read them from here).
+MAX_LENGTH = {
+    "problem_type": 64, "description": 5000, "external_id": 100, "reporter_name": 100, "reporter_phone": 32,
+    "address": 255,
+}
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
+def _text(data, name, *, required=False, errors=None):
+    value = data.get(name)
+    value = "" if value is None else str(value).strip()
+    max_length = MAX_LENGTH.get(name)
+    problem = base.bad_text(value)
+    if problem:
+        errors[name] = [problem]
+    elif required and not value:
+        errors[name] = ["此字段为必填项。"]
+    elif max_length and len(value) > max_length:
+        errors[name] = [f"最多 {max_length} 个字符。"]
+    return value
+
+
+def _clean_intake(data: dict) -> dict:
+    """Normalise the poster's fields (plain values, so they hash the same on a retry)."""
+    errors = {}
+    out = {}
+    out["source"] = _text(data, "source", required=True, errors=errors)
+    if out["source"] and out["source"] not in Source.values:
+        errors["source"] = [f"必须是 {', '.join(Source.values)} 之一。"]
+    out["problem_type"] = _text(data, "problem_type", required=True, errors=errors)
+    out["description"] = _text(data, "description", required=True, errors=errors)
+    try:
+        out["lat"], out["lng"] = geometry.parse_lat_lng(data.get("lat"), data.get("lng"))
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    out["external_id"] = _text(data, "external_id", errors=errors) or None
+    out["severity"] = _text(data, "severity", errors=errors) or None
+    if out["severity"] and out["severity"] not in Severity.values:
+        errors["severity"] = [f"必须是 {', '.join(Severity.values)} 之一。"]
+    subject = data.get("subject")
+    if subject in (None, ""):
+        out["subject"] = None
+    elif isinstance(subject, bool):  # int(True) is 1: a boolean is no id
+        errors["subject"] = ["必须是管理对象ID（整数）。"]
+    else:
+        try:
+            out["subject"] = int(subject)
+            if not 0 < out["subject"] <= MAX_ID:
+                errors["subject"] = ["管理对象不存在。"]
+        except (TypeError, ValueError):
+            errors["subject"] = ["必须是管理对象ID（整数）。"]
+    out["reporter_name"] = _text(data, "reporter_name", errors=errors)
+    out["reporter_phone"] = _text(data, "reporter_phone", errors=errors)
+    out["address"] = _text(data, "address", errors=errors)
+    # lat/lng are known even when they did not parse (then `out` lacks them and `errors` says why).
+    unknown = set(data) - set(out) - {"lat", "lng"}
+    for name in sorted(unknown):
+        errors[name] = ["未知字段。"]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return out
+
+
+def _request_hash(clean: dict) -> str:
+    return hashlib.sha256(json.dumps(clean, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def _nearest(qs, lat: float, lng: float, radius_m: float):
+    """The row of `qs` (with lat/lng) nearest to the point within radius_m: a small lat/lng box the
+    database filters, then the exact haversine distance for the few rows inside it."""
+    dlat = radius_m / 111_320.0
+    dlng = radius_m / (111_320.0 * max(math.cos(math.radians(lat)), 1e-6))
+    best, best_d = None, None
+    for row in qs.filter(lat__gte=lat - dlat, lat__lte=lat + dlat, lng__gte=lng - dlng, lng__lte=lng + dlng):
+        d = geometry.haversine_m(lat, lng, row.lat, row.lng)
+        if d <= radius_m and (best_d is None or d < best_d):
+            best, best_d = row, d
+    return best
+
+
+def nearest_subject(lat: float, lng: float, radius_m: float) -> Subject | None:
+    """The active subject nearest to the point within radius_m."""
+    return _nearest(Subject.objects.filter(status=SubjectStatus.ACTIVE).only("id", "lat", "lng", "name", "grid_id"),
+                    lat, lng, radius_m)
+
+
+def possible_duplicate(problem_type_code: str, lat: float, lng: float, now) -> Event | None:
+    """An open event of the same problem type nearby and recent (both limits are settings)."""
+    radius = base.setting("COMMAND_CENTER_DUPLICATE_RADIUS_M", 50)
+    minutes = base.setting("COMMAND_CENTER_DUPLICATE_MINUTES", 30)
+    recent = Event.objects.filter(problem_type_code=problem_type_code, status__in=OPEN_STATUSES,
+                                  created_at__gte=now - timedelta(minutes=minutes)).only("id", "lat", "lng")
+    return _nearest(recent, lat, lng, radius)
+
+
+def _route(problem_type_code, lat, lng, now):
+    from enforcement import selectors as enforcement_selectors
+
+    try:
+        return enforcement_selectors.route(problem_type_code, lat, lng, on=now)
+    except ValidationFailed as exc:
+        raise ValidationFailed(fields=exc.fields or {"problem_type": [exc.message]})
+    except NotFound as exc:
+        raise ValidationFailed(fields={"lat": [exc.message], "lng": [exc.message]})
+
+
+def intake_event(client, data: dict, idempotency_key: str | None = None, *, photos=(),
+                 media_url: str = "") -> tuple[Event, bool]:
+    """Create and route one event; a retry (same Idempotency-Key, or same source + external_id from the
+    same client) returns the first event instead. Returns (event, created).
+
+    `photos` (uploads) and `media_url` (an Open311 client's link to its own picture) are the report's
+    pictures: checked before anything else, attached as intake's last step in its transaction (a retry
+    that returns the first event adds none: the first call's are there).
+
+    The same key with a different body is refused (Unprocessable). Two retries racing each other meet
+    the unique constraints: the loser's transaction rolls back and it returns the winner's event."""
+    pictures = photo_checks.check_report(photos, media_url)
+    base.require_roles(client, base.INTAKE_ROLES, "您的角色无权上报事件。")
+    clean = _clean_intake(data)
+    key = base.clean_str(idempotency_key, "Idempotency-Key", required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH) or None
+    request_hash = _request_hash(clean)
+    try:
+        return _intake_once(client, clean, key, request_hash, pictures)
+    except IntegrityError:
+        # A concurrent twin committed first; this retry finds it through the replay lookups.
+        return _intake_once(client, clean, key, request_hash, pictures)
+
+
+def _intake_once(client, clean, key, request_hash, pictures) -> tuple[Event, bool]:
+    with event_photos.files_removed_on_failure() as saved:  # photo files written by a rolled-back attempt
+        return _intake(client, clean, key, request_hash, pictures, saved)
+
+
+def _replay(client, clean, key, request_hash) -> Event | None:
+    if client is None:
+        return None
+    if key:
+        hit = IdempotencyKey.objects.filter(client=client, key=key).select_related("event").first()
+        if hit is not None:
+            if hit.request_hash != request_hash:
+                raise Unprocessable("该 Idempotency-Key 已用于另一内容不同的请求。", code="idempotency_key_reused")
+            return hit.event
+    if clean["external_id"]:
+        first = Event.objects.filter(client=client, source=clean["source"], external_id=clean["external_id"]).first()
+        if first is not None:
+            if key:
+                IdempotencyKey.objects.create(client=client, key=key, request_hash=request_hash, event=first)
+            return first
+    return None
+
+
+@transaction.atomic
+def _intake(client, clean, key, request_hash, pictures, saved) -> tuple[Event, bool]:
+    first = _replay(client, clean, key, request_hash)
+    if first is not None:
+        return first, False
+    now = timezone.now()
+    lat, lng = clean["lat"], clean["lng"]
+    try:
+        chain = grid_selectors.locate(lat, lng)
+    except NotFound as exc:
+        raise ValidationFailed(fields={"lat": [exc.message], "lng": [exc.message]})
+    route = _route(clean["problem_type"], lat, lng, now)
+    refs = {ref.kind: ref for ref in chain}
+    areas = Area.objects.defer("boundary").in_bulk({ref.id for ref in chain})
+    area = areas[chain[0].id]
+    grid = areas[refs[AreaKind.GRID].id] if AreaKind.GRID in refs else None
+    street = areas[refs[AreaKind.STREET].id] if AreaKind.STREET in refs else None
+    if client is not None and not grid_selectors.user_covers_area(client, area):
+        raise Forbidden("该位置不在您的辖区内。")
+    subject = None
+    if clean["subject"] is not None:
+        subject = _reported_subject(client, clean["subject"], lat, lng)
+    elif route.about_subject:
+        subject = nearest_subject(lat, lng, base.setting("COMMAND_CENTER_SUBJECT_RADIUS_M", 30))
+    severity = clean["severity"] or route.severity or Severity.BLUE
+    event = Event.objects.create(
+        source=clean["source"], external_id=clean["external_id"], client=client,
+        reporter_name=clean["reporter_name"], reporter_phone=clean["reporter_phone"],
+        problem_type_code=clean["problem_type"], problem_type_name=route.problem_type_name[:100],
+        matter_code=route.matter_code or "", description=clean["description"], lat=lat, lng=lng,
+        address=clean["address"], area=area, grid=grid, street=street,
+        # The team / department as routing's snapshot has them (id, code, name): the answer shows them
+        # without reading them back.
+        team=_routed(Team, route.team), department=_routed(Department, route.department),
+        delegated=bool(route.delegated), routing_reason=(route.reason or "")[:500], subject=subject,
+        severity=severity, status=Status.NEW, possible_duplicate_of=possible_duplicate(clean["problem_type"], lat, lng, now),
+        created_at=now,
+    )
+    if key and client is not None:
+        IdempotencyKey.objects.create(client=client, key=key, request_hash=request_hash, event=event)
+    deadlines = base.create_deadlines(event, now)
+    entry = base.trace(client, event, Action.CREATE, now, audit_action="event.created", changes={
+        k: [None, v] for k, v in audit.snapshot(event, (
+            "source", "external_id", "problem_type_code", "matter_code", "lat", "lng", "area", "street", "team",
+            "department", "subject", "severity", "status",
+        )).items()
+    }, to_status=Status.NEW, data={
+        "source": event.source, "severity": severity, "street": street.code if street else None,
+        "grid": grid.code if grid else None, "team": route.team.code if route.team else None,
+        "department": route.department.code if route.department else None, "matter": event.matter_code,
+        "reason": event.routing_reason, "subject": subject.pk if subject else None,
+        "possible_duplicate_of": event.possible_duplicate_of_id,
+        "deadlines": [[d.stage, d.due_at.isoformat()] for d in deadlines],
+    })
+    credit_facts.on_event_action(event, Action.CREATE, client)  # complaints feed credit, in this transaction
+    # The answer and the push are made from the rows just written, not read back.
+    selectors.keep_written(event, deadlines=deadlines, timeline=[entry], assignments=[], photos=[])
+    base.publish_change(event, "event.created", action=Action.CREATE, written=True)
+    event_photos.attach_report(client, event, pictures, saved)
+    return event, True
+
+
+def _reported_subject(client, subject_id: int, lat: float, lng: float) -> Subject:
+    """The subject a report names: one the reporter may see (another street's answers as if it did not
+    exist: a report must not move the credit of a subject its reporter cannot even read), and near the
+    reported spot (a subject kilometres away is a wrong id, and would collect someone else's complaint)."""
+    qs = Subject.objects.all() if client is None else grid_selectors.subjects_for(client)
+    subject = (qs.select_related(None).prefetch_related(None).filter(pk=subject_id)
+               .only("id", "name", "lat", "lng", "grid_id").first())
+    if subject is None:
+        raise ValidationFailed(fields={"subject": [_("管理对象不存在。")]})
+    limit = base.setting("COMMAND_CENTER_SUBJECT_MAX_DISTANCE_M", 500)
+    distance = geometry.haversine_m(lat, lng, subject.lat, subject.lng)
+    if distance > limit:
+        raise ValidationFailed(fields={"subject": [
+            _("管理对象距上报位置 %(distance)d 米，超过 %(limit)d 米：请核对管理对象或位置。")
+            % {"distance": round(distance), "limit": limit}]})
+    return subject
+
+
+def _routed(model, ref):
+    """A Team / Department as routing's snapshot knows it (id, code, name), for the event to hold: loaded
+    as `.only("id", "code", "name")` would load it, so any other field is read from the database on use."""
+    if ref is None:
+        return None
+    return model.from_db(router.db_for_read(model), ["id", "code", "name"], [ref.id, ref.code, ref.name])
+
