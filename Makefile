@@ -8,7 +8,7 @@ PORT ?= 8000
 IT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/enforcement_it
 IT_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run serve migrate demo test test-fast test-integration bench messages clean
+.PHONY: install run serve migrate demo test test-fast test-fuzz test-integration bench messages clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,13 +31,18 @@ run: demo
 	$(PY) manage.py demo_logins --base-url http://$(HOST):$(PORT)
 	$(PY) -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio
 
-test: test-fast test-integration
+test: test-fast test-fuzz test-integration
 
-# The fast pass: unit, API, permission and fuzz tests on SQLite, tasks inline, in-memory channels
+# The fast pass: unit, API, permission and browser tests on SQLite, tasks inline, in-memory channels
 # (DATABASE_URL / REDIS_URL from the caller's shell are ignored here).
 test-fast: install
 	$(PY) manage.py compilemessages_if_needed
-	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not integration"
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not integration and not fuzz"
+
+# The fuzz pass: schemathesis over the API on SQLite (FUZZ_EXAMPLES per operation, derandomized), in a pass
+# of its own so the fast pass stays fast; the integration pass runs these again on PostgreSQL.
+test-fuzz: install
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "fuzz and not integration"
 
 # The integration pass: the same suite again on PostgreSQL + Redis (browser tests excepted: they ran in
 # the fast pass), plus the tests marked integration (migrations both ways, DB constraints, Redis channel
