@@ -26,6 +26,15 @@ class RowError:
         return _("第%(line)s行 [%(column)s]：%(reason)s") % {"line": self.line, "column": self.column, "reason": self.reason}
 
 
+def row_errors(exc, line: int, columns: dict | None = None) -> list[RowError]:
+    """A service's DomainError as row errors of an import: one per field (named by `columns`, the file's
+    column for a service field, where they differ), or one for the row."""
+    columns = columns or {}
+    if exc.fields:
+        return [RowError(line, columns.get(k, k), " ".join(map(str, v))) for k, v in exc.fields.items()]
+    return [RowError(line, "", exc.message)]
+
+
 @dataclass
 class ImportReport:
     errors: list[RowError] = field(default_factory=list)

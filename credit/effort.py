@@ -399,7 +399,7 @@ def _within_radius(centres: list[_Subject], others: list[_Subject], radius_m: fl
     half_lng = half_lat / np.maximum(np.cos(np.radians(np.abs(c_lat) + half_lat)), 1e-6)
     boxes = shapely.box(c_lng - half_lng, c_lat - half_lat, c_lng + half_lng, c_lat + half_lat)
     centre_at, other_at = shapely.STRtree(shapely.points(o_lng, o_lat)).query(boxes)
-    metres = _great_circle_m(c_lat[centre_at], c_lng[centre_at], o_lat[other_at], o_lng[other_at])
+    metres = geometry.haversine_m_arrays(c_lat[centre_at], c_lng[centre_at], o_lat[other_at], o_lng[other_at])
     inside = metres <= radius_m
     centre_at, other_at, metres = centre_at[inside], other_at[inside], metres[inside]
     centre_ids = np.array([c.id for c in centres])[centre_at]
@@ -409,12 +409,6 @@ def _within_radius(centres: list[_Subject], others: list[_Subject], radius_m: fl
     best = order[first]
     return {o: (m, c) for o, m, c in zip(other_ids[best].tolist(), metres[best].tolist(), centre_ids[best].tolist())}
 
-
-def _great_circle_m(lat1, lng1, lat2, lng2):
-    """grids.geometry.haversine_m over numpy arrays (a district's red neighbours are a million pairs)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lng2 - lng1) / 2) ** 2
-    return 2 * geometry.EARTH_RADIUS_M * np.arcsin(np.sqrt(a))
 
 
 def _yellow_patrols(due: _DueList, yellow: list[_Subject], yellow_rule, month: _Month):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.exceptions import DomainError, ValidationFailed
-from core.tabular import ImportReport, RowError, read_rows, require_columns, write_table
+from core.tabular import ImportReport, RowError, read_rows, require_columns, row_errors, write_table
 from enforcement import selectors
 from enforcement.services import access as access_services
 from enforcement.services import catalog as catalog_services
@@ -132,13 +132,6 @@ def _codes(value) -> list[str]:
     return [c.strip() for c in text.split(";") if c.strip()]
 
 
-def _field_errors(exc: DomainError, line: int, columns: dict | None = None) -> list[RowError]:
-    columns = columns or {}
-    if exc.fields:
-        return [RowError(line, columns.get(k, k), " ".join(map(str, v))) for k, v in exc.fields.items()]
-    return [RowError(line, "", exc.message)]
-
-
 def _rows(kind, data, filename):
     rows = [(line, _normalise(kind, raw)) for line, raw in read_rows(data, filename)]
     if rows:
@@ -183,7 +176,7 @@ def import_matters(actor, data: bytes, filename: str, *, dry_run=False) -> Impor
         try:
             clean = catalog_services.clean_matter(fields)
         except ValidationFailed as exc:
-            errs.extend(_field_errors(exc, line, {"department": "department_code"}))
+            errs.extend(row_errors(exc, line, {"department": "department_code"}))
             clean = None
         if errs:
             errors.extend(errs)
@@ -526,7 +519,7 @@ def import_problem_types(actor, data: bytes, filename: str, *, dry_run=False) ->
         try:
             clean = power_services.clean_problem_type(fields, known_codes=known)
         except ValidationFailed as exc:
-            errs.extend(_field_errors(exc, line))
+            errs.extend(row_errors(exc, line))
             clean = None
         if errs:
             errors.extend(errs)

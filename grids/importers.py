@@ -16,7 +16,7 @@ from core import audit
 from core.exceptions import DomainError, Forbidden, ValidationFailed
 from core.masking import mask_phone
 from core.roles import BUREAU_STAFF, has_role
-from core.tabular import ImportReport, RowError, read_table, require_columns, write_table
+from core.tabular import ImportReport, RowError, read_table, require_columns, row_errors, write_table
 from grids import geometry, selectors, services, spatial
 from grids.choices import KIND_DEPTH, AreaKind, StreetTier, SubjectStatus
 from grids.models import Area, Subject, SubjectCategory
@@ -35,13 +35,6 @@ SUBJECT_HEADER_ALIASES = {
 # Optional text columns: a column missing from the file leaves that field of existing subjects alone.
 OPTIONAL_TEXT_COLUMNS = ["legal_representative", "contact_phone", "shop_sign", "address"]
 AREA_PROPERTIES = ("code", "name", "kind", "parent_code", "tier", "zone_code")
-
-
-def _errors_of(exc: DomainError, line: int, rename=None) -> list[RowError]:
-    rename = rename or {}
-    if exc.fields:
-        return [RowError(line, rename.get(col, col), " ".join(map(str, msgs))) for col, msgs in exc.fields.items()]
-    return [RowError(line, "", exc.message)]
 
 
 def _require_importer(actor):
@@ -106,7 +99,7 @@ def _read_area_rows(features: list, report: ImportReport) -> list[dict]:
             try:
                 row["geom"] = geometry.parse_boundary(row["boundary"], field="geometry")
             except ValidationFailed as exc:
-                errs.extend(_errors_of(exc, n))
+                errs.extend(row_errors(exc, n))
         report.errors.extend(errs)
         row["valid"] = not errs
         rows.append(row)
@@ -218,7 +211,7 @@ def _check_area_placement(tree: _AreaTree, row: dict, report: ImportReport):
         if row.get("geom") is not None and pgeom is not None:
             geometry.check_inside(row["geom"], pgeom, settings.AREA_CONTAINMENT_TOLERANCE, field="geometry")
     except ValidationFailed as exc:
-        report.errors.extend(_errors_of(exc, row["line"], rename={"parent": "parent_code", "zone": "zone_code"}))
+        report.errors.extend(row_errors(exc, row["line"], {"parent": "parent_code", "zone": "zone_code"}))
         row["valid"] = False
 
 
@@ -362,7 +355,7 @@ class _SubjectRowChecker:
         try:
             lat, lng = geometry.parse_lat_lng(row.get("lat"), row.get("lng"))
         except ValidationFailed as exc:
-            errs.extend(_errors_of(exc, line))
+            errs.extend(row_errors(exc, line))
             lat = lng = None
         grid = None
         if row.get("grid_code"):
@@ -466,7 +459,7 @@ def _write_subjects(actor, actions: list):
                 services.rewrite_subject(actor, current, **fields)
         except DomainError as exc:
             # Only a concurrent change can get here (everything was checked above): stop, write nothing.
-            raise ValidationFailed(fields={"file": [str(e) for e in _errors_of(exc, line)]}) from exc
+            raise ValidationFailed(fields={"file": [str(e) for e in row_errors(exc, line)]}) from exc
 
 
 def export_subjects(qs, fmt: str, *, mask_phones: bool = False) -> bytes:

@@ -4,11 +4,11 @@ from rest_framework import serializers
 
 from core.api import fields as api_fields
 from core.api.fields import StrictFloatField, StrictNumbersMixin
+from core.ids import MAX_ID
 from credit.choices import Color
 from credit.models import CreditHistory, CreditOverride, CreditPolicy, SensorReading
 from grids.models import SubjectCategory
 
-MAX_ID = 2**63 - 1
 
 
 class OverrideSerializer(serializers.ModelSerializer):

@@ -1,11 +1,9 @@
 """Effort rules: who is due in a month and why (red re-inspection and neighbours, yellow patrol and
 look-back, green spot checks), the rules' API (bureau staff, audited) and the refusals."""
 import math
-import random
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pytest
 
 from core.exceptions import Forbidden, NotFound, ValidationFailed
@@ -13,7 +11,6 @@ from core.models import AuditLog
 from credit import effort
 from credit.choices import FactKind
 from credit.models import CreditFact, CreditHistory, CreditScore, EffortRule
-from grids import geometry
 from grids.models import Subject
 
 pytestmark = pytest.mark.django_db
@@ -65,17 +62,6 @@ def test_red_is_reinspected_every_n_days_from_the_day_it_turned_red(make, distri
     items, _ = due(users["leader_s1"], district["S1"])
     assert [d for _s, d in rows_of(items, "red_reinspect")] == [date(2026, 11, 2), date(2026, 11, 12), date(2026, 11, 22)]
 
-
-@pytest.mark.django_db(False)
-def test_neighbour_distances_are_grids_geometrys():
-    """The neighbour search measures over arrays what grids.geometry.haversine_m measures one pair at a time."""
-    rng = random.Random(5)
-    pairs = [(rng.uniform(-60, 60), rng.uniform(-180, 180), rng.uniform(-1e-3, 1e-3), rng.uniform(-1e-3, 1e-3))
-             for _ in range(200)]
-    lat1, lng1, lat2, lng2 = (np.array(v) for v in zip(*[(a, b, a + da, b + db) for a, b, da, db in pairs]))
-    measured = effort._great_circle_m(lat1, lng1, lat2, lng2)
-    assert measured.tolist() == pytest.approx([geometry.haversine_m(*p) for p in zip(lat1, lng1, lat2, lng2)],
-                                              rel=1e-9, abs=1e-6)
 
 
 def test_neighbours_of_a_red_subject_within_the_radius_are_visited_along(make, district, users):

@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.ids import MAX_ID
 from grids.choices import AreaKind, DutyStatus, SubjectStatus
 from grids.models import Area, Officer, Subject
 
@@ -12,7 +13,7 @@ class IdField(forms.IntegerField):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
 
 

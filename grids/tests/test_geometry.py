@@ -1,4 +1,7 @@
 """grids.geometry: coordinates from user input, containment, distances."""
+import random
+
+import numpy as np
 import pytest
 
 from conftest import square
@@ -44,3 +47,14 @@ def test_polygon_with_hole_and_invalid_parent_repaired():
     # A child inside the hole lies outside its parent.
     with pytest.raises(ValidationFailed):
         geometry.check_inside(geometry.parse_boundary(square(4.5, 4.5, 5.5, 5.5)), geom, 0.01)
+
+
+def test_distances_over_arrays_are_haversine_m():
+    """credit.effort's neighbour search measures over arrays what haversine_m measures one pair at a time."""
+    rng = random.Random(5)
+    pairs = [(rng.uniform(-60, 60), rng.uniform(-180, 180), rng.uniform(-1e-3, 1e-3), rng.uniform(-1e-3, 1e-3))
+             for _ in range(200)]
+    lat1, lng1, lat2, lng2 = (np.array(v) for v in zip(*[(a, b, a + da, b + db) for a, b, da, db in pairs]))
+    measured = geometry.haversine_m_arrays(lat1, lng1, lat2, lng2)
+    assert measured.tolist() == pytest.approx([geometry.haversine_m(*p) for p in zip(lat1, lng1, lat2, lng2)],
+                                              rel=1e-9, abs=1e-6)
