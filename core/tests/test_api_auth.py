@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from core.api.errors import exception_handler
 from core.exceptions import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable, ValidationFailed
 
-from core.testing import *  # noqa: E402,F403  (the shared district, built once per module)
+from grids.testing import *  # noqa: E402,F403  (the shared district, built once per module)
 
 pytestmark = pytest.mark.django_db
 

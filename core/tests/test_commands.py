@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from grids.models import AreaMembership
 
-from core.testing import *  # noqa: E402,F403  (the shared district, built once per module)
+from grids.testing import *  # noqa: E402,F403  (the shared district, built once per module)
 
 pytestmark = pytest.mark.django_db
 

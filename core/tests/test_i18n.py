@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from core.testing import *  # noqa: F403  (the shared district, built once per module)
+from grids.testing import *  # noqa: F403  (the shared district, built once per module)
 
 pytestmark = pytest.mark.django_db
 

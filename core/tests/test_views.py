@@ -8,7 +8,7 @@ from django.conf import settings as django_settings
 from django.contrib.staticfiles import finders
 from drf_spectacular.validation import validate_schema
 
-from core.testing import *  # noqa: E402,F403  (the shared district, built once per module)
+from grids.testing import *  # noqa: E402,F403  (the shared district, built once per module)
 
 pytestmark = pytest.mark.django_db
 

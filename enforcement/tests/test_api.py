@@ -3,7 +3,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.tabular import write_table
-from core.testing import *  # noqa: F403
+from grids.testing import *  # noqa: F403
 from enforcement.services import catalog as catalog_services
 from enforcement.services import checklists as checklists_services
 from enforcement.services import scenarios as scenarios_services

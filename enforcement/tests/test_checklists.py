@@ -1,7 +1,7 @@
 """Inspect once: the merged checklist of a subject, without duplicates, grouped by department."""
 import pytest
 
-from core.testing import *  # noqa: F403
+from grids.testing import *  # noqa: F403
 from enforcement.services import checklists as checklists_services
 from enforcement.services import scenarios as scenarios_services
 from enforcement.models import ChecklistItem

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from core.exceptions import Conflict, ValidationFailed
 from core.models import AuditLog
-from core.testing import *  # noqa: F403
+from grids.testing import *  # noqa: F403
 from enforcement import selectors
 from enforcement.services import catalog as catalog_services
 from enforcement.models import CatalogVersion, Delegation, TierTemplate

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from core.exceptions import Forbidden
 from core.models import AuditLog
 from core.tabular import write_table
-from core.testing import *  # noqa: F403
+from grids.testing import *  # noqa: F403
 from enforcement import importers, selectors
 from enforcement.models import CatalogVersion, ChecklistItem, Delegation, Matter, ProblemType, Scenario
 

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from core.exceptions import NotFound, ValidationFailed
-from core.testing import *  # noqa: F403
+from grids.testing import *  # noqa: F403
 from enforcement import routing, selectors
 from enforcement.services import catalog as catalog_services
 from enforcement.models import RoutingRevision

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 
 from core.exceptions import Conflict, Forbidden, Unprocessable
 from core.models import AuditLog
-from core.testing import *  # noqa: F403
+from grids.testing import *  # noqa: F403
 from enforcement import selectors
 from enforcement.services import catalog as catalog_services
 from enforcement.choices import VersionStatus

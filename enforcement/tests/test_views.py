@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from core.tabular import write_table
-from core.testing import *  # noqa: F403
+from grids.testing import *  # noqa: F403
 from enforcement.models import CatalogVersion, Delegation, Scenario
 from enforcement.tests.conftest import held_delegation
 

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from conftest import square
 from grids import services
 
-from core.testing import *  # noqa: E402,F403  (the shared district, built once per module)
+from grids.testing import *  # noqa: E402,F403  (the shared district, built once per module)
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from grids import services
 from grids.choices import DeliveryStatus
 from grids.models import Notice, NoticeDelivery
 
-from core.testing import *  # noqa: E402,F403  (the shared district, built once per module)
+from grids.testing import *  # noqa: E402,F403  (the shared district, built once per module)
 
 pytestmark = pytest.mark.django_db
 SENT = []

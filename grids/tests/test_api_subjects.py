@@ -9,7 +9,7 @@ from core.models import AuditLog
 from grids import services
 from grids.models import Subject
 
-from core.testing import *  # noqa: E402,F403  (the shared district, built once per module)
+from grids.testing import *  # noqa: E402,F403  (the shared district, built once per module)
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/subjects/"

@@ -6,7 +6,7 @@ from conftest import square
 from grids import selectors, services, spatial
 from grids.models import Area
 
-from core.testing import *  # noqa: E402,F403  (the shared district, built once per module)
+from grids.testing import *  # noqa: E402,F403  (the shared district, built once per module)
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/grids/locate/"

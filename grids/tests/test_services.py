@@ -7,7 +7,7 @@ from core.models import AuditLog
 from grids import accounts, selectors, services
 from grids.models import Area, AreaMembership, Subject
 
-from core.testing import *  # noqa: E402,F403  (the shared district, built once per module)
+from grids.testing import *  # noqa: E402,F403  (the shared district, built once per module)
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from core.tabular import read_rows
 from grids import services
 from grids.models import Subject
 
-from core.testing import *  # noqa: E402,F403  (the shared district, built once per module)
+from grids.testing import *  # noqa: E402,F403  (the shared district, built once per module)
 
 pytestmark = pytest.mark.django_db
 

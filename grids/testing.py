@@ -1,6 +1,6 @@
 """Fast versions of the shared fixtures, for test modules that use the test district in every test.
 
-    from core.testing import *  # noqa: F403 (district, users, categories, departments, teams, officers)
+    from grids.testing import *  # noqa: F403 (district, users, categories, departments, teams, officers)
 
 Imported into a test module, these replace the conftest fixtures of the same names for that module
 only. The data is the same (it is built by conftest's own fixture functions), but built ONCE per module
