@@ -31,6 +31,7 @@ from datetime import timedelta
 from datetime import timezone as dt_timezone
 from typing import Callable
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -126,6 +127,15 @@ def publish_many(topic: str, payloads) -> list[int]:
     return [m.pk for m in made]
 
 
+# The worker's task (core.tasks) is sent by name: core.tasks imports this module, never the reverse.
+PROCESS_TASK = "core.tasks.process_outbox"
+
+
+def enqueue_deferred(ids):
+    """Hand the deferred rows a commit just wrote to a Celery worker."""
+    current_app.send_task(PROCESS_TASK, args=[ids])
+
+
 def _after_commit(in_place, deferred_ids):
     """Never raises into the request or service that committed: what fails here the drain retries.
 
@@ -135,9 +145,7 @@ def _after_commit(in_place, deferred_ids):
     rescoring's recompute), and the conditional marks keep the row's state right."""
     try:
         if deferred_ids:
-            from core.tasks import process_outbox
-
-            process_outbox.delay(deferred_ids)
+            enqueue_deferred(deferred_ids)
     except Exception:  # noqa: BLE001 — the broker is down: the drain takes them when it is back
         logger.exception("outbox: could not enqueue %s", deferred_ids)
     try:

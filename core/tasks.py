@@ -14,7 +14,7 @@ def ping():
     return "pong"
 
 
-@shared_task(name="core.tasks.process_outbox", ignore_result=True)
+@shared_task(name=outbox.PROCESS_TASK, ignore_result=True)
 def process_outbox(ids):
     """The deferred follow-ups a commit just wrote (core.outbox), run by a worker right after it."""
     return outbox.process(ids)

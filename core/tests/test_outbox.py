@@ -127,7 +127,7 @@ def test_deferred_rows_go_to_a_worker_after_the_commit(calls, settings, monkeypa
                                                        django_capture_on_commit_callbacks):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued = []
-    monkeypatch.setattr(tasks.process_outbox, "delay", queued.append)
+    monkeypatch.setattr(outbox, "enqueue_deferred", queued.append)
     with django_capture_on_commit_callbacks(execute=True):
         a, b = outbox.publish(TOPIC, {"n": 1})
     assert [c[0] for c in calls] == ["a"] and queued == [[b]]  # the in-place one ran; the other is queued
@@ -141,7 +141,7 @@ def test_a_broker_that_is_down_loses_nothing(calls, settings, monkeypatch, caplo
     def down(ids):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.process_outbox, "delay", down)
+    monkeypatch.setattr(outbox, "enqueue_deferred", down)
     with django_capture_on_commit_callbacks(execute=True):
         outbox.publish(TOPIC, {"n": 1})
     assert [c[0] for c in calls] == ["a"] and "could not enqueue" in caplog.text
