@@ -71,5 +71,5 @@ clean:
 
 # After changing user-visible strings: update the English catalog, translate the new entries, compile.
 messages: install
-	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=node_modules
+	$(PY) manage.py makemessages -l en --no-location --ignore=.venv --ignore=var --ignore=node_modules
 	$(PY) manage.py compilemessages -l en --ignore=.venv
