@@ -74,3 +74,35 @@ def log_in(page, base, username, password=PASSWORD, then="/"):
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}{then}")
+
+
+# axe-core 4.14.1 (MPL-2.0, Deque Systems), vendored for the tests only: the accessibility check of pages.
+AXE_SOURCE = os.path.join(os.path.dirname(__file__), "test_assets", "axe-4.14.1.min.js")
+WCAG_AA_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+
+
+def axe_violations(page, tags=WCAG_AA_TAGS, exclude=()):
+    """Run axe-core over the page as it stands and return its violations of `tags` as short dicts
+    (rule id, impact, help, the first few offending nodes). axe is evaluated through DevTools, so the
+    page's Content Security Policy (no inline scripts) does not block it. `exclude`: CSS selectors
+    axe should skip (say why at the call site)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        with open(AXE_SOURCE, encoding="utf-8") as f:
+            page.evaluate(f.read())
+    result = page.evaluate(
+        """async ([tags, exclude]) => {
+            const context = exclude.length ? {include: [document], exclude: exclude.map(s => [s])} : document;
+            const r = await window.axe.run(context, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.length, targets: v.nodes.slice(0, 5).map(n => n.target.join(' ')),
+                summary: (v.nodes[0] || {}).failureSummary || ''}));
+        }""",
+        [list(tags), list(exclude)],
+    )
+    return result
+
+
+def format_violations(violations) -> str:
+    """One line per violated rule, for an assertion message a developer can act on."""
+    return "\n".join(f"{v['id']} ({v['impact']}, {v['nodes']} nodes): {v['help']} — e.g. {v['targets'][:3]}"
+                     for v in violations)
