@@ -6,9 +6,7 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from core import roles
-from grids import accounts, services, spatial
-from grids.models import Department, Officer, SubjectCategory, Team
+from grids import spatial, testing
 
 
 def _serialize_transactional_tests(items):
@@ -44,10 +42,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "integration" in item.keywords:
             item.add_marker(skip)
-
-
-def square(lng0, lat0, lng1, lat1):
-    return {"type": "Polygon", "coordinates": [[[lng0, lat0], [lng1, lat0], [lng1, lat1], [lng0, lat1], [lng0, lat0]]]}
 
 
 @pytest.fixture(autouse=True)
@@ -104,85 +98,62 @@ def _fresh_spatial_index():
     spatial.invalidate()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_routing_cache():
+    """The catalog's routing cache (per process) starts and ends each test empty."""
+    from enforcement import routing
+
+    routing.invalidate()
+    yield
+    routing.invalidate()
+
+
 @pytest.fixture
 def district(db):
-    """District D (0..2 × 0..1 degrees around 120E/30N) with streets S1 (west) and S2 (east).
-
-    Each street: one community, two grids, each grid two micro-grids. Points: S1 grid 1 is
-    lng 120.0–120.5, lat 30.0–31.0.
-    """
-    sys_user = None
-    d = services.create_area(sys_user, code="D", name="测试区", kind="district", boundary=square(120.0, 30.0, 122.0, 31.0))
-    out = {"district": d}
-    for si, (lng0, tier) in enumerate(((120.0, "urban"), (121.0, "general")), start=1):
-        s = services.create_area(sys_user, code=f"S{si}", name=f"街道{si}", kind="street", parent=d, tier=tier,
-                                 boundary=square(lng0, 30.0, lng0 + 1, 31.0))
-        c = services.create_area(sys_user, code=f"S{si}C1", name=f"社区{si}", kind="community", parent=s,
-                                 boundary=square(lng0, 30.0, lng0 + 1, 31.0))
-        out[f"S{si}"], out[f"S{si}C1"] = s, c
-        for gi in (1, 2):
-            g0 = lng0 + (gi - 1) * 0.5
-            g = services.create_area(sys_user, code=f"S{si}G{gi}", name=f"网格{si}-{gi}", kind="grid", parent=c,
-                                     boundary=square(g0, 30.0, g0 + 0.5, 31.0))
-            out[f"S{si}G{gi}"] = g
-            for mi in (1, 2):
-                m0 = 30.0 + (mi - 1) * 0.5
-                out[f"S{si}G{gi}M{mi}"] = services.create_area(
-                    sys_user, code=f"S{si}G{gi}M{mi}", name=f"微网格{si}-{gi}-{mi}", kind="micro_grid", parent=g,
-                    boundary=square(g0, m0, g0 + 0.5, m0 + 0.5))
-    return out
+    """District D (0..2 × 0..1 degrees around 120E/30N) with streets S1 (west) and S2 (east): see
+    grids.testing.build_district."""
+    return testing.build_district()
 
 
 @pytest.fixture
 def categories(db):
-    food = SubjectCategory.objects.create(code="FOOD", name="餐饮")
-    rest = SubjectCategory.objects.create(code="FOOD-R", name="餐馆", parent=food)
-    site = SubjectCategory.objects.create(code="SITE", name="建设工地")
-    site_b = SubjectCategory.objects.create(code="SITE-B", name="房建工地", parent=site)
-    return {"food": food, "restaurant": rest, "site": site, "building_site": site_b}
+    return testing.build_categories()
 
 
 @pytest.fixture
 def departments(db):
-    return {
-        "ZHZF": Department.objects.create(code="ZHZF", name="综合行政执法局", short_name="综合执法"),
-        "SCJG": Department.objects.create(code="SCJG", name="市场监督管理局", short_name="市场监管"),
-        "XF": Department.objects.create(code="XF", name="消防救援大队", short_name="消防", kind="supervising"),
-    }
-
-
-def _user(username, role, area_codes, password="pass-word-1"):
-    user, _ = accounts.add_user(None, username=username, role=role, area_codes=area_codes, password=password)
-    return user
+    return testing.build_departments()
 
 
 @pytest.fixture
 def users(district):
-    return {
-        "bureau": _user("bureau", roles.BUREAU_STAFF, ["D"]),
-        "bureau_s1": _user("bureau_s1", roles.BUREAU_STAFF, ["S1"]),
-        "dispatcher": _user("dispatcher", roles.DISPATCHER, ["D"]),
-        "leader_s1": _user("leader_s1", roles.TEAM_LEADER, ["S1"]),
-        "leader_s2": _user("leader_s2", roles.TEAM_LEADER, ["S2"]),
-        "officer_s1": _user("officer_s1", roles.OFFICER, ["S1"]),
-        "platform": _user("platform", roles.API_CLIENT, ["D"]),
-        "platform_s2": _user("platform_s2", roles.API_CLIENT, ["S2"]),
-        "nobody": _user("nobody", roles.OFFICER, ["S2G2M2"]),
-    }
+    return testing.build_users()
 
 
 @pytest.fixture
 def teams(district):
-    return {s: Team.objects.create(code=f"T-{s}", name=f"{s}综合行政执法队", street=district[s]) for s in ("S1", "S2")}
+    return testing.build_teams(district)
 
 
 @pytest.fixture
 def officers(users, teams, departments):
-    o1 = Officer.objects.create(user=users["officer_s1"], name="张三", badge_no="B001", team=teams["S1"],
-                                home_department=departments["ZHZF"], phone="13800001111")
-    o2 = Officer.objects.create(user=users["nobody"], name="李四", badge_no="B002", team=teams["S2"],
-                                home_department=departments["SCJG"], phone="13800002222")
-    return {"s1": o1, "s2": o2}
+    return testing.build_officers(users, teams, departments)
+
+
+@pytest.fixture
+def api_schema(district, users, officers, categories):
+    """The API's OpenAPI schema for schemathesis (core.fuzzing), with the test district's data in place."""
+    from core import fuzzing
+
+    return fuzzing.load_api_schema()
+
+
+@pytest.fixture
+def auth_headers(users):
+    """Token headers of the district-wide bureau staff user (the fuzz tests' caller)."""
+    from core import fuzzing
+
+    return fuzzing.token_headers(users["bureau"])
 
 
 @pytest.fixture

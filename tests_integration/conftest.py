@@ -121,3 +121,26 @@ def pytest_sessionfinish(session, exitstatus):
         print("\nREQUIRE_INTEGRATION_TESTS=1 but no integration test passed (all skipped or deselected)",
               file=sys.stderr)
         session.exitstatus = 1
+
+
+# The command center's catalog and reporter and credit's subjects, for the integration tests that use
+# them (built by those apps' test-support modules, as their own conftests do).
+@pytest.fixture
+def catalog(district, departments, teams):
+    from command_center import testing
+
+    return testing.build_catalog()
+
+
+@pytest.fixture
+def report(catalog, users):
+    from command_center import testing
+
+    return testing.report_maker(users["platform"])
+
+
+@pytest.fixture
+def subjects(district, categories):
+    from credit.testing import build_subjects
+
+    return build_subjects(district, categories)

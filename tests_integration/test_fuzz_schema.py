@@ -12,13 +12,10 @@ import re
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from command_center.tests.conftest import _fresh_routing_cache, catalog, report  # noqa: F401  (fixtures)
-from core.tests.test_fuzz_api import api_schema  # noqa: F401  (fixture)
-from credit.tests.conftest import subjects  # noqa: F401  (fixture)
+from core.fuzzing import token_headers
 
 pytestmark = [pytest.mark.integration, pytest.mark.fuzz]
 
@@ -42,8 +39,7 @@ def demo_schema(api_schema, report, users, officers, subjects):
 
 @pytest.fixture
 def role_headers(demo_schema, users):
-    return {role: {"Authorization": f"Token {Token.objects.get_or_create(user=users[role])[0].key}"}
-            for role in ROLES}
+    return {role: token_headers(users[role]) for role in ROLES}
 
 
 _ids_seen: dict = {}

@@ -13,7 +13,7 @@ from django.db import connections
 
 from command_center import push
 from command_center.services import intake
-from command_center.tests.conftest import S1_POINT, catalog  # noqa: F401  (fixture)
+from command_center.testing import S1_POINT
 from config.routing import websocket_urlpatterns
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

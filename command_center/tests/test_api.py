@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from command_center.models import Deadline, Event
 from command_center.services import transitions
-from command_center.tests.conftest import S1_POINT, S2_POINT
+from command_center.testing import S1_POINT, S2_POINT
 
 pytestmark = pytest.mark.django_db
 

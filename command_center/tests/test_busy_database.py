@@ -2,7 +2,7 @@
 answers a retryable 503 with nothing written, never a 500 (bench/dashboard.py's burst found the 500s)."""
 import pytest
 
-from command_center.tests.conftest import S1_POINT
+from command_center.testing import S1_POINT
 
 pytestmark = pytest.mark.django_db
 

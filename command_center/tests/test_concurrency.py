@@ -5,8 +5,8 @@ from django.db import connection
 from command_center.choices import AssignmentStatus
 from command_center.models import Assignment, Event, IdempotencyKey
 from command_center.services import intake, transitions
-from command_center.tests.conftest import S1_POINT
-from command_center.tests.test_sla import _in_threads
+from command_center.testing import S1_POINT
+from core.testing import in_threads
 from core.exceptions import Conflict, PreconditionFailed
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -23,12 +23,12 @@ def _second_officer(teams, departments):
 def test_retries_racing_each_other_make_one_event(catalog, users):
     assert connection.vendor == "postgresql"
     data = {"source": "hotline_12345", "problem_type": "ZDJY", "description": "占道", "lat": S1_POINT[0], "lng": S1_POINT[1]}
-    results, errors = _in_threads(6, lambda i: intake.intake_event(users["platform"], data, idempotency_key="same"))
+    results, errors = in_threads(6, lambda i: intake.intake_event(users["platform"], data, idempotency_key="same"))
     assert not errors, errors
     assert len({e.pk for e, _ in results}) == 1 and sum(created for _, created in results) == 1
     assert Event.objects.count() == 1 and IdempotencyKey.objects.count() == 1
     by_external = {**data, "external_id": "HL-9"}
-    results, errors = _in_threads(6, lambda i: intake.intake_event(users["platform"], by_external))
+    results, errors = in_threads(6, lambda i: intake.intake_event(users["platform"], by_external))
     assert not errors, errors
     assert len({e.pk for e, _ in results}) == 1 and Event.objects.count() == 2
 
@@ -44,7 +44,7 @@ def test_two_dispatchers_with_the_same_etag(report, users, officers, teams, depa
         except PreconditionFailed:
             return "412"
 
-    results, errors = _in_threads(2, work)
+    results, errors = in_threads(2, work)
     assert not errors, errors
     assert sorted(map(str, results)).count("412") == 1
     assert Assignment.objects.filter(event=e, status=AssignmentStatus.LIVE).count() == 1
@@ -80,7 +80,7 @@ def test_concurrent_dispatches_of_one_event_one_wins_the_rest_conflict(report, u
             except Conflict as exc:
                 return ("409", exc.code)
 
-        results, errors = _in_threads(N, work)
+        results, errors = in_threads(N, work)
         assert not errors, errors
         winners = [r for r in results if not isinstance(r, tuple)]
         assert len(winners) == 1
@@ -98,7 +98,7 @@ def test_automatic_and_manual_dispatch_racing(report, users, teams, departments,
     from django.utils import timezone
 
     from command_center.models import DispatchRule
-    from command_center.tests.conftest import S1_POINT
+    from command_center.testing import S1_POINT
     from grids.models import Officer
 
     crew = _crew(teams, departments, 2)
@@ -115,7 +115,7 @@ def test_automatic_and_manual_dispatch_racing(report, users, teams, departments,
             except Conflict:
                 return "409"
 
-        results, errors = _in_threads(2, work)
+        results, errors = in_threads(2, work)
         assert not errors, errors
         assert Assignment.objects.filter(event=e, status=AssignmentStatus.LIVE).count() == 1
         assert Assignment.objects.filter(event=e).count() == 1

@@ -17,7 +17,7 @@ from django.test import Client
 from command_center import push
 from command_center.services import intake as intake_service
 from command_center.services import sweep
-from command_center.tests.conftest import S1_POINT, S2_POINT
+from command_center.testing import S1_POINT, S2_POINT
 from config.routing import websocket_urlpatterns
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from command_center.dashboard import selectors
 from command_center.models import Deadline, Event
 from command_center.services import transitions
-from command_center.tests.conftest import S2_POINT
+from command_center.testing import S2_POINT
 from grids.choices import DutyStatus
 
 PAGES = ["command-dashboard", "command-screen"]

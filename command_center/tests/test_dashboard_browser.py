@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from command_center.models import Deadline, Event, TimelineEntry
 from command_center.services import escalation, sweep
-from command_center.tests.conftest import S1_POINT
+from command_center.testing import S1_POINT
 from core.browser_testing import log_in
 from grids.choices import DutyStatus
 

@@ -9,53 +9,12 @@ from command_center import dispatch
 from command_center.choices import AssignmentStatus, Status
 from command_center.models import Assignment, DispatcherShift, DispatchRule, Escalation, Event, TimelineEntry
 from command_center.services import transitions
-from command_center.tests.conftest import S1_POINT, S2_POINT
+from command_center.testing import S1_POINT, S2_POINT, rule
 from core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from core.models import AuditLog
-from grids import accounts
 from grids.models import Officer
 
 pytestmark = pytest.mark.django_db
-
-M_PER_DEG_LAT = 111_195
-
-
-@pytest.fixture
-def crew(users, officers, teams, departments):
-    """Officers of S1 placed north of S1_POINT at the given distances (metres)."""
-    now = timezone.now()
-
-    def add(name, *, metres=None, duty="available", dept="ZHZF", rank=1, team="S1", skills=(), stale=False):
-        u = accounts.add_user(None, username=f"u-{name}", role="officer", area_codes=[team])[0]
-        o = Officer.objects.create(
-            user=u, name=name, badge_no=f"B-{name}", team=teams[team], home_department=departments[dept], rank=rank,
-            duty_status=duty,
-            last_lat=None if metres is None else S1_POINT[0] + metres / M_PER_DEG_LAT,
-            last_lng=None if metres is None else S1_POINT[1],
-            last_position_at=None if metres is None else now - timedelta(minutes=30 if stale else 1),
-        )
-        o.skill_departments.set([departments[d] for d in skills])
-        return o
-
-    return {
-        "near": add("近", metres=100),
-        "far": add("远", metres=1000),
-        "skilled": add("市监兼", metres=500, dept="SCJG", skills=["ZHZF"]),
-        "busy": add("忙", metres=50, duty="busy"),
-        "off": add("下班", metres=10, duty="off_duty"),
-        "stale": add("旧定位", metres=20, stale=True),
-        "nopos": add("无定位"),
-        "unskilled": add("市监", metres=30, dept="SCJG"),
-        "captain": add("队长", metres=2000, rank=4),
-    }
-
-
-@pytest.fixture
-def inline_tasks(settings):
-    """Automatic dispatch is a Celery task: run it inline on both passes (no worker in the tests)."""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.CELERY_TASK_EAGER_PROPAGATES = True
-
 
 @pytest.fixture
 def intake(report, inline_tasks, django_capture_on_commit_callbacks):
@@ -72,10 +31,6 @@ def intake(report, inline_tasks, django_capture_on_commit_callbacks):
 
 def names(ranked):
     return [c.name for c in ranked]
-
-
-def rule(severity="yellow", mode="automatic", street=None, next_on_decline=False):
-    return DispatchRule.objects.create(street=street, severity=severity, mode=mode, next_on_decline=next_on_decline)
 
 
 def sign_on(user, **kw):

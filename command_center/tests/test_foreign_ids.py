@@ -10,7 +10,7 @@ from django.utils import timezone
 from PIL import Image
 
 from command_center.models import DispatchRule, Event, EventPhoto
-from command_center.tests.conftest import S1_POINT, S2_POINT
+from command_center.testing import S1_POINT, S2_POINT
 from core.models import AuditLog
 from credit.models import CreditFact, CreditOverride, SensorReading
 from grids.models import Notice, OfficerPosition, Subject

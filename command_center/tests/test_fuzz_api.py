@@ -6,15 +6,12 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from core.tests.test_fuzz_api import api_schema  # noqa: F401  (the fixture)
+from core.fuzzing import MAX_EXAMPLES, token_headers
 
 pytestmark = pytest.mark.fuzz
-
-MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 
 @pytest.fixture
@@ -45,8 +42,7 @@ def test_events_api_never_500(case, users, event_ids):
     # Token auth only: a generated session cookie with a NUL in it fails in Django's session loading on
     # PostgreSQL before any of our code runs (the core fuzz run covers authentication).
     case.cookies = {}
-    token, _ = Token.objects.get_or_create(user=users["dispatcher"])
     case.call_and_validate(
-        headers={"Authorization": f"Token {token.key}"},
+        headers=token_headers(users["dispatcher"]),
         checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
     )

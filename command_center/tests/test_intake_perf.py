@@ -10,7 +10,7 @@ from django.urls import Resolver404, resolve
 from command_center.api.serializers import DeadlineSerializer, EventDetailSerializer
 from command_center.models import Event
 from command_center.services import intake
-from command_center.tests.conftest import S1_POINT
+from command_center.testing import S1_POINT
 
 pytestmark = pytest.mark.django_db
 

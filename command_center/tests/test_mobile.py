@@ -3,7 +3,7 @@ import pytest
 from django.utils.html import escape
 
 from command_center.services import transitions
-from command_center.tests.conftest import S2_POINT
+from command_center.testing import S2_POINT
 from core import roles
 from grids import accounts
 

@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from command_center.models import Event
 from command_center.open311 import selectors as o311
 from command_center.services import escalation, transitions
-from command_center.tests.conftest import S1_POINT, S2_POINT
+from command_center.testing import S1_POINT, S2_POINT
 
 pytestmark = pytest.mark.django_db
 

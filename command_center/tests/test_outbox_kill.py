@@ -28,8 +28,8 @@ from rest_framework.authtoken.models import Token
 from command_center import push
 from command_center.choices import Status
 from command_center.models import DispatchRule, Event, WebhookDelivery, WebhookSubscription
-from command_center.tests.conftest import S1_POINT
-from command_center.tests.test_webhooks import Receiver
+from command_center.testing import S1_POINT
+from command_center.testing import Receiver
 from config.celery import app
 from core.models import OutboxMessage
 from grids import accounts

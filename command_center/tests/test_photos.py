@@ -11,7 +11,7 @@ from command_center import photos
 from command_center.models import Event, EventPhoto, TimelineEntry
 from command_center.services import intake, transitions
 from command_center.services import photos as photo_writes
-from command_center.tests.conftest import S1_POINT
+from command_center.testing import S1_POINT
 from core.models import AuditLog
 
 pytestmark = pytest.mark.django_db

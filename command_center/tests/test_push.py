@@ -9,20 +9,11 @@ from django.utils import timezone
 
 from command_center import push
 from command_center.services import escalation, sweep, transitions
-from command_center.tests.conftest import S2_POINT
+from command_center.testing import S2_POINT
 from grids import selectors as grid_selectors
 from grids import services as grid_services
 
 SNAPSHOT_URL = "/api/v1/command/snapshot/"
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Every group message the push sends, as (group, message), instead of the channel layer (single
-    sends go through the batch sender too)."""
-    out = []
-    monkeypatch.setattr(push, "_group_send_many", out.extend)
-    return out
 
 
 def deliver(user, sent_messages):

@@ -6,7 +6,7 @@ import pytest
 from command_center.choices import AssignmentStatus, Status
 from command_center.models import Assignment, Deadline, Event, IdempotencyKey, TimelineEntry
 from command_center.services import escalation, intake, policies, transitions
-from command_center.tests.conftest import S1_POINT, S2_POINT
+from command_center.testing import S1_POINT, S2_POINT
 from core.exceptions import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable, ValidationFailed
 from core.models import AuditLog
 from grids.models import Officer, Subject

@@ -1,5 +1,4 @@
 """The SLA clock: policies, the sweep (fires each due deadline exactly once), breaches and escalation."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from command_center.models import Breach, Deadline, Escalation, Event, SlaPolicy
 from command_center.services import escalation, policies, sweep, transitions
 from core.exceptions import Forbidden, ValidationFailed
 from core.models import AuditLog
+from core.testing import in_threads
 
 
 @pytest.mark.django_db
@@ -203,27 +203,6 @@ class TestSweep:
 
 # --- PostgreSQL: real concurrency -------------------------------------------------------------
 
-def _in_threads(n, fn):
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def run(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001 — reported to the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results, errors
-
-
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_sweepers_fire_each_deadline_once(report):
@@ -231,7 +210,7 @@ def test_concurrent_sweepers_fire_each_deadline_once(report):
     events = [report(point=(30.05 + i * 0.04, 120.1 + (i % 5) * 0.08)) for i in range(20)]
     now = max(e.created_at for e in events) + timedelta(hours=1)
     due = Deadline.objects.filter(due_at__lte=now).count()
-    results, errors = _in_threads(4, lambda i: sweep.sweep_due_deadlines(now, batch=7))
+    results, errors = in_threads(4, lambda i: sweep.sweep_due_deadlines(now, batch=7))
     assert not errors, errors
     assert sum(results) == due == Breach.objects.count() == 60
     assert Deadline.objects.filter(fired_at__isnull=True).count() == 0
@@ -252,7 +231,7 @@ def test_meeting_a_deadline_while_a_sweeper_fires_it(report, users, officers):
         def work(i, e=e, now=now):
             return sweep.sweep_due_deadlines(now) if i == 0 else transitions.accept(users["officer_s1"], e).status
 
-        results, errors = _in_threads(2, work)
+        results, errors = in_threads(2, work)
         assert not errors, errors
         d = Deadline.objects.get(event=e, stage="respond")
         assert d.met_at is not None and d.breached_at is not None

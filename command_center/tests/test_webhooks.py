@@ -2,9 +2,7 @@
 backoff and retries, and that a dead endpoint never fails the request that caused the change."""
 import json
 import socket
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from celery.exceptions import Retry
@@ -12,40 +10,9 @@ from django.utils import timezone
 
 from command_center import tasks, webhooks
 from command_center.models import WebhookDelivery, WebhookSubscription
-from command_center.tests.conftest import S1_POINT, S2_POINT
+from command_center.testing import S1_POINT, S2_POINT, Receiver
 
 Status = WebhookDelivery.Status
-
-
-class Receiver:
-    """A real HTTP endpoint on 127.0.0.1 in a thread: records each POST, answers with `status`."""
-
-    def __init__(self):
-        self.requests = []
-        self.status = 200
-        self.answer = None  # the body of the answer (default "ok" / "boom")
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                self.send_response(receiver.status)
-                self.send_header("Content-Type", "text/plain")
-                self.end_headers()
-                self.wfile.write(receiver.answer or (b"ok" if receiver.status < 300 else b"boom"))
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ from rest_framework.authtoken.models import Token
 from command_center.choices import Action
 from command_center.models import Breach, Deadline, Escalation, Event, TimelineEntry
 from command_center.services import policies
-from command_center.tests.conftest import S1_POINT
+from command_center.testing import S1_POINT
 from config.celery import app
 from core.models import AuditLog
 from tests_integration.conftest import LiveProcess, free_port, live_env, python_cmd, wait_for_port

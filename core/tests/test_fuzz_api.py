@@ -11,15 +11,11 @@ coverage phase (boundary and type-confused values for every parameter: thorough,
 Runs in the fast pass (SQLite) and again in the integration pass (PostgreSQL, which rejects
 NUL characters and out-of-range integers differently).
 """
-import json
 import os
 
 import pytest
 import schemathesis
-from django.core.cache import cache
-from django.test import Client
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -27,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from core.fuzzing import COVERAGE, MAX_EXAMPLES
 from grids import services
 
 pytestmark = pytest.mark.fuzz
@@ -35,50 +32,6 @@ pytestmark = pytest.mark.fuzz
 GRIDS_PATHS = (
     r"^/api/v1/(areas|grids/locate|subjects|subject-categories|departments|teams|officers|auth/token)/"
 )
-MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
-COVERAGE = os.environ.get("FUZZ_COVERAGE", "") == "1"
-
-
-def json_bodies_only(raw: dict) -> dict:
-    """Keep only the JSON variant of each request body.
-
-    drf-spectacular also lists form-urlencoded and multipart bodies; schemathesis' negative cases for
-    them (a list or a bare string as a "form") cannot be encoded by the WSGI client, which fails on our
-    side before a request is sent. The server's parsing is the same for every variant, so JSON covers it.
-    """
-    for ops in raw.get("paths", {}).values():
-        for op in ops.values():
-            if not isinstance(op, dict):  # path-level "parameters" is a list
-                continue
-            content = op.get("requestBody", {}).get("content")
-            if content and "application/json" in content:
-                op["requestBody"]["content"] = {"application/json": content["application/json"]}
-    return raw
-
-
-@pytest.fixture
-def api_schema(district, users, officers, categories):
-    """The schema, served by /api/schema/; its requests go through Django's real WSGI handler, on the
-    test's own connection and inside its transaction (so the fixtures' data is there)."""
-    from config.wsgi import application
-
-    cache.clear()  # the token endpoint's anonymous throttle counts live in the cache
-    response = Client().get("/api/schema/", {"format": "json"})
-    assert response.status_code == 200, response.content[:500]
-    loaded = schemathesis.openapi.from_dict(json_bodies_only(json.loads(response.content)))
-    loaded.app = application
-    loaded.location = "/api/schema/"
-    # (The real handler's close_old_connections() would close the test's connection on PostgreSQL:
-    # the root conftest's _keep_test_connection_across_requests prevents it.)
-    return loaded
-
-
-@pytest.fixture
-def auth_headers(users):
-    token, _ = Token.objects.get_or_create(user=users["bureau"])
-    return {"Authorization": f"Token {token.key}"}
-
-
 @pytest.fixture
 def known_ids(district, officers, categories, departments, teams):
     """Ids that exist, per resource, so that part of the generated paths reach real objects."""

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from core.tests.test_fuzz_api import MAX_EXAMPLES, api_schema, auth_headers  # noqa: F401  (fixtures)
+from core.fuzzing import MAX_EXAMPLES
 
 pytestmark = pytest.mark.fuzz
 
@@ -20,6 +20,6 @@ schema = schemathesis.pytest.from_fixture("api_schema").include(
 @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
           derandomize=os.environ.get("FUZZ_RANDOM", "") != "1", suppress_health_check=list(HealthCheck),
           phases=[Phase.generate, Phase.target, Phase.shrink])
-def test_credit_api_never_500(case, auth_headers):  # noqa: F811
+def test_credit_api_never_500(case, auth_headers):
     case.call_and_validate(headers=auth_headers,
                            checks=[not_a_server_error, response_schema_conformance, content_type_conformance])

@@ -8,7 +8,7 @@ from enforcement.services import catalog as catalog_services
 from enforcement.services import checklists as checklists_services
 from enforcement.services import scenarios as scenarios_services
 from enforcement.models import CatalogVersion, Delegation, Scenario, TierTemplate
-from enforcement.tests.conftest import held_delegation, matter
+from enforcement.testing import held_delegation, matter
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from grids.testing import *  # noqa: F403
 from enforcement import selectors
 from enforcement.services import catalog as catalog_services
 from enforcement.models import CatalogVersion, Delegation, TierTemplate
-from enforcement.tests.conftest import D0, D1, D2, held_delegation
+from enforcement.testing import D0, D1, D2, held_delegation
 
 pytestmark = pytest.mark.django_db
 

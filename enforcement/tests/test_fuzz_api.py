@@ -1,22 +1,21 @@
 """Schema-driven fuzzing of the catalog API (as core/tests/test_fuzz_api.py does for grids): generated
 requests, valid and invalid, at every enforcement endpoint, as district bureau staff. No 5xx, whatever
 the input, and documented responses match their schema. FUZZ_EXAMPLES / FUZZ_RANDOM as there."""
-import json
 import os
 
 import pytest
 import schemathesis
-from django.test import Client
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
+from core import fuzzing
 from enforcement.services import catalog as catalog_services
 from enforcement.services import checklists as checklists_services
 from enforcement.services import scenarios as scenarios_services
 from enforcement.models import Delegation, Matter, TierTemplate
-from enforcement.tests.conftest import build_catalog
+from enforcement.testing import build_catalog
 from grids import services as grid_services
 
 pytestmark = pytest.mark.fuzz
@@ -26,27 +25,9 @@ PATHS = (r"^/api/v1/(catalog/versions|matters|delegations|tier-templates|problem
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))  # 29 operations: ~30 s at 12
 
 
-def json_bodies_only(raw: dict) -> dict:
-    for ops in raw.get("paths", {}).values():
-        for op in ops.values():
-            if not isinstance(op, dict):
-                continue
-            content = op.get("requestBody", {}).get("content")
-            if content and "application/json" in content:
-                op["requestBody"]["content"] = {"application/json": content["application/json"]}
-    return raw
-
-
 @pytest.fixture
 def api_schema(district, users, categories, departments, teams):
-    from config.wsgi import application
-
-    response = Client().get("/api/schema/", {"format": "json"})
-    assert response.status_code == 200, response.content[:500]
-    loaded = schemathesis.openapi.from_dict(json_bodies_only(json.loads(response.content)))
-    loaded.app = application
-    loaded.location = "/api/schema/"
-    return loaded
+    return fuzzing.load_api_schema()
 
 
 @pytest.fixture

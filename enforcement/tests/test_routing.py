@@ -9,7 +9,7 @@ from grids.testing import *  # noqa: F403
 from enforcement import routing, selectors
 from enforcement.services import catalog as catalog_services
 from enforcement.models import RoutingRevision
-from enforcement.tests.conftest import D0, D1, D2, held_delegation, matter
+from enforcement.testing import D0, D1, D2, held_delegation, matter
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from enforcement import selectors
 from enforcement.services import catalog as catalog_services
 from enforcement.choices import VersionStatus
 from enforcement.models import CatalogVersion, Matter
-from enforcement.tests.conftest import matter
+from enforcement.testing import matter
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,7 @@ def test_diff_lists_added_removed_and_changed(catalog, users, district):
     catalog_services.update_matter(bureau, matter(draft, "GH-001"), article="第二条", major_decision=False)
     Matter.objects.filter(version=draft, code="SC-002").delete()
     catalog_services.delegate(bureau, matter_code="SR-001", street_code="S2", effective_from=catalog.published_at.date().replace(year=2027, month=1, day=1))
-    from enforcement.tests.conftest import held_delegation
+    from enforcement.testing import held_delegation
 
     catalog_services.update_delegation(bureau, held_delegation(draft, "SC-001", district["S1"]),
                                effective_to=catalog.published_at.date().replace(year=2027, month=12, day=31))

@@ -8,7 +8,7 @@ from django.test import Client
 from core.tabular import write_table
 from grids.testing import *  # noqa: F403
 from enforcement.models import CatalogVersion, Delegation, Scenario
-from enforcement.tests.conftest import held_delegation
+from enforcement.testing import held_delegation
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import square
+from grids.testing import square
 from core.models import AuditLog
 from grids import services
 from grids.models import Area, Department, Officer, Subject

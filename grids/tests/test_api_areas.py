@@ -3,7 +3,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import square
+from grids.testing import square
 from grids import services
 
 from grids.testing import *  # noqa: E402,F403  (the shared district, built once per module)

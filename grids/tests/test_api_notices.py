@@ -64,7 +64,7 @@ def test_whole_district_and_zone_and_micro_grid(users, api, district, subjects):
     client = api(users["dispatcher"])
     assert client.post(url(district["district"]), NOTICE, format="json").json()["recipient_count"] == 3
     assert client.post(url(district["S1G1M1"]), NOTICE, format="json").json()["recipient_count"] == 1
-    from conftest import square
+    from grids.testing import square
 
     zone = services.create_area(None, code="S1Z1", name="防区", kind="zone", parent=district["S1"],
                                 boundary=square(120.5, 30.0, 121.0, 31.0))

@@ -4,7 +4,7 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError
 
-from conftest import square
+from grids.testing import square
 from core.models import AuditLog
 from grids import services
 from grids.models import Subject

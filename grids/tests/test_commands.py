@@ -4,7 +4,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from conftest import square
+from grids.testing import square
 from grids.models import Area, Subject
 
 from grids.testing import *  # noqa: E402,F403  (the shared district, built once per module)

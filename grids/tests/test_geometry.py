@@ -4,7 +4,7 @@ import random
 import numpy as np
 import pytest
 
-from conftest import square
+from grids.testing import square
 from core.exceptions import ValidationFailed
 from grids import geometry
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from conftest import square
+from grids.testing import square
 from core.exceptions import Forbidden, ValidationFailed
 from core.models import AuditLog
 from core.tabular import read_rows, write_table

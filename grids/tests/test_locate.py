@@ -2,7 +2,7 @@
 import pytest
 from django.utils import timezone
 
-from conftest import square
+from grids.testing import square
 from grids import selectors, services, spatial
 from grids.models import Area
 

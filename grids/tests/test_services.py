@@ -1,7 +1,7 @@
 """grids.services and grids.accounts: area validation, paths, subject rules, accounts, audit."""
 import pytest
 
-from conftest import square
+from grids.testing import square
 from core.exceptions import Forbidden, ValidationFailed
 from core.models import AuditLog
 from grids import accounts, selectors, services

@@ -1,7 +1,7 @@
 """The in-memory spatial index on its own (no shared district: some tests need an empty registry)."""
 import pytest
 
-from conftest import square
+from grids.testing import square
 from grids import selectors, spatial
 from grids.spatial import AreaIndex
 

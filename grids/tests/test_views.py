@@ -193,7 +193,7 @@ def test_import_bad_uploads_show_form_errors(client, users, district, categories
 def test_import_areas_through_the_page(client, users, district):
     import json
 
-    from conftest import square
+    from grids.testing import square
 
     doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": square(120.5, 30.0, 121.0, 31.0),
            "properties": {"code": "S1C2", "name": "社区1-2", "kind": "community", "parent_code": "S1"}}]}
