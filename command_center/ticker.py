@@ -20,6 +20,13 @@ from django.db import close_old_connections, connections
 logger = logging.getLogger(__name__)
 
 
+def next_tick(previous_at: float, interval: float, now: float) -> tuple[float, float]:
+    """When the next tick is due and how long to wait for it: one interval after the previous one, or
+    at once if that moment has passed (a long tick is not made up for with a burst of catch-up ticks)."""
+    next_at = max(previous_at + interval, now)
+    return next_at, next_at - now
+
+
 class Ticker:
     """Calls `func` every `interval` seconds on a daemon thread until stopped. A tick that runs long
     delays the next one instead of queueing a burst of catch-up ticks (the sweep catches up itself)."""
@@ -57,11 +64,8 @@ class Ticker:
                 finally:
                     close_old_connections()
                 self.ticks += 1
-                next_at += self.interval
-                now = time.monotonic()
-                if next_at < now:
-                    next_at = now
-                self._stop.wait(next_at - now)
+                next_at, wait = next_tick(next_at, self.interval, time.monotonic())
+                self._stop.wait(wait)
         finally:
             connections.close_all()
 
