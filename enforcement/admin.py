@@ -129,7 +129,7 @@ class MatterAdmin(CatalogAdminMixin, admin.ModelAdmin):
                 if data.get("department") is not None:
                     data["department"] = data["department"].code  # the services take department codes
                 try:
-                    catalog_services.clean_matter(data, partial=obj is not None)
+                    catalog_services.clean_matter(partial=obj is not None, **data)
                 except DomainError as exc:
                     raise _form_error(exc)
                 if obj is None and cleaned.get("code"):

@@ -174,7 +174,7 @@ def import_matters(actor, data: bytes, filename: str, *, dry_run=False) -> Impor
                   "kind": kind, "domain": row.get("domain", ""), "non_site": non_site,
                   "major_decision": major, "status": status}
         try:
-            clean = catalog_services.clean_matter(fields)
+            clean = catalog_services.clean_matter(**fields)
         except ValidationFailed as exc:
             errs.extend(row_errors(exc, line, {"department": "department_code"}))
             clean = None

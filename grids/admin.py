@@ -196,10 +196,10 @@ class SubjectAdmin(BureauAdmin):
                     try:
                         if obj is None:
                             fields = [f for f in services.SUBJECT_FIELDS if f != "tags"]
-                            data = services.check_subject(request.user, admin_._data(self, fields))
+                            data = services.check_subject(request.user, **admin_._data(self, fields))
                         else:
                             changed = [f for f in self.changed_data if f in services.SUBJECT_FIELDS]
-                            data = services.check_subject(request.user, admin_._data(self, changed), instance=obj)
+                            data = services.check_subject(request.user, instance=obj, **admin_._data(self, changed))
                         if data.get("grid") is not None:
                             self.cleaned_data["grid"] = data["grid"]
                             self.instance.grid = data["grid"]

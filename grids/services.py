@@ -1,6 +1,5 @@
 """Every write to the registry: one function per business action, one transaction, one audit record."""
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -187,13 +186,15 @@ def rewrite_area(actor, area: Area, *, name: str, kind: str, parent: Area | None
 
 
 @transaction.atomic
-def update_area(actor, area: Area, **changes):
+def update_area(actor, area: Area, *, code=UNCHANGED, name=UNCHANGED, kind=UNCHANGED, parent=UNCHANGED,
+                boundary=UNCHANGED, tier=UNCHANGED, zone=UNCHANGED):
+    """Change the given fields of an area, by bureau staff covering it (a code that another area has, a
+    parent that would make a cycle or a boundary outside the parent's are refused by check_area)."""
+    changes = given(code=code, name=name, kind=kind, parent=parent, boundary=boundary, tier=tier, zone=zone)
     area = Area.objects.select_for_update().get(pk=area.pk)
     require_area_writer(actor, area)
     before = audit.snapshot(area, AREA_FIELDS)
     for k, v in changes.items():
-        if k not in AREA_FIELDS:
-            raise ValidationFailed(fields={k: ["不可修改的字段。"]})
         setattr(area, k, v)
     area.tier = area.tier or ""
     geom = check_area(actor, code=area.code, name=area.name, kind=area.kind, parent=area.parent,
@@ -282,9 +283,16 @@ def _set_tags(subject: Subject, names):
     subject.tags.set(tags)
 
 
-def check_subject(actor, data: dict, instance: Subject | None = None) -> dict:
-    """Every check of create_subject / update_subject, without writing; returns the cleaned data (with
-    the grid derived from the point). For forms that must show the errors."""
+def check_subject(actor, *, instance: Subject | None = None, name=UNCHANGED, category=UNCHANGED, lat=UNCHANGED,
+                  lng=UNCHANGED, grid=UNCHANGED, legal_representative=UNCHANGED, contact_phone=UNCHANGED,
+                  licence_no=UNCHANGED, shop_sign=UNCHANGED, address=UNCHANGED, status=UNCHANGED,
+                  tags=UNCHANGED) -> dict:
+    """Every check of create_subject / update_subject (of `instance`: only the given fields), without
+    writing; returns the cleaned data (with the grid derived from the point). For forms that must show
+    the errors."""
+    data = given(name=name, category=category, lat=lat, lng=lng, grid=grid, legal_representative=legal_representative,
+                 contact_phone=contact_phone, licence_no=licence_no, shop_sign=shop_sign, address=address,
+                 status=status, tags=tags)
     if instance is not None:
         _require_bureau_in_area(actor, instance.grid)
     named = data.get("grid")
@@ -303,10 +311,10 @@ def create_subject(actor, *, name: str = "", category: SubjectCategory | None = 
                    contact_phone: str = "", licence_no: str | None = None, shop_sign: str = "", address: str = "",
                    status: str = SubjectStatus.ACTIVE, tags: list[str] | tuple = ()) -> Subject:
     """A new subject, by bureau staff covering its grid (the grid follows the point unless one is given)."""
-    data = check_subject(actor, dict(
-        name=name, category=category, lat=lat, lng=lng, grid=grid, legal_representative=legal_representative,
+    data = check_subject(
+        actor, name=name, category=category, lat=lat, lng=lng, grid=grid, legal_representative=legal_representative,
         contact_phone=contact_phone, licence_no=licence_no, shop_sign=shop_sign, address=address, status=status,
-        tags=tags))
+        tags=tags)
     return _insert_subject(actor, data)
 
 
@@ -341,7 +349,8 @@ def update_subject(actor, subject: Subject, *, name=UNCHANGED, category=UNCHANGE
     changes = given(name=name, category=category, lat=lat, lng=lng, grid=grid,
                      legal_representative=legal_representative, contact_phone=contact_phone, licence_no=licence_no,
                      shop_sign=shop_sign, address=address, status=status, tags=tags)
-    return _rewrite_subject(actor, subject, changes, clean=partial(check_subject, actor))
+    return _rewrite_subject(actor, subject, changes,
+                            clean=lambda changes, instance: check_subject(actor, instance=instance, **changes))
 
 
 @transaction.atomic

@@ -144,8 +144,13 @@ def known_fields(data: dict, allowed, *, required=()) -> tuple[dict, dict]:
     return out, errors
 
 
-def clean_matter(data: dict, *, partial=False) -> dict:
-    """Normalise and check matter fields (shared by the API, the admin and the importer)."""
+def clean_matter(*, partial=False, code=UNCHANGED, name=UNCHANGED, law=UNCHANGED, department=UNCHANGED,
+                 kind=UNCHANGED, domain=UNCHANGED, article=UNCHANGED, non_site=UNCHANGED, major_decision=UNCHANGED,
+                 status=UNCHANGED) -> dict:
+    """Normalise and check the given matter fields (shared by the API, the admin and the importer); `partial`:
+    an update, where no field is required."""
+    data = given(code=code, name=name, law=law, department=department, kind=kind, domain=domain, article=article,
+                 non_site=non_site, major_decision=major_decision, status=status)
     out, errors = known_fields(data, MATTER_FIELDS,
                                required=() if partial else ("code", "name", "law", "department", "kind", "domain"))
     if out.get("code") and not CODE_RE.match(out["code"]):
@@ -172,8 +177,8 @@ def create_matter(actor, *, code: str, name: str, law: str, department: str, kin
                   non_site: bool = False, major_decision: bool = False, status: str = MatterStatus.ACTIVE) -> Matter:
     """A new matter in the draft; `department` is the department's code."""
     require_catalog_editor(actor)
-    data = clean_matter(dict(code=code, name=name, law=law, department=department, kind=kind, domain=domain,
-                             article=article, non_site=non_site, major_decision=major_decision, status=status))
+    data = clean_matter(code=code, name=name, law=law, department=department, kind=kind, domain=domain,
+                        article=article, non_site=non_site, major_decision=major_decision, status=status)
     draft = open_draft(actor)
     if Matter.objects.filter(version=draft, code=data["code"]).exists():
         raise ValidationFailed(fields={"code": [f"事项编码 {data['code']} 已存在于草稿 V{draft.number}。"]})
@@ -195,8 +200,8 @@ def update_matter(actor, matter: Matter, *, code=UNCHANGED, name=UNCHANGED, law=
         raise Conflict("只能修改草稿版本中的事项；请先打开草稿。")
     if code is not UNCHANGED and code != matter.code:
         raise ValidationFailed(fields={"code": ["事项编码不可修改（它标识跨版本的同一事项）。"]})
-    data = clean_matter(given(name=name, law=law, department=department, kind=kind, domain=domain, article=article,
-                              non_site=non_site, major_decision=major_decision, status=status), partial=True)
+    data = clean_matter(partial=True, name=name, law=law, department=department, kind=kind, domain=domain,
+                        article=article, non_site=non_site, major_decision=major_decision, status=status)
     before = audit.snapshot(matter, MATTER_FIELDS)
     for k, v in data.items():
         setattr(matter, k, v)
