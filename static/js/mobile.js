@@ -70,6 +70,7 @@ function act(card, action, button) {
     if (!form.result.value.trim()) { show(card, T.resultRequired, false); return; }
     if (form.photos.files.length > config.maxPhotos) { show(card, T.tooMany + " (≤ " + config.maxPhotos + ")", false); return; }
     body = new FormData(form);
+    if (!form.photos.files.length) body.delete("photos");  // no photo: no empty file part either
   }
   busy = true;
   button.disabled = true;
@@ -155,8 +156,10 @@ function focusedTask() {
   var card = document.activeElement && document.activeElement.closest && document.activeElement.closest(".task");
   return card ? card.dataset.id : null;
 }
+// The task's next step first (its action button, or the decline summary), else its map link.
 function firstControl(card) {
-  return card.querySelector(".actions button:not([disabled]), .actions summary, .nav a");
+  return card.querySelector(".actions button:not([disabled])") || card.querySelector(".actions summary")
+    || card.querySelector(".nav a");
 }
 // The task's next control; when it is gone, the task that followed it (or preceded it) in `order`,
 // else the list's heading.
