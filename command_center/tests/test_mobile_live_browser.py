@@ -15,7 +15,7 @@ from command_center.models import Event
 from command_center.services import transitions
 from command_center.tests.conftest import S1_POINT
 from core import roles
-from core.browser_testing import in_thread, log_in
+from core.browser_testing import axe_violations, format_violations, in_thread, log_in
 from grids import accounts
 from grids.choices import DutyStatus
 from grids.models import Officer
@@ -119,6 +119,8 @@ def test_new_tasks_reach_the_phone_live(browser_pages, asgi_live_server, users, 
     assert phone.inner_text("#announce").startswith("新任务")
     assert phone.evaluate("document.querySelector('#tasks').getAttribute('aria-live')") is None
     assert phone.evaluate("window.__vibrations.length") == EVENTS
+    violations = axe_violations(phone)  # WCAG 2.1 AA with the live parts on the page
+    assert not violations, format_violations(violations)
 
     # Withdrawn while the officer is on it: the card goes, the focus goes to the next task's control.
     user, _ = accounts.add_user(None, username="wang5", role=roles.OFFICER, area_codes=["S1"], password="pass-word-1")
