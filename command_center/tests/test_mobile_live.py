@@ -147,3 +147,24 @@ def test_a_superuser_lands_on_the_desk_home(client, district):
     user.is_superuser = True
     user.save()
     assert login(client, "root2")["Location"] == "/"
+
+
+def test_the_page_costs_the_same_queries_for_more_tasks(client, users, officers, report):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    officer = officers["s1"]
+    client.force_login(users["officer_s1"])
+
+    def add_and_count(n):
+        for _ in range(n):
+            finish(users, officer, report)
+            transitions.dispatch(users["dispatcher"], report(), officer)
+        with CaptureQueriesContext(connection) as ctx:
+            r = client.get("/m/")
+        assert r.status_code == 200
+        return len(ctx), len(r.context["tasks"]), len(r.context["done_today"])
+
+    few, many = add_and_count(2), add_and_count(4)
+    assert few[1:] == (2, 2) and many[1:] == (6, 6)
+    assert few[0] == many[0]  # no query per task or per completed task
