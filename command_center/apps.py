@@ -8,9 +8,11 @@ class CommandCenterConfig(AppConfig):
 
     def ready(self):
         from command_center import push, tasks, webhooks
+        from command_center.mobile import push as officer_push
         from command_center.services import transitions
 
         push.connect()
+        officer_push.connect()
         webhooks.connect()
         transitions.connect()
         tasks.connect()

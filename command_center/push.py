@@ -243,6 +243,11 @@ def _group_send(group: str, message: dict):
     _group_send_many([(group, message)])
 
 
+def group_send(group: str, message: dict):
+    """One message to one group, for other streams (the officer's: command_center.mobile.push)."""
+    _group_send(group, message)
+
+
 def _group_send_many(messages):
     """Send [(group, message), …] in order, in one hop onto an event loop: every async_to_sync call
     starts a loop of its own, and channels-redis opens its connections per loop, so a batch sent message

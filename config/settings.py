@@ -158,6 +158,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# Where a role lands after signing in when no ?next= says otherwise (core.views.landing_url): officers
+# work from the phone page, the other roles from the desktop.
+LOGIN_REDIRECT_BY_ROLE = {"officer": "mobile"}
 LOGOUT_REDIRECT_URL = "login"
 # Database sessions that ignore forged keys (a NUL in the cookie would be a 500 on PostgreSQL).
 SESSION_ENGINE = "core.sessions"

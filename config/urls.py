@@ -39,7 +39,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html", authentication_form=LoginForm),
+    path("login/", core_views.LoginView.as_view(template_name="registration/login.html", authentication_form=LoginForm),
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -7,6 +7,7 @@ The fixtures built on it are in the root conftest.py: `browser_page` (a desk-siz
 """
 import os
 import shutil
+import threading
 import time
 from contextlib import contextmanager
 
@@ -74,6 +75,25 @@ def log_in(page, base, username, password=PASSWORD, then="/"):
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}{then}")
+
+
+def in_thread(fn, *args, **kwargs):
+    """Run a service from a plain thread: Playwright's sync API keeps an event loop in the test's thread,
+    and the live push (async_to_sync onto the consumers' loop) must not start from inside a loop."""
+    box = {}
+
+    def run():
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 — re-raised in the test's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(30)
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
 
 
 # axe-core 4.14.1 (MPL-2.0, Deque Systems), vendored for the tests only: the accessibility check of pages.

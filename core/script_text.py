@@ -34,6 +34,8 @@ TEXT = {
     "gpsOff": _("本机不支持定位"), "gpsDenied": _("定位未授权，请在浏览器设置中允许定位"),
     "gpsWaiting": _("正在定位…"), "gpsSent": _("位置已上报"), "gpsFailed": _("位置上报失败"),
     "confirmDecline": _("确认退回该任务？"),
+    "newTask": _("新任务"), "reassignedTask": _("改派给您的任务"), "withdrawnTask": _("任务已撤回"),
+    "soundOn": _("提示音已开启"), "polling": _("实时连接已断开，每隔一段时间自动刷新"),
 }
 
 DESK = ("failed", "left", "overdue", "noDeadline", "subjectsCount", "truncated", "live", "down", "connecting",
@@ -43,7 +45,8 @@ DESK = ("failed", "left", "overdue", "noDeadline", "subjectsCount", "truncated",
         "escalation", "stale", "gone", "meters", "load", "rank", "ago", "min", "heading")
 MAP = ("loading", "subjectsCount", "truncated", "credit", "creditColors")
 PHONE = ("left", "late", "noDeadline", "working", "submitted", "failed", "network", "reasonRequired",
-         "resultRequired", "tooMany", "gpsOff", "gpsDenied", "gpsWaiting", "gpsSent", "gpsFailed", "confirmDecline")
+         "resultRequired", "tooMany", "gpsOff", "gpsDenied", "gpsWaiting", "gpsSent", "gpsFailed", "confirmDecline",
+         "newTask", "reassignedTask", "withdrawnTask", "soundOn", "live", "polling", "connecting")
 
 
 def pick(keys) -> dict:

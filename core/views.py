@@ -1,9 +1,10 @@
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.utils.translation import gettext as _
 from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -17,7 +18,7 @@ from rest_framework.throttling import AnonRateThrottle
 from core.exceptions import LockedOut, ValidationFailed
 from core.login_guard import is_locked_out, lockout_message
 from core.models import AuditLog
-from core.roles import BUREAU_STAFF, has_role
+from core.roles import BUREAU_STAFF, has_role, user_roles
 
 
 class ObtainTokenView(ObtainAuthToken):
@@ -46,6 +47,25 @@ class ObtainTokenView(ObtainAuthToken):
             raise ValidationFailed(fields=serializer.errors)
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
+
+
+def landing_url(user) -> str:
+    """Where a user lands after signing in: the page of the first of their roles that
+    settings.LOGIN_REDIRECT_BY_ROLE names (officers: the phone page), else LOGIN_REDIRECT_URL. A
+    superuser lands on the default (they hold every role)."""
+    if not getattr(user, "is_superuser", False):
+        roles = user_roles(user)
+        for role, target in getattr(settings, "LOGIN_REDIRECT_BY_ROLE", {}).items():
+            if role in roles:
+                return resolve_url(target)
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login; without an (allowed) ?next= the user lands on their role's page (`landing_url`)."""
+
+    def get_default_redirect_url(self):
+        return landing_url(self.request.user)
 
 
 @login_required

@@ -4,4 +4,5 @@ from command_center.mobile import views
 
 urlpatterns = [
     path("", views.tasks, name="mobile"),
+    path("tasks/<int:pk>/", views.task, name="mobile-task"),
 ]

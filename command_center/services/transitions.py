@@ -50,6 +50,13 @@ def _end_live_assignment(event: Event, status: str, now, reason="", actor=None):
     Assignment.objects.filter(event=event, status=AssignmentStatus.LIVE).update(status=status, ended_at=now, **ended)
     for officer_id in live:
         _officer_task_ended(officer_id, actor, event=event, cause=status)
+        if status != AssignmentStatus.DONE:  # taken off them (or handed back): their phone drops the card
+            _tell_officer(signals.TASK_WITHDRAWN, officer_id, event, cause=status)
+
+
+def _tell_officer(kind: str, officer_id: int, event: Event, *, cause: str):
+    """The officer's phone hears of it on commit, through the outbox (command_center.mobile.push)."""
+    outbox.publish(signals.officer_task, {"kind": kind, "officer_id": officer_id, "event_id": event.pk, "cause": cause})
 
 
 # Duty statuses an officer is in because of a task (the others, off duty / on a break / available, are
@@ -129,6 +136,8 @@ def dispatch(actor, event, officer, *, expected_version=None, reason="", reassig
                                       assigned_by=actor if getattr(actor, "is_authenticated", False) else None)
     except IntegrityError:  # the index's answer when a writer got past the row lock (it cannot, but the DB decides)
         raise Conflict("该事件已有进行中的派遣。", code="already_dispatched")
+    _tell_officer(signals.TASK_REASSIGNED if before["officer"] else signals.TASK_ASSIGNED, officer.pk, event,
+                  cause=Action.DISPATCH)
     from_status = event.status
     event.status = Status.DISPATCHED
     event.officer = officer

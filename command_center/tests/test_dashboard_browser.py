@@ -3,13 +3,9 @@ websocket: an event posted through the API appears on the map and in the queue w
 dispatched from the drawer, counts down, and its breach raises the alert; another street's team leader
 never sees it; the page survives the link going down.
 
-The server is the project's ASGI application (HTTP + websockets, static files through Django's finders)
-under uvicorn in a thread of this process: pytest-django's live_server speaks only HTTP, and a server in
-another process could not share the in-memory test database and channel layer.
+The server is the project's ASGI application under uvicorn (`asgi_live_server`, command_center's conftest).
 """
 import re
-import socket
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -21,70 +17,11 @@ from django.utils import timezone
 from command_center.models import Deadline, Event, TimelineEntry
 from command_center.services import escalation, sweep
 from command_center.testing import S1_POINT
-from core.browser_testing import log_in
+from core.browser_testing import in_thread, log_in
 from grids.choices import DutyStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _read_uncommitted(sender, connection, **kwargs):
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA read_uncommitted = 1")
-
-
-@pytest.fixture
-def asgi_live_server(transactional_db):
-    """The ASGI app under uvicorn on a free port, in a thread. The in-memory test database is shared
-    between this thread's connection and the server's (SQLite's shared cache); there a reader meeting a
-    writer's table lock fails at once ("database table is locked") instead of waiting, so readers read
-    without taking locks (read_uncommitted, which only shared-cache connections honour)."""
-    import uvicorn
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.db import connection
-    from django.db.backends.signals import connection_created
-
-    from config.asgi import application
-
-    connection_created.connect(_read_uncommitted)
-    _read_uncommitted(None, connection)
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(ASGIStaticFilesHandler(application), lifespan="off", log_level="warning",
-                                           ws="websockets-sansio"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
-    connection_created.disconnect(_read_uncommitted)
-
-
-def in_thread(fn, *args, **kwargs):
-    """Run a service from a plain thread: Playwright's sync API keeps an event loop in the test's thread,
-    and the live push (async_to_sync onto the consumers' loop) must not start from inside a loop."""
-    box = {}
-
-    def run():
-        try:
-            box["value"] = fn(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 — re-raised in the test's thread
-            box["error"] = exc
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join(30)
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
 
 
 def open_dashboard(page, base):

@@ -57,3 +57,14 @@ export function creditColours(url, box) {
   if (!url) { return Promise.resolve({}); }
   return getJSON(url + "?bbox=" + box).then((c) => c.colors || {}, () => ({}));
 }
+
+// `times` short tones on a running WebAudio context (no sound file): the desk's alerts, the phone's new task.
+export function tones(ctx, times, frequency = 880) {
+  for (let i = 0; i < times; i++) {
+    const t = ctx.currentTime + i * 0.35, osc = ctx.createOscillator(), gain = ctx.createGain();
+    osc.type = "square"; osc.frequency.value = frequency;
+    gain.gain.setValueAtTime(0.0001, t); gain.gain.exponentialRampToValueAtTime(0.2, t + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.25);
+    osc.connect(gain).connect(ctx.destination); osc.start(t); osc.stop(t + 0.3);
+  }
+}

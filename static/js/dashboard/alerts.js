@@ -1,6 +1,6 @@
 // Alerts: a toast per red event or breach, the header flashing, and a tone made with WebAudio (no sound
 // file), mutable.
-import {el} from "../common.js";
+import {el, tones} from "../common.js";
 import {T, events, page} from "./store.js";
 
 var muted = localStorage.getItem("cc-muted") === "1";
@@ -32,13 +32,7 @@ function beep(times) {
   var ctx = audio;
   if (muted || !ctx || ctx.state !== "running" || Date.now() - lastBeep < 1500) { return; }
   lastBeep = Date.now();
-  for (var i = 0; i < times; i++) {
-    var t = ctx.currentTime + i * 0.35, osc = ctx.createOscillator(), gain = ctx.createGain();
-    osc.type = "square"; osc.frequency.value = 880;
-    gain.gain.setValueAtTime(0.0001, t); gain.gain.exponentialRampToValueAtTime(0.2, t + 0.02);
-    gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.25);
-    osc.connect(gain).connect(ctx.destination); osc.start(t); osc.stop(t + 0.3);
-  }
+  tones(ctx, times);
 }
 var alertsEl = document.getElementById("cc-alerts");
 var pendingBeeps = 0, alertsThisFlush = 0, alertsHidden = 0, summaryEl = null;
