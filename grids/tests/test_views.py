@@ -80,6 +80,41 @@ def test_subject_list_scoped_and_filtered(client, users, subjects, district):
     assert offered == {"S1", "S1C1", "S1G1", "S1G2"}
 
 
+def test_subject_list_columns_links_and_area_tree(client, users, subjects, district):
+    from django.utils import timezone
+
+    from credit.models import CreditScore
+
+    CreditScore.objects.create(subject=subjects[0], score=30, color="red", computed_color="red", computed_at=timezone.now())
+    r = login(client, users["bureau"]).get("/subjects/")
+    html = r.content.decode()
+    row = re.search(r"<tr><td>%d</td>(.*?)</tr>" % subjects[0].pk, html, re.S).group(1)
+    # The row links to the subject's file and shows its colour (as a word too), street and community.
+    assert f'href="/subjects/{subjects[0].pk}/"' in row
+    assert 'class="credit red">红<' in row and "街道1" in row and "社区1" in row and "网格1-1" in row
+    unscored = re.search(r"<tr><td>%d</td>(.*?)</tr>" % subjects[2].pk, html, re.S).group(1)
+    assert 'class="credit green"' in unscored and "街道2" in unscored  # not scored yet: green
+    # The area picker is a tree: a group per street, its communities and grids indented under it.
+    select = re.search(r'<select name="area".*?</select>', html, re.S).group(0)
+    assert '<optgroup label="街道1">' in select and '<optgroup label="街道2">' in select
+    s1 = re.search(r'<optgroup label="街道1">(.*?)</optgroup>', select, re.S).group(1)
+    assert re.findall(r">([^<]+)</option>", s1) == ["街道1（全街道）", "\u3000社区1", "\u3000\u3000网格1-1", "\u3000\u3000网格1-2"]
+    # Every filter has a label.
+    for name in ("q", "area", "category", "status", "color"):
+        assert f'<label for="id_{name}">' in html
+    # The colour filter still filters.
+    assert [s.name for s in client.get("/subjects/", {"color": "red"}).context["page"]] == ["老王面馆"]
+
+
+def test_subject_file_within_areas_only(client, users, subjects):
+    c = login(client, users["leader_s1"])
+    r = c.get(f"/subjects/{subjects[0].pk}/")
+    assert r.status_code == 200 and "老王面馆" in r.content.decode() and "街道1" in r.content.decode()
+    assert c.get(f"/subjects/{subjects[2].pk}/").status_code == 404  # S2's subject
+    assert c.get("/subjects/99999999999999999999/").status_code == 404
+    assert client.logout() is None and client.get(f"/subjects/{subjects[0].pk}/").status_code == 302
+
+
 @pytest.mark.parametrize("who,shown", [("dispatcher", "13812345678"), ("officer_s1", "138****5678")])
 def test_subject_list_masks_phones_in_the_page(client, users, subjects, who, shown):
     html = login(client, users[who]).get("/subjects/").content.decode()
@@ -93,7 +128,8 @@ def test_subject_list_query_count(client, users, subjects, categories, django_as
         services.insert_subject(None, name=f"店{i}", category=categories["restaurant"],
                                 lat=30.1 + i / 100, lng=120.1, tags=["x"])
     c = login(client, users["bureau"])
-    with django_assert_max_num_queries(9):  # session, user, roles, areas, count, page, tags, drop-downs
+    # session, user, roles, areas, count, page (+ credit colours joined), tags, streets/communities, drop-downs
+    with django_assert_max_num_queries(10):
         r = c.get("/subjects/")
     assert r.status_code == 200
 
