@@ -1,5 +1,6 @@
 """The catalog pages: a read-only browser for everyone, staff pages for versions, the supermarket, imports."""
 import base64
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -89,8 +90,21 @@ def test_supermarket_composes_and_publishes(catalog, users, categories):
         ("enforcement", "SC-001"), ("supervision", "SR-001")]
     detail = c.get(f"/catalog/scenarios/{scenario.pk}/").content.decode()
     assert "对无证无照经营的行政处罚" in detail
-    r = c.post("/catalog/supermarket/", {"name": "", "matter": ["NOPE"]})   # errors come back as a message
-    assert r.status_code == 302 and Scenario.objects.count() == 1
+    # A refused scenario comes back with the error and everything picked still picked.
+    r = c.post("/catalog/supermarket/", {"name": "", "matter": ["SC-001", "NOPE"], "kind_matter_SC-001": "supervision",
+                                         "categories": [categories["food"].pk], "description": "说明文字"})
+    html = r.content.decode()
+    assert r.status_code == 400 and Scenario.objects.count() == 1
+    assert 'value="SC-001" id="pick-m-' in html and re.search(r'value="SC-001"[^>]*checked', html)
+    assert re.search(r'name="kind_matter_SC-001"[^>]*>(<option[^>]*>[^<]*</option>)*?<option value="supervision" selected', html)
+    assert "说明文字" in html and re.search(r'value="%d" selected' % categories["food"].pk, html)
+
+
+def test_supermarket_labels_every_pick(catalog, users):
+    html = client_for(users["bureau"]).get("/catalog/supermarket/").content.decode()
+    boxes = re.findall(r'<input type="checkbox" name="(?:matter|checklist_item)"[^>]*id="([^"]+)"', html)
+    assert boxes and all(f'<label for="{b}">' in html for b in boxes)
+    assert '<label for="f-department">' in html and "/static/js/supermarket.js" in html
 
 
 def test_import_page_previews_then_writes(catalog, users):
