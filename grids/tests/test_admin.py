@@ -187,3 +187,20 @@ def test_superuser_sees_every_changelist(client, root, officers):
     for url in ("area", "subject", "officer", "team", "department", "subjectcategory", "areamembership"):
         assert c.get(f"/admin/grids/{url}/").status_code == 200, url
     assert Officer.objects.count() == 2
+
+
+def test_area_membership_form_has_chinese_labels_and_no_raw_ids(client, users, district):
+    from grids.models import AreaMembership
+
+    c = as_user(client, users["bureau_s1"])
+    html = c.get("/admin/grids/areamembership/add/").content.decode()
+    assert ">用户" in html and ">区域" in html and "vRawIdAdminField" not in html
+    assert '<select name="area"' in html and '<optgroup label="街道1">' in html and "街道2" not in html
+    assert '<select name="user"' in html
+    # An area outside the editor's is refused (not offered, and refused if posted).
+    r = c.post("/admin/grids/areamembership/add/", {"user": users["nobody"].pk, "area": district["S2"].pk})
+    assert r.status_code == 200 and not AreaMembership.objects.filter(user=users["nobody"], area=district["S2"]).exists()
+    r = c.post("/admin/grids/areamembership/add/", {"user": users["nobody"].pk, "area": district["S1G1"].pk})
+    assert r.status_code == 302 and AreaMembership.objects.filter(user=users["nobody"], area=district["S1G1"]).exists()
+    changelist = c.get("/admin/grids/areamembership/").content.decode()
+    assert "网格 · 网格1-1（S1G1）" in changelist
