@@ -238,8 +238,11 @@ class ImportPage(ImportPreviewView):
     def run_import(self, user, kind, data, filename, *, dry_run, skip_invalid):
         return importers.run_import(user, kind, data, filename, dry_run=dry_run)  # a catalog import is all or nothing
 
-    def render_page(self, form, **context):
-        return super().render_page(form, kinds=importers.KIND_LABELS, **context)
+    def render_page(self, form, status=200, **context):
+        return super().render_page(form, status=status, kinds=importers.KIND_LABELS, **context)
+
+    def template_file(self, kind, fmt):
+        return importers.blank_template(kind, fmt), f"{kind}-template.{fmt}"
 
 
 @login_required

@@ -103,3 +103,9 @@ class ImportPage(ImportPreviewView):
 
     def succeeded(self, report):
         return report.written  # skipping bad rows writes the good ones: errors alone don't mean failure
+
+    def template_formats(self, kind):
+        return ("geojson",) if kind == "areas" else ("xlsx", "csv")
+
+    def template_file(self, kind, fmt):
+        return importers.blank_template(kind, fmt), f"{kind}-template.{fmt}"

@@ -172,3 +172,24 @@ def test_admin_forms_report_errors_instead_of_failing(catalog, users):
     # bureau staff bound to one street see the catalog in the admin but cannot change it
     from enforcement.services.access import may_edit_catalog
     assert not may_edit_catalog(users["bureau_s1"]) and may_edit_catalog(users["bureau"])
+
+
+def test_import_page_offers_blank_templates_and_names_allowed_kinds(catalog, users):
+    from openpyxl import load_workbook
+    import io
+
+    c = client_for(users["bureau"])
+    html = c.get("/catalog/import/").content.decode()
+    for kind in ("matters", "delegations", "checklists", "scenarios", "problem_types"):
+        assert f"?template={kind}&amp;format=xlsx" in html
+    r = c.get("/catalog/import/", {"template": "matters", "format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert r.status_code == 200 and rows == [("code", "name", "law", "article", "department_code", "kind", "domain",
+                                              "non_site", "major_decision", "status")]
+    assert c.get("/catalog/import/", {"template": "planets"}).status_code == 404
+    assert client_for(users["officer_s1"]).get("/catalog/import/", {"template": "matters"}).status_code == 403
+    bad = write_table("csv", ["code", "name", "law", "department_code", "kind", "domain"],
+                      [["N-3", "新事项", "《法》", "ZHZF", "penalty", "市容环卫"]])
+    r = c.post("/catalog/import/", {"kind": "matters", "file": SimpleUploadedFile("m.csv", bad)})
+    reason = r.context["report"].errors[0].reason
+    assert "未知事项类型：penalty" in reason and "administrative_penalty" in reason and "行政处罚" in reason

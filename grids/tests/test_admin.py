@@ -105,7 +105,7 @@ def test_street_staff_admin_is_scoped(client, users, district):
 
 def test_subject_added_with_grid_from_point(client, users, district, categories):
     c = as_user(client, users["bureau"])
-    data = {"name": "新店", "category": categories["restaurant"].pk, "legal_representative": "", "contact_phone": "138",
+    data = {"name": "新店", "category": categories["restaurant"].pk, "legal_representative": "", "contact_phone": "13812345678",
             "licence_no": "LIC-A", "shop_sign": "", "address": "某路", "lat": "30.7", "lng": "120.7", "grid": "",
             "status": "active", "tag_names": "夜宵;重点"}
     r = c.post("/admin/grids/subject/add/", data)
@@ -115,7 +115,8 @@ def test_subject_added_with_grid_from_point(client, users, district, categories)
     assert AuditLog.objects.filter(action="subject.created", actor=users["bureau"]).exists()
     # Same licence again, a point in no grid, a major category: form errors, never a 500.
     for bad, field in (({"name": "二"}, "licence_no"), ({"lat": "35", "licence_no": ""}, "lat"),
-                       ({"category": categories["food"].pk, "licence_no": ""}, "category")):
+                       ({"category": categories["food"].pk, "licence_no": ""}, "category"),
+                       ({"contact_phone": "8765432", "licence_no": ""}, "contact_phone")):
         r = c.post("/admin/grids/subject/add/", {**data, **bad})
         assert r.status_code == 200, bad
         assert field in r.context["adminform"].form.errors, (bad, r.context["adminform"].form.errors)

@@ -248,3 +248,50 @@ def test_street_bureau_staff_cannot_import_into_another_street(client, users, di
     csv = "name,category_code,lat,lng\n东区店,FOOD-R,30.2,121.2\n".encode()
     r = upload(c, csv)
     assert [(e.line, e.column) for e in r.context["report"].errors] == [(2, "lat")]
+
+
+def test_import_templates_download_and_import_empty(client, users, district, categories):
+    import json
+
+    c = login(client, users["bureau"])
+    html = c.get("/subjects/import/").content.decode()
+    assert "?template=subjects&amp;format=xlsx" in html and "?template=areas&amp;format=geojson" in html
+    r = c.get("/subjects/import/", {"template": "subjects", "format": "csv"})
+    assert r.status_code == 200 and 'filename="subjects-template.csv"' in r["Content-Disposition"]
+    header = r.content.decode("utf-8-sig").splitlines()
+    assert header == ["名称,类别编码,法定代表人,联系电话,营业执照号,店招,地址,纬度,经度,网格编码,状态,标签"]
+    r = c.get("/subjects/import/", {"template": "subjects", "format": "xlsx"})
+    assert load_workbook(io.BytesIO(r.content)).active.max_row == 1
+    # The template, filled in, imports.
+    filled = "\n".join(header + ["新店,FOOD-R,,13812345678,,,某路,30.2,120.2,,,"])
+    assert upload(c, filled.encode()).context["report"].created == 1
+    areas = json.loads(c.get("/subjects/import/", {"template": "areas", "format": "geojson"}).content)
+    assert set(areas["features"][0]["properties"]) == {"code", "name", "kind", "parent_code", "tier", "zone_code"}
+    assert c.get("/subjects/import/", {"template": "areas", "format": "xlsx"}).status_code == 404
+    assert c.get("/subjects/import/", {"template": "planets"}).status_code == 404
+    assert login(client, users["officer_s1"]).get("/subjects/import/", {"template": "subjects"}).status_code == 403
+
+
+def test_import_checks_phones_and_says_how_many_rows_were_skipped(client, users, district, categories):
+    c = login(client, users["bureau"])
+    data = ("name,category_code,contact_phone,lat,lng\n"
+            "甲店,FOOD-R,8765432,30.2,120.2\n"       # 7 digits: no number one can call
+            "乙店,FOOD-R,0571-88889999,30.2,120.3\n"
+            "丙店,FOOD-R,13812345678,30.2,120.4\n").encode()
+    r = upload(c, data, skip=True)
+    report = r.context["report"]
+    assert [(e.line, e.column) for e in report.errors] == [(2, "contact_phone")] and report.skipped == 1
+    assert "8765432" in report.errors[0].reason
+    assert "跳过 1 行错误行" in r.content.decode()
+    r = c.post("/subjects/import/", {"confirm": "1", "payload": r.context["payload"], "kind": "subjects",
+                                     "filename": "s.csv", "skip_invalid": "on"}, follow=True)
+    assert "跳过错误行 1" in r.content.decode()
+    assert sorted(Subject.objects.values_list("name", flat=True)) == ["丙店", "乙店"]
+
+
+def test_import_missing_column_and_unknown_kind_under_their_fields(client, users, district, categories):
+    c = login(client, users["bureau"])
+    form = upload(c, b"name,lat,lng\n\xe5\xba\x97,30.2,120.2\n").context["form"]
+    assert "category_code" in str(form.errors["file"]) and "kind" not in form.errors
+    form = upload(c, b"name\n", kind="planets").context["form"]
+    assert form.errors["kind"] and "file" not in form.errors
