@@ -31,8 +31,9 @@ def test_pages_have_no_axe_violations(browser_page, live_server, listed):
     _check(page, f"{base}/credit/ranking/public/", found)
     log_in(page, base, "bureau")
     officer = listed["officer_s1"].pk
-    for path in ("/subjects/", "/credit/ranking/", "/catalog/supermarket/", "/users/", "/users/new/",
-                 f"/users/{officer}/", "/subjects/import/", "/catalog/import/"):
+    for path in ("/subjects/", "/credit/ranking/", "/catalog/", "/catalog/?tab=delegations&street=S1",
+                 "/catalog/versions/", "/catalog/supermarket/", "/users/", "/users/new/", f"/users/{officer}/",
+                 "/subjects/import/", "/catalog/import/"):
         _check(page, f"{base}{path}", found)
     assert not found, "\n".join(found)
     assert not page.console_errors, page.console_errors
