@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
 from core.login_guard import AdminLoginForm, LoginForm
@@ -39,6 +40,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("login/", core_views.LoginView.as_view(template_name="registration/login.html", authentication_form=LoginForm),
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -54,7 +56,9 @@ urlpatterns = [
     path("m/", include("command_center.mobile.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", _docs_csp(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
-    path("api/redoc/", _docs_csp(SpectacularRedocView.as_view(url_name="schema")), name="api-redoc"),
+    # Redoc is gone: its bundle fetches its logo from cdn.redoc.ly (and its page, Google Fonts), and the docs
+    # must work on an offline intranet. The address stays, sending readers to Swagger UI (served locally).
+    path("api/redoc/", RedirectView.as_view(pattern_name="api-docs", permanent=True), name="api-redoc"),
     # No public /media/: event photos are evidence with personal data, served only by
     # /api/v1/events/{id}/photos/{photo_id}/ to those who may see the event.
 ]

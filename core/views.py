@@ -92,3 +92,17 @@ def page_not_found(request, exception):
     if request.path.startswith(("/api/", "/open311/")):
         return JsonResponse({"detail": _("接口或对象不存在。"), "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask for before reading a page's <link rel="icon">: the vendored icon,
+    cached for a day (pages link the SVG from static/img)."""
+    from django.contrib.staticfiles import finders
+    from django.http import FileResponse, Http404
+
+    path = finders.find("img/favicon.ico")
+    if not path:
+        raise Http404
+    response = FileResponse(open(path, "rb"), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -12,4 +12,5 @@ class CreditConfig(AppConfig):
         from credit.services import rescoring
 
         subject_filters.register()
+        subject_filters.register_column()
         rescoring.register_followups()  # rescoring after commits, through core.outbox

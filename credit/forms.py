@@ -6,6 +6,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from credit.display import TREND_DAYS
 from grids import selectors as grid_selectors
 from grids.choices import AreaKind
+from grids.forms import AreaTreeField
 from grids.models import Area, SubjectCategory
 
 ORDER_CHOICES = [("best", _("由好到差")), ("worst", _("由差到好"))]
@@ -39,7 +40,9 @@ class _RankingForm(forms.Form):
 class RankingForm(_RankingForm):
     """Staff: any area of theirs (street, community, grid, zone)."""
 
-    area = forms.ModelChoiceField(queryset=Area.objects.none(), required=False, label=_("区域"), empty_label=_("全部区域"))
+    area = AreaTreeField(queryset=Area.objects.none(), required=False, label=_("区域"), empty_label=_("全部区域"))
+    # Staff open the ranking on the subjects needing attention: worst first.
+    order = forms.ChoiceField(choices=ORDER_CHOICES[::-1], required=False, label=_("排序"))
     field_order = ["area", "category", "order", "days"]
 
     def __init__(self, *args, user, **kwargs):
@@ -47,7 +50,6 @@ class RankingForm(_RankingForm):
         areas = Area.objects.filter(kind__in=[AreaKind.STREET, AreaKind.COMMUNITY, AreaKind.GRID, AreaKind.ZONE]) \
             .defer("boundary").order_by("path", "code")
         self.fields["area"].queryset = grid_selectors.scope(areas, user, "path")
-        self.fields["area"].label_from_instance = lambda a: f"{a.get_kind_display()} · {a.name}"
 
 
 class PublicRankingForm(_RankingForm):

@@ -29,7 +29,7 @@ def ranking(request):
     else:
         f = form.cleaned_data if form.is_bound else {}
         qs = display.ranking(request.user, area=f.get("area"), category=f["category"].code if f.get("category") else None,
-                             worst_first=f.get("order") == "worst")
+                             worst_first=(f.get("order") or "worst") == "worst")
         page = Paginator(qs.select_related("category", "category__parent", "grid"), PAGE_SIZE).get_page(request.GET.get("page"))
         show_phone = may_see_phones(request.user)
         subjects = display.with_trends(page.object_list, f.get("days") or 30)

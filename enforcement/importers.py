@@ -562,6 +562,13 @@ def run_import(actor, kind: str, data: bytes, filename: str, *, dry_run=False) -
     return IMPORTERS[kind](actor, data, filename, dry_run=dry_run)
 
 
+def blank_template(kind: str, fmt: str) -> bytes:
+    """The columns of an import of `kind`, and no rows: the file to fill in."""
+    if kind not in COLUMNS:
+        raise ValidationFailed(fields={"kind": [f"未知导入内容：{kind}（可选：{', '.join(KINDS)}）。"]})
+    return write_table(fmt, COLUMNS[kind], [])
+
+
 def export(kind: str, fmt: str, version: CatalogVersion | None = None) -> bytes:
     if fmt not in ("csv", "xlsx"):
         raise ValidationFailed(fields={"format": ["只支持 csv 或 xlsx。"]})

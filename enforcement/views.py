@@ -148,16 +148,23 @@ def version_diff(request, pk):
     })
 
 
+SUPERMARKET_ROWS = 3000  # every active matter of a district's catalog: the page filters them in the browser
+
+
 @login_required
 def supermarket(request):
     """The one-thing supermarket: pick matters and checklist items (filtered by department and kind), see the
-    counts of departments and items, create the scenario and publish it."""
+    counts of departments and items, create the scenario and publish it. The filters hide rows in the browser
+    (static/js/supermarket.js), so filtering never wipes the scenario being composed; without scripts the
+    filter form still filters on the server."""
     _staff_only(request)
     if request.method == "POST":
         return _compose_scenario(request)
-    dept = request.GET.get("department", "")
-    kind = request.GET.get("kind", "")
-    q = request.GET.get("q", "")
+    return _supermarket_page(request, request.GET)
+
+
+def _supermarket_page(request, filters, composed=None, status=200):
+    dept, kind, q = filters.get("department", ""), filters.get("kind", ""), filters.get("q", "")
     matters = selectors.matters().filter(status="active").order_by("department__code", "code")
     items = ChecklistItem.objects.select_related("checklist", "department", "area").order_by("checklist__code", "order")
     if dept:
@@ -168,13 +175,23 @@ def supermarket(request):
     if q:
         matters = matters.filter(Q(name__icontains=q) | Q(code__icontains=q))
         items = items.filter(Q(text__icontains=q) | Q(matter_code__icontains=q))
+    composed = composed or {}
+    kinds = composed.get("kinds", {})
+    matter_rows, item_rows = list(matters[:SUPERMARKET_ROWS]), list(items[:SUPERMARKET_ROWS])
+    for m in matter_rows:
+        m.picked = m.code in composed.get("matters", ())
+        m.picked_kind = kinds.get(f"kind_matter_{m.code}", ScenarioItemKind.ENFORCEMENT)
+    for i in item_rows:
+        i.picked = str(i.pk) in composed.get("items", ())
+        i.picked_kind = kinds.get(f"kind_item_{i.pk}", ScenarioItemKind.SUPERVISION)
     return render(request, "enforcement/supermarket.html", {
-        "matters": matters[:300], "matter_total": matters.count(), "items": items[:300], "item_total": items.count(),
+        "matters": matter_rows, "matter_total": matters.count(), "items": item_rows, "item_total": items.count(),
         "departments": Department.objects.order_by("code"), "kinds": MatterKind.choices,
         "categories": SubjectCategory.objects.select_related("parent").order_by("code"),
         "areas": Area.objects.filter(kind__in=[AreaKind.DISTRICT, AreaKind.STREET, AreaKind.ZONE]).order_by("code").only("id", "code", "name", "kind"),
-        "item_kinds": ScenarioItemKind.choices,
-    })
+        "item_kinds": ScenarioItemKind.choices, "filters": {"department": dept, "kind": kind, "q": q},
+        "composed": composed, "shown_text": _("显示 {shown} / {total} 行（已选的行筛选后仍保留）"),
+    }, status=status)
 
 
 def _compose_scenario(request):
@@ -194,8 +211,16 @@ def _compose_scenario(request):
             items=items, publish=post.get("publish") == "on",
         )
     except DomainError as exc:
+        # Back to the page with everything picked still picked (and every row shown), the error on top.
         messages.error(request, error_text(exc))
-        return redirect(request.get_full_path())
+        composed = {
+            "name": post.get("name", ""), "code": post.get("code", ""), "description": post.get("description", ""),
+            "publish": post.get("publish") == "on", "categories": set(post.getlist("categories")),
+            "areas": set(post.getlist("areas")), "matters": set(post.getlist("matter")),
+            "items": set(post.getlist("checklist_item")),
+            "kinds": {k: v for k, v in post.items() if k.startswith(("kind_matter_", "kind_item_"))},
+        }
+        return _supermarket_page(request, {}, composed, status=400)
     messages.success(request, _("场景“%(name)s”已创建。") % {"name": scenario.name})
     return redirect("catalog-scenario", pk=scenario.pk)
 
@@ -213,8 +238,11 @@ class ImportPage(ImportPreviewView):
     def run_import(self, user, kind, data, filename, *, dry_run, skip_invalid):
         return importers.run_import(user, kind, data, filename, dry_run=dry_run)  # a catalog import is all or nothing
 
-    def render_page(self, form, **context):
-        return super().render_page(form, kinds=importers.KIND_LABELS, **context)
+    def render_page(self, form, status=200, **context):
+        return super().render_page(form, status=status, kinds=importers.KIND_LABELS, **context)
+
+    def template_file(self, kind, fmt):
+        return importers.blank_template(kind, fmt), f"{kind}-template.{fmt}"
 
 
 @login_required

@@ -7,6 +7,7 @@ a refused change comes back as a form error, never as a server error.
 """
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +17,8 @@ from core.admin import ServiceCheckedMixin, add_domain_errors
 from core.exceptions import DomainError
 from core.roles import BUREAU_STAFF, has_role
 from grids import selectors, services
+from grids.choices import AreaKind
+from grids.forms import user_area_choices
 from grids.models import Area, AreaMembership, Department, Officer, Subject, SubjectCategory, Team
 
 
@@ -270,15 +273,51 @@ class OfficerAdmin(AuditedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class _AreaTreeChoiceField(forms.ModelChoiceField):
+    """An area drop-down drawn as the tree (district, then street → community → grid), not by id."""
+
+    @property
+    def choices(self):
+        return [("", self.empty_label)] + user_area_choices(self.queryset if self.queryset is not None else [])
+
+    @choices.setter
+    def choices(self, value):
+        forms.ChoiceField.choices.fset(self, value)
+
+
 @admin.register(AreaMembership)
 class AreaMembershipAdmin(AuditedAdmin):
-    list_display = ("user", "area")
+    """用户辖区: the user and the area are chosen from labelled drop-downs (the area as a tree of the editor's
+    own areas), not typed as raw ids. The user page (/users/) is where accounts are managed."""
+
+    list_display = ("user_label", "area_label")
     search_fields = ("user__username", "area__code", "area__name")
-    raw_id_fields = ("user", "area")
+    list_select_related = ("user", "area")
     scope_path = "area__path"
+
+    @admin.display(description=gettext_lazy("用户"), ordering="user__username")
+    def user_label(self, obj):
+        return obj.user.get_username()
+
+    @admin.display(description=gettext_lazy("区域"), ordering="area__code")
+    def area_label(self, obj):
+        return f"{obj.area.get_kind_display()} · {obj.area.name}（{obj.area.code}）"
 
     def covers(self, request, obj):
         return selectors.user_covers_area(request.user, obj.area)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "area":
+            areas = Area.objects.exclude(kind=AreaKind.MICRO_GRID).defer("boundary").order_by("path")
+            if not request.user.is_superuser:
+                areas = selectors.scope(areas, request.user, "path")
+            return _AreaTreeChoiceField(queryset=areas, label=gettext_lazy("区域"), empty_label="---------")
+        if db_field.name == "user":
+            field = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_superuser=False).order_by("username"),
+                                           label=gettext_lazy("用户"))
+            field.label_from_instance = lambda u: f"{u.get_username()}（{u.first_name}）" if u.first_name else u.get_username()
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -15,6 +15,7 @@ from django.db import transaction
 from core import audit
 from core.exceptions import DomainError, Forbidden, ValidationFailed
 from core.masking import mask_phone
+from core.phones import phone_error
 from core.roles import BUREAU_STAFF, has_role
 from core.tabular import ImportReport, RowError, read_table, require_columns, row_errors, write_table
 from grids import geometry, selectors, services, spatial
@@ -340,6 +341,9 @@ class _SubjectRowChecker:
             max_length = 1000 if col == "tags" else Subject._meta.get_field(field).max_length
             if len(row.get(col) or "") > max_length:
                 errs.append(RowError(line, col, f"最多 {max_length} 个字符。"))
+        phone_problem = phone_error(row.get("contact_phone") or "")
+        if phone_problem and not any(e.column == "contact_phone" for e in errs):
+            errs.append(RowError(line, "contact_phone", phone_problem))
         return errs
 
     def _category(self, line, row, errs):
@@ -460,6 +464,17 @@ def _write_subjects(actor, actions: list):
         except DomainError as exc:
             # Only a concurrent change can get here (everything was checked above): stop, write nothing.
             raise ValidationFailed(fields={"file": [str(e) for e in row_errors(exc, line)]}) from exc
+
+
+def blank_template(kind: str, fmt: str) -> bytes:
+    """The file to fill in for an import: the subjects' columns under their Chinese headers (the importer reads
+    those and the English names alike), or a GeoJSON FeatureCollection of one area whose properties are to fill
+    in (as it stands it is refused: its code and name are blank)."""
+    if kind == "areas":
+        feature = {"type": "Feature", "properties": {p: "" for p in AREA_PROPERTIES}, "geometry": None}
+        return json.dumps({"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False, indent=2).encode()
+    chinese = {v: k for k, v in SUBJECT_HEADER_ALIASES.items()}
+    return write_table(fmt, [chinese.get(c, c) for c in SUBJECT_COLUMNS], [])
 
 
 def export_subjects(qs, fmt: str, *, mask_phones: bool = False) -> bytes:

@@ -181,6 +181,21 @@ def street_of(area: Area) -> Area | None:
     return Area.objects.filter(id__in=ids, kind=AreaKind.STREET).first()
 
 
+def street_and_community_of(areas) -> dict:
+    """{area id: (its street, its community)} for areas (a page's grids), in one query; None where it has none."""
+    wanted = {i for a in areas if a is not None for i in a.ancestor_ids}
+    found = {a.id: a for a in Area.objects.filter(id__in=wanted, kind__in=[AreaKind.STREET, AreaKind.COMMUNITY])
+             .only("id", "code", "name", "kind")} if wanted else {}
+    out = {}
+    for a in areas:
+        if a is None:
+            continue
+        chain = [found[i] for i in a.ancestor_ids if i in found]
+        out[a.id] = (next((x for x in chain if x.kind == AreaKind.STREET), None),
+                     next((x for x in chain if x.kind == AreaKind.COMMUNITY), None))
+    return out
+
+
 def subjects_in_area_q(area: Area, prefix: str = "") -> Q:
     """Subjects in an area at any level; a zone holds the subjects of its grids, a micro-grid the
     subjects of its grid whose point lies inside its boundary (subjects hang on grids)."""

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core import audit
 from core.exceptions import Forbidden, ValidationFailed
+from core.phones import phone_error
 from core.roles import API_CLIENT, BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
 from core.unset import UNCHANGED, given
 from grids import geometry, selectors, signals, spatial
@@ -241,6 +242,12 @@ def _clean_subject(data: dict, instance: Subject | None = None) -> dict:
             errors[field] = ["必须是文本。"]
         elif len(value) > max_length:
             errors[field] = [f"最多 {max_length} 个字符。"]
+    if isinstance(out.get("contact_phone"), str) and "contact_phone" not in errors:
+        phone_problem = phone_error(out["contact_phone"])
+        if phone_problem:
+            errors["contact_phone"] = [phone_problem]
+        else:
+            out["contact_phone"] = out["contact_phone"].strip()
     category = out.get("category", getattr(instance, "category", None))
     if category is None:
         errors["category"] = ["此字段为必填项。"]

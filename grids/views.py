@@ -2,17 +2,19 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from core import script_text
+from core.exceptions import DomainError
 from core.import_page import ImportPreviewView
 from core.masking import mask_phone
 from core.roles import BUREAU_STAFF, has_role, may_see_phones
 from grids import importers, selectors
 from grids.api.filters import SubjectFilter
-from grids.forms import ImportForm
+from grids.forms import ImportForm, SubjectListForm
+from grids.listing import subject_columns
 from grids.models import SubjectCategory
 
 
@@ -40,21 +42,48 @@ def subject_list(request):
         response = HttpResponse(content, content_type=ctype)
         response["Content-Disposition"] = f'attachment; filename="subjects.{fmt}"'
         return response
-    page = Paginator(qs.order_by("id"), 50).get_page(request.GET.get("page"))
+    columns = subject_columns()
+    related = [r for c in columns for r in c.select_related]
+    page = Paginator(qs.select_related(*related).order_by("id"), 50).get_page(request.GET.get("page"))
+    chains = selectors.street_and_community_of([s.grid for s in page])
     for s in page:
         s.phone_shown = s.contact_phone if show_phone else mask_phone(s.contact_phone)
+        s.street, s.community = chains.get(s.grid_id, (None, None))
+    areas = selectors.area_list_for(request.user).filter(kind__in=["street", "community", "grid", "zone"]).defer("boundary")
+    form = SubjectListForm(request.GET, areas=areas, categories=SubjectCategory.objects.filter(parent__isnull=True),
+                           extra_filters=_extra_choice_filters())
     return render(request, "grids/subject_list.html", {
-        "page": page, "categories": SubjectCategory.objects.filter(parent__isnull=True),
-        "areas": selectors.area_list_for(request.user).filter(kind__in=["street", "community", "grid", "zone"]).defer("boundary"),
-        # Filters other apps add to SubjectFilter (credit's colour) get a dropdown too; grids names none of them.
-        "extra_filters": _extra_choice_filters(request.GET),
+        "page": page, "form": form, "areas": form.fields["area"].queryset, "columns": columns,
+        "export_query": _without(request.GET, "page", "export"),
     })
 
 
-def _extra_choice_filters(params):
-    own = {"area", "category", "status", "q"}  # drawn by the template itself
-    return [{"name": name, "label": f.label, "choices": list(f.extra.get("choices") or []), "value": params.get(name, "")}
+def _extra_choice_filters():
+    """Filters other apps add to SubjectFilter (credit's colour) get a drop-down too; grids names none of them."""
+    own = {"area", "category", "status", "q"}  # drawn by the form itself
+    return [(name, f.label, f.extra.get("choices") or [])
             for name, f in SubjectFilter.base_filters.items() if name not in own and f.extra.get("choices")]
+
+
+def _without(params, *names):
+    query = params.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@login_required
+def subject_file(request, pk):
+    """The subject's own page (/subjects/<id>/): its registry entry, within the user's areas (404 outside)."""
+    try:
+        subject = selectors.get_subject_for(request.user, pk)
+    except DomainError:
+        raise Http404
+    street, community = selectors.street_and_community_of([subject.grid]).get(subject.grid_id, (None, None))
+    show_phone = may_see_phones(request.user)
+    subject.phone_shown = subject.contact_phone if show_phone else mask_phone(subject.contact_phone)
+    return render(request, "grids/subject_file.html", {"subject": subject, "street": street, "community": community,
+                                                       "columns": subject_columns()})
 
 
 class ImportPage(ImportPreviewView):
@@ -74,3 +103,9 @@ class ImportPage(ImportPreviewView):
 
     def succeeded(self, report):
         return report.written  # skipping bad rows writes the good ones: errors alone don't mean failure
+
+    def template_formats(self, kind):
+        return ("geojson",) if kind == "areas" else ("xlsx", "csv")
+
+    def template_file(self, kind, fmt):
+        return importers.blank_template(kind, fmt), f"{kind}-template.{fmt}"

@@ -24,3 +24,11 @@ def register():
 
     SubjectFilter.base_filters["color"] = django_filters.ChoiceFilter(
         choices=Color.choices, method=filter_color, label=_("信用颜色（未评分视为绿色）"))
+
+
+def register_column():
+    """The colour column of the /subjects/ page (grids.listing), beside the filter."""
+    from grids.listing import SubjectColumn, register_subject_column
+
+    register_subject_column(SubjectColumn(key="color", label=_("信用颜色"), template="credit/_subject_color_cell.html",
+                                          select_related=("credit_score",), head_template="credit/_style.html"))

@@ -2,6 +2,8 @@
 without personal data."""
 from datetime import timedelta
 
+import re
+
 import pytest
 from django.utils import timezone
 
@@ -51,7 +53,7 @@ def test_colour_then_from_history(shops):
 def test_staff_ranking_orders_by_score_with_trends(shops, users, client, district, django_assert_max_num_queries):
     client.force_login(users["leader_s1"])
     with django_assert_max_num_queries(14):
-        r = client.get("/credit/ranking/")
+        r = client.get("/credit/ranking/", {"order": "best"})
     assert r.status_code == 200
     page = r.context["page"]
     assert [s.name for s in page] == ["工地", "转好店", "平稳店", "变差店"]  # S2's shop is not theirs
@@ -59,6 +61,11 @@ def test_staff_ranking_orders_by_score_with_trends(shops, users, client, distric
     assert {s.name: s.trend for s in page} == {"工地": "same", "转好店": "better", "平稳店": "same", "变差店": "worse"}
     body = r.content.decode()
     assert "↑" in body and "↓" in body and "13912345678" in body  # team leaders see phones
+    # The page opens worst first; the order select says so.
+    r = client.get("/credit/ranking/")
+    assert [s.name for s in r.context["page"]] == ["变差店", "平稳店", "转好店", "工地"]
+    assert re.search(r'<select name="order"[^>]*>\s*<option value="worst"', r.content.decode())
+    assert '<label for="id_area">' in r.content.decode() and "<optgroup" in r.content.decode()
     # Worst first, one category, one area.
     r = client.get("/credit/ranking/", {"order": "worst", "category": "FOOD"})
     assert [s.name for s in r.context["page"]] == ["变差店", "平稳店", "转好店"]

@@ -156,7 +156,8 @@ def clean_matter(*, partial=False, code=UNCHANGED, name=UNCHANGED, law=UNCHANGED
     if out.get("code") and not CODE_RE.match(out["code"]):
         errors["code"] = [CODE_FORMAT_MESSAGE]
     if "kind" in out and out["kind"] and out["kind"] not in MatterKind.values:
-        errors["kind"] = [f"未知事项类型：{out['kind']}。"]
+        allowed = "、".join(f"{value}（{label}）" for value, label in MatterKind.choices)
+        errors["kind"] = [f"未知事项类型：{out['kind']}（可选：{allowed}）。"]
     if "status" in out and out["status"] not in MatterStatus.values:
         errors["status"] = [f"未知状态：{out['status']}。"]
     if out.get("department") not in (None, ""):

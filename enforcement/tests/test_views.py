@@ -1,5 +1,6 @@
 """The catalog pages: a read-only browser for everyone, staff pages for versions, the supermarket, imports."""
 import base64
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -89,8 +90,21 @@ def test_supermarket_composes_and_publishes(catalog, users, categories):
         ("enforcement", "SC-001"), ("supervision", "SR-001")]
     detail = c.get(f"/catalog/scenarios/{scenario.pk}/").content.decode()
     assert "对无证无照经营的行政处罚" in detail
-    r = c.post("/catalog/supermarket/", {"name": "", "matter": ["NOPE"]})   # errors come back as a message
-    assert r.status_code == 302 and Scenario.objects.count() == 1
+    # A refused scenario comes back with the error and everything picked still picked.
+    r = c.post("/catalog/supermarket/", {"name": "", "matter": ["SC-001", "NOPE"], "kind_matter_SC-001": "supervision",
+                                         "categories": [categories["food"].pk], "description": "说明文字"})
+    html = r.content.decode()
+    assert r.status_code == 400 and Scenario.objects.count() == 1
+    assert 'value="SC-001" id="pick-m-' in html and re.search(r'value="SC-001"[^>]*checked', html)
+    assert re.search(r'name="kind_matter_SC-001"[^>]*>(<option[^>]*>[^<]*</option>)*?<option value="supervision" selected', html)
+    assert "说明文字" in html and re.search(r'value="%d" selected' % categories["food"].pk, html)
+
+
+def test_supermarket_labels_every_pick(catalog, users):
+    html = client_for(users["bureau"]).get("/catalog/supermarket/").content.decode()
+    boxes = re.findall(r'<input type="checkbox" name="(?:matter|checklist_item)"[^>]*id="([^"]+)"', html)
+    assert boxes and all(f'<label for="{b}">' in html for b in boxes)
+    assert '<label for="f-department">' in html and "/static/js/supermarket.js" in html
 
 
 def test_import_page_previews_then_writes(catalog, users):
@@ -158,3 +172,24 @@ def test_admin_forms_report_errors_instead_of_failing(catalog, users):
     # bureau staff bound to one street see the catalog in the admin but cannot change it
     from enforcement.services.access import may_edit_catalog
     assert not may_edit_catalog(users["bureau_s1"]) and may_edit_catalog(users["bureau"])
+
+
+def test_import_page_offers_blank_templates_and_names_allowed_kinds(catalog, users):
+    from openpyxl import load_workbook
+    import io
+
+    c = client_for(users["bureau"])
+    html = c.get("/catalog/import/").content.decode()
+    for kind in ("matters", "delegations", "checklists", "scenarios", "problem_types"):
+        assert f"?template={kind}&amp;format=xlsx" in html
+    r = c.get("/catalog/import/", {"template": "matters", "format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert r.status_code == 200 and rows == [("code", "name", "law", "article", "department_code", "kind", "domain",
+                                              "non_site", "major_decision", "status")]
+    assert c.get("/catalog/import/", {"template": "planets"}).status_code == 404
+    assert client_for(users["officer_s1"]).get("/catalog/import/", {"template": "matters"}).status_code == 403
+    bad = write_table("csv", ["code", "name", "law", "department_code", "kind", "domain"],
+                      [["N-3", "新事项", "《法》", "ZHZF", "penalty", "市容环卫"]])
+    r = c.post("/catalog/import/", {"kind": "matters", "file": SimpleUploadedFile("m.csv", bad)})
+    reason = r.context["report"].errors[0].reason
+    assert "未知事项类型：penalty" in reason and "administrative_penalty" in reason and "行政处罚" in reason

@@ -105,7 +105,7 @@ def test_street_staff_admin_is_scoped(client, users, district):
 
 def test_subject_added_with_grid_from_point(client, users, district, categories):
     c = as_user(client, users["bureau"])
-    data = {"name": "新店", "category": categories["restaurant"].pk, "legal_representative": "", "contact_phone": "138",
+    data = {"name": "新店", "category": categories["restaurant"].pk, "legal_representative": "", "contact_phone": "13812345678",
             "licence_no": "LIC-A", "shop_sign": "", "address": "某路", "lat": "30.7", "lng": "120.7", "grid": "",
             "status": "active", "tag_names": "夜宵;重点"}
     r = c.post("/admin/grids/subject/add/", data)
@@ -115,7 +115,8 @@ def test_subject_added_with_grid_from_point(client, users, district, categories)
     assert AuditLog.objects.filter(action="subject.created", actor=users["bureau"]).exists()
     # Same licence again, a point in no grid, a major category: form errors, never a 500.
     for bad, field in (({"name": "二"}, "licence_no"), ({"lat": "35", "licence_no": ""}, "lat"),
-                       ({"category": categories["food"].pk, "licence_no": ""}, "category")):
+                       ({"category": categories["food"].pk, "licence_no": ""}, "category"),
+                       ({"contact_phone": "8765432", "licence_no": ""}, "contact_phone")):
         r = c.post("/admin/grids/subject/add/", {**data, **bad})
         assert r.status_code == 200, bad
         assert field in r.context["adminform"].form.errors, (bad, r.context["adminform"].form.errors)
@@ -187,3 +188,20 @@ def test_superuser_sees_every_changelist(client, root, officers):
     for url in ("area", "subject", "officer", "team", "department", "subjectcategory", "areamembership"):
         assert c.get(f"/admin/grids/{url}/").status_code == 200, url
     assert Officer.objects.count() == 2
+
+
+def test_area_membership_form_has_chinese_labels_and_no_raw_ids(client, users, district):
+    from grids.models import AreaMembership
+
+    c = as_user(client, users["bureau_s1"])
+    html = c.get("/admin/grids/areamembership/add/").content.decode()
+    assert ">用户" in html and ">区域" in html and "vRawIdAdminField" not in html
+    assert '<select name="area"' in html and '<optgroup label="街道1">' in html and "街道2" not in html
+    assert '<select name="user"' in html
+    # An area outside the editor's is refused (not offered, and refused if posted).
+    r = c.post("/admin/grids/areamembership/add/", {"user": users["nobody"].pk, "area": district["S2"].pk})
+    assert r.status_code == 200 and not AreaMembership.objects.filter(user=users["nobody"], area=district["S2"]).exists()
+    r = c.post("/admin/grids/areamembership/add/", {"user": users["nobody"].pk, "area": district["S1G1"].pk})
+    assert r.status_code == 302 and AreaMembership.objects.filter(user=users["nobody"], area=district["S1G1"]).exists()
+    changelist = c.get("/admin/grids/areamembership/").content.decode()
+    assert "网格 · 网格1-1（S1G1）" in changelist

@@ -231,6 +231,7 @@ def test_point_outside_every_grid_is_400(users, api, district, categories):
     ({"category": "NOPE"}, "category"), ({"status": "open"}, "status"), ({"grid": "S1G1M1"}, "grid"),
     ({"grid": "NOPE"}, "grid"), ({"tags": "not-a-list"}, "tags"), ({"tags": ["x" * 51]}, "tags"),
     ({"name": "x" * 201}, "name"), ({"licence_no": "L" * 65}, "licence_no"), ({"contact_phone": "1" * 33}, "contact_phone"),
+    ({"contact_phone": "8765432"}, "contact_phone"), ({"contact_phone": "138"}, "contact_phone"),
 ])
 def test_create_validation_errors_name_the_field(users, api, district, categories, change, field):
     r = api(users["bureau"]).post(URL, {**NEW, **change}, format="json")

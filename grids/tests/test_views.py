@@ -80,6 +80,41 @@ def test_subject_list_scoped_and_filtered(client, users, subjects, district):
     assert offered == {"S1", "S1C1", "S1G1", "S1G2"}
 
 
+def test_subject_list_columns_links_and_area_tree(client, users, subjects, district):
+    from django.utils import timezone
+
+    from credit.models import CreditScore
+
+    CreditScore.objects.create(subject=subjects[0], score=30, color="red", computed_color="red", computed_at=timezone.now())
+    r = login(client, users["bureau"]).get("/subjects/")
+    html = r.content.decode()
+    row = re.search(r"<tr><td>%d</td>(.*?)</tr>" % subjects[0].pk, html, re.S).group(1)
+    # The row links to the subject's file and shows its colour (as a word too), street and community.
+    assert f'href="/subjects/{subjects[0].pk}/"' in row
+    assert 'class="credit red">红<' in row and "街道1" in row and "社区1" in row and "网格1-1" in row
+    unscored = re.search(r"<tr><td>%d</td>(.*?)</tr>" % subjects[2].pk, html, re.S).group(1)
+    assert 'class="credit green"' in unscored and "街道2" in unscored  # not scored yet: green
+    # The area picker is a tree: a group per street, its communities and grids indented under it.
+    select = re.search(r'<select name="area".*?</select>', html, re.S).group(0)
+    assert '<optgroup label="街道1">' in select and '<optgroup label="街道2">' in select
+    s1 = re.search(r'<optgroup label="街道1">(.*?)</optgroup>', select, re.S).group(1)
+    assert re.findall(r">([^<]+)</option>", s1) == ["街道1（全街道）", "\u3000社区1", "\u3000\u3000网格1-1", "\u3000\u3000网格1-2"]
+    # Every filter has a label.
+    for name in ("q", "area", "category", "status", "color"):
+        assert f'<label for="id_{name}">' in html
+    # The colour filter still filters.
+    assert [s.name for s in client.get("/subjects/", {"color": "red"}).context["page"]] == ["老王面馆"]
+
+
+def test_subject_file_within_areas_only(client, users, subjects):
+    c = login(client, users["leader_s1"])
+    r = c.get(f"/subjects/{subjects[0].pk}/")
+    assert r.status_code == 200 and "老王面馆" in r.content.decode() and "街道1" in r.content.decode()
+    assert c.get(f"/subjects/{subjects[2].pk}/").status_code == 404  # S2's subject
+    assert c.get("/subjects/99999999999999999999/").status_code == 404
+    assert client.logout() is None and client.get(f"/subjects/{subjects[0].pk}/").status_code == 302
+
+
 @pytest.mark.parametrize("who,shown", [("dispatcher", "13812345678"), ("officer_s1", "138****5678")])
 def test_subject_list_masks_phones_in_the_page(client, users, subjects, who, shown):
     html = login(client, users[who]).get("/subjects/").content.decode()
@@ -93,7 +128,8 @@ def test_subject_list_query_count(client, users, subjects, categories, django_as
         services.insert_subject(None, name=f"店{i}", category=categories["restaurant"],
                                 lat=30.1 + i / 100, lng=120.1, tags=["x"])
     c = login(client, users["bureau"])
-    with django_assert_max_num_queries(9):  # session, user, roles, areas, count, page, tags, drop-downs
+    # session, user, roles, areas, count, page (+ credit colours joined), tags, streets/communities, drop-downs
+    with django_assert_max_num_queries(10):
         r = c.get("/subjects/")
     assert r.status_code == 200
 
@@ -212,3 +248,50 @@ def test_street_bureau_staff_cannot_import_into_another_street(client, users, di
     csv = "name,category_code,lat,lng\n东区店,FOOD-R,30.2,121.2\n".encode()
     r = upload(c, csv)
     assert [(e.line, e.column) for e in r.context["report"].errors] == [(2, "lat")]
+
+
+def test_import_templates_download_and_import_empty(client, users, district, categories):
+    import json
+
+    c = login(client, users["bureau"])
+    html = c.get("/subjects/import/").content.decode()
+    assert "?template=subjects&amp;format=xlsx" in html and "?template=areas&amp;format=geojson" in html
+    r = c.get("/subjects/import/", {"template": "subjects", "format": "csv"})
+    assert r.status_code == 200 and 'filename="subjects-template.csv"' in r["Content-Disposition"]
+    header = r.content.decode("utf-8-sig").splitlines()
+    assert header == ["名称,类别编码,法定代表人,联系电话,营业执照号,店招,地址,纬度,经度,网格编码,状态,标签"]
+    r = c.get("/subjects/import/", {"template": "subjects", "format": "xlsx"})
+    assert load_workbook(io.BytesIO(r.content)).active.max_row == 1
+    # The template, filled in, imports.
+    filled = "\n".join(header + ["新店,FOOD-R,,13812345678,,,某路,30.2,120.2,,,"])
+    assert upload(c, filled.encode()).context["report"].created == 1
+    areas = json.loads(c.get("/subjects/import/", {"template": "areas", "format": "geojson"}).content)
+    assert set(areas["features"][0]["properties"]) == {"code", "name", "kind", "parent_code", "tier", "zone_code"}
+    assert c.get("/subjects/import/", {"template": "areas", "format": "xlsx"}).status_code == 404
+    assert c.get("/subjects/import/", {"template": "planets"}).status_code == 404
+    assert login(client, users["officer_s1"]).get("/subjects/import/", {"template": "subjects"}).status_code == 403
+
+
+def test_import_checks_phones_and_says_how_many_rows_were_skipped(client, users, district, categories):
+    c = login(client, users["bureau"])
+    data = ("name,category_code,contact_phone,lat,lng\n"
+            "甲店,FOOD-R,8765432,30.2,120.2\n"       # 7 digits: no number one can call
+            "乙店,FOOD-R,0571-88889999,30.2,120.3\n"
+            "丙店,FOOD-R,13812345678,30.2,120.4\n").encode()
+    r = upload(c, data, skip=True)
+    report = r.context["report"]
+    assert [(e.line, e.column) for e in report.errors] == [(2, "contact_phone")] and report.skipped == 1
+    assert "8765432" in report.errors[0].reason
+    assert "跳过 1 行错误行" in r.content.decode()
+    r = c.post("/subjects/import/", {"confirm": "1", "payload": r.context["payload"], "kind": "subjects",
+                                     "filename": "s.csv", "skip_invalid": "on"}, follow=True)
+    assert "跳过错误行 1" in r.content.decode()
+    assert sorted(Subject.objects.values_list("name", flat=True)) == ["丙店", "乙店"]
+
+
+def test_import_missing_column_and_unknown_kind_under_their_fields(client, users, district, categories):
+    c = login(client, users["bureau"])
+    form = upload(c, b"name,lat,lng\n\xe5\xba\x97,30.2,120.2\n").context["form"]
+    assert "category_code" in str(form.errors["file"]) and "kind" not in form.errors
+    form = upload(c, b"name\n", kind="planets").context["form"]
+    assert form.errors["kind"] and "file" not in form.errors
