@@ -141,6 +141,24 @@ def officers(users, teams, departments):
 
 
 @pytest.fixture
+def catalog(district, departments, teams):
+    """The command center's small published catalog (command_center.testing.build_catalog): problem types
+    ZDJY (street vending, yellow) and YYCB (restaurant fume, orange), delegated to S1. The catalog app's
+    own tests have a larger one (enforcement/tests/conftest.py)."""
+    from command_center import testing as cc_testing
+
+    return cc_testing.build_catalog()
+
+
+@pytest.fixture
+def report(catalog, users):
+    """report(**fields) → a new event through intake (by the district platform unless client= is given)."""
+    from command_center import testing as cc_testing
+
+    return cc_testing.report_maker(users["platform"])
+
+
+@pytest.fixture
 def api_schema(district, users, officers, categories):
     """The API's OpenAPI schema for schemathesis (core.fuzzing), with the test district's data in place."""
     from core import fuzzing

@@ -98,6 +98,14 @@ class _OncePerProcess:
 _sla = _OncePerProcess()
 _webhook_retry = _OncePerProcess()
 _drain = _OncePerProcess()
+# Periodic jobs of apps above the command center (Celery beat's in production), each on a thread of its
+# own: name → (interval s, func, its once-per-process holder). Registered from those apps' ready().
+_periodic: dict[str, tuple[float, object, _OncePerProcess]] = {}
+
+
+def every(name: str, interval: float, func):
+    """Run `func` every `interval` seconds in the embedded default (`make run`), beside the SLA clock."""
+    _periodic[name] = (float(interval), func, _OncePerProcess())
 
 
 def should_run() -> bool:
@@ -148,6 +156,8 @@ def start_if_embedded() -> Ticker | None:
     from command_center.webhooks import retry_due
 
     _webhook_retry.get_or_start(lambda: Ticker(retry_due, 60.0, name="webhook-retry").start())
+    for name, (interval, func, holder) in _periodic.items():
+        holder.get_or_start(lambda name=name, interval=interval, func=func: Ticker(func, interval, name=name).start())
     start_drain()
     return start()
 

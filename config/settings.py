@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "credit",
     "enforcement",
     "command_center",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -422,12 +423,26 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Credit: the nightly full rescore applies time decay and ends expired overrides
     # (credit.services.rescoring.rescore_all).
+    # Hot-area warnings (analytics.services.check_hotspots): every few minutes.
+    "analytics-hotspots": {
+        "task": "analytics.tasks.check_hotspots",
+        "schedule": float(os.environ.get("ANALYTICS_HOTSPOT_CHECK_SECONDS", "300")),
+        "options": {"expires": 300},
+    },
     "credit-nightly-rescore": {
         "task": "credit.tasks.rescore_all",
         "schedule": crontab(hour=2, minute=30),
         "options": {"expires": 6 * 3600},
     },
 }
+# Hot-area warnings (analytics.detector): the count of one problem type in one grid over the last window
+# against that grid's own previous windows, by the exact conditional test of two Poisson rates.
+ANALYTICS_HOTSPOT_CHECK_SECONDS = float(os.environ.get("ANALYTICS_HOTSPOT_CHECK_SECONDS", "300"))
+ANALYTICS_HOTSPOT_WINDOW_HOURS = float(os.environ.get("ANALYTICS_HOTSPOT_WINDOW_HOURS", str(24 * 7)))
+ANALYTICS_HOTSPOT_BASELINE_WINDOWS = int(os.environ.get("ANALYTICS_HOTSPOT_BASELINE_WINDOWS", "8"))
+ANALYTICS_HOTSPOT_ALPHA = float(os.environ.get("ANALYTICS_HOTSPOT_ALPHA", "0.0001"))
+ANALYTICS_HOTSPOT_MIN_COUNT = int(os.environ.get("ANALYTICS_HOTSPOT_MIN_COUNT", "3"))
+
 # Durable follow-ups (core.outbox): written with the change, run right after its commit; the drain (beat
 # above, or the embedded ticker) runs what is still undone this many seconds after the commit, and a row
 # claimed by a runner that died once its claim is this old; failures retry after these waits (the last

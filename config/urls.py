@@ -36,6 +36,7 @@ api_v1 = [
     path("", include("enforcement.api.urls")),
     path("", include("command_center.api.urls")),
     path("", include("credit.api.surface_urls")),
+    path("", include("analytics.api.urls")),
 ]
 
 urlpatterns = [

@@ -123,22 +123,7 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
-# The command center's catalog and reporter and credit's subjects, for the integration tests that use
-# them (built by those apps' test-support modules, as their own conftests do).
-@pytest.fixture
-def catalog(district, departments, teams):
-    from command_center import testing
-
-    return testing.build_catalog()
-
-
-@pytest.fixture
-def report(catalog, users):
-    from command_center import testing
-
-    return testing.report_maker(users["platform"])
-
-
+# Credit's subjects, for the integration tests that use them (built by credit's test-support module).
 @pytest.fixture
 def subjects(district, categories):
     from credit.testing import build_subjects

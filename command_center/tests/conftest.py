@@ -11,19 +11,6 @@ from command_center import push, testing
 
 
 @pytest.fixture
-def catalog(district, departments, teams):
-    """Two matters of the comprehensive enforcement department, both delegated to S1 only; problem types
-    ZDJY (street vending, yellow) and YYCB (restaurant fume, orange, about a subject)."""
-    return testing.build_catalog()
-
-
-@pytest.fixture
-def report(catalog, users):
-    """report(**fields) → a new event through intake (by the district platform unless client= is given)."""
-    return testing.report_maker(users["platform"])
-
-
-@pytest.fixture
 def crew(users, officers, teams, departments):
     """Officers of S1 placed north of S1_POINT at the given distances (metres)."""
     return testing.build_crew(teams, departments)

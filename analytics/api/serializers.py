@@ -1,0 +1,90 @@
+"""Output serializers of the figures: each field's help text is the figure's definition (one text, also
+shown on hover on /reports/)."""
+from rest_framework import serializers
+
+from analytics.choices import GroupBy, WarningStatus
+from analytics.models import HotspotWarning
+from analytics.selectors.events import DEFINITIONS as EVENT_DEFINITIONS
+from analytics.selectors.trends import DEFINITIONS as TREND_DEFINITIONS
+
+
+def _help(key):
+    return str(EVENT_DEFINITIONS[key])
+
+
+class StageFigureSerializer(serializers.Serializer):
+    decided = serializers.IntegerField(help_text="已完成或已超时的时限数")
+    on_time = serializers.IntegerField(help_text="在时限内完成的时限数")
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="按时率（%）")
+
+
+class EventFiguresRowSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_null=True, help_text="分组的值（不分组时为 null）")
+    label = serializers.CharField(allow_null=True, help_text="分组的名称")
+    received = serializers.IntegerField(help_text=_help("received"))
+    by_source = serializers.DictField(child=serializers.IntegerField(), help_text=_help("by_source"))
+    resolved = serializers.IntegerField(help_text=_help("resolved"))
+    on_time_closure_rate = serializers.FloatField(allow_null=True, help_text=_help("on_time_closure_rate"))
+    escalations = serializers.IntegerField(help_text=_help("escalations"))
+    satisfaction_avg = serializers.FloatField(allow_null=True, help_text=_help("satisfaction_avg"))
+    satisfaction_good_rate = serializers.FloatField(allow_null=True, help_text=_help("satisfaction_good_rate"))
+    front_line_rate = serializers.FloatField(allow_null=True, help_text=_help("front_line_rate"))
+    stages = serializers.DictField(child=StageFigureSerializer(), help_text=_help("stages"))
+    response_median_s = serializers.FloatField(allow_null=True, help_text=_help("response_median_s"))
+    response_p90_s = serializers.FloatField(allow_null=True, help_text=_help("response_p90_s"))
+    arrival_median_s = serializers.FloatField(allow_null=True, help_text=_help("arrival_median_s"))
+    arrival_p90_s = serializers.FloatField(allow_null=True, help_text=_help("arrival_p90_s"))
+    handling_median_s = serializers.FloatField(allow_null=True, help_text=_help("handling_median_s"))
+    handling_p90_s = serializers.FloatField(allow_null=True, help_text=_help("handling_p90_s"))
+
+
+class FiguresEnvelopeSerializer(serializers.Serializer):
+    area = serializers.CharField(allow_null=True, help_text="区域编码（null：本人全部辖区）")
+    date_from = serializers.DateField(help_text="开始日期（含）")
+    date_to = serializers.DateField(help_text="结束日期（含）")
+    group_by = serializers.ChoiceField(choices=GroupBy.choices, allow_null=True)
+    definitions = serializers.DictField(child=serializers.CharField(), help_text="每项指标的计算口径")
+
+
+class EventFiguresSerializer(FiguresEnvelopeSerializer):
+    rows = EventFiguresRowSerializer(many=True)
+
+
+class TrendSeriesSerializer(serializers.Serializer):
+    problem_type = serializers.CharField()
+    name = serializers.CharField()
+    total = serializers.IntegerField()
+    counts = serializers.ListField(child=serializers.IntegerField(), help_text=str(TREND_DEFINITIONS["count"]))
+    moving_average = serializers.ListField(child=serializers.FloatField(),
+                                           help_text=str(TREND_DEFINITIONS["moving_average"]))
+    year_before = serializers.ListField(child=serializers.IntegerField(), help_text=str(TREND_DEFINITIONS["year_before"]))
+
+
+class TrendsSerializer(FiguresEnvelopeSerializer):
+    interval = serializers.ChoiceField(choices=[GroupBy.DAY, GroupBy.WEEK, GroupBy.MONTH])
+    buckets = serializers.ListField(child=serializers.DateField(), help_text="各时段的第一天")
+    series = TrendSeriesSerializer(many=True)
+
+
+class WarningSerializer(serializers.ModelSerializer):
+    grid = serializers.CharField(source="grid.code")
+    grid_name = serializers.CharField(source="grid.name")
+    street = serializers.CharField(source="street.code", allow_null=True, default=None)
+    street_name = serializers.CharField(source="street.name", allow_null=True, default=None)
+    status = serializers.ChoiceField(choices=WarningStatus.choices)
+    acknowledged_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = HotspotWarning
+        fields = ["id", "grid", "grid_name", "street", "street_name", "problem_type_code", "problem_type_name",
+                  "window_start", "window_end", "count", "baseline", "p_value", "peak_count", "status", "raised_at",
+                  "acknowledged_at", "acknowledged_by", "note", "expired_at"]
+
+    def get_acknowledged_by(self, obj) -> str | None:
+        from core.audit import actor_label
+
+        return actor_label(obj.acknowledged_by) if obj.acknowledged_by_id else None
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from analytics.api import views
+
+urlpatterns = [
+    path("stats/events/", views.EventStatsView.as_view(), name="stats-events"),
+    path("stats/trends/", views.TrendStatsView.as_view(), name="stats-trends"),
+    path("warnings/", views.WarningListView.as_view(), name="warning-list"),
+    path("warnings/<int:pk>/", views.WarningDetailView.as_view(), name="warning-detail"),
+    path("warnings/<int:pk>/acknowledge/", views.WarningAcknowledgeView.as_view(), name="warning-acknowledge"),
+]

@@ -1,0 +1,97 @@
+"""Thin views over analytics.selectors (figures, scoped by the asker's areas) and services (warnings)."""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import params, services
+from analytics.api.serializers import AcknowledgeSerializer, EventFiguresSerializer, TrendsSerializer, WarningSerializer
+from analytics.choices import TIME_GROUPS, GroupBy
+from analytics.selectors import events as event_figures
+from analytics.selectors import trends as trend_figures
+from analytics.selectors import warnings as warning_selectors
+from core.api.permissions import roles_required
+from core.roles import API_CLIENT, BUREAU_STAFF, DISPATCHER, TEAM_LEADER
+
+# Who reads the figures: the center's staff and other platforms; an officer's phone has no use for them.
+FIGURE_READERS = roles_required(DISPATCHER, TEAM_LEADER, BUREAU_STAFF, API_CLIENT)
+
+PERIOD_PARAMETERS = [
+    OpenApiParameter("area", OpenApiTypes.STR, description="区域编码（镇街、社区、网格）；默认本人全部辖区；他人辖区 404"),
+    OpenApiParameter("from", OpenApiTypes.DATE, description="开始日期（含，Asia/Shanghai），默认30天前"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="结束日期（含），默认今天"),
+]
+
+
+def _envelope(period: params.Period, definitions) -> dict:
+    return {"area": period.area.code if period.area else None, "date_from": period.date_from,
+            "date_to": period.date_to, "group_by": period.group_by,
+            "definitions": {k: str(v) for k, v in definitions.items()}}
+
+
+class EventStatsView(APIView):
+    permission_classes = [FIGURE_READERS]
+
+    @extend_schema(parameters=[*PERIOD_PARAMETERS, OpenApiParameter(
+        "group_by", OpenApiTypes.STR, enum=GroupBy.values, description="分组：镇街、中队、队员、网格、问题类型、来源、等级、日、周、月")],
+        responses={200: EventFiguresSerializer})
+    def get(self, request):
+        """Event figures: received (by source), response / arrival / handling times from intake (median,
+        p90), each SLA stage's on-time rate, on-time closure, escalations, satisfaction, front-line share."""
+        period = params.parse(request.user, request.query_params)
+        rows = event_figures.event_figures(request.user, period)
+        return Response(EventFiguresSerializer({**_envelope(period, event_figures.DEFINITIONS), "rows": rows}).data)
+
+
+class TrendStatsView(APIView):
+    permission_classes = [FIGURE_READERS]
+
+    @extend_schema(parameters=[*PERIOD_PARAMETERS, OpenApiParameter(
+        "group_by", OpenApiTypes.STR, enum=[g.value for g in TIME_GROUPS], description="时段：日、周（默认）、月")],
+        responses={200: TrendsSerializer})
+    def get(self, request):
+        """High-frequency problem trends: counts per problem type per day / week / month, a moving average,
+        and the same period a year before."""
+        period = params.parse(request.user, request.query_params, default_days=12 * 7,
+                              group_by_allowed=tuple(g.value for g in TIME_GROUPS))
+        interval = period.group_by or GroupBy.WEEK
+        data = trend_figures.trends(request.user, period, interval=interval)
+        return Response(TrendsSerializer({**_envelope(period, trend_figures.DEFINITIONS), **data}).data)
+
+
+class WarningListView(ListAPIView):
+    """Hot-area warnings in the asker's areas, newest first; `?open=1`: only those raised or acknowledged."""
+
+    permission_classes = [FIGURE_READERS]
+    serializer_class = WarningSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("open", OpenApiTypes.BOOL, description="只看未解除的预警")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return warning_selectors.warnings_for(self.request.user,
+                                              open_only=self.request.query_params.get("open") in ("1", "true"))
+
+
+class WarningDetailView(APIView):
+    permission_classes = [FIGURE_READERS]
+
+    @extend_schema(responses={200: WarningSerializer})
+    def get(self, request, pk):
+        return Response(WarningSerializer(warning_selectors.get_warning_for(request.user, pk)).data)
+
+
+class WarningAcknowledgeView(APIView):
+    permission_classes = [roles_required(DISPATCHER, TEAM_LEADER, BUREAU_STAFF)]
+
+    @extend_schema(request=AcknowledgeSerializer, responses={200: WarningSerializer})
+    def post(self, request, pk):
+        """Take note of a raised warning, with a note (what was done). A warning already acknowledged or
+        expired: 409."""
+        warning = warning_selectors.get_warning_for(request.user, pk)
+        data = AcknowledgeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = services.acknowledge_warning(request.user, warning, note=data.validated_data["note"])
+        return Response(WarningSerializer(warning_selectors.get_warning_for(request.user, done.pk)).data)

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AnalyticsConfig(AppConfig):
+    name = "analytics"
+    verbose_name = _("统计分析")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The hot-area check runs every few minutes: Celery beat in production (settings), the embedded
+        # ticker in `make run` (registered here: the command center knows nothing of analytics).
+        from analytics import push, services
+        from command_center import ticker
+        from core import outbox
+
+        ticker.every("analytics-hotspots", services.HOTSPOT_CHECK_SECONDS, services.check_hotspots_now)
+        # A raised warning is pushed to the desks of its street and the district right after the commit.
+        outbox.register(services.WARNING_RAISED, "analytics.push.warning_raised", push.on_warning_raised)

@@ -1,0 +1,115 @@
+"""Shared pieces of the figures: grouping keys, percentiles computed in the database where it can
+(PostgreSQL's percentile_cont) and in Python where it cannot (SQLite, the embedded default), rates."""
+from collections import defaultdict
+
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Func
+from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+
+from analytics.choices import GroupBy
+
+# group_by → (the queryset field to group on, the field naming the group for readers)
+EVENT_GROUPS = {
+    GroupBy.STREET: ("street_id", "street__name"),
+    GroupBy.TEAM: ("team_id", "team__name"),
+    GroupBy.OFFICER: ("officer_id", "officer__name"),
+    GroupBy.GRID: ("grid_id", "grid__name"),
+    GroupBy.PROBLEM_TYPE: ("problem_type_code", "problem_type_name"),
+    GroupBy.SOURCE: ("source", None),
+    GroupBy.SEVERITY: ("severity", None),
+}
+TRUNC = {GroupBy.DAY: TruncDay, GroupBy.WEEK: TruncWeek, GroupBy.MONTH: TruncMonth}
+
+
+def group_expression(group_by: str | None, prefix: str = ""):
+    """(the value expression to group on, the label field or None) for `group_by`; times are truncated in
+    the current time zone (Asia/Shanghai), so a day runs from local midnight to midnight."""
+    if group_by is None:
+        return None, None
+    if group_by in TRUNC:
+        return TRUNC[group_by](f"{prefix}created_at"), None
+    field, label = EVENT_GROUPS[group_by]
+    return F(f"{prefix}{field}"), (f"{prefix}{label}" if label else None)
+
+
+def key_text(value) -> str | None:
+    """A group's key as the API shows it: dates as ISO days, everything else as text."""
+    if value is None:
+        return None
+    if hasattr(value, "date") and callable(value.date):
+        from django.utils import timezone
+
+        return timezone.localtime(value).date().isoformat() if timezone.is_aware(value) else value.date().isoformat()
+    return str(value)
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont(f) WITHIN GROUP (ORDER BY expr): linear interpolation, as numpy's default."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+class EpochSeconds(Func):
+    """Seconds between two timestamps (end − start), in SQL: EXTRACT(EPOCH …) on PostgreSQL."""
+
+    output_field = FloatField()
+
+    def __init__(self, end, start):
+        super().__init__(F(end), F(start))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        end, end_params = compiler.compile(self.source_expressions[0])
+        start, start_params = compiler.compile(self.source_expressions[1])
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))", [*end_params, *start_params]
+
+    def as_sql(self, compiler, connection, **extra):  # SQLite: julianday difference in seconds
+        end, end_params = compiler.compile(self.source_expressions[0])
+        start, start_params = compiler.compile(self.source_expressions[1])
+        return f"((julianday({end}) - julianday({start})) * 86400.0)", [*end_params, *start_params]
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks (percentile_cont's and numpy's default)."""
+    if not sorted_values:
+        return None
+    pos = (len(sorted_values) - 1) * fraction
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def duration_percentiles(qs, end_field: str, start_field: str, group) -> dict:
+    """{group key: (median s, p90 s, n)} of end − start over rows where end is set."""
+    rows = qs.filter(**{f"{end_field}__isnull": False})
+    seconds = EpochSeconds(end_field, start_field)
+    if connection.vendor == "postgresql":
+        median, p90 = PercentileCont(seconds, 0.5), PercentileCont(seconds, 0.9)
+        if group is None:
+            r = rows.aggregate(median=median, p90=p90, n=Count("pk"))
+            return {None: (r["median"], r["p90"], r["n"])} if r["n"] else {}
+        out = (rows.annotate(_g=group).values("_g").annotate(median=median, p90=p90, n=Count("pk"))
+               .values_list("_g", "median", "p90", "n"))
+        return {key_text(g): (m, p, n) for g, m, p, n in out}
+    values = defaultdict(list)
+    annotated = rows.annotate(_s=seconds)
+    if group is not None:
+        for g, s in annotated.annotate(_g=group).values_list("_g", "_s").iterator(chunk_size=5000):
+            values[key_text(g)].append(s)
+    else:
+        for s in annotated.values_list("_s", flat=True).iterator(chunk_size=5000):
+            values[None].append(s)
+    out = {}
+    for key, vs in values.items():
+        vs.sort()
+        out[key] = (percentile(vs, 0.5), percentile(vs, 0.9), len(vs))
+    return out
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    """A share in percent with one decimal; None when there is nothing to divide by (not 0 %, not 100 %)."""
+    return None if not denominator else round(100.0 * numerator / denominator, 1)
