@@ -51,6 +51,7 @@ urlpatterns = [
     path("", include("enforcement.urls")),
     path("", include("credit.urls")),
     path("", include("command_center.dashboard.urls")),
+    path("", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("open311/v2/", include("command_center.open311.urls")),

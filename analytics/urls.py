@@ -1,0 +1,9 @@
+from django.urls import path
+
+from analytics import views
+
+urlpatterns = [
+    path("reports/", views.reports, name="reports"),
+    path("reports/warnings/", views.warnings_page, name="report-warnings"),
+    path("reports/warnings/<int:pk>/acknowledge/", views.acknowledge, name="report-warning-acknowledge"),
+]

@@ -1,0 +1,91 @@
+"""Pages of analytics: /reports/ (the figures as charts, each with its table and exports) and
+/reports/warnings/ (hot-area warnings, acknowledged with a note). Thin: figures come from the selectors the
+API uses, with the same parameter checks."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from analytics import params, services, tables
+from analytics.choices import GroupBy
+from analytics.forms import ReportForm
+from analytics.selectors import events as event_figures
+from analytics.selectors import trends as trend_figures
+from analytics.selectors import warnings as warning_selectors
+from core.exceptions import DomainError, NotFound, ValidationFailed
+from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
+from core.tabular import write_table
+
+REPORT_ROLES = (DISPATCHER, TEAM_LEADER, BUREAU_STAFF)
+FORM_FIELDS = {"from": "date_from", "to": "date_to", "area": "area", "group_by": "group_by"}  # parameter → field
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _require_reader(user):
+    if not (has_role(user, *REPORT_ROLES) or user.is_superuser):
+        raise PermissionDenied
+
+
+@login_required
+def reports(request):
+    _require_reader(request.user)
+    form = ReportForm(request.GET or None, user=request.user)
+    context = {"form": form, "definitions": {k: str(v) for k, v in event_figures.DEFINITIONS.items()}}
+    if form.is_bound and not form.is_valid():
+        return render(request, "analytics/reports.html", context, status=400)
+    query = form.query() if form.is_bound else {}
+    try:
+        period = params.parse(request.user, query)
+    except NotFound:
+        raise Http404
+    except ValidationFailed as exc:
+        for field, errors in exc.fields.items():
+            form.add_error(FORM_FIELDS.get(field), errors)
+        return render(request, "analytics/reports.html", context, status=400)
+    rows = event_figures.event_figures(request.user, period)
+    interval = (form.cleaned_data.get("interval") if form.is_bound else "") or GroupBy.WEEK
+    trend = trend_figures.trends(request.user, params.make_period(period.area, period.date_from, period.date_to,
+                                                                  interval), interval=interval)
+    built = {"events": tables.event_table(rows), "stages": tables.stage_table(rows),
+             "sources": tables.source_table(rows), "trends": tables.trend_table(trend)}
+    export, fmt = request.GET.get("export"), request.GET.get("format", "csv")
+    if export:
+        if export not in built or fmt not in CONTENT_TYPES:
+            raise Http404
+        headers, body = built[export]
+        response = HttpResponse(write_table(fmt, headers, body), content_type=CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{export}-{period.date_from}-{period.date_to}.{fmt}"'
+        return response
+    context.update(period=period, tables=built, chart={"events": rows, "trend": trend,
+                                                       "sources": built["sources"][1],
+                                                       "stages": built["stages"][1]},
+                   query=request.GET.urlencode())
+    return render(request, "analytics/reports.html", context)
+
+
+@login_required
+def warnings_page(request):
+    _require_reader(request.user)
+    only_open = request.GET.get("open", "1") == "1"
+    warnings = warning_selectors.warnings_for(request.user, open_only=only_open)[:200]
+    return render(request, "analytics/warnings.html", {"warnings": warnings, "only_open": only_open})
+
+
+@login_required
+@require_POST
+def acknowledge(request, pk):
+    _require_reader(request.user)
+    try:
+        warning = warning_selectors.get_warning_for(request.user, pk)
+    except NotFound:
+        raise Http404
+    try:
+        services.acknowledge_warning(request.user, warning, note=request.POST.get("note", ""))
+        messages.success(request, _("预警已确认。"))
+    except DomainError as exc:
+        messages.error(request, str(exc) or "; ".join(m for ms in (exc.fields or {}).values() for m in ms))
+    return redirect("report-warnings")

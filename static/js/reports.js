@@ -1,0 +1,46 @@
+// /reports/: draws the charts (ECharts, vendored) from the figures the page embeds; the tables under each
+// chart carry the same numbers for readers who do not see the chart.
+const data = JSON.parse(document.getElementById("report-data").textContent);
+const echarts = window.echarts;
+const lang = document.documentElement.lang || "zh-hans";
+const en = lang.startsWith("en");
+const t = (zh, eng) => (en ? eng : zh);
+const palette = ["#1f5fa6", "#b35900", "#2e7d32", "#8e24aa", "#c62828", "#00838f", "#6d4c41", "#455a64"];
+
+function chart(id, option) {
+  const el = document.getElementById(id);
+  if (!el || !echarts) return;
+  const c = echarts.init(el, null, { renderer: "svg", locale: en ? "EN" : "ZH" });
+  c.setOption({ color: palette, animation: false, tooltip: { trigger: "axis" }, ...option });
+  window.addEventListener("resize", () => c.resize());
+}
+
+const rows = data.events;
+const labels = rows.map((r) => (r.label === null ? t("全部", "All") : String(r.label)));
+chart("chart-events", {
+  legend: {},
+  xAxis: { type: "category", data: labels },
+  yAxis: { type: "value", minInterval: 1 },
+  series: [
+    { name: t("受理", "Received"), type: "bar", data: rows.map((r) => r.received) },
+    { name: t("已处置", "Resolved"), type: "bar", data: rows.map((r) => r.resolved) },
+  ],
+});
+chart("chart-stages", {
+  xAxis: { type: "category", data: data.stages.map((s) => `${s[0]} · ${s[1]}`) },
+  yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+  series: [{ name: t("按时率", "On-time rate"), type: "bar", data: data.stages.map((s) => s[4]) }],
+});
+chart("chart-sources", {
+  tooltip: { trigger: "item" },
+  series: [{ type: "pie", radius: "65%", data: data.sources.map((s) => ({ name: s[0], value: s[1] })) }],
+});
+chart("chart-trends", {
+  legend: { type: "scroll" },
+  xAxis: { type: "category", data: data.trend.buckets },
+  yAxis: { type: "value", minInterval: 1 },
+  series: data.trend.series.flatMap((s) => [
+    { name: s.name, type: "line", data: s.counts, symbol: "circle" },
+    { name: `${s.name} ${t("移动平均", "moving avg")}`, type: "line", data: s.moving_average, lineStyle: { type: "dashed" }, symbol: "none" },
+  ]),
+});
