@@ -66,6 +66,38 @@ class TrendsSerializer(FiguresEnvelopeSerializer):
     series = TrendSeriesSerializer(many=True)
 
 
+def _credit_help(key):
+    from analytics.selectors.credit import DEFINITIONS
+
+    return str(DEFINITIONS[key])
+
+
+class ColorCountsSerializer(serializers.Serializer):
+    green = serializers.IntegerField()
+    yellow = serializers.IntegerField()
+    red = serializers.IntegerField()
+
+
+class ColorChangesSerializer(serializers.Serializer):
+    to_green = serializers.IntegerField()
+    to_yellow = serializers.IntegerField()
+    to_red = serializers.IntegerField()
+
+
+class CreditFiguresRowSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_null=True, help_text="分组的值（不分组时为 null）")
+    label = serializers.CharField(allow_null=True, help_text="分组的名称")
+    total = serializers.IntegerField(help_text="在册对象数")
+    colors = ColorCountsSerializer(help_text=_credit_help("colors"))
+    by_category = serializers.DictField(child=ColorCountsSerializer(), help_text=_credit_help("by_category"))
+    changes = ColorChangesSerializer(help_text=_credit_help("changes"))
+    subjects_changed = serializers.IntegerField(help_text=_credit_help("subjects_changed"))
+
+
+class CreditFiguresSerializer(FiguresEnvelopeSerializer):
+    rows = CreditFiguresRowSerializer(many=True)
+
+
 class WarningSerializer(serializers.ModelSerializer):
     grid = serializers.CharField(source="grid.code")
     grid_name = serializers.CharField(source="grid.name")

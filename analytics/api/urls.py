@@ -4,6 +4,7 @@ from analytics.api import views
 
 urlpatterns = [
     path("stats/events/", views.EventStatsView.as_view(), name="stats-events"),
+    path("stats/credit/", views.CreditStatsView.as_view(), name="stats-credit"),
     path("stats/trends/", views.TrendStatsView.as_view(), name="stats-trends"),
     path("warnings/", views.WarningListView.as_view(), name="warning-list"),
     path("warnings/<int:pk>/", views.WarningDetailView.as_view(), name="warning-detail"),

@@ -6,8 +6,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import params, services
-from analytics.api.serializers import AcknowledgeSerializer, EventFiguresSerializer, TrendsSerializer, WarningSerializer
+from analytics.api.serializers import (
+    AcknowledgeSerializer, CreditFiguresSerializer, EventFiguresSerializer, TrendsSerializer, WarningSerializer,
+)
 from analytics.choices import TIME_GROUPS, GroupBy
+from analytics.selectors import credit as credit_figures
 from analytics.selectors import events as event_figures
 from analytics.selectors import trends as trend_figures
 from analytics.selectors import warnings as warning_selectors
@@ -42,6 +45,22 @@ class EventStatsView(APIView):
         period = params.parse(request.user, request.query_params)
         rows = event_figures.event_figures(request.user, period)
         return Response(EventFiguresSerializer({**_envelope(period, event_figures.DEFINITIONS), "rows": rows}).data)
+
+
+class CreditStatsView(APIView):
+    permission_classes = [FIGURE_READERS]
+
+    @extend_schema(parameters=[*PERIOD_PARAMETERS, OpenApiParameter(
+        "group_by", OpenApiTypes.STR, enum=[g.value for g in credit_figures.GROUPS],
+        description="分组：镇街、网格（当前颜色分布与区间内的变化），或日、周、月（区间内的变化）")],
+        responses={200: CreditFiguresSerializer})
+    def get(self, request):
+        """Credit: the colours of the area's subjects now (by major category), and the colour changes of the
+        period (by the colour changed to, and how many subjects changed)."""
+        period = params.parse(request.user, request.query_params,
+                              group_by_allowed=tuple(g.value for g in credit_figures.GROUPS))
+        rows = credit_figures.credit_figures(request.user, period)
+        return Response(CreditFiguresSerializer({**_envelope(period, credit_figures.DEFINITIONS), "rows": rows}).data)
 
 
 class TrendStatsView(APIView):
