@@ -47,3 +47,24 @@ class HotspotWarning(models.Model):
 
     def __str__(self):
         return f"{self.problem_type_name or self.problem_type_code} @ {self.grid_id}"
+
+
+class AssessmentWeight(models.Model):
+    """The weight bureau staff give one indicator of the monthly assessment (智慧化考核). An indicator
+    without a row weighs its default (analytics.selectors.assessment.DEFAULT_WEIGHTS)."""
+
+    indicator = models.CharField(_("指标"), max_length=32, unique=True)
+    weight = models.FloatField(_("权重"))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("更新人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["indicator"]
+        verbose_name = _("考核权重")
+        verbose_name_plural = _("考核权重")
+        constraints = [models.CheckConstraint(condition=Q(weight__gte=0) & Q(weight__lte=100),
+                                              name="analytics_weight_0_100")]
+
+    def __str__(self):
+        return f"{self.indicator}: {self.weight}"

@@ -130,3 +130,33 @@ def acknowledge_warning(actor, warning: HotspotWarning, *, note: str) -> Hotspot
         audit.record(actor, "warning.acknowledged", current,
                      changes={"status": [WarningStatus.RAISED, WarningStatus.ACKNOWLEDGED], "note": ["", note]})
     return current
+
+
+def set_assessment_weights(actor, *, weights: dict) -> dict:
+    """Bureau staff of the whole district set the assessment's weights (0–100 each; at least one above 0)."""
+    from analytics.models import AssessmentWeight
+    from analytics.selectors import assessment
+    from analytics.selectors.assessment import INDICATORS
+
+    if not has_role(actor, BUREAU_STAFF) or grid_selectors.user_area_paths(actor) is not None:
+        raise Forbidden(_("只有全区的区局工作人员可以设置考核权重。"))
+    errors = {}
+    for key, value in weights.items():
+        if key not in INDICATORS:
+            errors[key] = [_("未知指标。")]
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+            errors[key] = [_("权重应为 0 到 100 之间的数。")]
+    if not errors and not any(v > 0 for v in {**assessment.weights(), **weights}.values()):
+        errors["weights"] = [_("至少一项指标的权重大于 0。")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic():
+        before = assessment.weights()
+        for key, value in weights.items():
+            AssessmentWeight.objects.update_or_create(indicator=key, defaults={"weight": float(value), "updated_by": actor})
+        after = assessment.weights()
+        delta = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        if delta:
+            audit.record(actor, "assessment.weights_changed", None, changes=delta, object_type="analytics.assessmentweight",
+                         object_id="weights", object_repr=_("考核权重"))
+    return after

@@ -5,5 +5,6 @@ from analytics import views
 urlpatterns = [
     path("reports/", views.reports, name="reports"),
     path("reports/warnings/", views.warnings_page, name="report-warnings"),
+    path("reports/assessment/", views.assessment_page, name="report-assessment"),
     path("reports/warnings/<int:pk>/acknowledge/", views.acknowledge, name="report-warning-acknowledge"),
 ]

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,6 +19,7 @@ from analytics.selectors import warnings as warning_selectors
 from core.exceptions import DomainError, NotFound, ValidationFailed
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
 from core.tabular import write_table
+from grids import selectors as grid_selectors
 
 REPORT_ROLES = (DISPATCHER, TEAM_LEADER, BUREAU_STAFF)
 FORM_FIELDS = {"from": "date_from", "to": "date_to", "area": "area", "group_by": "group_by"}  # parameter → field
@@ -89,3 +91,50 @@ def acknowledge(request, pk):
     except DomainError as exc:
         messages.error(request, str(exc) or "; ".join(m for ms in (exc.fields or {}).values() for m in ms))
     return redirect("report-warnings")
+
+
+@login_required
+def assessment_page(request):
+    """The monthly assessment: the ranked scorecard (CSV/XLSX), and for district bureau staff the weights."""
+    _require_reader(request.user)
+    from analytics.selectors import assessment
+
+    month = request.GET.get("month") or timezone.localdate().strftime("%Y-%m")
+    level = request.GET.get("level") or "team"
+    errors, card = {}, None
+    may_set = has_role(request.user, BUREAU_STAFF) and grid_selectors.user_area_paths(request.user) is None
+    if request.method == "POST":
+        if not may_set:
+            raise PermissionDenied
+        try:
+            raw = {k: request.POST.get(k, "") for k in assessment.INDICATORS}
+            weights = {}
+            for k, v in raw.items():
+                try:
+                    weights[k] = float(v)
+                except ValueError:
+                    raise ValidationFailed(fields={k: [_("权重应为 0 到 100 之间的数。")]})
+            services.set_assessment_weights(request.user, weights=weights)
+            messages.success(request, _("考核权重已保存。"))
+            return redirect(f"{request.path}?month={month}&level={level}")
+        except ValidationFailed as exc:
+            errors = exc.fields
+    try:
+        card = assessment.scorecard(request.user, month=month, level=level)
+    except ValidationFailed as exc:
+        errors = {**errors, **exc.fields}
+    headers = [_("名次"), _("名称"), _("得分"), *[str(v) for v in assessment.INDICATORS.values()], _("受理")]
+    body = [[r["rank"], r["label"], r["score"], *[r["indicators"][k] for k in assessment.INDICATORS], r["received"]]
+            for r in (card["rows"] if card else [])]
+    fmt = request.GET.get("format")
+    if fmt and card:
+        if fmt not in CONTENT_TYPES:
+            raise Http404
+        response = HttpResponse(write_table(fmt, headers, body), content_type=CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="assessment-{card["month"]}-{level}.{fmt}"'
+        return response
+    return render(request, "analytics/assessment.html", {
+        "month": month, "level": level, "table": (headers, body), "errors": errors, "may_set": may_set,
+        "weights": [(k, str(label), (card or {}).get("weights", assessment.weights())[k])
+                    for k, label in assessment.INDICATORS.items()],
+    }, status=400 if errors else 200)

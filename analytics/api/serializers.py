@@ -120,3 +120,27 @@ class WarningSerializer(serializers.ModelSerializer):
 
 class AcknowledgeSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+
+
+class ScorecardRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField(allow_null=True, help_text="名次（无任何指标数据的为 null，排在最后）")
+    key = serializers.CharField(help_text="中队或队员的 id")
+    label = serializers.CharField(allow_null=True)
+    score = serializers.FloatField(allow_null=True, help_text="得分：各有数据指标的加权平均（0–100）")
+    indicators = serializers.DictField(child=serializers.FloatField(allow_null=True),
+                                       help_text="各指标的值（%）：on_time_closure, stage_on_time, satisfaction, front_line")
+    received = serializers.IntegerField(help_text="当月受理事件数")
+
+
+class ScorecardSerializer(serializers.Serializer):
+    month = serializers.CharField()
+    level = serializers.ChoiceField(choices=["team", "officer"])
+    weights = serializers.DictField(child=serializers.FloatField())
+    rows = ScorecardRowSerializer(many=True)
+
+
+class WeightsSerializer(serializers.Serializer):
+    on_time_closure = serializers.FloatField(required=False, min_value=0, max_value=100)
+    stage_on_time = serializers.FloatField(required=False, min_value=0, max_value=100)
+    satisfaction = serializers.FloatField(required=False, min_value=0, max_value=100)
+    front_line = serializers.FloatField(required=False, min_value=0, max_value=100)

@@ -7,9 +7,11 @@ from rest_framework.views import APIView
 
 from analytics import params, services
 from analytics.api.serializers import (
-    AcknowledgeSerializer, CreditFiguresSerializer, EventFiguresSerializer, TrendsSerializer, WarningSerializer,
+    AcknowledgeSerializer, CreditFiguresSerializer, EventFiguresSerializer, ScorecardSerializer, TrendsSerializer,
+    WarningSerializer, WeightsSerializer,
 )
 from analytics.choices import TIME_GROUPS, GroupBy
+from analytics.selectors import assessment
 from analytics.selectors import credit as credit_figures
 from analytics.selectors import events as event_figures
 from analytics.selectors import trends as trend_figures
@@ -114,3 +116,35 @@ class WarningAcknowledgeView(APIView):
         data.is_valid(raise_exception=True)
         done = services.acknowledge_warning(request.user, warning, note=data.validated_data["note"])
         return Response(WarningSerializer(warning_selectors.get_warning_for(request.user, done.pk)).data)
+
+
+class AssessmentView(APIView):
+    permission_classes = [FIGURE_READERS]
+
+    @extend_schema(parameters=[
+        OpenApiParameter("month", OpenApiTypes.STR, required=True, description="考核月份 YYYY-MM"),
+        OpenApiParameter("level", OpenApiTypes.STR, enum=["team", "officer"], description="按中队（默认）或队员"),
+        OpenApiParameter("area", OpenApiTypes.STR, description="区域编码；默认本人全部辖区")],
+        responses={200: ScorecardSerializer})
+    def get(self, request):
+        """The monthly assessment: each team's (or officer's) score from the month's event figures with the
+        weights bureau staff set, ranked best first."""
+        period = params.parse(request.user, {"area": request.query_params.get("area", "")})
+        card = assessment.scorecard(request.user, month=request.query_params.get("month"),
+                                    level=request.query_params.get("level") or "team", area=period.area)
+        return Response(ScorecardSerializer(card).data)
+
+
+class AssessmentWeightsView(APIView):
+    permission_classes = [FIGURE_READERS]
+
+    @extend_schema(responses={200: WeightsSerializer})
+    def get(self, request):
+        return Response(assessment.weights())
+
+    @extend_schema(request=WeightsSerializer, responses={200: WeightsSerializer})
+    def put(self, request):
+        """Bureau staff of the whole district set the weights (0–100 each); the change is audited."""
+        data = WeightsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.set_assessment_weights(request.user, weights=data.validated_data))

@@ -72,3 +72,21 @@ def test_acknowledge_on_the_page(logged_in, report, users):
     assert "预警已确认" in done.content.decode()
     w.refresh_from_db()
     assert w.status == "acknowledged" and w.acknowledged_by == users["leader_s1"]
+
+
+def test_assessment_page_export_and_weights(logged_in, event_at, users):
+    e = event_at(at(2026, 11, 10, 10, 0), accepted=30, resolved=600, satisfaction=5)
+    meet(e, "respond", after_s=30)
+    page = logged_in("leader_s1").get("/reports/assessment/", {"month": "2026-11"})
+    assert page.status_code == 200 and "保存权重" not in page.content.decode()  # leaders see the weights, not set them
+    csv = logged_in("leader_s1").get("/reports/assessment/", {"month": "2026-11", "format": "csv"})
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("名次,名称,得分") and lines[1].startswith("1,")
+    assert logged_in("leader_s1").post("/reports/assessment/?month=2026-11", {"on_time_closure": "10"}).status_code == 403
+    bad = logged_in("bureau").post("/reports/assessment/?month=2026-11", {
+        "on_time_closure": "abc", "stage_on_time": "20", "satisfaction": "20", "front_line": "20"})
+    assert bad.status_code == 400
+    ok = logged_in("bureau").post("/reports/assessment/?month=2026-11", {
+        "on_time_closure": "50", "stage_on_time": "10", "satisfaction": "20", "front_line": "20"})
+    assert ok.status_code == 302
+    assert logged_in("bureau").get("/reports/assessment/", {"month": "2026-99"}).status_code == 400
