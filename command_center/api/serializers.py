@@ -63,6 +63,9 @@ class DispatchInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
     reassign = serializers.BooleanField(
         required=False, default=False, help_text=_("改派：事件已有处置人时须为 true，否则返回 409（防止两人同时派遣互相覆盖）"))
+    override = serializers.BooleanField(
+        required=False, default=False,
+        help_text=_("确认派遣推荐候选人以外的本街道在岗队员（定位超时、无定位、不具备资格或职级不足时）：须为 true 且填写 reason，否则返回 409"))
 
 
 class ReasonInputSerializer(serializers.Serializer):

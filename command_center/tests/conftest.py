@@ -19,6 +19,28 @@ def _fresh_routing_cache():
     routing.invalidate()
 
 
+@pytest.fixture(autouse=True)
+def _dispatchable_officers(request):
+    """The shared officers as the desk meets them in the command center's tests: on duty, a fresh position
+    at their street's point, 李四 also qualified for the comprehensive enforcement
+    department's matters, so the desk's pick needs no override (dispatching.OVERRIDABLE). Tests of the
+    ranking or the override set them otherwise."""
+    if "officers" not in request.fixturenames:
+        return
+    from django.utils import timezone
+
+    from grids.choices import DutyStatus
+    from grids.models import Department, Officer
+
+    officers = request.getfixturevalue("officers")
+    now = timezone.now()
+    for key, (lat, lng) in (("s1", S1_POINT), ("s2", S2_POINT)):
+        Officer.objects.filter(pk=officers[key].pk).update(duty_status=DutyStatus.AVAILABLE,
+                                                           last_lat=lat, last_lng=lng, last_position_at=now)
+        officers[key].refresh_from_db()
+    officers["s2"].skill_departments.add(*Department.objects.filter(code="ZHZF"))
+
+
 @pytest.fixture
 def catalog(district, departments, teams):
     """Two matters of the comprehensive enforcement department, both delegated to S1 only; problem types

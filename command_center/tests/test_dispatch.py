@@ -20,6 +20,11 @@ pytestmark = pytest.mark.django_db
 M_PER_DEG_LAT = 111_195
 
 
+@pytest.fixture(autouse=True)
+def _dispatchable_officers():
+    """Here the shared officers stay as created (张三 off duty with no position): the ranking counts them."""
+
+
 @pytest.fixture
 def crew(users, officers, teams, departments):
     """Officers of S1 placed north of S1_POINT at the given distances (metres)."""
@@ -345,14 +350,17 @@ def test_statuses_follow_the_assignment(report, crew, users, django_capture_on_c
 
 
 def test_decline_and_release_leave_chosen_statuses_alone(report, crew, users):
-    off = crew["off"]
+    from grids import services as grid_services
+
+    off = crew["near"]
     e = transitions.dispatch(users["dispatcher"], report(), off)
+    grid_services.set_duty_status(off.user, off.pk, "off_duty")  # goes off duty before signing for it
     transitions.decline(off.user, e, "不在岗")
     assert status_of(off) == "off_duty"  # a task ending never puts an officer on duty
-    e = transitions.dispatch(users["dispatcher"], report(point=(30.6, 120.2)), crew["near"])
-    e = transitions.accept(crew["near"].user, e)
+    e = transitions.dispatch(users["dispatcher"], report(point=(30.6, 120.2)), crew["skilled"])
+    e = transitions.accept(crew["skilled"].user, e)
     transitions.dispatch(users["dispatcher"], e, crew["far"], reassign=True)
-    assert status_of(crew["near"]) == "available" and status_of(crew["far"]) == "available"
+    assert status_of(crew["skilled"]) == "available" and status_of(crew["far"]) == "available"
 
 
 # --- refusals and races (service level; the PostgreSQL race is in test_concurrency) ---------------
