@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from command_center.tests.conftest import _fresh_routing_cache, catalog, report  # noqa: F401  (fixtures)
+from command_center.tests.conftest import _dispatchable_officers, _fresh_routing_cache, catalog, report  # noqa: F401  (fixtures)
 from core.tests.test_fuzz_api import api_schema  # noqa: F401  (fixture)
 from credit.tests.conftest import subjects  # noqa: F401  (fixture)
 
