@@ -330,19 +330,18 @@ def overridable(event: Event, *, now=None, limit: int = MAX_OVERRIDABLE) -> list
     blocking_sql = " AND ".join(crit.conditions[r][0] for r in blocking) or "1 = 1"
     blocking_params = [p for r in blocking for p in crit.conditions[r][1]]
     k = math.cos(math.radians(event.lat)) ** 2
-    sql = (f"SELECT o.id, o.name, o.badge_no, t.code, o.rank, o.duty_status, o.last_lat, o.last_lng, o.last_position_at, "
-           f"{mask} AS failed {crit.from_sql} WHERE t.street_id = %s AND {blocking_sql} "
-           f"ORDER BY CASE WHEN o.last_lat IS NULL OR o.last_lng IS NULL THEN 1 ELSE 0 END, "
-           f"(o.last_lat - %s) * (o.last_lat - %s) + (o.last_lng - %s) * (o.last_lng - %s) * %s, o.id LIMIT %s")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params + [event.street_id] + blocking_params
-                       + [event.lat, event.lat, event.lng, event.lng, k, int(limit)])
+    sql = (f"SELECT * FROM (SELECT o.id, o.name, o.badge_no, t.code, o.rank, o.duty_status, o.last_lat, o.last_lng, "
+           f"o.last_position_at, {mask} AS failed, "
+           f"(o.last_lat - %s) * (o.last_lat - %s) + (o.last_lng - %s) * (o.last_lng - %s) * %s AS d2 "
+           f"{crit.from_sql} WHERE t.street_id = %s AND {blocking_sql}) left_out "
+           f"WHERE failed > 0 ORDER BY CASE WHEN d2 IS NULL THEN 1 ELSE 0 END, d2, id LIMIT %s")
+    with connection.cursor() as cursor:  # (failed > 0: the eligible are listed among the candidates)
+        cursor.execute(sql, params + [event.lat, event.lat, event.lng, event.lng, k, event.street_id]
+                       + blocking_params + [int(limit)])
         rows = cursor.fetchall()
     out = []
-    for pk, name, badge, team_code, o_rank, duty, o_lat, o_lng, at, failed_mask in rows:
+    for pk, name, badge, team_code, o_rank, duty, o_lat, o_lng, at, failed_mask, _d2 in rows:
         failed = _failed(reasons, failed_mask)
-        if not failed:
-            continue  # eligible: listed among the candidates
         distance = None if o_lat is None or o_lng is None else geometry.haversine_m(event.lat, event.lng, o_lat, o_lng)
         out.append({"officer": pk, "name": name, "badge_no": badge, "team_code": team_code, "rank": o_rank,
                     "duty_status": duty, "distance_m": None if distance is None else round(distance, 1),
