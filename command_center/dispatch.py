@@ -281,7 +281,7 @@ def _exclusions(crit: _Criteria) -> tuple[int, int, dict[str, int]]:
 # break, one who had the event before. The timeline line and the audit record carry the reason and
 # the exclusions overridden.
 OVERRIDABLE = ("no_position", "stale_position", "not_capable", "rank_too_low")
-MAX_OVERRIDABLE = 200
+MAX_OVERRIDABLE = 50  # the nearest; a street's squad is a few dozen (bench/dispatch.py times 2,000)
 
 
 @dataclass(frozen=True)
@@ -339,6 +339,7 @@ def overridable(event: Event, *, now=None, limit: int = MAX_OVERRIDABLE) -> list
         cursor.execute(sql, params + [event.lat, event.lat, event.lng, event.lng, k, event.street_id]
                        + blocking_params + [int(limit)])
         rows = cursor.fetchall()
+    labels = {r: str(crit.label(r)) for r in reasons}
     out = []
     for pk, name, badge, team_code, o_rank, duty, o_lat, o_lng, at, failed_mask, _d2 in rows:
         failed = _failed(reasons, failed_mask)
@@ -346,7 +347,7 @@ def overridable(event: Event, *, now=None, limit: int = MAX_OVERRIDABLE) -> list
         out.append({"officer": pk, "name": name, "badge_no": badge, "team_code": team_code, "rank": o_rank,
                     "duty_status": duty, "distance_m": None if distance is None else round(distance, 1),
                     "last_position_at": at.isoformat() if hasattr(at, "isoformat") else at,
-                    "eligible": False, "excluded": [{"reason": r, "label": str(crit.label(r))} for r in failed]})
+                    "eligible": False, "excluded": [{"reason": r, "label": labels[r]} for r in failed]})
     return out
 
 
