@@ -11,7 +11,7 @@ from command_center import push
 from command_center.choices import Status
 from command_center.models import Assignment, WebhookDelivery
 from command_center.services import sweep
-from command_center.tests.test_dispatch import crew, inline_tasks, rule  # noqa: F401 — fixtures
+from command_center.tests.test_dispatch import _dispatchable_officers, crew, inline_tasks, rule  # noqa: F401 — fixtures
 from command_center.tests.test_push import sent  # noqa: F401 — fixture
 from command_center.tests.test_webhooks import Receiver
 from core import outbox
