@@ -388,7 +388,12 @@ def assign_best(event: Event, decision: dispatching.ModeDecision, now, *, note: 
     data = {"mode": decision.as_dict(), **(data or {})}
     notes = [n for n in (decision.fallback, note) if n]
     if candidate is None:
-        return escalation.no_candidate_left(event, now, "；".join(notes + [_("无符合条件的候选队员，事件退回派遣队列")]),
+        # Never silently dry: the line says who was left out and why ("3 人定位超过 5 分钟未更新").
+        left_out = dispatching.ranking(event, now=now)
+        why = "，".join(_("%(n)s 人%(label)s") % {"n": n, "label": left_out.labels[r]} for r, n in left_out.excluded.items())
+        data["excluded"] = left_out.excluded
+        text = _("无符合条件的候选队员（%(why)s），事件退回派遣队列") % {"why": why} if why else _("无符合条件的候选队员，事件退回派遣队列")
+        return escalation.no_candidate_left(event, now, "；".join(notes + [text]),
                                             central=decision.configured == DispatchMode.CENTRAL, data=data)
     notes.append(_("第 1 名候选人：%(name)s（%(reasons)s）") % {"name": candidate.name, "reasons": "，".join(candidate.reasons)})
     return dispatch(None, event, candidate.officer_id, reason="；".join(notes)[:500],

@@ -268,6 +268,9 @@ def test_automatic_with_no_candidate_goes_to_the_queue_and_escalates(intake, use
     assert esc.target == "team_leader" and "无符合条件的候选队员" in esc.reason
     line = lines(e, "escalate")[0]
     assert line.data["queue"] is True and "退回派遣队列" in line.note
+    # Why nobody: 张三 is off duty with no position (the dispatcher reads it on the timeline).
+    assert "1 人不在岗（下班或休息），1 人无定位" in line.note
+    assert line.data["excluded"] == {"off_duty": 1, "no_position": 1}
     DispatchRule.objects.filter(severity="yellow").update(mode="central")
     e2 = intake(point=(30.7, 120.2))
     assert Escalation.objects.get(event=e2).target == "district"
