@@ -26,10 +26,12 @@ demo: migrate
 	$(PY) manage.py load_demo --if-empty
 
 # uvicorn (with httptools/uvloop) over daphne: measured by bench/intake.py (bench/README.md).
+# DEMO_SIMULATION=1: the demo officers keep walking and reporting positions (`make run DEMO_SIMULATION=0`: still).
+DEMO_SIMULATION ?= 1
 run: demo
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py demo_logins --base-url http://$(HOST):$(PORT)
-	$(PY) -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio
+	DEMO_SIMULATION=$(DEMO_SIMULATION) $(PY) -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio
 
 test: test-fast test-fuzz test-integration
 

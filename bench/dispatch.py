@@ -5,7 +5,8 @@ Standalone and honest: the project's own settings (config.settings) on a throwaw
 matter's owning department comes from the routing snapshot, as in production), and the real
 `command_center.dispatch.ranking(event)` — what `GET …/events/{id}/candidates/` calls: the first page of 20
 candidates with their reasons, plus how many officers each reason leaves out — and `dispatch.best(event)`,
-what automatic dispatch calls.
+what automatic dispatch calls; and what the desk's override adds (`overridable(event)`, the street's
+officers the ranking leaves out, and `eligibility(event, officer)`, the dispatch service's check of a pick).
 
 The street has 2,000 officers in 4 teams, all with fresh positions within ~3 km of the event, mixed home
 departments (9), skill departments (about a third have one or two), ranks 1–4, duty statuses (mostly
@@ -158,7 +159,8 @@ def measure(event, runs: int):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from command_center.dispatch import best, ranking
+    from command_center.dispatch import best, eligibility, overridable, ranking
+    from grids.models import Officer
 
     t0 = time.perf_counter()
     with CaptureQueriesContext(connection) as ctx:
@@ -172,7 +174,14 @@ def measure(event, runs: int):
     cpu = []
     times = _timed(lambda: ranking(event), runs, cpu)
     best_times = _timed(lambda: best(event), runs)
+    # What the drawer and a manual pick add: the street's officers the ranking leaves out (the nearest 50,
+    # with their reasons), and one officer's eligibility (the dispatch service's check of a pick).
+    left_out = overridable(event)
+    overridable_times = _timed(lambda: overridable(event), runs)
+    picked = Officer.objects.filter(team__street_id=event.street_id).order_by("id").first()
+    eligibility_times = _timed(lambda: eligibility(event, picked), runs)
     return {
+        "overridable": len(left_out), "overridable_times": overridable_times, "eligibility_times": eligibility_times,
         "cold_ms": cold_ms, "cold_queries": cold_queries, "warm_queries": warm_queries, "warm_sql": warm_sql,
         "ranked": first.pool, "eligible": first.eligible, "excluded": first.excluded, "shown": len(first.candidates),
         "top": first.candidates[0] if first.candidates else None, "times": times, "cpu": cpu, "best_times": best_times,
@@ -223,6 +232,10 @@ def main(argv=None):
                   f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times above include waiting for a CPU)")
             bt = m["best_times"]
             print(f"    best() (automatic dispatch), {args.runs} runs: p50 {pct(bt, 50):.2f} ms, p95 {pct(bt, 95):.2f} ms")
+            ot, et = m["overridable_times"], m["eligibility_times"]
+            print(f"    overridable() ({m['overridable']} listed, the drawer's override list), {args.runs} runs: "
+                  f"p50 {pct(ot, 50):.2f} ms, p95 {pct(ot, 95):.2f} ms; eligibility() of one pick: "
+                  f"p50 {pct(et, 50):.2f} ms, p95 {pct(et, 95):.2f} ms")
             ok = p95 <= TARGET_P95_MS and pct(bt, 95) <= TARGET_P95_MS
             verdicts.append(ok)
             print(f"    target p95 ≤ {TARGET_P95_MS:.0f} ms: {'PASS' if ok else 'FAIL'}")

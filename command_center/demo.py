@@ -4,6 +4,10 @@ Dispatch rules: the district defaults (red and orange automatic, yellow and blue
 and the demo team leaders signed on at their streets' desks for a 12-hour shift, so their streets keep
 manual dispatch while the others fall back to automatic (the timeline says so).
 
+Every problem type can be dispatched in every street: where fewer than two officers of a street are
+capable of a type's matter at the rank its colour needs, officers of that rank are authorised for the
+matter (`authorise_for_problem_types`).
+
 Each street gets its own timed-response policy for orange and red events, from the articles' presets
 (青山湖 1510, 翠苑 1358, 河庄 20 minutes, the others cycling through 1315 / 1510 / 1358); yellow and blue
 events use the district defaults (seeded by migration). Then a dozen or two events are reported through
@@ -21,6 +25,7 @@ from command_center import sla
 from command_center.choices import Source
 from command_center.models import Event
 from command_center.services import intake, policies, transitions
+from core import audit
 from core.exceptions import DomainError
 from core.roles import TEAM_LEADER
 from grids.choices import AreaKind, DutyStatus
@@ -52,6 +57,40 @@ def _write(stdout, text):
         stdout.write(text)
 
 
+CAPABLE_PER_STREET = 2
+
+
+def authorise_for_problem_types(problem_types, streets, *, per_street: int = CAPABLE_PER_STREET) -> int:
+    """Every problem type of the demo catalog can be dispatched in every street: where fewer than
+    `per_street` officers of the street's teams are capable of the type's matter (the owning department
+    as home or skill department, or the matter among their skill matter codes) at the rank its default
+    severity needs, the street's officers of that rank are authorised for the matter (its code added to
+    their skill matter codes), on-duty ones first, then by rank and id. (Without it a red 消防通道堵塞
+    report, a matter of the fire brigade no squad officer held, could never be dispatched.) Audited as
+    one record per officer. Returns how many officers were authorised for something."""
+    officers = list(Officer.objects.filter(team__street__in=streets).select_related("team")
+                    .prefetch_related("skill_departments").order_by("id"))
+    skills = {o.pk: {d.pk for d in o.skill_departments.all()} for o in officers}
+    granted = {}
+    for street in streets:
+        mine = sorted((o for o in officers if o.team.street_id == street.pk),
+                      key=lambda o: (o.duty_status == DutyStatus.OFF_DUTY, -o.rank, o.pk))
+        for pt in problem_types:
+            owner = dispatching.owner_department_id(pt.matter_code)
+            if owner is None:
+                continue  # not in the published catalog: intake refuses the type anyway
+            fit = [o for o in mine if o.rank >= dispatching.min_rank_for(pt.default_severity)]
+            capable = [o for o in fit if o.home_department_id == owner or owner in skills[o.pk]
+                       or pt.matter_code in o.skill_matter_codes]
+            for officer in [o for o in fit if o not in capable][: max(0, per_street - len(capable))]:
+                officer.skill_matter_codes = [*officer.skill_matter_codes, pt.matter_code]
+                granted.setdefault(officer.pk, (officer, []))[1].append(pt.matter_code)
+    Officer.objects.bulk_update([o for o, _codes in granted.values()], ["skill_matter_codes"], batch_size=500)
+    for officer, codes in granted.values():
+        audit.record(None, "officer.skills_granted", officer, changes={"skill_matter_codes": [None, codes]})
+    return len(granted)
+
+
 def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **_ignored) -> dict:
     from enforcement.models import ProblemType
 
@@ -74,6 +113,7 @@ def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **
             signed_on += 1
 
     problem_types = list(ProblemType.objects.filter(active=True).order_by("code"))
+    authorised = authorise_for_problem_types(problem_types, streets)
     subject_points = list(Subject.objects.order_by("id").values_list("lat", "lng")[:5000])
     events, skipped = [], 0
     if problem_types and subject_points:
@@ -111,5 +151,6 @@ def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **
             if step >= 2:
                 event = transitions.arrive(None, event)
     by_status = Counter(Event.objects.filter(pk__in=[e.pk for e in events]).values_list("status", flat=True))
-    return {"sla_policies": saved_policies, "dispatch_rules": rules, "desk_signed_on": signed_on, "events": len(events), "events_skipped": skipped,
+    return {"sla_policies": saved_policies, "dispatch_rules": rules, "desk_signed_on": signed_on,
+            "officers_authorised": authorised, "events": len(events), "events_skipped": skipped,
             "events_by_status": dict(sorted(by_status.items()))}

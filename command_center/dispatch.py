@@ -231,12 +231,9 @@ def rank(event: Event, *, now=None, limit: int | None = DEFAULT_PAGE, criteria: 
     return out
 
 
-def _exclusions(crit: _Criteria) -> tuple[int, int, dict[str, int]]:
-    """(pool, eligible, {reason: count}) in one query over the pool: each officer's failed conditions
-    as a bit mask (each condition evaluated once per officer), counted per mask."""
-    if crit.pool is None:
-        return 0, 0, {}
-    pool_sql, pool_params = crit.pool
+def _mask(crit: _Criteria) -> tuple[list[str], str, list]:
+    """(reasons, SQL, params): an officer's failed conditions as a bit mask, bit i for reasons[i] (each
+    condition evaluated once per officer)."""
     reasons = list(crit.conditions)
     terms, params = [], []
     for bit, reason in enumerate(reasons):
@@ -245,7 +242,20 @@ def _exclusions(crit: _Criteria) -> tuple[int, int, dict[str, int]]:
             condition = f"NOT {crit.conditions['no_position'][0]} OR {condition}"
         terms.append(f"CASE WHEN {condition} THEN 0 ELSE {1 << bit} END")
         params.extend(cond_params)
-    mask = " + ".join(terms)
+    return reasons, " + ".join(terms), params
+
+
+def _failed(reasons: list[str], mask: int) -> list[str]:
+    return [r for bit, r in enumerate(reasons) if mask & (1 << bit)]
+
+
+def _exclusions(crit: _Criteria) -> tuple[int, int, dict[str, int]]:
+    """(pool, eligible, {reason: count}) in one query over the pool: each officer's failed conditions
+    as a bit mask, counted per mask."""
+    if crit.pool is None:
+        return 0, 0, {}
+    pool_sql, pool_params = crit.pool
+    reasons, mask, params = _mask(crit)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {mask} AS failed, COUNT(*) {crit.from_sql} WHERE {pool_sql} GROUP BY 1",
                        params + pool_params)
@@ -256,10 +266,89 @@ def _exclusions(crit: _Criteria) -> tuple[int, int, dict[str, int]]:
         pool += count
         if not failed:
             eligible += count
-        for bit, reason in enumerate(reasons):
-            if failed & (1 << bit):
-                excluded[reason] += count
+        for reason in _failed(reasons, failed):
+            excluded[reason] += count
     return pool, eligible, {r: c for r, c in excluded.items() if c}
+
+
+# --- the desk's override: an officer of the street the ranking left out ----------------------------
+#
+# "Any officer of the street" (what the desk may pick against the ranking, with `override` and a reason):
+# an officer of a team of the event's street who is on duty (not off duty, not on a break) and never had
+# this event. What the override passes over: no position or a stale one (a phone out of signal), the
+# matter's capability, the rank. What it never passes over: another street's officer (a department's
+# officer of another street may still be picked when the ranking lists them), one off duty or on a
+# break, one who had the event before. The timeline line and the audit record carry the reason and
+# the exclusions overridden.
+OVERRIDABLE = ("no_position", "stale_position", "not_capable", "rank_too_low")
+MAX_OVERRIDABLE = 50  # the nearest; a street's squad is a few dozen (bench/dispatch.py times 2,000)
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    failed: list[str]              # reason codes that leave the officer out of the ranking
+    labels: list[str]              # what the dispatcher reads, one per code
+    same_street: bool              # the officer's team is of the event's street
+
+    @property
+    def eligible(self) -> bool:
+        return not self.failed
+
+    @property
+    def overridable(self) -> bool:
+        return self.same_street and all(r in OVERRIDABLE for r in self.failed)
+
+
+def eligibility(event: Event, officer: Officer, *, now=None) -> Eligibility:
+    """Why the ranking leaves this officer out, if it does (one query)."""
+    crit = _Criteria(event, now or timezone.now())
+    reasons, mask, params = _mask(crit)
+    pool_sql, pool_params = crit.pool or ("1 = 0", [])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {mask}, CASE WHEN {pool_sql} THEN 1 ELSE 0 END, t.street_id {crit.from_sql} "
+                       f"WHERE o.id = %s", params + pool_params + [officer.pk])
+        row = cursor.fetchone()
+    if row is None:  # an officer with no team: nobody's street
+        return Eligibility(failed=["other_street"], labels=[str(crit.label("other_street"))], same_street=False)
+    failed_mask, in_pool, street_id = row
+    failed = _failed(reasons, failed_mask)
+    same_street = event.street_id is not None and street_id == event.street_id
+    if not in_pool and "other_street" not in failed:
+        failed.append("other_street")
+    return Eligibility(failed=failed, labels=[str(crit.label(r)) for r in failed], same_street=same_street)
+
+
+def overridable(event: Event, *, now=None, limit: int = MAX_OVERRIDABLE) -> list[dict]:
+    """The street's officers the ranking leaves out but the desk may still pick (see OVERRIDABLE), the
+    nearest first (those without a position last), each with the reasons it leaves them out for."""
+    if not event.street_id:
+        return []
+    now = now or timezone.now()
+    crit = _Criteria(event, now)
+    reasons, mask, params = _mask(crit)
+    blocking = [r for r in reasons if r not in OVERRIDABLE]
+    blocking_sql = " AND ".join(crit.conditions[r][0] for r in blocking) or "1 = 1"
+    blocking_params = [p for r in blocking for p in crit.conditions[r][1]]
+    k = math.cos(math.radians(event.lat)) ** 2
+    sql = (f"SELECT * FROM (SELECT o.id, o.name, o.badge_no, t.code, o.rank, o.duty_status, o.last_lat, o.last_lng, "
+           f"o.last_position_at, {mask} AS failed, "
+           f"(o.last_lat - %s) * (o.last_lat - %s) + (o.last_lng - %s) * (o.last_lng - %s) * %s AS d2 "
+           f"{crit.from_sql} WHERE t.street_id = %s AND {blocking_sql}) left_out "
+           f"WHERE failed > 0 ORDER BY CASE WHEN d2 IS NULL THEN 1 ELSE 0 END, d2, id LIMIT %s")
+    with connection.cursor() as cursor:  # (failed > 0: the eligible are listed among the candidates)
+        cursor.execute(sql, params + [event.lat, event.lat, event.lng, event.lng, k, event.street_id]
+                       + blocking_params + [int(limit)])
+        rows = cursor.fetchall()
+    labels = {r: str(crit.label(r)) for r in reasons}
+    out = []
+    for pk, name, badge, team_code, o_rank, duty, o_lat, o_lng, at, failed_mask, _d2 in rows:
+        failed = _failed(reasons, failed_mask)
+        distance = None if o_lat is None or o_lng is None else geometry.haversine_m(event.lat, event.lng, o_lat, o_lng)
+        out.append({"officer": pk, "name": name, "badge_no": badge, "team_code": team_code, "rank": o_rank,
+                    "duty_status": duty, "distance_m": None if distance is None else round(distance, 1),
+                    "last_position_at": at.isoformat() if hasattr(at, "isoformat") else at,
+                    "eligible": False, "excluded": [{"reason": r, "label": labels[r]} for r in failed]})
+    return out
 
 
 def ranking(event: Event, *, now=None, limit: int = DEFAULT_PAGE) -> Ranking:
@@ -292,6 +381,8 @@ def ranking_for(user, event: Event, *, now=None, limit=None) -> dict:
         "pool": result.pool, "eligible": result.eligible,
         "excluded": [{"reason": r, "label": result.labels[r], "count": n} for r, n in result.excluded.items()],
         "candidates": [c.as_dict() for c in result.candidates],
+        # Officers of the street the ranking leaves out whom the desk may still pick (override + reason).
+        "overridable": overridable(event, now=now),
     }
 
 

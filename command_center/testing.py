@@ -48,6 +48,21 @@ def report_maker(default_client):
     return make
 
 
+def make_dispatchable(officers):
+    """The shared officers (grids.testing) as the desk meets them: on duty, a fresh position at their
+    street's point, 李四 also qualified for the comprehensive enforcement department's matters, so a desk's
+    pick of them needs no override."""
+    from grids.choices import DutyStatus
+    from grids.models import Department
+
+    now = timezone.now()
+    for key, (lat, lng) in (("s1", S1_POINT), ("s2", S2_POINT)):
+        Officer.objects.filter(pk=officers[key].pk).update(duty_status=DutyStatus.AVAILABLE,
+                                                           last_lat=lat, last_lng=lng, last_position_at=now)
+        officers[key].refresh_from_db()
+    officers["s2"].skill_departments.add(*Department.objects.filter(code="ZHZF"))
+
+
 def build_crew(teams, departments):
     """Officers of S1 placed north of S1_POINT at the given distances (metres): near, far, skilled, busy,
     off duty, stale position, no position, unskilled, captain."""
@@ -111,3 +126,9 @@ class Receiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def open_dashboard(page, base):
+    """Open the desk in a browser page and wait until it is live (snapshot loaded, socket connected)."""
+    page.goto(f"{base}/command/")
+    page.wait_for_selector("body[data-ready='1'][data-link='live']", state="attached", timeout=15000)

@@ -8,6 +8,7 @@ forked child starts its own). The thread closes its database connections around 
 dropped connection or a long-idle one never poisons the next tick, and logs every error instead of
 dying.
 """
+import atexit
 import logging
 import os
 import sys
@@ -59,7 +60,7 @@ class Ticker:
                     self.func()
                 except Exception:  # noqa: BLE001 — the clock must keep running; the error is logged
                     self.errors += 1
-                    logger.exception("SLA ticker: tick failed")
+                    logger.exception("%s: tick failed", self.thread.name)
                     connections.close_all()  # this thread's connections: start the next tick clean
                 finally:
                     close_old_connections()
@@ -98,6 +99,7 @@ class _OncePerProcess:
 _sla = _OncePerProcess()
 _webhook_retry = _OncePerProcess()
 _drain = _OncePerProcess()
+_demo_walk = _OncePerProcess()
 # Periodic jobs of apps above the command center (Celery beat's in production), each on a thread of its
 # own: name → (interval s, func, its once-per-process holder). Registered from those apps' ready().
 _periodic: dict[str, tuple[float, object, _OncePerProcess]] = {}
@@ -159,7 +161,34 @@ def start_if_embedded() -> Ticker | None:
     for name, (interval, func, holder) in _periodic.items():
         holder.get_or_start(lambda name=name, interval=interval, func=func: Ticker(func, interval, name=name).start())
     start_drain()
+    if getattr(settings, "DEMO_SIMULATION", False):
+        start_demo_walk()
     return start()
+
+
+def start_demo_walk(interval: float | None = None) -> Ticker:
+    """The embedded demo's officers keep walking and reporting positions (command_center.walk.DemoWalk),
+    on a thread of its own at a gentle cadence (DEMO_SIMULATION_TICK_SECONDS), stopped at exit. Only
+    when DEMO_SIMULATION is on: `make run` turns it on, tests and production leave it off."""
+    from command_center.walk import DemoWalk
+
+    interval = interval or float(getattr(settings, "DEMO_SIMULATION_TICK_SECONDS", 5.0))
+    lap = float(getattr(settings, "DEMO_SIMULATION_LAP_SECONDS", 60.0))
+
+    def make():
+        walk = DemoWalk(interval=interval, lap_seconds=lap)
+        ticker = Ticker(walk.step, interval, name="demo-walk").start()
+        logger.info("Demo walk started in process %s (every %.1f s, each on-duty officer once in %.0f s)",
+                    os.getpid(), interval, lap)
+        return ticker
+
+    ticker = _demo_walk.get_or_start(make)
+    atexit.register(stop_demo_walk)
+    return ticker
+
+
+def stop_demo_walk():
+    _demo_walk.stop()
 
 
 def start_drain(interval: float | None = None) -> Ticker:

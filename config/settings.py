@@ -453,6 +453,11 @@ OUTBOX_BACKOFF_SECONDS = (5, 30, 120, 600, 3600)
 OUTBOX_KEEP_DAYS = float(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
 COMMAND_CENTER_TICKER = os.environ.get("SLA_TICKER", "auto")
 COMMAND_CENTER_TICK_SECONDS = float(os.environ.get("SLA_TICK_SECONDS", "1"))
+# The embedded demo's officers keep walking and reporting positions (command_center.walk.DemoWalk), each
+# once a lap: `make run` turns it on (DEMO_SIMULATION=0 make run turns it off); off in tests and production.
+DEMO_SIMULATION = env_bool("DEMO_SIMULATION", False)
+DEMO_SIMULATION_TICK_SECONDS = float(os.environ.get("DEMO_SIMULATION_TICK_SECONDS", "5"))
+DEMO_SIMULATION_LAP_SECONDS = float(os.environ.get("DEMO_SIMULATION_LAP_SECONDS", "60"))
 COMMAND_CENTER_SWEEP_BATCH = 500
 # A problem type "about a subject" picks the nearest active subject within this many metres.
 COMMAND_CENTER_SUBJECT_RADIUS_M = 30

@@ -27,6 +27,13 @@ TEXT = {
     "stale": _("事件已被他人修改，已刷新，请确认后重试。"), "gone": _("事件已不在您的待办范围内。"),
     "meters": _("米"), "load": _("在办"), "rank": _("职级"),
     "ago": _("前"), "min": _("分钟"), "heading": _("朝向"),
+    # the desk's drawer when the ranking leaves officers out, and the override
+    "excludedHead": _("未列入推荐："), "excludedItem": _("{n} 人{label}"),
+    "noneEligible": _("没有符合条件的推荐处置人。"),
+    "overrideHead": _("指定推荐以外的本街道在岗队员"), "overrideOfficer": _("队员"),
+    "overrideWhy": _("未列入推荐的原因："), "overrideReason": _("指定理由（必填，记入时间线）"),
+    "overrideConfirm": _("我已知悉上述原因，仍确认派遣该队员"), "overrideSubmit": _("指定派遣"),
+    "overrideNone": _("本街道没有可指定的在岗队员。"),
     # the officers' phone page
     "late": _("已超时"), "working": _("提交中…"), "submitted": _("已提交"),
     "network": _("网络异常，请重试。"), "reasonRequired": _("请填写退回原因。"),
@@ -42,7 +49,9 @@ DESK = ("failed", "left", "overdue", "noDeadline", "subjectsCount", "truncated",
         "resyncing", "mute", "unmute", "shown", "of", "refine", "redEvent", "breach", "moreAlerts", "details",
         "photos", "timeline", "deadlines", "candidates", "dispatch", "reassign", "met", "description", "address",
         "street", "team", "officer", "source", "reporter", "created", "routing", "subject", "duplicate",
-        "escalation", "stale", "gone", "meters", "load", "rank", "ago", "min", "heading")
+        "escalation", "stale", "gone", "meters", "load", "rank", "ago", "min", "heading",
+        "excludedHead", "excludedItem", "noneEligible", "overrideHead", "overrideOfficer", "overrideWhy",
+        "overrideReason", "overrideConfirm", "overrideSubmit", "overrideNone")
 MAP = ("loading", "subjectsCount", "truncated", "credit", "creditColors")
 PHONE = ("left", "late", "noDeadline", "working", "submitted", "failed", "network", "reasonRequired",
          "resultRequired", "tooMany", "gpsOff", "gpsDenied", "gpsWaiting", "gpsSent", "gpsFailed", "confirmDecline",

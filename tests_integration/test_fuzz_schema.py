@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
+from command_center.testing import make_dispatchable
 from core.fuzzing import token_headers
 
 pytestmark = [pytest.mark.integration, pytest.mark.fuzz]
@@ -31,6 +32,7 @@ def demo_schema(api_schema, report, users, officers, subjects):
     from command_center.models import DispatchRule
     from command_center.services import transitions
 
+    make_dispatchable(officers)  # on duty with a fresh position: a desk's pick needs no override
     DispatchRule.objects.create(street=None, severity="yellow", mode="manual")
     report()
     transitions.dispatch(users["dispatcher"], report(point=(30.3, 120.3)), officers["s1"])

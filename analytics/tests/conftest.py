@@ -1,48 +1,10 @@
-"""Fixtures for the figures: events with times set by hand (on the root conftest's catalog and reporter)."""
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
+"""Fixtures for the figures (on the root conftest's catalog and reporter; helpers in analytics.testing)."""
 import pytest
 
-from command_center import testing as cc_testing
-from command_center.models import Deadline, Event
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(y, m, d, hh=0, mm=0, ss=0):
-    """A moment in Asia/Shanghai."""
-    return datetime(y, m, d, hh, mm, ss, tzinfo=SHANGHAI)
+from analytics import testing
 
 
 @pytest.fixture
 def event_at(report):
-    """event_at(created, accepted=+s, arrived=+s, resolved=+s, point=…, **fields) → an event whose times are
-    set by hand (seconds after `created`); its deadlines are moved with it (due = created + their minutes)."""
-
-    def make(created, *, accepted=None, arrived=None, resolved=None, point=cc_testing.S1_POINT, satisfaction=None,
-             **fields):
-        event = report(point=point, **{k: v for k, v in fields.items() if k in ("problem_type", "source")})
-        shift = created - event.created_at
-        plus = (lambda s: None if s is None else created + timedelta(seconds=s))
-        Event.objects.filter(pk=event.pk).update(
-            created_at=created, accepted_at=plus(accepted), arrived_at=plus(arrived), resolved_at=plus(resolved),
-            satisfaction=satisfaction, **{k: v for k, v in fields.items() if k in ("status", "escalation_level")})
-        for d in Deadline.objects.filter(event=event):
-            Deadline.objects.filter(pk=d.pk).update(due_at=d.due_at + shift)
-        event.refresh_from_db()
-        return event
-
-    return make
-
-
-def meet(event, stage, *, after_s=None, late=False):
-    """Mark a deadline met `after_s` seconds after the event's intake (or breached when `late`)."""
-    d = Deadline.objects.get(event=event, stage=stage)
-    when = event.created_at + timedelta(seconds=after_s)
-    if late:
-        Deadline.objects.filter(pk=d.pk).update(breached_at=d.due_at, met_at=when)
-    else:
-        Deadline.objects.filter(pk=d.pk).update(met_at=when)
-    d.refresh_from_db()
-    return d
+    """event_at(created, accepted=+s, arrived=+s, resolved=+s, point=…, **fields): see analytics.testing."""
+    return testing.event_maker(report)

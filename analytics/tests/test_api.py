@@ -2,7 +2,7 @@
 the schema."""
 import pytest
 
-from analytics.tests.conftest import at, meet
+from analytics.testing import at, meet
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """The monthly assessment by hand: indicators, the weighted score, weights set by bureau staff (audited)."""
 import pytest
 
-from analytics.tests.conftest import at, meet
+from analytics.testing import at, meet
 from core.models import AuditLog
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """Credit figures by hand: colours now by area and category, and the changes of a period."""
 import pytest
 
-from analytics.tests.conftest import at
+from analytics.testing import at
 from credit.choices import HistoryCause
 from credit.models import CreditHistory, CreditScore
 from credit.testing import build_subjects

@@ -3,7 +3,7 @@ import pytest
 
 from analytics import params
 from analytics.selectors.events import event_figures
-from analytics.tests.conftest import at, meet
+from analytics.testing import at, meet
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from openpyxl import load_workbook
 
 from analytics import services
 from analytics.models import HotspotWarning
-from analytics.tests.conftest import at, meet
+from analytics.testing import at, meet
 
 pytestmark = pytest.mark.django_db
 

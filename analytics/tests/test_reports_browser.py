@@ -1,7 +1,7 @@
 """/reports/ in Chromium: the charts draw (offline, under the CSP), and the page passes axe."""
 import pytest
 
-from analytics.tests.conftest import at, meet
+from analytics.testing import at, meet
 from core.browser_testing import axe_violations, format_violations, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

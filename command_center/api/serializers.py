@@ -63,6 +63,9 @@ class DispatchInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
     reassign = serializers.BooleanField(
         required=False, default=False, help_text=_("改派：事件已有处置人时须为 true，否则返回 409（防止两人同时派遣互相覆盖）"))
+    override = serializers.BooleanField(
+        required=False, default=False,
+        help_text=_("确认派遣推荐候选人以外的本街道在岗队员（定位超时、无定位、不具备资格或职级不足时）：须为 true 且填写 reason，否则返回 409"))
 
 
 class ReasonInputSerializer(serializers.Serializer):
@@ -234,6 +237,24 @@ class ExcludedSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text=_("因此原因不符合条件的人数（一人可计入多项）"))
 
 
+class ExclusionSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text=_("原因代码：no_position, stale_position, not_capable, rank_too_low"))
+    label = serializers.CharField()
+
+
+class OverridableSerializer(serializers.Serializer):
+    officer = serializers.IntegerField()
+    name = serializers.CharField()
+    badge_no = serializers.CharField()
+    team_code = serializers.CharField()
+    rank = serializers.IntegerField()
+    duty_status = serializers.CharField()
+    distance_m = serializers.FloatField(allow_null=True)
+    last_position_at = serializers.DateTimeField(allow_null=True)
+    eligible = serializers.BooleanField()
+    excluded = ExclusionSerializer(many=True, help_text=_("未列入推荐的原因"))
+
+
 class DispatchModeSerializer(serializers.Serializer):
     configured = serializers.CharField(allow_null=True, help_text=_("派遣规则设定的模式（无规则为空）"))
     effective = serializers.CharField(allow_null=True, help_text=_("当前实际模式（无人在岗时转为自动派遣）"))
@@ -251,3 +272,5 @@ class CandidatesSerializer(serializers.Serializer):
     eligible = serializers.IntegerField(help_text=_("符合条件的人数"))
     excluded = ExcludedSerializer(many=True)
     candidates = CandidateSerializer(many=True, help_text=_("前 limit 名（默认 20），附每个名次的理由"))
+    overridable = OverridableSerializer(many=True, help_text=_(
+        "未列入推荐、但可由值班员指定派遣的本街道在岗队员（派遣时须 override=true 并填写 reason），最近者在前"))

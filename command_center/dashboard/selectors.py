@@ -4,6 +4,7 @@
 """
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -74,6 +75,10 @@ def figures_for(user, now=None) -> dict:
     officers = grid_selectors.officers_for(user).select_related(None).prefetch_related(None)
     duty = dict(officers.values_list("duty_status").annotate(n=Count("id")).order_by())
     on_duty = sum(n for status, n in duty.items() if status != DutyStatus.OFF_DUTY)
+    # Who the ranking can actually pick: on duty (not on a break either) with a fresh position.
+    fresh_after = now - timedelta(seconds=getattr(settings, "COMMAND_CENTER_POSITION_FRESH_SECONDS", 300))
+    dispatchable = (officers.exclude(duty_status__in=(DutyStatus.OFF_DUTY, DutyStatus.ON_BREAK))
+                    .filter(last_lat__isnull=False, last_lng__isnull=False, last_position_at__gte=fresh_after).count())
 
     return {
         "date": timezone.localtime(now).date().isoformat(),
@@ -94,6 +99,7 @@ def figures_for(user, now=None) -> dict:
         },
         "officers": {
             "on_duty": on_duty,
+            "dispatchable": dispatchable,
             "total": sum(duty.values()),
             "by_status": [{"status": s, "label": str(label), "count": duty.get(s, 0)} for s, label in DutyStatus.choices],
         },

@@ -54,6 +54,8 @@ def _page_config(request) -> dict:
         "teams": selectors.teams_for(user),
         "problemTypes": selectors.problem_types(),
         "terminal": list(TERMINAL_STATUSES),
+        # The header's "dispatchable": on duty with a position no older than this (as the ranking counts).
+        "positionFreshSeconds": getattr(settings, "COMMAND_CENTER_POSITION_FRESH_SECONDS", 300),
         "labels": {
             "severity": {k: str(v) for k, v in Severity.choices},
             "status": {k: str(v) for k, v in Status.choices},

@@ -111,12 +111,40 @@ def _dispatcher(actor, event):
     dispatching.check_may_dispatch(actor, event)  # central mode: the district center only (403)
 
 
+def _check_pick(actor, event, officer, *, override: bool, reason: str, now) -> dict:
+    """A person's pick against the ranking (the system picks from the ranking itself). An officer the
+    ranking lists: nothing to say. One it leaves out: picked only with `override` and a reason, and
+    only an officer of the event's street who is on duty (dispatching.OVERRIDABLE says what may be passed
+    over). Returns what the timeline and the audit record of an override carry ({} otherwise)."""
+    if actor is None:
+        return {}
+    found = dispatching.eligibility(event, officer, now=now)
+    if found.eligible:
+        return {}
+    listed = "；".join(found.labels)
+    if not found.same_street:
+        raise ValidationFailed(fields={"officer": [
+            _("只能派遣本街道的执法队员（该队员：%(why)s）。") % {"why": listed}]})
+    if not found.overridable:
+        raise Conflict(fields={"officer": [
+            _("该队员不在岗（下班或休息），不能派遣（%(why)s）。") % {"why": listed}]}, code="officer_off_duty")
+    if not override:
+        raise Conflict(fields={"override": [
+            _("该队员不在推荐候选人中：%(why)s。如确需派遣，请确认（override）并填写理由。") % {"why": listed}]},
+            code="officer_not_eligible")
+    if not reason:
+        raise ValidationFailed(fields={"reason": [_("派遣推荐候选人以外的队员须填写理由。")]})
+    return {"override": True, "excluded": [{"reason": r, "label": label} for r, label in zip(found.failed, found.labels)]}
+
+
 @transaction.atomic
-def dispatch(actor, event, officer, *, expected_version=None, reason="", reassign=False, data=None) -> Event:
+def dispatch(actor, event, officer, *, expected_version=None, reason="", reassign=False, override=False,
+             data=None) -> Event:
     """Give the event to an officer. An event someone already holds changes hands only when the caller
     says so (`reassign`): two dispatchers picking for a new event at once must not silently replace
     each other's pick (the second gets 409). Reassigning releases the previous officer's assignment.
-    The event row is locked first, and a partial unique index allows one live assignment per event."""
+    The event row is locked first, and a partial unique index allows one live assignment per event.
+    An officer the ranking leaves out is picked only with `override` and a reason (`_check_pick`)."""
     event = base.begin(actor, event, Action.DISPATCH, expected_version, _dispatcher)
     officer = _officer_arg(actor, officer)
     reason = base.clean_str(reason, "reason", required=False)
@@ -127,6 +155,7 @@ def dispatch(actor, event, officer, *, expected_version=None, reason="", reassig
     if Assignment.objects.filter(event=event, officer=officer).exists():
         raise Conflict("该队员已处理过此事件（同一事件不重复派给同一人）。", code="officer_had_event")
     now = timezone.now()
+    overridden = _check_pick(actor, event, officer, override=override, reason=reason, now=now)
     before = {"officer": event.officer_id, "status": event.status}
     if event.officer_id:
         _end_live_assignment(event, AssignmentStatus.RELEASED, now, reason or "改派", actor=actor)
@@ -144,10 +173,15 @@ def dispatch(actor, event, officer, *, expected_version=None, reason="", reassig
     event.dispatched_at = now
     _meet(event, Action.DISPATCH, now)
     # The officer's duty status stays as it is until they sign for it (accept → en route).
-    return base.finish(actor, event, Action.DISPATCH, now, from_status, note=reason,
+    changes, note = {"officer": [before["officer"], officer.pk]}, reason
+    if overridden:
+        changes["override"] = [None, {"reason": reason, "excluded": [x["reason"] for x in overridden["excluded"]]}]
+        note = _("%(reason)s（指定推荐候选人以外的队员：%(why)s）") % {
+            "reason": reason, "why": "；".join(x["label"] for x in overridden["excluded"])}
+    return base.finish(actor, event, Action.DISPATCH, now, from_status, note=note[:500],
                        data={"officer": officer.pk, "officer_name": officer.name, "previous_officer": before["officer"],
-                         **(data or {})},
-                       changes={"officer": [before["officer"], officer.pk]}, fields=("officer", "dispatched_at"))
+                         **overridden, **(data or {})},
+                       changes=changes, fields=("officer", "dispatched_at"))
 
 
 
@@ -363,7 +397,12 @@ def assign_best(event: Event, decision: dispatching.ModeDecision, now, *, note: 
     data = {"mode": decision.as_dict(), **(data or {})}
     notes = [n for n in (decision.fallback, note) if n]
     if candidate is None:
-        return escalation.no_candidate_left(event, now, "；".join(notes + [_("无符合条件的候选队员，事件退回派遣队列")]),
+        # Never silently dry: the line says who was left out and why ("3 人定位超过 5 分钟未更新").
+        left_out = dispatching.ranking(event, now=now)
+        why = "，".join(_("%(n)s 人%(label)s") % {"n": n, "label": left_out.labels[r]} for r, n in left_out.excluded.items())
+        data["excluded"] = left_out.excluded
+        text = _("无符合条件的候选队员（%(why)s），事件退回派遣队列") % {"why": why} if why else _("无符合条件的候选队员，事件退回派遣队列")
+        return escalation.no_candidate_left(event, now, "；".join(notes + [text]),
                                             central=decision.configured == DispatchMode.CENTRAL, data=data)
     notes.append(_("第 1 名候选人：%(name)s（%(reasons)s）") % {"name": candidate.name, "reasons": "，".join(candidate.reasons)})
     return dispatch(None, event, candidate.officer_id, reason="；".join(notes)[:500],

@@ -10,6 +10,17 @@ import pytest
 from command_center import push, testing
 
 
+@pytest.fixture(autouse=True)
+def _dispatchable_officers(request):
+    """The shared officers as the desk meets them in the command center's tests: on duty, a fresh position
+    at their street's point, 李四 also qualified for the comprehensive enforcement
+    department's matters, so the desk's pick needs no override (dispatching.OVERRIDABLE). Tests of the
+    ranking or the override set them otherwise."""
+    if "officers" not in request.fixturenames:
+        return
+    testing.make_dispatchable(request.getfixturevalue("officers"))
+
+
 @pytest.fixture
 def crew(users, officers, teams, departments):
     """Officers of S1 placed north of S1_POINT at the given distances (metres)."""

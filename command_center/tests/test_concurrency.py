@@ -1,6 +1,7 @@
 """Races on PostgreSQL (threads, each on its own connection): retried intake, two dispatchers at once."""
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from command_center.choices import AssignmentStatus
 from command_center.models import Assignment, Event, IdempotencyKey
@@ -12,12 +13,19 @@ from core.exceptions import Conflict, PreconditionFailed
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
+def on_duty_here() -> dict:
+    """An officer the ranking lists for an S1 event (the desk's pick needs no override)."""
+    return {"duty_status": "available", "last_lat": S1_POINT[0], "last_lng": S1_POINT[1],
+            "last_position_at": timezone.now()}
+
+
 def _second_officer(teams, departments):
     from grids import accounts
     from grids.models import Officer
 
     u = accounts.add_user(None, username="wang", role="officer", area_codes=["S1"])[0]
-    return Officer.objects.create(user=u, name="王五", badge_no="B003", team=teams["S1"], home_department=departments["ZHZF"])
+    return Officer.objects.create(user=u, name="王五", badge_no="B003", team=teams["S1"], home_department=departments["ZHZF"],
+                                  **on_duty_here())
 
 
 def test_retries_racing_each_other_make_one_event(catalog, users):
@@ -58,7 +66,7 @@ def _crew(teams, departments, n):
     for i in range(n):
         u = accounts.add_user(None, username=f"race-{i}", role="officer", area_codes=["S1"])[0]
         out.append(Officer.objects.create(user=u, name=f"队员{i}", badge_no=f"R{i:03d}", team=teams["S1"],
-                                          home_department=departments["ZHZF"]))
+                                          home_department=departments["ZHZF"], **on_duty_here()))
     return out
 
 

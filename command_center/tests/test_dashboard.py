@@ -126,13 +126,22 @@ def test_figures_count_overdue_and_officers_on_duty(api, users, report, officers
     late = report()
     Deadline.objects.filter(event=late).update(due_at=timezone.now() - timedelta(minutes=1))
     report()
-    officers["s1"].duty_status = DutyStatus.AVAILABLE
-    officers["s1"].save()
+    # 张三 on duty with a fresh position; 李四 on duty, but his phone last reported half an hour ago.
+    officers["s2"].last_position_at = timezone.now() - timedelta(minutes=30)
+    officers["s2"].save()
     body = api(users["dispatcher"]).get(reverse("command-figures")).json()
     assert body["open"]["overdue"] == 1
-    assert body["officers"]["on_duty"] == 1 and body["officers"]["total"] == 2
+    assert body["officers"]["on_duty"] == 2 and body["officers"]["total"] == 2
+    assert body["officers"]["dispatchable"] == 1  # the header: dispatchable beside signed on
     s2 = api(users["leader_s2"]).get(reverse("command-figures")).json()
-    assert s2["open"]["overdue"] == 0 and s2["officers"]["on_duty"] == 0
+    assert s2["open"]["overdue"] == 0 and s2["officers"]["on_duty"] == 1 and s2["officers"]["dispatchable"] == 0
+    # On a break counts as signed on, never as dispatchable; off duty as neither.
+    officers["s1"].duty_status = DutyStatus.ON_BREAK
+    officers["s1"].save()
+    officers["s2"].duty_status = DutyStatus.OFF_DUTY
+    officers["s2"].save()
+    body = api(users["dispatcher"]).get(reverse("command-figures")).json()
+    assert (body["officers"]["on_duty"], body["officers"]["dispatchable"]) == (1, 0)
 
 
 @pytest.mark.django_db

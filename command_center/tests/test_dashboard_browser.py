@@ -16,17 +16,12 @@ from django.utils import timezone
 
 from command_center.models import Deadline, Event, TimelineEntry
 from command_center.services import escalation, sweep
-from command_center.testing import S1_POINT
+from command_center.testing import S1_POINT, open_dashboard
 from core.browser_testing import in_thread, log_in
 from grids.choices import DutyStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def open_dashboard(page, base):
-    page.goto(f"{base}/command/")
-    page.wait_for_selector("body[data-ready='1'][data-link='live']", state="attached", timeout=15000)
 
 
 def post_event(page, **fields):

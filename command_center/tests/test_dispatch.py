@@ -16,6 +16,11 @@ from grids.models import Officer
 
 pytestmark = pytest.mark.django_db
 
+@pytest.fixture(autouse=True)
+def _dispatchable_officers():
+    """Here the shared officers stay as created (张三 off duty with no position): the ranking counts them."""
+
+
 @pytest.fixture
 def intake(report, inline_tasks, django_capture_on_commit_callbacks):
     """intake(**fields) → the event as it stands after intake's commit hooks ran (automatic dispatch)."""
@@ -218,6 +223,9 @@ def test_automatic_with_no_candidate_goes_to_the_queue_and_escalates(intake, use
     assert esc.target == "team_leader" and "无符合条件的候选队员" in esc.reason
     line = lines(e, "escalate")[0]
     assert line.data["queue"] is True and "退回派遣队列" in line.note
+    # Why nobody: 张三 is off duty with no position (the dispatcher reads it on the timeline).
+    assert "1 人不在岗（下班或休息），1 人无定位" in line.note
+    assert line.data["excluded"] == {"off_duty": 1, "no_position": 1}
     DispatchRule.objects.filter(severity="yellow").update(mode="central")
     e2 = intake(point=(30.7, 120.2))
     assert Escalation.objects.get(event=e2).target == "district"
@@ -300,14 +308,17 @@ def test_statuses_follow_the_assignment(report, crew, users, django_capture_on_c
 
 
 def test_decline_and_release_leave_chosen_statuses_alone(report, crew, users):
-    off = crew["off"]
+    from grids import services as grid_services
+
+    off = crew["near"]
     e = transitions.dispatch(users["dispatcher"], report(), off)
+    grid_services.set_duty_status(off.user, off.pk, "off_duty")  # goes off duty before signing for it
     transitions.decline(off.user, e, "不在岗")
     assert status_of(off) == "off_duty"  # a task ending never puts an officer on duty
-    e = transitions.dispatch(users["dispatcher"], report(point=(30.6, 120.2)), crew["near"])
-    e = transitions.accept(crew["near"].user, e)
+    e = transitions.dispatch(users["dispatcher"], report(point=(30.6, 120.2)), crew["skilled"])
+    e = transitions.accept(crew["skilled"].user, e)
     transitions.dispatch(users["dispatcher"], e, crew["far"], reassign=True)
-    assert status_of(crew["near"]) == "available" and status_of(crew["far"]) == "available"
+    assert status_of(crew["skilled"]) == "available" and status_of(crew["far"]) == "available"
 
 
 # --- refusals and races (service level; the PostgreSQL race is in test_concurrency) ---------------

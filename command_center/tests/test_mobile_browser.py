@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 from PIL import Image
 
 from command_center.models import Event, EventPhoto
@@ -67,7 +68,8 @@ def tasks(users, officers, report, teams, departments):
     taken = transitions.dispatch(users["dispatcher"], report(description="被改派的任务"), officers["s1"])
     user, _ = accounts.add_user(None, username="wang5", role=roles.OFFICER, area_codes=["S1"], password="pass-word-1")
     other_officer = Officer.objects.create(user=user, name="王五", badge_no="B003", team=teams["S1"],
-                                           home_department=departments["ZHZF"])
+                                           home_department=departments["ZHZF"], duty_status="available",
+                                           last_lat=30.2, last_lng=120.2, last_position_at=timezone.now())
     return event, taken, other_officer
 
 

@@ -18,6 +18,11 @@ from core.models import OutboxMessage
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _dispatchable_officers():
+    """These tests count the shared officers as created (as test_dispatch does)."""
+
+
 @pytest.fixture
 def receiver(settings):
     settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]  # the local receiver (webhooks refuse loopback otherwise)

@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from command_center.choices import AssignmentStatus, Status
 from command_center.models import Assignment, Deadline, Event, IdempotencyKey, TimelineEntry
@@ -205,7 +206,8 @@ def test_redispatch_releases_the_previous_assignment(report, users, officers, te
     from grids import accounts
 
     u = accounts.add_user(None, username="wang", role="officer", area_codes=["S1"])[0]
-    other = Officer.objects.create(user=u, name="王五", badge_no="B003", team=teams["S1"], home_department=departments["ZHZF"])
+    other = Officer.objects.create(user=u, name="王五", badge_no="B003", team=teams["S1"], home_department=departments["ZHZF"],
+                                   duty_status="available", last_lat=S1_POINT[0], last_lng=S1_POINT[1], last_position_at=timezone.now())
     e = _dispatched(report, users, officers)
     with pytest.raises(Conflict) as exc:  # changing hands must be asked for (two pickers must not race)
         transitions.dispatch(users["dispatcher"], e, other)

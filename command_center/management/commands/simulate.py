@@ -9,24 +9,20 @@ dispatch, push, audit). Ctrl-C stops it cleanly; a running count is printed as i
 import math
 import random
 import time
-from datetime import timedelta
 
-import shapely
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from shapely.geometry import shape
 
 from command_center import demo
 from command_center.choices import Severity, Source
 from command_center.services import intake
+from command_center.walk import OfficerWalk, offset
 from core.exceptions import DomainError
 from enforcement import selectors as enforcement_selectors
-from grids import services as grid_services
-from grids.choices import AreaKind, DutyStatus, SubjectStatus
+from grids.choices import AreaKind, SubjectStatus
 from grids.demo_geometry import random_point_in
-from grids.models import Area, Officer, Subject
+from grids.models import Area, Subject
 
 # How often each source reports, roughly as a district's center sees them (hotline and citizens lead).
 SOURCE_WEIGHTS = {
@@ -45,8 +41,6 @@ SEVERITY_OVERRIDE_SHARE = 0.2
 SEVERITY_WEIGHTS = {Severity.BLUE: 4, Severity.YELLOW: 4, Severity.ORANGE: 2, Severity.RED: 1}
 # Reports about a subject are placed within this many metres of it (inside intake's 30 m search).
 SUBJECT_JITTER_M = 8
-WALK_SPEED_M_S = (1.0, 4.5)  # on foot … e-bike
-METRES_PER_DEGREE = 111_320.0
 
 
 class Simulator:
@@ -67,12 +61,10 @@ class Simulator:
             self.subjects_by_grid.setdefault(grid_id, []).append((sid, lat, lng))
         self.sources = list(SOURCE_WEIGHTS)
         self.source_weights = list(SOURCE_WEIGHTS.values())
-        self.sequence = self.events = self.skipped = self.pings = self.ping_failures = 0
+        self.sequence = self.events = self.skipped = 0
         self.by_source = {}
         self.last_error = ""
-        self._officers = None
-        self._walkers = {}
-        self._cursor = 0
+        self.walk = OfficerWalk(self.rng)
 
     # --- events -------------------------------------------------------------------------------
 
@@ -91,7 +83,7 @@ class Simulator:
         near = self.subjects_by_grid.get(grid.pk)
         if near and (pt.about_subject or rng.random() < self.subject_share):
             _sid, lat, lng = rng.choice(near)
-            lat, lng = _offset(lat, lng, rng.uniform(0, SUBJECT_JITTER_M), rng.uniform(0, 360))
+            lat, lng = offset(lat, lng, rng.uniform(0, SUBJECT_JITTER_M), rng.uniform(0, 360))
         else:
             lat, lng = random_point_in(boundary, rng)
         self.sequence += 1
@@ -119,82 +111,22 @@ class Simulator:
         self.events += 1
         self.by_source[data["source"]] = self.by_source.get(data["source"], 0) + 1
 
-    # --- officers -----------------------------------------------------------------------------
-
-    def _load_officers(self):
-        """On-duty officers with an account (a ping is reported by the officer's own phone), each with
-        the outline of their team's street to walk within."""
-        streets = {}
-        officers = []
-        qs = (Officer.objects.exclude(duty_status=DutyStatus.OFF_DUTY).filter(user__isnull=False, team__isnull=False)
-              .select_related("user", "team").order_by("id"))
-        for officer in qs:
-            street_id = officer.team.street_id
-            if street_id not in streets:
-                street = Area.objects.filter(pk=street_id).only("boundary").first()
-                geom = shape(street.boundary) if street and street.boundary else None
-                if geom is not None:
-                    shapely.prepare(geom)
-                streets[street_id] = (geom, street.boundary if street else None)
-            if streets[street_id][0] is not None:
-                officers.append((officer, *streets[street_id]))
-        return officers
+    # --- officers (the walk: command_center.walk) ---------------------------------------------
 
     def move_some(self, share: float):
-        """Move `share` of the on-duty officers one step (round-robin, so each moves in turn)."""
-        if self._officers is None:
-            self._officers = self._load_officers()
-        if not self._officers:
-            return
-        count = max(1, math.ceil(len(self._officers) * share))
-        for _ in range(min(count, len(self._officers))):
-            officer, geom, boundary = self._officers[self._cursor % len(self._officers)]
-            self._cursor += 1
-            self._step(officer, geom, boundary)
+        self.walk.move_some(share)
 
-    def _step(self, officer, geom, boundary):
-        rng = self.rng
-        now = timezone.now()
-        walker = self._walkers.get(officer.pk)
-        if walker is None:
-            lat, lng = officer.last_lat, officer.last_lng
-            if lat is None or lng is None or not shapely.contains_xy(geom, lng, lat):
-                lat, lng = random_point_in(boundary, rng)
-            walker = {"lat": lat, "lng": lng, "heading": rng.uniform(0, 360), "speed": rng.uniform(*WALK_SPEED_M_S),
-                      "at": now - timedelta(seconds=5)}
-            self._walkers[officer.pk] = walker
-        seconds = min(max((now - walker["at"]).total_seconds(), 1.0), 60.0)
-        heading = (walker["heading"] + rng.uniform(-40, 40)) % 360
-        for _attempt in range(4):  # at the street's edge, turn until the step stays inside
-            lat, lng = _offset(walker["lat"], walker["lng"], walker["speed"] * seconds, heading)
-            if shapely.contains_xy(geom, lng, lat):
-                break
-            heading = (heading + 90 + rng.uniform(0, 90)) % 360
-        else:
-            lat, lng = walker["lat"], walker["lng"]
-        try:
-            with transaction.atomic():
-                grid_services.record_position(officer.user, officer, lat=round(lat, 6), lng=round(lng, 6), recorded_at=now,
-                                              accuracy=round(rng.uniform(3, 15), 1), heading=round(heading, 1),
-                                              source="simulate")
-        except DomainError as exc:
-            self.ping_failures += 1
-            self.last_error = str(exc)[:200]
-            return
-        walker.update(lat=lat, lng=lng, heading=heading, at=now)
-        self.pings += 1
+    @property
+    def pings(self) -> int:
+        return self.walk.pings
+
+    @property
+    def ping_failures(self) -> int:
+        return self.walk.ping_failures
 
     @property
     def officer_count(self) -> int:
-        return len(self._officers or ())
-
-
-def _offset(lat: float, lng: float, metres: float, heading_deg: float) -> tuple[float, float]:
-    """The point `metres` away on a compass heading (flat-earth: steps are a few metres)."""
-    rad = math.radians(heading_deg)
-    dlat = metres * math.cos(rad) / METRES_PER_DEGREE
-    dlng = metres * math.sin(rad) / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 1e-6))
-    return lat + dlat, lng + dlng
+        return self.walk.officer_count
 
 
 class Command(BaseCommand):
@@ -255,7 +187,8 @@ class Command(BaseCommand):
         if final:
             sources = "，".join(f"{Source(k).label} {v}" for k, v in sorted(sim.by_source.items(), key=lambda kv: -kv[1]))
             line = _("完成。") + line + (f"\n{sources}" if sources else "")
-            if sim.last_error and (sim.skipped or sim.ping_failures):
-                line += "\n" + _("最近一次失败：") + sim.last_error
+            last_error = sim.walk.last_error if sim.ping_failures and not sim.skipped else sim.last_error
+            if last_error and (sim.skipped or sim.ping_failures):
+                line += "\n" + _("最近一次失败：") + last_error
         self.stdout.write(line)
         self.stdout.flush()

@@ -137,7 +137,9 @@ function renderDrawer(ev, cands) {
       li.appendChild(el("div", "cc-reasons", (c.reasons || []).join("；")));
       ol.appendChild(li);
     });
-    cs.appendChild(ol);
+    if (ol.children.length) { cs.appendChild(ol); }
+    renderExcluded(cs, cands);
+    if (cfg.canCommand && cands.overridable) { renderOverride(cs, ev, cands.overridable); }
     drawerBody.appendChild(cs);
   }
 
@@ -160,6 +162,75 @@ function renderDrawer(ev, cands) {
   }
   if (sevSel) { sevSel.value = ev.severity; }
   tickDrawer(Date.now());
+}
+// Why the ranking left officers out ("37 人定位超过 5 分钟未更新；1 人非承接该事项赋权的街道队员"): never an
+// empty heading when automatic dispatch found nobody.
+function renderExcluded(cs, cands) {
+  var excluded = cands.excluded || [];
+  if (!cands.eligible) { cs.appendChild(el("p", "cc-none-eligible", T.noneEligible)); }
+  if (!excluded.length) { return; }
+  var box = el("div", "cc-excluded");
+  box.appendChild(el("b", "", T.excludedHead));
+  var ul = el("ul");
+  excluded.forEach(function (x) {
+    var li = el("li", "", T.excludedItem.replace("{n}", x.count).replace("{label}", x.label));
+    li.setAttribute("data-reason", x.reason);
+    ul.appendChild(li);
+  });
+  box.appendChild(ul);
+  cs.appendChild(box);
+}
+// The override: any on-duty officer of the street the ranking left out, with the reasons shown as a
+// warning, a confirmation and a reason (the API refuses without them and records both).
+var overrideSeq = 0;
+function renderOverride(cs, ev, list) {
+  var form = el("form", "cc-override"), n = ++overrideSeq;
+  form.appendChild(el("h4", "", T.overrideHead));
+  if (!list.length) { form.appendChild(el("p", "cc-reasons", T.overrideNone)); cs.appendChild(form); return; }
+  function field(labelText, control, id) {
+    var label = el("label", "", labelText);
+    label.htmlFor = id; control.id = id;
+    var row = el("div", "cc-override-row");
+    row.appendChild(label); row.appendChild(control);
+    form.appendChild(row);
+  }
+  var select = el("select");
+  select.name = "officer"; select.required = true;
+  list.forEach(function (o) {
+    var opt = el("option", "", o.name + " (" + o.badge_no + ") · " + (cfg.labels.duty[o.duty_status] || o.duty_status) +
+      " · " + T.rank + " " + o.rank + (o.distance_m !== null ? " · " + Math.round(o.distance_m) + T.meters : ""));
+    opt.value = o.officer;
+    select.appendChild(opt);
+  });
+  field(T.overrideOfficer, select, "cc-override-officer-" + n);
+  var why = el("p", "cc-override-why");
+  why.setAttribute("aria-live", "polite");
+  form.appendChild(why);
+  function showWhy() {
+    var o = list.filter(function (x) { return String(x.officer) === select.value; })[0];
+    why.textContent = o ? T.overrideWhy + o.excluded.map(function (x) { return x.label; }).join("；") : "";
+  }
+  select.addEventListener("change", showWhy);
+  showWhy();
+  var reason = el("input");
+  reason.name = "reason"; reason.required = true; reason.maxLength = 500;
+  field(T.overrideReason, reason, "cc-override-reason-" + n);
+  var confirmBox = el("input");
+  confirmBox.type = "checkbox"; confirmBox.name = "override"; confirmBox.required = true;
+  var confirmLabel = el("label", "cc-override-confirm");
+  confirmLabel.appendChild(confirmBox);
+  confirmLabel.appendChild(document.createTextNode(" " + T.overrideConfirm));
+  form.appendChild(confirmLabel);
+  var button = el("button", "", T.overrideSubmit);
+  button.type = "submit";
+  form.appendChild(button);
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var body = {officer: Number(select.value), override: confirmBox.checked, reason: reason.value};
+    if (ev.officer) { body.reassign = true; }
+    act("dispatch", body, button);
+  });
+  cs.appendChild(form);
 }
 export function tickDrawer(now) {
   if (!drawer || drawer.hidden) { return; }

@@ -11,9 +11,16 @@ export function renderCounters(now) {
   Object.keys(sev).forEach(function (k) { setCount("open-" + k, sev[k]); });
   setCount("open-total", events.size);
   setCount("overdue", overdue);
-  var onDuty = 0;
-  officers.forEach(function (o) { if (o.duty_status !== "off_duty") { onDuty++; } });
+  // Signed on (not off duty), and of them who the ranking can pick: not on a break, a fresh position.
+  var onDuty = 0, dispatchable = 0, freshAfter = now - cfg.positionFreshSeconds * 1000;
+  officers.forEach(function (o) {
+    if (o.duty_status === "off_duty") { return; }
+    onDuty++;
+    if (o.duty_status !== "on_break" && o.last_lat !== null && o.last_lat !== undefined && o.last_position_at &&
+        Date.parse(o.last_position_at) >= freshAfter) { dispatchable++; }
+  });
   setCount("on-duty", onDuty);
+  setCount("dispatchable", dispatchable);
 }
 function pct(rate) { return rate === null || rate === undefined ? "–" : (Math.round(rate * 1000) / 10) + "%"; }
 function loadFigures() {
