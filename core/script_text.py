@@ -27,6 +27,7 @@ TEXT = {
     "stale": _("事件已被他人修改，已刷新，请确认后重试。"), "gone": _("事件已不在您的待办范围内。"),
     "meters": _("米"), "load": _("在办"), "rank": _("职级"),
     "ago": _("前"), "min": _("分钟"), "heading": _("朝向"),
+    "severity": _("等级"), "subjectCluster": _("个管理对象，按回车放大查看"),
     # the officers' phone page
     "late": _("已超时"), "working": _("提交中…"), "submitted": _("已提交"),
     "network": _("网络异常，请重试。"), "reasonRequired": _("请填写退回原因。"),
@@ -40,8 +41,8 @@ DESK = ("failed", "left", "overdue", "noDeadline", "subjectsCount", "truncated",
         "resyncing", "mute", "unmute", "shown", "of", "refine", "redEvent", "breach", "moreAlerts", "details",
         "photos", "timeline", "deadlines", "candidates", "dispatch", "reassign", "met", "description", "address",
         "street", "team", "officer", "source", "reporter", "created", "routing", "subject", "duplicate",
-        "escalation", "stale", "gone", "meters", "load", "rank", "ago", "min", "heading")
-MAP = ("loading", "subjectsCount", "truncated", "credit", "creditColors")
+        "escalation", "stale", "gone", "meters", "load", "rank", "ago", "min", "heading", "severity", "subjectCluster")
+MAP = ("loading", "subjectsCount", "truncated", "credit", "creditColors", "subjectCluster")
 PHONE = ("left", "late", "noDeadline", "working", "submitted", "failed", "network", "reasonRequired",
          "resultRequired", "tooMany", "gpsOff", "gpsDenied", "gpsWaiting", "gpsSent", "gpsFailed", "confirmDecline")
 

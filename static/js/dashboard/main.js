@@ -82,6 +82,8 @@ setInterval(function () {
   });
   renderCounters(now);
   tickDrawer(now);
+  // The big screen's list is of red and overdue events: an event falling overdue joins it.
+  if (SCREEN) { state.queueDirty = true; schedule(); }
 }, 1000);
 
 // ---- start ------------------------------------------------------------------------------
