@@ -24,6 +24,8 @@ export function addBaseLayer(map, cfg) {
   pane.style.zIndex = 250;               // above tiles (200), under boundaries and markers (400+)
   pane.style.pointerEvents = "none";
   const renderer = L.canvas({pane: "basemap", padding: 0.3});
+  // Labels in a pane of their own, above the base map's canvas (never under a road) and under the markers.
+  map.createPane("basemapLabels").style.zIndex = 350;
   const group = L.layerGroup().addTo(map);
   return getJSON(cfg.basemapUrl).then((fc) => {
     const kinds = ["park", "river", "road_minor", "road_major"];
@@ -42,7 +44,7 @@ export function addBaseLayer(map, cfg) {
       const c = f.geometry.coordinates;
       group.addLayer(L.circleMarker([c[1], c[0]], {pane: "basemap", renderer, interactive: false, radius: 3,
                                                     color: "#5b6875", weight: 1, fillColor: "#fff", fillOpacity: 1})
-        .bindTooltip(label(f.properties.name), {permanent: true, direction: "right", className: "basemap-label", pane: "basemap"}));
+        .bindTooltip(label(f.properties.name), {permanent: true, direction: "right", className: "basemap-label", pane: "basemapLabels"}));
     });
     return group;
   }).catch(() => null);   // decoration: the boundaries and markers still draw on the plain background
