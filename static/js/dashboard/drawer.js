@@ -101,7 +101,8 @@ function renderDrawer(ev, cands) {
   var d = section(T.details), dl = el("dl", "cc-kv");
   kv(dl, T.description, ev.description);
   kv(dl, T.address, ev.address || (ev.lat.toFixed(5) + ", " + ev.lng.toFixed(5)));
-  kv(dl, T.street, streetName[ev.street_id] || ev.street_code);
+  var held = events.get(ev.id);   // the detail names the street by code; the snapshot's row by id
+  kv(dl, T.street, streetName[ev.street_id || (held && held.street_id)] || ev.street_code);
   kv(dl, T.team, ev.team_name);
   kv(dl, T.officer, ev.officer_name);
   kv(dl, T.source, cfg.labels.source[ev.source] || ev.source);
