@@ -5,9 +5,7 @@ import {bbox, creditColours, el, getJSON, subjectCount} from "../common.js";
 import {SEVERITY_SHAPE, clusterIcon, creditMarkerStyle, palette} from "../palette.js";
 import {SCREEN, T, cfg, events, isOverdue, matches, officers, page, state, stats} from "./store.js";
 
-// The big screen is watched, not handled: fractional zoom lets the district fill its map.
-export const map = L.map("cc-map", {preferCanvas: true, maxZoom: 19, zoomControl: !SCREEN, zoomSnap: SCREEN ? 0.1 : 1})
-  .setView([30.30, 120.15], 13);
+export const map = L.map("cc-map", {preferCanvas: true, maxZoom: 19, zoomControl: !SCREEN}).setView([30.30, 120.15], 13);
 addBaseLayer(map, cfg);
 const renderer = L.canvas({padding: 0.3});
 const eventLayer = L.layerGroup().addTo(map);
