@@ -146,13 +146,16 @@ export function loadBoundary(kind) {
     if (boundaryLayers[kind]) { map.removeLayer(boundaryLayers[kind]); }
     boundaryLayers[kind] = L.geoJSON(fc, {style: boundaryStyles[kind], interactive: false, renderer: renderer}).addTo(map);
     boundaryLayers[kind].bringToBack();
-    if (!state.fitted && kind === "street" && fc.features.length) { state.fitted = true; map.fitBounds(boundaryLayers[kind].getBounds()); }
+    // The district's streets frame the map: also after an early fit to the events (they may come first).
+    if ((!state.fitted || state.fittedToEvents) && kind === "street" && fc.features.length) {
+      state.fitted = true; state.fittedToEvents = false; map.fitBounds(boundaryLayers[kind].getBounds());
+    }
   }).catch(function () { /* boundaries are decoration: the events still show */ });
 }
 // Until the street boundaries come, the map shows where the events are (once).
 export function fitToEvents() {
   if (state.fitted || !events.size || boundaryLayers.street) { return; }
-  state.fitted = true;
+  state.fitted = true; state.fittedToEvents = true;
   map.fitBounds(L.latLngBounds(Array.from(events.values()).map(function (r) { return [r.lat, r.lng]; })), {maxZoom: 15});
 }
 // Subjects: only the visible box, clustered; coloured by credit when the credit app offers colours.
