@@ -85,6 +85,16 @@ def browser_pages(monkeypatch):
 
 
 @pytest.fixture
+def asgi_live_server(transactional_db):
+    """The ASGI app (HTTP + websockets) under uvicorn on a free port, in this process: see
+    core.browser_testing.asgi_server."""
+    from core import browser_testing
+
+    with browser_testing.asgi_server() as url:
+        yield url
+
+
+@pytest.fixture
 def browser_page(browser_pages):
     """A desk-sized page in Debian's Chromium that records page errors, CSP refusals (`page.console_errors`)
     and requests leaving this machine (`page.outside_requests`); `page.new_user_page()` opens another session."""

@@ -252,6 +252,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Leaflet (django-leaflet's bundled Leaflet; tiles from a setting, the map works without) --
+# MAP_TILE_URL: the government network's intranet tile service, an XYZ template such as
+# "https://tiles.gov.intranet/{z}/{x}/{y}.png" (its host is added to the CSP's img-src). When set, the
+# maps (/map/, /command/, /command/screen/) draw those tiles; when empty (an offline desk) they draw the
+# offline vector base map instead (grids.basemap: the demo district's roads, rivers, parks, landmarks).
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (30.30, 120.15),

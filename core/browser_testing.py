@@ -7,10 +7,13 @@ The fixtures built on it are in the root conftest.py: `browser_page` (a desk-siz
 """
 import os
 import shutil
+import socket
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"  # screenshots (gitignored)
 CHROMIUM_PATH = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 LOCAL_ORIGINS = ("http://127.0.0.1:", "http://localhost:", "ws://127.0.0.1:", "ws://localhost:", "data:", "blob:")
@@ -126,3 +129,47 @@ def format_violations(violations) -> str:
     """One line per violated rule, for an assertion message a developer can act on."""
     return "\n".join(f"{v['id']} ({v['impact']}, {v['nodes']} nodes): {v['help']} — e.g. {v['targets'][:3]}"
                      for v in violations)
+
+
+def _read_uncommitted(sender, connection, **kwargs):
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA read_uncommitted = 1")
+
+
+@contextmanager
+def asgi_server():
+    """The ASGI app (HTTP + websockets, static files through Django's finders) under uvicorn on a free port,
+    in a thread of this process: pytest-django's live_server speaks only HTTP, and a server in another
+    process could not share the in-memory test database and channel layer. The in-memory test database is shared
+    between this thread's connection and the server's (SQLite's shared cache); there a reader meeting a
+    writer's table lock fails at once ("database table is locked") instead of waiting, so readers read
+    without taking locks (read_uncommitted, which only shared-cache connections honour)."""
+    import uvicorn
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    from config.asgi import application
+
+    connection_created.connect(_read_uncommitted)
+    _read_uncommitted(None, connection)
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(ASGIStaticFilesHandler(application), lifespan="off", log_level="warning",
+                                           ws="websockets-sansio"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        connection_created.disconnect(_read_uncommitted)

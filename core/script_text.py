@@ -34,6 +34,7 @@ TEXT = {
     "overrideWhy": _("未列入推荐的原因："), "overrideReason": _("指定理由（必填，记入时间线）"),
     "overrideConfirm": _("我已知悉上述原因，仍确认派遣该队员"), "overrideSubmit": _("指定派遣"),
     "overrideNone": _("本街道没有可指定的在岗队员。"),
+    "severity": _("等级"), "subjectCluster": _("个管理对象，按回车放大查看"),
     # the officers' phone page
     "late": _("已超时"), "working": _("提交中…"), "submitted": _("已提交"),
     "network": _("网络异常，请重试。"), "reasonRequired": _("请填写退回原因。"),
@@ -49,10 +50,10 @@ DESK = ("failed", "left", "overdue", "noDeadline", "subjectsCount", "truncated",
         "resyncing", "mute", "unmute", "shown", "of", "refine", "redEvent", "breach", "moreAlerts", "details",
         "photos", "timeline", "deadlines", "candidates", "dispatch", "reassign", "met", "description", "address",
         "street", "team", "officer", "source", "reporter", "created", "routing", "subject", "duplicate",
-        "escalation", "stale", "gone", "meters", "load", "rank", "ago", "min", "heading",
+        "escalation", "stale", "gone", "meters", "load", "rank", "ago", "min", "heading", "severity", "subjectCluster",
         "excludedHead", "excludedItem", "noneEligible", "overrideHead", "overrideOfficer", "overrideWhy",
         "overrideReason", "overrideConfirm", "overrideSubmit", "overrideNone")
-MAP = ("loading", "subjectsCount", "truncated", "credit", "creditColors")
+MAP = ("loading", "subjectsCount", "truncated", "credit", "creditColors", "subjectCluster")
 PHONE = ("left", "late", "noDeadline", "working", "submitted", "failed", "network", "reasonRequired",
          "resultRequired", "tooMany", "gpsOff", "gpsDenied", "gpsWaiting", "gpsSent", "gpsFailed", "confirmDecline",
          "newTask", "reassignedTask", "withdrawnTask", "soundOn", "live", "polling", "connecting")

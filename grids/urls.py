@@ -4,6 +4,7 @@ from grids import user_pages, views
 
 urlpatterns = [
     path("map/", views.map_page, name="map"),
+    path("map/basemap.geojson", views.basemap, name="map-basemap"),
     path("subjects/", views.subject_list, name="subjects"),
     path("subjects/<int:pk>/", views.subject_file, name="subject-file"),
     path("subjects/import/", views.ImportPage.as_view(), name="subject-import"),

@@ -2,7 +2,7 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -11,6 +11,7 @@ from core.exceptions import DomainError
 from core.import_page import ImportPreviewView
 from core.masking import mask_phone
 from core.roles import BUREAU_STAFF, has_role, may_see_phones
+from grids import basemap as offline_basemap
 from grids import importers, selectors
 from grids.api.filters import SubjectFilter
 from grids.forms import ImportForm, SubjectListForm
@@ -26,9 +27,20 @@ def map_page(request):
         "colorsUrl": reverse("credit-colors"),
         "subjectUrl": reverse("subject-detail", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
         "tileUrl": settings.MAP_TILE_URL,
+        "basemapUrl": reverse("map-basemap"),
         "messages": script_text.pick(script_text.MAP),
     }
     return render(request, "grids/map.html", {"config": config})
+
+
+@login_required
+def basemap(request):
+    """The offline base map (roads, rivers, parks, landmarks of the demo district) as GeoJSON: what the
+    maps draw under the boundaries when no tile service is configured (MAP_TILE_URL empty). Public
+    geography, the same for every signed-in user; cached by the browser for a day."""
+    response = JsonResponse(offline_basemap.basemap())
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @login_required

@@ -46,6 +46,7 @@ def _page_config(request) -> dict:
         "wsPath": "/ws/command/",
         "canCommand": has_role(user, *COMMAND_ROLES),
         "tileUrl": settings.MAP_TILE_URL,
+        "basemapUrl": reverse("map-basemap"),
         # Times on the page in the UI's language and the district's time zone, whatever the desk's browser says.
         "locale": get_language() or settings.LANGUAGE_CODE,
         "timeZone": settings.TIME_ZONE,

@@ -8,7 +8,6 @@ The server is the project's ASGI application under uvicorn (`asgi_live_server`, 
 import re
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.db.models import F
@@ -16,12 +15,11 @@ from django.utils import timezone
 
 from command_center.models import Deadline, Event, TimelineEntry
 from command_center.services import escalation, sweep
-from command_center.testing import S1_POINT, open_dashboard
-from core.browser_testing import in_thread, log_in
+from command_center.testing import S1_POINT, S2_POINT, open_dashboard
+from core.browser_testing import ARTIFACTS, in_thread, log_in
 from grids.choices import DutyStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def post_event(page, **fields):
@@ -126,3 +124,98 @@ def test_live_dashboard_event_dispatch_countdown_breach_and_scoping(browser_page
     in_thread(escalation.escalate, users["dispatcher"], Event.objects.get(pk=event_id), "区级督办")
     page.wait_for_function(f"window.ccDebug.event({event_id}).version > {version}", timeout=3000)
     assert other.locator(row).count() == 0 and other.locator(".cc-alert").count() == 0
+
+
+def _boxes_overlap(page, a, b):
+    return page.evaluate("""([a, b]) => {
+        const r = document.querySelector(a).getBoundingClientRect(), s = document.querySelector(b).getBoundingClientRect();
+        return r.width > 0 && s.width > 0 && !(r.right <= s.left || s.right <= r.left || r.bottom <= s.top || s.bottom <= r.top);
+    }""", [a, b])
+
+
+def test_desk_layout_filters_search_legend_errors_and_keyboard(report, browser_pages, asgi_live_server, users, officers,
+                                                                settings):
+    """Issue 14, item 10 and the keyboard: at 1366 px in English the header stays clear of the user's name and
+    the log-out button; the legend is there; a street's name finds its events; the filters survive a reload;
+    an action's refusal shows beside its buttons; the disconnect banner never covers the search box; the
+    skip link reaches the queue, Enter opens the drawer with focus in it, Escape brings focus back."""
+    settings.MAP_TILE_URL = ""
+    s1_event = in_thread(report, address="测试路1号")
+    s2_event = in_thread(report, address="测试路2号", point=S2_POINT)
+    base = asgi_live_server
+    page = browser_pages(viewport={"width": 1366, "height": 768})
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": base}])
+    log_in(page, base, "dispatcher")
+    open_dashboard(page, base)
+    s1_row, s2_row = f".cc-row[data-id='{s1_event.pk}']", f".cc-row[data-id='{s2_event.pk}']"
+    page.wait_for_selector(s2_row, timeout=5000)
+
+    # Keyboard: the skip link is the first stop and lands on the queue; the next stop is the first row.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('skip-link')")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "cc-queue"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('cc-row')")
+    focused_id = page.evaluate("document.activeElement.getAttribute('data-id')")
+    # The focused row shows it: an outline of at least 2 px.
+    assert page.evaluate("parseFloat(getComputedStyle(document.activeElement).outlineWidth)") >= 2
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'cc-drawer-title'", timeout=5000)
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#cc-drawer")
+    assert page.evaluate("document.activeElement.getAttribute('data-id')") == focused_id
+
+    for mine in (".cc-header", ".cc-counters", "#cc-filters"):
+        for theirs in (".topbar .who", ".topbar .logout"):
+            assert not _boxes_overlap(page, mine, theirs), (mine, theirs)
+    # The legend: each severity by its word and shape, officers and subjects.
+    legend = page.inner_text("#cc-legend")
+    for word in ("Red event (triangle)", "Orange event (diamond)", "Yellow event (square)", "Blue event (down triangle)",
+                 "Officer", "Subject"):
+        assert word in legend, legend
+
+    # A street's name finds its events (the test district's streets: 街道1, 街道2).
+    page.fill("#cc-filters input[name=q]", "街道2")
+    page.wait_for_selector(s1_row, state="detached", timeout=3000)
+    assert page.locator(s2_row).count() == 1
+    page.fill("#cc-filters input[name=q]", "")
+    page.wait_for_selector(s1_row, timeout=3000)
+
+    # The filters are remembered over a reload.
+    page.select_option("#cc-filters select[name=street]", str(s2_event.street_id))
+    page.wait_for_selector(s1_row, state="detached", timeout=3000)
+    page.reload()
+    open_dashboard(page, base)
+    page.wait_for_selector(s2_row, timeout=5000)
+    assert page.input_value("#cc-filters select[name=street]") == str(s2_event.street_id)
+    assert page.locator(s1_row).count() == 0
+    page.click("#cc-filters .cc-reset")
+    page.wait_for_selector(s1_row, timeout=3000)
+
+    # An action refused (a stale ETag: someone else changed the event): the message beside the buttons,
+    # in view, with the drawer scrolled down to them.
+    page.click(s1_row)
+    page.wait_for_selector("#cc-drawer-body .cc-timeline li", timeout=5000)
+    Event.objects.filter(pk=s1_event.pk).update(version=F("version") + 1)
+    page.fill("#cc-actions form[data-action='escalate'] input[name=reason]", "需要队长到场")
+    page.click("#cc-actions form[data-action='escalate'] button")
+    page.wait_for_selector("#cc-drawer-error:not([hidden])", timeout=5000)
+    assert page.evaluate("document.getElementById('cc-actions').contains(document.getElementById('cc-drawer-error'))")
+    assert page.evaluate("""() => {
+        const e = document.getElementById('cc-drawer-error').getBoundingClientRect();
+        const d = document.getElementById('cc-drawer').getBoundingClientRect();
+        return e.top >= d.top && e.bottom <= d.bottom;
+    }""")
+
+    # The link goes down: the banner pushes the desk down, it never covers the search box.
+    page.keyboard.press("Escape")
+    page.evaluate("window.ccDebug.drop()")
+    page.wait_for_function("""() => {
+        const b = document.getElementById('cc-banner');
+        if (b.hidden) return false;
+        const r = b.getBoundingClientRect(), s = document.querySelector('#cc-filters input[name=q]').getBoundingClientRect();
+        return r.height > 0 && r.bottom <= s.top;
+    }""", timeout=3000)
+    assert not page.console_errors, page.console_errors
+    assert not page.outside_requests, page.outside_requests

@@ -14,7 +14,7 @@ from grids.models import Officer
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_drawer_shows_why_nobody_qualifies_and_dispatches_anyway(browser_page, asgi_live_server, users,  # noqa: F811
+def test_drawer_shows_why_nobody_qualifies_and_dispatches_anyway(browser_page, asgi_live_server, users,
                                                                   officers, report, settings):
     settings.MAP_TILE_URL = ""
     base, page = asgi_live_server, browser_page

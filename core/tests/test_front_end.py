@@ -66,12 +66,45 @@ DEFINED = set(re.findall(r"(--(?:sev|credit|duty)-[\w-]+)\s*:", PALETTE))
 def test_severity_and_credit_colours_are_written_once():
     # (not the markers' grey outline, --credit-stroke: a neutral many styles use)
     colours = set(re.findall(r"--(?:sev-[\w-]+|credit-(?:red|yellow|green|none)):\s*(#[0-9a-fA-F]{6})", PALETTE))
-    assert {"#d62728", "#ff7f0e", "#e6c300", "#1f77b4", "#2ca02c"} <= colours  # the desk's
+    assert {"#c62828", "#a85200", "#866a00", "#1565c0", "#2e7d32"} <= colours  # the site's (AA: see below)
     for path in [*STATIC.glob("css/*.css"), *STATIC.glob("js/**/*.js"), *(ROOT / "templates").rglob("*.html")]:
         if path.name == "palette.css":
             continue
         text = path.read_text().lower()
         assert not [c for c in colours if c in text], f"{path.relative_to(ROOT)}: use the palette (var(--…))"
+
+
+def _luminance(hex_colour):
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b):
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _block(selector):
+    body = re.search(re.escape(selector) + r"\s*\{(.*?)\}", PALETTE, re.S).group(1)
+    return dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{6})", body))
+
+
+def test_severity_colours_pass_wcag_aa_as_text_and_on_the_maps():
+    """Issue 14 item 18: as text ≥ 4.5:1 on white, the page, an overdue row and the light map; the
+    dark theme's (the big screen) on its panels and its map; the text on a severity fill ≥ 4.5:1."""
+    light, dark = _block(":root"), _block(".theme-dark")
+    for name in ("--sev-red", "--sev-orange", "--sev-yellow", "--sev-blue"):
+        for background in ("#ffffff", "#f4f6f8", light["--overdue-bg"], light["--map-bg"]):
+            assert contrast(light[name], background) >= 4.5, (name, background)
+        assert contrast(light[name], light["--on-sev"]) >= 4.5, name
+        for background in ("#12294f", "#0a1730", dark["--map-bg"]):
+            assert contrast(dark[name], background) >= 4.5, (name, "dark", background)
+        assert contrast(dark[name], dark["--on-sev"]) >= 4.5, (name, "dark fill")
+    assert contrast(light["--text-muted"], "#f4f6f8") >= 4.5
+    assert contrast(light["--marker-stroke"], light["--map-bg"]) >= 3 and contrast(dark["--marker-stroke"], dark["--map-bg"]) >= 3
+    for name in ("--credit-red", "--credit-green", "--duty-available", "--duty-en_route", "--duty-on_scene", "--duty-busy"):
+        assert contrast(light[name], light["--map-bg"]) >= 3, name   # map markers: non-text, 3:1
 
 
 def test_every_palette_name_used_is_defined():

@@ -1,5 +1,5 @@
 """The map page in a real browser (Debian's Chromium through Playwright): boundaries drawn with no tile
-server, subjects clustered, a click shows the subject, names rendered as text, no asset from outside."""
+server (the offline base map under them), subjects clustered, names rendered as text, no asset from outside."""
 import pytest
 
 from core.browser_testing import log_in
@@ -31,6 +31,17 @@ def test_map_draws_boundaries_and_subjects_without_tiles(browser_page, live_serv
     }""")
     assert painted > 1000
     assert page.locator(".leaflet-tile").count() == 0
+    # Under them the offline base map (no tile server): its own canvas, painted, and its landmarks named.
+    page.wait_for_selector(".leaflet-basemap-pane canvas", state="attached", timeout=5000)
+    base_painted = page.evaluate("""() => {
+        const c = document.querySelector('.leaflet-basemap-pane canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; }
+        return n;
+    }""")
+    page.evaluate("window.scrollTo(0, 0)")
+    assert base_painted > 0
+    assert page.locator(".leaflet-basemapLabels-pane .basemap-label").count() >= 1
     # A hostile area name stays text.
     assert page.evaluate("document.querySelectorAll('img[src=x]').length") == 0
     assert not page.console_errors, page.console_errors

@@ -1,13 +1,14 @@
 // The registry map (/map/): boundaries by level and clustered subjects, loaded for the visible box only.
-// Works with no tile server: the boundaries draw on a plain background.
+// With no tile server (MAP_TILE_URL empty) it draws the offline vector base map under the boundaries.
+import {addBaseLayer} from "./basemap.js";
 import {bbox, creditColours, getJSON, readConfig, subjectCount} from "./common.js";
-import {creditMarkerStyle} from "./palette.js";
+import {clusterIcon, creditMarkerStyle} from "./palette.js";
 
 const cfg = readConfig("map-config");
 const T = cfg.messages;
 // maxZoom on the map itself: with no tile layer nothing else sets it, and the cluster layer needs it.
 const map = L.map("map", {preferCanvas: true, maxZoom: 19}).setView([30.30, 120.15], 13);
-if (cfg.tileUrl) { L.tileLayer(cfg.tileUrl, {maxZoom: 19}).addTo(map); }
+addBaseLayer(map, cfg);
 const status = document.getElementById("map-status");
 const styles = {
   street: {color: "#0b3d91", weight: 3, fill: false},
@@ -20,7 +21,7 @@ const loaded = {};   // street and zone layers are loaded whole, once
 const seq = {};      // the newest request per layer: an older answer arriving late is dropped
 // Credit colours (red/yellow/green) come from the credit app's endpoint, not from the registry's
 // points: the registry knows nothing of credit. A subject without a score is drawn plain.
-const clusters = L.markerClusterGroup({chunkedLoading: true});
+const clusters = L.markerClusterGroup({chunkedLoading: true, iconCreateFunction: clusterIcon(T.subjectCluster)});
 map.addLayer(clusters);
 let first = true;
 let last = null;   // the last {data, colorOf} loaded for the visible box

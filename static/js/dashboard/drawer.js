@@ -7,11 +7,20 @@ var drawer = document.getElementById("cc-drawer");
 var drawerBody = document.getElementById("cc-drawer-body");
 var drawerErr = document.getElementById("cc-drawer-error");
 var drawerTitle = document.getElementById("cc-drawer-title");
+var drawerHead = drawer ? drawer.querySelector(".cc-drawer-head") : null;
 var current = null, etag = null, drawerSeq = 0;
-function showError(text) {
+var opener = null, focusOnRender = false;   // where focus returns on close; focus the drawer once it shows
+// An error shows where the eye is: under the form or candidate whose button was pressed (`near`), else
+// at the top of the drawer; scrolled into view either way.
+function showError(text, near) {
   if (!drawerErr) { return; }
   drawerErr.hidden = !text;
   drawerErr.textContent = text || "";
+  if (!text) { return; }
+  var anchor = near || drawerHead;
+  if (anchor && anchor.tagName === "LI") { anchor.appendChild(drawerErr); }   // inside a list: in its item
+  else if (anchor && anchor.nextElementSibling !== drawerErr) { anchor.insertAdjacentElement("afterend", drawerErr); }
+  drawerErr.scrollIntoView({block: "nearest"});
 }
 function csrf() {
   var i = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -21,6 +30,8 @@ function refusal(status, body) { return errorText(status, body, T.failed); }
 // Opens the event's drawer (false on the big screen, which has none).
 export function openDrawer(id) {
   if (!drawer) { return false; }
+  if (drawer.hidden || !drawer.contains(document.activeElement)) { opener = document.activeElement; }
+  focusOnRender = true;
   state.selectedId = id;
   state.queueDirty = true; schedule();
   drawer.hidden = false;
@@ -30,8 +41,17 @@ export function openDrawer(id) {
 }
 function closeDrawer() {
   if (!drawer) { return; }
+  var id = state.selectedId;
+  var hadFocus = drawer.contains(document.activeElement);
   drawer.hidden = true; state.selectedId = null; current = null; etag = null;
   state.queueDirty = true; schedule();
+  // Focus goes back where it came from (the row), never to <body>.
+  if (hadFocus || document.activeElement === document.body) {
+    var back = opener && opener.isConnected && opener !== document.body ? opener
+      : document.querySelector('#cc-queue .cc-row[data-id="' + id + '"]') || document.getElementById("cc-queue");
+    if (back) { back.focus(); }
+  }
+  opener = null;
 }
 var closeBtn = document.getElementById("cc-drawer-close");
 if (closeBtn) { closeBtn.addEventListener("click", closeDrawer); }
@@ -49,10 +69,14 @@ export function refreshDrawer() {
   return Promise.all([detail, cands]).finally(function () { state.drawerLoading--; }).then(function (res) {
     if (mine !== drawerSeq || id !== state.selectedId) { return; }
     var d = res[0];
-    if (!d.ok) { showError(d.status === 404 ? T.gone : refusal(d.status, d.body)); return; }
+    if (!d.ok) { showError(d.status === 404 ? T.gone : refusal(d.status, d.body)); takeFocus(); return; }
     current = d.body; etag = d.etag;
     renderDrawer(current, res[1]);
+    takeFocus();
   }).catch(function (e) { showError(T.failed + ": " + e.message); });
+}
+function takeFocus() {
+  if (focusOnRender && drawerTitle) { focusOnRender = false; drawerTitle.focus(); }
 }
 function section(title) {
   var s = el("section", "cc-sec");
@@ -72,11 +96,13 @@ function fmtTime(iso) { return iso ? new Date(iso).toLocaleString(cfg.locale, TI
 function renderDrawer(ev, cands) {
   drawerTitle.textContent = "#" + ev.id + " " + (ev.problem_type_name || ev.problem_type) + " · " + ev.severity_label + " · " + ev.status_label;
   drawer.className = "cc-drawer sev-" + ev.severity;
+  if (drawerBody.contains(drawerErr)) { drawerHead.insertAdjacentElement("afterend", drawerErr); }  // kept, not cleared
   drawerBody.textContent = "";
   var d = section(T.details), dl = el("dl", "cc-kv");
   kv(dl, T.description, ev.description);
   kv(dl, T.address, ev.address || (ev.lat.toFixed(5) + ", " + ev.lng.toFixed(5)));
-  kv(dl, T.street, streetName[ev.street_id] || ev.street_code);
+  var held = events.get(ev.id);   // the detail names the street by code; the snapshot's row by id
+  kv(dl, T.street, streetName[ev.street_id || (held && held.street_id)] || ev.street_code);
   kv(dl, T.team, ev.team_name);
   kv(dl, T.officer, ev.officer_name);
   kv(dl, T.source, cfg.labels.source[ev.source] || ev.source);
@@ -244,6 +270,7 @@ export function tickDrawer(now) {
 function act(action, body, button) {
   if (!current) { return Promise.resolve(); }
   var id = current.id;
+  var near = button ? (button.closest("form") || button.closest("li") || button) : null;
   showError("");
   if (button) { button.disabled = true; }
   return fetch(cfg.eventsUrl + id + "/" + action + "/", {
@@ -266,10 +293,14 @@ function act(action, body, button) {
         if (terminal[b.status]) { closeDrawer(); return; }
         return refreshDrawer();
       }
-      if (r.status === 412) { showError(T.stale); return refreshDrawer().then(function () { showError(T.stale); }); }
-      showError(refusal(r.status, b));
+      if (r.status === 412) {
+        showError(T.stale, near);
+        // The refresh rebuilds the candidates: the error goes under the same form, or the candidates' list.
+        return refreshDrawer().then(function () { showError(T.stale, near && near.isConnected ? near : drawer.querySelector(".cc-cands")); });
+      }
+      showError(refusal(r.status, b), near && near.isConnected ? near : null);
     });
-  }).catch(function (e) { if (button) { button.disabled = false; } showError(T.failed + ": " + e.message); });
+  }).catch(function (e) { if (button) { button.disabled = false; } showError(T.failed + ": " + e.message, near); });
 }
 document.querySelectorAll("#cc-actions form").forEach(function (form) {
   form.addEventListener("submit", function (e) {

@@ -68,4 +68,5 @@ function renderFigures(f) {
 // zone must not show "12:13:56 AM" or a shifted hour).
 const CLOCK_FORMAT = {timeZone: cfg.timeZone, hour12: false, hour: "2-digit", minute: "2-digit", second: "2-digit"};
 const clock = document.getElementById("screen-clock");
-if (clock) { setInterval(function () { clock.textContent = new Date().toLocaleTimeString(cfg.locale, CLOCK_FORMAT); }, 1000); }
+function tickClock() { clock.textContent = new Date().toLocaleTimeString(cfg.locale, CLOCK_FORMAT); }
+if (clock) { tickClock(); setInterval(tickClock, 1000); }

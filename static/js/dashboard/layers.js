@@ -1,29 +1,57 @@
 // The dashboard's map: events coloured by severity, officers by duty status (with a heading tick),
 // street and grid boundaries, and the subjects in view, clustered and coloured by credit.
+import {addBaseLayer} from "../basemap.js";
 import {bbox, creditColours, el, getJSON, subjectCount} from "../common.js";
-import {creditMarkerStyle, palette} from "../palette.js";
+import {SEVERITY_SHAPE, clusterIcon, creditMarkerStyle, palette} from "../palette.js";
 import {SCREEN, T, cfg, events, isOverdue, matches, officers, page, state, stats} from "./store.js";
 
 export const map = L.map("cc-map", {preferCanvas: true, maxZoom: 19, zoomControl: !SCREEN}).setView([30.30, 120.15], 13);
-if (cfg.tileUrl) { L.tileLayer(cfg.tileUrl, {maxZoom: 19}).addTo(map); }
+addBaseLayer(map, cfg);
 const renderer = L.canvas({padding: 0.3});
 const eventLayer = L.layerGroup().addTo(map);
 const officerLayer = L.layerGroup().addTo(map);
-const subjectLayer = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 18});
+const subjectLayer = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 18,
+                                           iconCreateFunction: clusterIcon(T.subjectCluster)});
 export const boundaryLayers = {};
 export const eventMarkers = new Map(), headingLines = new Map();
 const officerMarkers = new Map();
 const mapStatus = document.getElementById("cc-map-status");
 
+// An event's marker: its severity's colour AND shape (▲ red, ◆ orange, ■ yellow, ▼ blue: colour is never
+// the only cue), outlined in the theme's marker stroke, a thick outline once overdue. Drawn on the canvas.
+const SevMarker = L.CircleMarker.extend({
+  // The shapes reach past the radius: the canvas redraws (and clears) this box.
+  _updateBounds: function () {
+    var r = this._radius * 1.3 + this._clickTolerance() + 2;
+    this._pxBounds = new L.Bounds(this._point.subtract([r, r]), this._point.add([r, r]));
+  },
+  _updatePath: function () {
+    var r = this._renderer;
+    if (!r._drawing || this._empty()) { return; }
+    var ctx = r._ctx, p = this._point, s = Math.max(Math.round(this._radius), 1);
+    ctx.beginPath();
+    switch (this.options.shape) {
+      case "triangle": ctx.moveTo(p.x, p.y - s * 1.25); ctx.lineTo(p.x + s * 1.15, p.y + s * 0.85); ctx.lineTo(p.x - s * 1.15, p.y + s * 0.85); break;
+      case "diamond": ctx.moveTo(p.x, p.y - s * 1.2); ctx.lineTo(p.x + s * 1.2, p.y); ctx.lineTo(p.x, p.y + s * 1.2); ctx.lineTo(p.x - s * 1.2, p.y); break;
+      case "square": ctx.rect(p.x - s * 0.9, p.y - s * 0.9, s * 1.8, s * 1.8); break;
+      case "down": ctx.moveTo(p.x - s * 1.15, p.y - s * 0.85); ctx.lineTo(p.x + s * 1.15, p.y - s * 0.85); ctx.lineTo(p.x, p.y + s * 1.25); break;
+      default: ctx.arc(p.x, p.y, s, 0, Math.PI * 2, false);
+    }
+    ctx.closePath();
+    r._fillStroke(ctx, this);
+  }
+});
 function eventStyle(row, now) {
-  var late = isOverdue(row, now);
-  return {renderer: renderer, radius: late ? 9 : (row.severity === "red" ? 8 : 6), color: late ? "#000" : "#fff",
-          weight: late ? 3 : 1, fillColor: palette().severity[row.severity] || "#888", fillOpacity: 0.95};
+  var late = isOverdue(row, now), stroke = palette().marker.stroke;
+  return {renderer: renderer, radius: late ? 8 : (row.severity === "red" ? 7 : 6), color: stroke,
+          weight: late ? 3.5 : 1.5, fillColor: palette().severity[row.severity] || "#888", fillOpacity: 1,
+          shape: SEVERITY_SHAPE[row.severity]};
 }
 function dutyColour(o) { var duty = palette().duty; return duty[o.duty_status] || duty.unknown; }
 function eventLabel(row) {
-  return "#" + row.id + " " + (row.problem_type_name || row.problem_type_code) + " · " +
-    (cfg.labels.status[row.status] || row.status) + (row.address ? " · " + row.address : "");
+  return "#" + row.id + " " + (cfg.labels.severity[row.severity] || row.severity) + " · " +
+    (row.problem_type_name || row.problem_type_code) + " · " + (cfg.labels.status[row.status] || row.status) +
+    (isOverdue(row, Date.now()) ? " · " + T.overdue : "") + (row.address ? " · " + row.address : "");
 }
 export function syncEventMarker(id, now) {
   var row = events.get(id), m = eventMarkers.get(id);
@@ -33,7 +61,7 @@ export function syncEventMarker(id, now) {
     return;
   }
   if (!m) {
-    m = L.circleMarker([row.lat, row.lng], eventStyle(row, now));
+    m = new SevMarker([row.lat, row.lng], eventStyle(row, now));
     m.on("click", function () { page.open(id, false); });
     m.bindTooltip(function () { var r = events.get(id); return r ? el("span", "", eventLabel(r)) : ""; });
     eventMarkers.set(id, m);
@@ -63,7 +91,7 @@ export function syncOfficerMarker(id) {
   }
   // Older positions fade: a stale dot should not look like a live one.
   var age = o.last_position_at ? (Date.now() - Date.parse(o.last_position_at)) / 60000 : 999;
-  var style = {renderer: renderer, radius: 5, color: "#222", weight: 1, fillColor: dutyColour(o),
+  var style = {renderer: renderer, radius: 5, color: palette().marker.stroke, weight: 1, fillColor: dutyColour(o),
                fillOpacity: age > 15 ? 0.35 : 0.9};
   if (!m) {
     m = L.circleMarker([o.last_lat, o.last_lng], style);
@@ -99,7 +127,8 @@ function syncHeading(id, o, opacity) {
   }
 }
 
-var boundaryStyles = {street: {color: "#0b3d91", weight: 2, fill: false}, grid: {color: "#6b8e23", weight: 1, fill: false}};
+var boundaryStyles = SCREEN ? {street: {color: "#9fc3ff", weight: 2, fill: false}, grid: {color: "#6f8f4e", weight: 1, fill: false}}
+                            : {street: {color: "#0b3d91", weight: 2, fill: false}, grid: {color: "#6b8e23", weight: 1, fill: false}};
 var boundarySeq = {};
 export function layerOn(name) {
   var box = document.querySelector('#cc-layers input[data-layer="' + name + '"]');
@@ -117,13 +146,16 @@ export function loadBoundary(kind) {
     if (boundaryLayers[kind]) { map.removeLayer(boundaryLayers[kind]); }
     boundaryLayers[kind] = L.geoJSON(fc, {style: boundaryStyles[kind], interactive: false, renderer: renderer}).addTo(map);
     boundaryLayers[kind].bringToBack();
-    if (!state.fitted && kind === "street" && fc.features.length) { state.fitted = true; map.fitBounds(boundaryLayers[kind].getBounds()); }
+    // The district's streets frame the map: also after an early fit to the events (they may come first).
+    if ((!state.fitted || state.fittedToEvents) && kind === "street" && fc.features.length) {
+      state.fitted = true; state.fittedToEvents = false; map.fitBounds(boundaryLayers[kind].getBounds());
+    }
   }).catch(function () { /* boundaries are decoration: the events still show */ });
 }
 // Until the street boundaries come, the map shows where the events are (once).
 export function fitToEvents() {
   if (state.fitted || !events.size || boundaryLayers.street) { return; }
-  state.fitted = true;
+  state.fitted = true; state.fittedToEvents = true;
   map.fitBounds(L.latLngBounds(Array.from(events.values()).map(function (r) { return [r.lat, r.lng]; })), {maxZoom: 15});
 }
 // Subjects: only the visible box, clustered; coloured by credit when the credit app offers colours.

@@ -17,7 +17,7 @@ import {eventMarkers, fitToEvents, headingLines, layerOn, loadBoundary, loadSubj
         syncOfficerMarker} from "./layers.js";
 import {connect, drop, receive, resync, streams} from "./live.js";
 import {renderQueue, rowEls, tickRow} from "./queue.js";
-import {SCREEN, T, cfg, dirtyEvents, dirtyOfficers, events, isOverdue, officers, page, state, stats, terminal, upsertEvent,
+import {SCREEN, T, cfg, dirtyEvents, dirtyOfficers, events, isOverdue, officers, page, schedule, state, stats, terminal, upsertEvent,
         upsertOfficer} from "./store.js";
 
 // Opening an event from the map, the queue or an alert; from the queue and alerts the map follows.
@@ -82,6 +82,8 @@ setInterval(function () {
   });
   renderCounters(now);
   tickDrawer(now);
+  // The big screen's list is of red and overdue events: an event falling overdue joins it.
+  if (SCREEN) { state.queueDirty = true; schedule(); }
 }, 1000);
 
 // ---- start ------------------------------------------------------------------------------

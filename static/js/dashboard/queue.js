@@ -1,9 +1,13 @@
 // The queue beside the map: open events by urgency, filtered by the form above it; each row's countdown.
 import {countdown, el} from "../common.js";
 import {syncEventMarker} from "./layers.js";
-import {SEV_ORDER, T, cfg, events, filters, matches, page, pairs, schedule, state, streetName, terminal} from "./store.js";
+import {SCREEN, SEV_ORDER, T, cfg, events, filters, matches, page, pairs, schedule, state, streetName, terminal,
+        urgent} from "./store.js";
 
-const QUEUE_LIMIT = 300;       // rows in the DOM; the rest are counted (filters narrow it down)
+// Rows in the DOM; the rest are counted (filters narrow it down). The big screen shows its first few.
+const QUEUE_LIMIT = SCREEN ? 40 : 300;
+// The filters are remembered per user in this browser: a reload (or a day later) shows the same queue.
+const FILTERS_KEY = "cc-filters:" + cfg.user;
 const filterForm = document.getElementById("cc-filters");
 function fillSelect(name, options) {
   var sel = filterForm && filterForm.elements[name];
@@ -18,6 +22,7 @@ if (filterForm) {
   fillSelect("problem_type", cfg.problemTypes.map(function (p) { return [p.code, p.code + " " + p.name]; }));
   var onFilter = function () {
     Object.keys(filters).forEach(function (k) { filters[k] = (filterForm.elements[k].value || "").trim(); });
+    try { localStorage.setItem(FILTERS_KEY, JSON.stringify(filters)); } catch (e) { /* private mode: not kept */ }
     var now = Date.now();
     events.forEach(function (row, id) { syncEventMarker(id, now); });
     state.queueDirty = true;
@@ -25,6 +30,19 @@ if (filterForm) {
   };
   filterForm.addEventListener("input", onFilter);
   filterForm.addEventListener("change", onFilter);
+  // "Clear filters": the form resets after this event, then the filters follow.
+  filterForm.addEventListener("reset", function () { setTimeout(onFilter, 0); });
+  var saved = null;
+  try { saved = JSON.parse(localStorage.getItem(FILTERS_KEY) || "null"); } catch (e) { saved = null; }
+  if (saved && typeof saved === "object") {
+    Object.keys(filters).forEach(function (k) {
+      var field = filterForm.elements[k], value = typeof saved[k] === "string" ? saved[k] : "";
+      if (!field || !value) { return; }
+      field.value = value;
+      // A remembered option that no longer exists (a street out of the user's areas) is dropped.
+      if (field.value === value) { filters[k] = value; } else { field.value = ""; }
+    });
+  }
 }
 // Urgency: the nearest unmet deadline first (overdue ones are in the past, so they lead); then the
 // more severe colour; events with no running clock last, oldest first.
@@ -38,7 +56,7 @@ export const rowEls = new Map();
 function buildRow(row) {
   var li = el("li", "cc-row");
   li.setAttribute("data-id", row.id);
-  li.tabIndex = 0;
+  if (!SCREEN) { li.tabIndex = 0; }
   li.appendChild(el("span", "cc-sev"));
   li.appendChild(el("span", "cc-id"));
   li.appendChild(el("span", "cc-pt"));
@@ -67,7 +85,7 @@ export function tickRow(li, now) {
 export function renderQueue(now) {
   if (!queueEl) { return; }
   var list = [];
-  events.forEach(function (row) { if (matches(row)) { list.push(row); } });
+  events.forEach(function (row) { if (matches(row) && (!SCREEN || urgent(row, now))) { list.push(row); } });
   list.sort(byUrgency);
   var shown = list.slice(0, QUEUE_LIMIT);
   var keep = new Set();

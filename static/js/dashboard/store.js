@@ -80,10 +80,13 @@ export function matches(row) {
   if (filters.q) {
     var q = filters.q.replace(/^#/, "").toLowerCase();
     if (String(row.id) !== q && (row.address || "").toLowerCase().indexOf(q) < 0 &&
+        (streetName[row.street_id] || "").toLowerCase().indexOf(q) < 0 &&
         (row.problem_type_name || "").toLowerCase().indexOf(q) < 0 && (row.problem_type_code || "").toLowerCase().indexOf(q) < 0) {
       return false;
     }
   }
   return true;
 }
+// The big screen lists only what needs eyes now: red events and overdue ones.
+export function urgent(row, now) { return row.severity === "red" || isOverdue(row, now); }
 export function pairs(obj) { return Object.keys(obj).map(function (k) { return [k, obj[k]]; }); }
