@@ -24,10 +24,12 @@ class MatterStatus(models.TextChoices):
 class Severity(models.TextChoices):
     """The four colours of event severity (四色分类), lowest first."""
 
-    BLUE = "blue", _("蓝色（一般）")
-    YELLOW = "yellow", _("黄色（较大）")
-    ORANGE = "orange", _("橙色（重大）")
-    RED = "red", _("红色（特别重大）")
+    # The command center's own words, one set for the whole product (queue, drawer, screen, API, exports):
+    # English "Blue general / Yellow normal / Orange important / Red major".
+    BLUE = "blue", _("蓝色一般事件")
+    YELLOW = "yellow", _("黄色普通事件")
+    ORANGE = "orange", _("橙色重要事件")
+    RED = "red", _("红色特大事件")
 
 
 class DelegationSource(models.TextChoices):

@@ -41,7 +41,7 @@ TRANSITIONS = {
 }
 
 # Boundaries can be megabytes (a district's outline): never load them along with an event.
-NO_BOUNDARIES = ("area__boundary", "street__boundary")
+NO_BOUNDARIES = ("area__boundary", "street__boundary", "grid__boundary", "grid__parent__boundary")
 
 # The longest reason, note or topic a step keeps (the input serializers take their limits from here).
 NOTE_MAX_LENGTH = 500
@@ -144,7 +144,7 @@ def lock(event) -> Event:
     try:
         if not Event.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True):
             raise Event.DoesNotExist
-        return Event.objects.select_related("area", "street", "team", "officer").defer(*NO_BOUNDARIES).get(pk=pk)
+        return Event.objects.select_related("area", "street", "grid__parent", "team", "officer").defer(*NO_BOUNDARIES).get(pk=pk)
     except (Event.DoesNotExist, ValueError, TypeError):
         raise NotFound("事件不存在。")
 

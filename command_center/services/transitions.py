@@ -9,9 +9,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from command_center import dispatch as dispatching
-from command_center import signals
+from command_center import notes, signals
 from command_center.choices import OPEN_STATUSES, SEVERITY_ORDER, Action, AssignmentStatus, DispatchMode, Severity, Status
 from command_center.models import Assignment, Deadline, Event
 from command_center.services import base, escalation
@@ -352,13 +353,15 @@ def assign_best(event: Event, decision: dispatching.ModeDecision, now, *, note: 
     with nobody left, send it back to the dispatchers' queue with an escalation line saying so."""
     candidate = dispatching.best(event, now=now)
     data = {"mode": decision.as_dict(), **(data or {})}
-    notes = [n for n in (decision.fallback, note) if n]
+    parts = [(decision.fallback, None), (note, None)]
     if candidate is None:
-        return escalation.no_candidate_left(event, now, "；".join(notes + [_("无符合条件的候选队员，事件退回派遣队列")]),
-                                            central=decision.configured == DispatchMode.CENTRAL, data=data)
-    notes.append(_("第 1 名候选人：%(name)s（%(reasons)s）") % {"name": candidate.name, "reasons": "，".join(candidate.reasons)})
-    return dispatch(None, event, candidate.officer_id, reason="；".join(notes)[:500],
-                    data={**data, "candidate": candidate.as_dict()})
+        text, note_data = notes.compose(*parts, (gettext_lazy("无符合条件的候选队员，事件退回派遣队列"), None))
+        return escalation.no_candidate_left(event, now, text, central=decision.configured == DispatchMode.CENTRAL,
+                                            data={**data, **note_data})
+    text, note_data = notes.compose(*parts, (gettext_lazy("第 1 名候选人：%(name)s（%(reasons)s）"),
+                                             {"name": candidate.name, "reasons": "，".join(candidate.reasons)}))
+    return dispatch(None, event, candidate.officer_id, reason=text[:500],
+                    data={**data, **note_data, "candidate": candidate.as_dict()})
 
 
 def auto_dispatch(event_id) -> Event | None:
@@ -376,7 +379,7 @@ def auto_dispatch(event_id) -> Event | None:
         decision = dispatching.mode_for(event, now=now)
         if decision.effective != DispatchMode.AUTOMATIC:
             return None
-        return assign_best(event, decision, now, note=_("受理后自动派遣"), data={"trigger": "intake"})
+        return assign_best(event, decision, now, note=gettext_lazy("受理后自动派遣"), data={"trigger": "intake"})
 
 
 def after_decline(event: Event, now, declined_by: int | None) -> Event:
@@ -385,7 +388,7 @@ def after_decline(event: Event, now, declined_by: int | None) -> Event:
     decision = dispatching.mode_for(event, now=now)
     if not decision.next_on_decline:
         return event
-    return assign_best(event, decision, now, note=_("队员退回后自动派给下一候选人"),
+    return assign_best(event, decision, now, note=gettext_lazy("队员退回后自动派给下一候选人"),
                        data={"trigger": "decline", "declined_by": declined_by})
 
 
