@@ -127,12 +127,12 @@ def _fire_batch(due_by, limit: int, *, exclude=(), only=None) -> tuple[int, int]
     breach_ids = dict(Breach.objects.filter(deadline_id__in=[d.pk for d in deadlines]).values_list("deadline", "id"))
     escalations, entries, records, announced = [], [], [], []
     for d, event, before, after, (target, level, officer, team, area) in plans:
-        label = _stage_label(d.stage)
+        stage = Stage(d.stage).label if d.stage in Stage.values else d.stage
         note, note_data = notes.compose((_("%(stage)s超时（时限 %(due)s）"), {
-            "stage": Stage(d.stage).label if d.stage in Stage.values else d.stage,
-            "due": f"{timezone.localtime(d.due_at):%H:%M:%S}"}))
+            "stage": stage, "due": f"{timezone.localtime(d.due_at):%H:%M:%S}"}))
+        reason, _parts = notes.compose((_("%(stage)s超时"), {"stage": stage}))  # stored in the default language
         escalations.append((event.pk, breach_ids[d.pk], fired_at, target, level, officer.pk if officer else None,
-                            team.pk if team else None, area.pk if area else None, f"{label}超时"))
+                            team.pk if team else None, area.pk if area else None, reason))
         entries.append((event.pk, fired_at, "system", Action.BREACH.value, event.status, event.status,
                         note,
                         {**note_data, "deadline": d.pk, "stage": d.stage, "due_at": d.due_at.isoformat(),
@@ -188,6 +188,3 @@ def _claim(deadline_ids, due_by, fired_at) -> set[int]:
         )
         return {row[0] for row in cursor.fetchall()}
 
-
-def _stage_label(code: str) -> str:
-    return str(Stage(code).label) if code in Stage.values else code
