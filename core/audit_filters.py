@@ -8,12 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import audit_words
+from core.models import AuditLog
 
 SYSTEM = "system"
 
 
 def _people():
-    users = get_user_model().objects.order_by("username").only("id", "username", "first_name", "last_name")
+    """Everyone who appears in the log (not every account: the large demo has thousands of officers)."""
+    users = (get_user_model().objects.filter(pk__in=AuditLog.objects.filter(actor__isnull=False).values("actor"))
+             .order_by("username").only("id", "username", "first_name", "last_name"))
     named = [(str(u.pk), f"{u.get_full_name().strip()} ({u.get_username()})" if u.get_full_name().strip()
               else u.get_username()) for u in users]
     return [("", _("全部人员")), (SYSTEM, _("系统"))] + named
