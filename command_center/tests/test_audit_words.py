@@ -144,3 +144,13 @@ def test_every_action_code_the_code_base_records_has_words():
     codes.update(f"event.{a}" for a in Action.values)
     missing = sorted(c for c in codes if audit_words.action_label(c) == c)
     assert len(codes) > 50 and not missing, missing
+
+
+@pytest.mark.django_db
+def test_the_page_reads_names_in_a_fixed_number_of_queries(staff, users, officers, report, django_assert_max_num_queries):
+    """Names of referenced rows are looked up once per model for the page, not per record."""
+    for i in range(8):
+        transitions.dispatch(users["dispatcher"], report(description=f"占道{i}"), officers["s1"], reason="就近")
+    with django_assert_max_num_queries(12):
+        r = staff.get("/audit/", {"object_type": "command_center.event"})
+    assert len(r.context["page"].object_list) == 16 and _rows(r).count("张三") == 8

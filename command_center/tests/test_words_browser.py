@@ -44,3 +44,20 @@ def test_severity_names_are_whole_in_the_queue_the_drawer_and_on_the_screen(
     assert all(label in bars for label in words.values()), bars
     assert page.evaluate(CLIPPED, "#fig-severity li span:first-child") == []
     assert page.evaluate(CLIPPED, ".screen-head .cc-counter") == []
+
+
+def test_the_audit_page_in_words_meets_wcag_aa(browser_page, live_server, users, officers, report):
+    """/audit/ with an event's records: labelled pickers, readable rows, no WCAG 2.1 AA violation."""
+    from command_center.services import transitions
+    from core.browser_testing import axe_violations, format_violations
+
+    event = report()
+    transitions.dispatch(users["dispatcher"], event, officers["s1"], reason="就近")
+    page = browser_page
+    log_in(page, live_server.url, "bureau")
+    page.goto(f"{live_server.url}/audit/?object_type=command_center.event&object_id={event.pk}")
+    assert "事件：派遣" in page.inner_text("table.audit tbody")
+    assert page.get_by_label("操作人").evaluate("el => el.tagName") == "SELECT"
+    assert page.get_by_label("起始日期").get_attribute("type") == "date"
+    violations = axe_violations(page)
+    assert not violations, format_violations(violations)
