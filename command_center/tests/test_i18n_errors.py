@@ -172,3 +172,14 @@ def test_a_browser_session_on_the_api_follows_the_pages_language_not_the_browser
     assert r.status_code == 404 and r.json()["detail"] == "事件不存在。"
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert client.get(f"{URL}{event.pk}/").json()["detail"] == "Event not found."
+
+
+@pytest.mark.django_db
+def test_a_token_client_gets_english_even_with_a_cookie_jar(client, users, report):
+    """A program with a token (Authorization header) is an API client, whatever cookies it carries."""
+    event = report()
+    key = Token.objects.create(user=users["leader_s2"]).key
+    client.force_login(users["leader_s2"])  # a session cookie in the jar
+    r = client.get(f"{URL}{event.pk}/", HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 404 and r.json()["detail"] == "Event not found."
+    assert client.get(f"{URL}{event.pk}/", HTTP_AUTHORIZATION=f"Token {key}").json()["detail"] == "事件不存在。"
