@@ -121,3 +121,11 @@ def test_a_breach_note_of_the_sla_sweep_reads_in_english(api, users, report):
     zh = [t for t in api(users["dispatcher"]).get(url).json()["timeline"] if t["action"] == "breach"]
     assert en and all("overdue (due" in t["note"] for t in en)
     assert all("超时（时限" in t["note"] for t in zh)
+
+
+def test_spreadsheets_may_name_a_colour_by_its_label_its_colour_or_its_old_name():
+    from enforcement.choices import SEVERITY_ALIASES, label_to_value
+
+    for text in ("黄色普通事件", "黄色", "黄", "黄色（较大）", "yellow"):
+        assert label_to_value(Severity, text, aliases=SEVERITY_ALIASES) == "yellow", text
+    assert label_to_value(Severity, "紫色", aliases=SEVERITY_ALIASES) is None
