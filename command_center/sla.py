@@ -88,9 +88,11 @@ def validate_stages(stages, field="stages") -> list[dict]:
         else:
             last = minutes
         if met_by not in MET_BY_ACTIONS:
-            errors.append(_("第%(n)s个环节的完成动作必须是 %(met_by_actions)s 之一。") % {"n": i, "met_by_actions": ', '.join(MET_BY_ACTIONS)})
+            errors.append(_("第%(n)s个环节的完成动作必须是 %(met_by_actions)s 之一。")
+                % {"n": i, "met_by_actions": ', '.join(MET_BY_ACTIONS)})
         if escalate_to not in EscalationTarget.values:
-            errors.append(_("第%(n)s个环节的升级对象必须是 %(values)s 之一。") % {"n": i, "values": ', '.join(EscalationTarget.values)})
+            errors.append(_("第%(n)s个环节的升级对象必须是 %(values)s 之一。")
+                % {"n": i, "values": ', '.join(EscalationTarget.values)})
         seen.add(stage)
         out.append(_stage(stage, minutes, met_by, escalate_to))
     if errors:

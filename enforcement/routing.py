@@ -185,26 +185,32 @@ def _decide(snap: _Snapshot, pt_code: str, pt, street: spatial.AreaRef | None, g
     pt_name, matter_code, severity, about_subject = pt
     matter = snap.matters.get(matter_code)
     if matter is None:
-        raise Unprocessable(fields={"problem_type": [_("问题类型 %(pt_code)s 关联的事项 %(matter_code)s 不在现行事项清单中。") % {"pt_code": pt_code, "matter_code": matter_code}]})
+        raise Unprocessable(fields={"problem_type": [_("问题类型 %(pt_code)s 关联的事项 %(matter_code)s 不在现行事项清单中。")
+            % {"pt_code": pt_code, "matter_code": matter_code}]})
     matter_name, dept_id, active = matter
     owner = snap.departments.get(dept_id)
     street_code = street.code if street else None
     street_name = street.name if street else None
     team = None
     if street is None:
-        reason = _("该位置不属于任何镇街，“%(matter_name)s”（%(matter_code)s）由主管部门%(owner_name)s处置。") % {"matter_name": matter_name, "matter_code": matter_code, "owner_name": owner.name}
+        reason = (_("该位置不属于任何镇街，“%(matter_name)s”（%(matter_code)s）由主管部门%(owner_name)s处置。")
+            % {"matter_name": matter_name, "matter_code": matter_code, "owner_name": owner.name})
     elif not active:
-        reason = _("事项“%(matter_name)s”（%(matter_code)s）已废止，由主管部门%(owner_name)s处置。") % {"matter_name": matter_name, "matter_code": matter_code, "owner_name": owner.name}
+        reason = (_("事项“%(matter_name)s”（%(matter_code)s）已废止，由主管部门%(owner_name)s处置。")
+            % {"matter_name": matter_name, "matter_code": matter_code, "owner_name": owner.name})
     else:
         start = snap.held_on(day).get((street.id, matter_code))
         if start is None:
-            reason = _("%(street_name)s未承接“%(matter_name)s”（%(matter_code)s）赋权，由主管部门%(owner_name)s处置。") % {"street_name": street_name, "matter_name": matter_name, "matter_code": matter_code, "owner_name": owner.name}
+            reason = (_("%(street_name)s未承接“%(matter_name)s”（%(matter_code)s）赋权，由主管部门%(owner_name)s处置。")
+                % {"street_name": street_name, "matter_name": matter_name, "matter_code": matter_code, "owner_name": owner.name})
         else:
             team = snap.teams.get(street.id)
             if team is None:
-                reason = (_("%(street_name)s自%(start)s起承接“%(matter_name)s”（%(matter_code)s）赋权，但未设综合行政执法队，由主管部门%(owner_name)s处置。") % {"street_name": street_name, "start": format(start, '%Y-%m-%d'), "matter_name": matter_name, "matter_code": matter_code, "owner_name": owner.name})
+                reason = (_("%(street_name)s自%(start)s起承接“%(matter_name)s”（%(matter_code)s）赋权，但未设综合行政执法队，由主管部门%(owner_name)s处置。")
+                    % {"street_name": street_name, "start": format(start, '%Y-%m-%d'), "matter_name": matter_name, "matter_code": matter_code, "owner_name": owner.name})
             else:
-                reason = _("%(street_name)s自%(start)s起承接“%(matter_name)s”（%(matter_code)s）赋权，由%(team_name)s处置。") % {"street_name": street_name, "start": format(start, '%Y-%m-%d'), "matter_name": matter_name, "matter_code": matter_code, "team_name": team.name}
+                reason = (_("%(street_name)s自%(start)s起承接“%(matter_name)s”（%(matter_code)s）赋权，由%(team_name)s处置。")
+                    % {"street_name": street_name, "start": format(start, '%Y-%m-%d'), "matter_name": matter_name, "matter_code": matter_code, "team_name": team.name})
     delegated = team is not None
     return RouteDecision(
         problem_type=pt_code, problem_type_name=pt_name, about_subject=about_subject, matter_code=matter_code,
@@ -234,7 +240,8 @@ def route(problem_type_code: str, lat, lng, on=None) -> RouteDecision:
     errors = {}
     pt = _problem_type(snap, problem_type_code)
     if pt is None:
-        errors["problem_type"] = [_("未知或已停用的问题类型：%(problem_type_code)s。") % {"problem_type_code": problem_type_code or ''} if problem_type_code
+        errors["problem_type"] = [_("未知或已停用的问题类型：%(problem_type_code)s。")
+            % {"problem_type_code": problem_type_code or ''} if problem_type_code
                                   else _("此字段为必填项。")]
     try:
         lat, lng = geometry.parse_lat_lng(lat, lng)
@@ -266,7 +273,8 @@ def route_in_street(problem_type_code: str, street, on=None) -> RouteDecision:
     snap = _snapshot_with_catalog()
     pt = _problem_type(snap, problem_type_code)
     if pt is None:
-        raise ValidationFailed(fields={"problem_type": [_("未知或已停用的问题类型：%(problem_type_code)s。") % {"problem_type_code": problem_type_code or ''}]})
+        raise ValidationFailed(fields={"problem_type": [_("未知或已停用的问题类型：%(problem_type_code)s。")
+            % {"problem_type_code": problem_type_code or ''}]})
     day = _parse_day(on)
     index = spatial.get_index()
     ref = None

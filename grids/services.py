@@ -89,7 +89,8 @@ def _check_children_still_fit(area: Area, geom):
     children = list(Area.objects.filter(parent_id=area.pk).values_list("code", "kind", "boundary"))
     wrong_kind = [c for c, k, _ in children if area.kind not in ALLOWED_PARENT.get(AreaKind(k), ())]
     if wrong_kind:
-        raise ValidationFailed(fields={"kind": [_("下级区域 %(wrong_kind)s 不能位于%(label)s之下。") % {"wrong_kind": ', '.join(wrong_kind[:10]), "label": AreaKind(area.kind).label}]})
+        raise ValidationFailed(fields={"kind": [_("下级区域 %(wrong_kind)s 不能位于%(label)s之下。")
+            % {"wrong_kind": ', '.join(wrong_kind[:10]), "label": AreaKind(area.kind).label}]})
     if geom is None:
         return
     outside = []
@@ -101,7 +102,8 @@ def _check_children_still_fit(area: Area, geom):
         except ValidationFailed:
             outside.append(code)
     if outside:
-        raise ValidationFailed(fields={"boundary": [_("下级区域 %(outside)s 将超出新边界。") % {"outside": ', '.join(outside[:10])}]})
+        raise ValidationFailed(fields={"boundary": [_("下级区域 %(outside)s 将超出新边界。")
+            % {"outside": ', '.join(outside[:10])}]})
 
 
 def _apply_geometry(area: Area, geom):

@@ -191,7 +191,8 @@ def service_requests(params, now=None) -> list[Event]:
     elif end < start:
         raise ValidationFailed(fields={"end_date": [_("不能早于 start_date。")]})
     elif end - start > span:
-        raise ValidationFailed(fields={"end_date": [_("查询范围不能超过 %(default_days)s 天。") % {"default_days": DEFAULT_DAYS}]})
+        raise ValidationFailed(fields={"end_date": [_("查询范围不能超过 %(default_days)s 天。")
+            % {"default_days": DEFAULT_DAYS}]})
     qs = qs.filter(created_at__gte=start)
     if end is not None:
         qs = qs.filter(created_at__lt=end + timedelta(seconds=1))

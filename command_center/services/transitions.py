@@ -117,7 +117,8 @@ def dispatch(actor, event, officer, *, expected_version=None, reason="", reassig
     if officer.pk == event.officer_id:
         raise Conflict(_("该事件已派给此队员。"), code="already_assigned")
     if event.officer_id and not reassign:
-        raise Conflict(_("该事件已派给%(name)s；如需改派，请选择“改派”（reassign）。") % {"name": event.officer.name}, code="already_dispatched")
+        raise Conflict(_("该事件已派给%(name)s；如需改派，请选择“改派”（reassign）。")
+            % {"name": event.officer.name}, code="already_dispatched")
     if Assignment.objects.filter(event=event, officer=officer).exists():
         raise Conflict(_("该队员已处理过此事件（同一事件不重复派给同一人）。"), code="officer_had_event")
     now = timezone.now()
@@ -260,7 +261,8 @@ def merge(actor, event, into, *, expected_version=None, reason="") -> Event:
     if target is None or (actor is not None and not grid_selectors.user_covers_area(actor, target.area)):
         raise ValidationFailed(fields={"into": [_("目标事件不存在。")]})
     if target.status not in OPEN_STATUSES and target.status != Status.RESOLVED:
-        raise Conflict(_("目标事件状态为“%(status)s”，不能再合并。") % {"status": Status(target.status).label}, code="merge_target_closed")
+        raise Conflict(_("目标事件状态为“%(status)s”，不能再合并。")
+            % {"status": Status(target.status).label}, code="merge_target_closed")
     now = timezone.now()
     from_status, event.status = event.status, Status.DUPLICATE
     event.merged_into = target

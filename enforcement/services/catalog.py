@@ -88,7 +88,8 @@ def _check_publishable(draft: CatalogVersion):
         if code not in codes
     )
     if missing:
-        raise Unprocessable(fields={"version": [_("以下问题类型关联的事项不在草稿中：%(missing)s。") % {"missing": '、'.join(missing[:20])}]})
+        raise Unprocessable(fields={"version": [_("以下问题类型关联的事项不在草稿中：%(missing)s。")
+            % {"missing": '、'.join(missing[:20])}]})
 
 
 @transaction.atomic
@@ -178,7 +179,8 @@ def create_matter(actor, *, code: str, name: str, law: str, department: str, kin
                              article=article, non_site=non_site, major_decision=major_decision, status=status))
     draft = open_draft(actor)
     if Matter.objects.filter(version=draft, code=data["code"]).exists():
-        raise ValidationFailed(fields={"code": [_("事项编码 %(code)s 已存在于草稿 V%(draft_number)s。") % {"code": data['code'], "draft_number": draft.number}]})
+        raise ValidationFailed(fields={"code": [_("事项编码 %(code)s 已存在于草稿 V%(draft_number)s。")
+            % {"code": data['code'], "draft_number": draft.number}]})
     matter = Matter.objects.create(version=draft, **data)
     audit.record(actor, "matter.created", matter,
                  changes={k: [None, v] for k, v in audit.snapshot(matter, MATTER_FIELDS).items()})
@@ -328,7 +330,8 @@ def set_tier_template(actor, *, tier: str, matter_codes: list[str], name: str | 
     known = known_matter_codes()
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise ValidationFailed(fields={"matter_codes": [_("未知事项编码：%(unknown)s。") % {"unknown": '、'.join(unknown[:20])}]})
+        raise ValidationFailed(fields={"matter_codes": [_("未知事项编码：%(unknown)s。")
+            % {"unknown": '、'.join(unknown[:20])}]})
     template = TierTemplate.objects.select_for_update().filter(tier=tier).first()
     before = {"name": template.name, "matter_codes": template.matter_codes} if template else {}
     if template is None:
@@ -355,7 +358,8 @@ def apply_tier_template(actor, *, tier: str, effective_from: date, effective_to:
     _check_dates(effective_from, effective_to)
     template = TierTemplate.objects.filter(tier=tier).first()
     if template is None:
-        raise NotFound(_("没有%(label)s的赋权模板。") % {"label": StreetTier(tier).label if tier in StreetTier.values else tier})
+        raise NotFound(_("没有%(label)s的赋权模板。")
+            % {"label": StreetTier(tier).label if tier in StreetTier.values else tier})
     draft = open_draft(actor)
     matters = {m.code: m for m in Matter.objects.filter(version=draft, code__in=template.matter_codes)}
     missing = [c for c in template.matter_codes if c not in matters]

@@ -19,7 +19,8 @@ def clean_problem_type(data: dict, *, partial=False, known_codes=None) -> dict:
     if out.get("code") and not CODE_RE.match(out["code"]):
         errors["code"] = [CODE_FORMAT_MESSAGE]
     if "default_severity" in out and out["default_severity"] not in Severity.values:
-        errors["default_severity"] = [_("未知等级：%(default_severity)s（应为 blue/yellow/orange/red）。") % {"default_severity": out['default_severity']}]
+        errors["default_severity"] = [_("未知等级：%(default_severity)s（应为 blue/yellow/orange/red）。")
+            % {"default_severity": out['default_severity']}]
     if out.get("matter_code"):
         codes = known_codes if known_codes is not None else known_matter_codes()
         if out["matter_code"] not in codes:

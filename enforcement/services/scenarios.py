@@ -63,7 +63,8 @@ def clean_scenario_items(items) -> list[dict]:
             except (TypeError, ValueError):
                 ci = None
             if ci is None:
-                errors[f"{key}.checklist_item"] = [_("检查条目 %(checklist_item)s 不存在。") % {"checklist_item": raw['checklist_item']}]
+                errors[f"{key}.checklist_item"] = [_("检查条目 %(checklist_item)s 不存在。")
+                    % {"checklist_item": raw['checklist_item']}]
                 continue
             code = code or ci.matter_code
         dept = raw.get("department")  # a department code
