@@ -154,3 +154,16 @@ def test_the_page_reads_names_in_a_fixed_number_of_queries(staff, users, officer
     with django_assert_max_num_queries(12):
         r = staff.get("/audit/", {"object_type": "command_center.event"})
     assert len(r.context["page"].object_list) == 16 and _rows(r).count("张三") == 8
+
+
+@pytest.mark.django_db
+def test_a_failed_sign_in_reads_in_words(staff, users):
+    from django.contrib.auth.models import AnonymousUser
+
+    from core import audit
+
+    audit.record(AnonymousUser(), "auth.login_failed", object_type="auth.user", object_id=users["dispatcher"].pk,
+                 object_repr="dispatcher", changes={"path": [None, "/login/"], "failures": [None, 2]})
+    rows = _rows(staff.get("/audit/", {"action": "auth.login_failed"}))
+    assert "匿名访问者" in rows and "登录失败" in rows and "账号" in rows
+    assert "<b>登录页面</b>：/login/" in rows and "<b>连续失败次数</b>：2" in rows
