@@ -181,7 +181,8 @@ class EventSerializer(FieldsOnce, serializers.ModelSerializer):
         fields = [
             "id", "source", "external_id", "status", "status_label", "severity", "severity_label",
             "problem_type", "problem_type_name", "matter_code", "description", "lat", "lng", "address",
-            "area_code", "area_name", "grid_code", "grid_name", "community_name", "street_code", "street_name", "team", "team_code", "team_name", "department_code",
+            "area_code", "area_name", "grid_code", "grid_name", "community_name", "street_code", "street_name",
+            "team", "team_code", "team_name", "department_code",
             "delegated", "routing_reason", "subject", "subject_name", "officer", "officer_name",
             "reporter_name", "reporter_phone", "escalation_level", "merged_into", "possible_duplicate_of",
             "transferred_to", "result", "satisfaction", "version", "created_at", "updated_at",

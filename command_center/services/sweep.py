@@ -130,7 +130,7 @@ def _fire_batch(due_by, limit: int, *, exclude=(), only=None) -> tuple[int, int]
         stage = Stage(d.stage).label if d.stage in Stage.values else d.stage
         note, note_data = notes.compose((_("%(stage)s超时（时限 %(due)s）"), {
             "stage": stage, "due": f"{timezone.localtime(d.due_at):%H:%M:%S}"}))
-        reason, _parts = notes.compose((_("%(stage)s超时"), {"stage": stage}))  # stored in the default language
+        reason = notes.compose((_("%(stage)s超时"), {"stage": stage}))[0]  # stored in the default language
         escalations.append((event.pk, breach_ids[d.pk], fired_at, target, level, officer.pk if officer else None,
                             team.pk if team else None, area.pk if area else None, reason))
         entries.append((event.pk, fired_at, "system", Action.BREACH.value, event.status, event.status,
