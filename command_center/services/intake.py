@@ -10,8 +10,9 @@ import json
 import math
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, router, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from command_center import credit_facts, selectors
@@ -128,7 +129,13 @@ def _route(problem_type_code, lat, lng, now):
     from enforcement import selectors as enforcement_selectors
 
     try:
-        return enforcement_selectors.route(problem_type_code, lat, lng, on=now)
+        route = enforcement_selectors.route(problem_type_code, lat, lng, on=now)
+        if translation.get_language() != settings.LANGUAGE_CODE:
+            # The reason is stored on the event (the desk's 分拨依据): in the default language, whoever
+            # reported it. Refusals above stay in the client's language. (The catalog is cached: cheap.)
+            with translation.override(settings.LANGUAGE_CODE):
+                route = enforcement_selectors.route(problem_type_code, lat, lng, on=now)
+        return route
     except ValidationFailed as exc:
         raise ValidationFailed(fields=exc.fields or {"problem_type": [exc.message]})
     except NotFound as exc:

@@ -183,3 +183,12 @@ def test_a_token_client_gets_english_even_with_a_cookie_jar(client, users, repor
     r = client.get(f"{URL}{event.pk}/", HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 404 and r.json()["detail"] == "Event not found."
     assert client.get(f"{URL}{event.pk}/", HTTP_AUTHORIZATION=f"Token {key}").json()["detail"] == "事件不存在。"
+
+
+@pytest.mark.django_db
+def test_an_english_client_reports_and_the_routing_reason_is_stored_in_chinese(api, users, catalog):
+    body = {"source": "citizen", "problem_type": "ZDJY", "description": "占道", "lat": S1_POINT[0], "lng": S1_POINT[1]}
+    r = api(users["platform"]).post(URL, body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 201, r.content
+    stored = Event.objects.get(pk=r.json()["id"]).routing_reason
+    assert "承接" in stored and "赋权" in stored, stored
