@@ -7,6 +7,9 @@ class CommandCenterConfig(AppConfig):
     verbose_name = _("指挥中心")
 
     def ready(self):
+        from command_center import audit_words
+
+        audit_words.register()  # the audit page's words (core.audit_words)
         from command_center import push, tasks, webhooks
         from command_center.mobile import push as officer_push
         from command_center.services import transitions

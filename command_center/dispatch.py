@@ -41,6 +41,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from command_center.choices import AssignmentStatus, DispatchMode, Severity
 from command_center.models import Assignment, DispatcherShift, DispatchRule, Event
@@ -406,11 +407,11 @@ class ModeDecision:
     effective: str | None        # what happens now: automatic after a fallback
     next_on_decline: bool        # a decline goes to the next candidate
     rule_id: int | None = None
-    fallback: str = ""           # why effective differs from configured (for the timeline)
+    fallback: str = ""           # why effective differs from configured (for the timeline: a lazy msgid)
 
     def as_dict(self) -> dict:
         return {"configured": self.configured, "effective": self.effective, "next_on_decline": self.next_on_decline,
-                "rule": self.rule_id, "fallback": self.fallback or None}
+                "rule": self.rule_id, "fallback": str(self.fallback) if self.fallback else None}
 
 
 def rule_for(street_id, severity: str) -> DispatchRule | None:
@@ -450,9 +451,9 @@ def mode_for(event: Event, *, now=None) -> ModeDecision:
         return ModeDecision(configured=None, effective=None, next_on_decline=False)
     mode, fallback = rule.mode, ""
     if mode == DispatchMode.MANUAL and not street_desk_signed_on(event, now):
-        mode, fallback = DispatchMode.AUTOMATIC, _("街道派遣模式下本街道无值班员签到在岗，转为自动派遣")
+        mode, fallback = DispatchMode.AUTOMATIC, gettext_lazy("街道派遣模式下本街道无值班员签到在岗，转为自动派遣")
     elif mode == DispatchMode.CENTRAL and not district_desk_signed_on(event, now):
-        mode, fallback = DispatchMode.AUTOMATIC, _("区级统一派遣模式下区指挥中心无值班员签到在岗，转为自动派遣")
+        mode, fallback = DispatchMode.AUTOMATIC, gettext_lazy("区级统一派遣模式下区指挥中心无值班员签到在岗，转为自动派遣")
     return ModeDecision(configured=rule.mode, effective=mode, rule_id=rule.pk, fallback=fallback,
                         next_on_decline=mode == DispatchMode.AUTOMATIC or rule.next_on_decline)
 

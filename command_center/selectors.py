@@ -8,6 +8,7 @@ from command_center.models import Assignment, Deadline, Event, EventPhoto, SlaPo
 from core.exceptions import NotFound
 from core.ids import MAX_ID
 from grids import selectors as grid_selectors
+from grids.choices import AreaKind
 from grids.models import Area
 
 
@@ -16,8 +17,8 @@ def _base() -> QuerySet:
     # The areas are joined, the other relations prefetched (one small query each): PostgreSQL spent
     # 10–17 ms *planning* the eight-table join on every read of one event (bench/intake.py), against
     # well under a millisecond for each extra query.
-    return Event.objects.select_related("area", "grid", "street").defer(
-        "area__boundary", "grid__boundary", "street__boundary",
+    return Event.objects.select_related("area", "grid__parent", "street").defer(
+        "area__boundary", "grid__boundary", "grid__parent__boundary", "street__boundary",
     ).prefetch_related(
         "team", "department", "subject", "officer",
         Prefetch("deadlines", queryset=Deadline.objects.order_by("position", "id")),
@@ -32,7 +33,7 @@ def get_event_for(user, event_id, *, detail=False) -> Event:
     qs = events_for(user)
     if detail:
         qs = qs.prefetch_related(
-            Prefetch("timeline", queryset=TimelineEntry.objects.order_by("at", "id")),
+            Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor").order_by("at", "id")),
             Prefetch("assignments", queryset=Assignment.objects.select_related("officer").order_by("assigned_at", "id")),
             Prefetch("photos", queryset=EventPhoto.objects.order_by("uploaded_at", "id")),
         )
@@ -43,6 +44,12 @@ def get_event_for(user, event_id, *, detail=False) -> Event:
         return qs.get(pk=event_id)
     except (Event.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound(_("事件不存在。"))
+
+
+def community_of(grid) -> str | None:
+    """The name of the community (村社) a grid belongs to, None when it sits elsewhere (or no grid)."""
+    parent = grid.parent if grid is not None and grid.parent_id else None
+    return parent.name if parent is not None and parent.kind == AreaKind.COMMUNITY else None
 
 
 def keep_written(event: Event, **rows):

@@ -4,6 +4,8 @@ Minutes count from intake (the citizen's wait), so "1510" reads: signed for with
 report, on site within 5, handled within 10. Each stage names the action that meets it (`met_by`)
 and where the event goes when it is missed (`escalate_to`).
 """
+from django.utils.translation import gettext as _
+
 from core.exceptions import ValidationFailed
 
 from command_center.choices import MET_BY_ACTIONS, EscalationTarget, Severity, Stage
@@ -65,30 +67,32 @@ MAX_STAGE_MINUTES = 60 * 24 * 30
 def validate_stages(stages, field="stages") -> list[dict]:
     """Normalised stages, or ValidationFailed naming the first problem of each bad stage."""
     if not isinstance(stages, list) or not stages:
-        raise ValidationFailed(fields={field: ["至少需要一个时限环节。"]})
+        raise ValidationFailed(fields={field: [_("至少需要一个时限环节。")]})
     out, errors, seen, last = [], [], set(), 0
     for i, raw in enumerate(stages, start=1):
         if not isinstance(raw, dict):
-            errors.append(f"第{i}个环节格式错误。")
+            errors.append(_("第%(n)s个环节格式错误。") % {"n": i})
             continue
         stage = str(raw.get("stage") or "").strip()
         met_by = raw.get("met_by")
         escalate_to = raw.get("escalate_to") or LEADER
         minutes = raw.get("minutes")
         if not stage or len(stage) > 16:
-            errors.append(f"第{i}个环节缺少环节编码（最多16个字符）。")
+            errors.append(_("第%(n)s个环节缺少环节编码（最多16个字符）。") % {"n": i})
         elif stage in seen:
-            errors.append(f"环节 {stage} 重复。")
+            errors.append(_("环节 %(stage)s 重复。") % {"stage": stage})
         if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not (0 < minutes <= MAX_STAGE_MINUTES):
-            errors.append(f"第{i}个环节的分钟数必须是大于0的数字。")
+            errors.append(_("第%(n)s个环节的分钟数必须是大于0的数字。") % {"n": i})
         elif minutes < last:
-            errors.append(f"第{i}个环节的时限早于上一环节（分钟数从受理起算，不能递减）。")
+            errors.append(_("第%(n)s个环节的时限早于上一环节（分钟数从受理起算，不能递减）。") % {"n": i})
         else:
             last = minutes
         if met_by not in MET_BY_ACTIONS:
-            errors.append(f"第{i}个环节的完成动作必须是 {', '.join(MET_BY_ACTIONS)} 之一。")
+            errors.append(_("第%(n)s个环节的完成动作必须是 %(met_by_actions)s 之一。")
+                % {"n": i, "met_by_actions": ', '.join(MET_BY_ACTIONS)})
         if escalate_to not in EscalationTarget.values:
-            errors.append(f"第{i}个环节的升级对象必须是 {', '.join(EscalationTarget.values)} 之一。")
+            errors.append(_("第%(n)s个环节的升级对象必须是 %(values)s 之一。")
+                % {"n": i, "values": ', '.join(EscalationTarget.values)})
         seen.add(stage)
         out.append(_stage(stage, minutes, met_by, escalate_to))
     if errors:

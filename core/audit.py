@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from core import bulk
 from core.context import current_ip
@@ -46,6 +47,17 @@ def actor_label(actor) -> str:
     if actor is None:
         return "system"
     return actor.get_username() if getattr(actor, "is_authenticated", False) else ""
+
+
+def person_name(actor, label: str = "") -> str:
+    """How a page names who acted, in words: the person's name (full name, else the username); the
+    platform itself (no actor, recorded as "system") is "系统", an anonymous visitor (a failed login)
+    "匿名访问者"; a deleted account keeps its recorded label."""
+    if actor is not None:
+        return actor.get_full_name().strip() or actor.get_username()
+    if label == "system":
+        return _("系统")
+    return label or _("匿名访问者")
 
 
 def record(actor, action: str, obj=None, *, changes=None, object_type=None, object_id=None, object_repr=None):

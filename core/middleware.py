@@ -1,5 +1,6 @@
 import logging
 
+from django.conf import settings
 from django.db import OperationalError
 from django.template.loader import render_to_string
 
@@ -27,14 +28,27 @@ class ChineseByDefaultMiddleware:
 
     LocaleMiddleware would otherwise follow the browser's Accept-Language, and an English browser on a
     government desk would be served English without anyone asking for it.
+
+    API clients are programs, not desks: a request to the API or Open311 that is not a browser session
+    (it carries an Authorization header, or no session cookie) keeps its Accept-Language, so an English
+    client gets English errors. The desk's own scripts call the API with the session cookie and follow
+    the page's language (the cookie the switch sets).
     """
+
+    API_PREFIXES = ("/api/", "/open311/")
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        if not self._api_client(request):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+    def _api_client(self, request) -> bool:
+        if not request.path.startswith(self.API_PREFIXES):
+            return False
+        return "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME not in request.COOKIES
 
 
 class BusyDatabaseMiddleware:

@@ -20,7 +20,7 @@ TEXT = {
     "details": _("详情"), "photos": _("照片"), "timeline": _("时间线"),
     "deadlines": _("时限"), "candidates": _("推荐处置人"),
     "dispatch": _("派遣"), "reassign": _("改派"), "met": _("已完成"),
-    "description": _("描述"), "address": _("地址"), "street": _("镇街"),
+    "description": _("描述"), "address": _("地址"), "street": _("镇街"), "grid": _("村社 · 网格"),
     "team": _("责任执法队"), "officer": _("当前处置人"), "source": _("来源"),
     "reporter": _("上报人"), "created": _("受理时间"), "routing": _("分拨依据"),
     "subject": _("涉及对象"), "duplicate": _("疑似重复"), "escalation": _("升级层级"),
@@ -49,7 +49,7 @@ TEXT = {
 DESK = ("failed", "left", "overdue", "noDeadline", "subjectsCount", "truncated", "live", "down", "connecting",
         "resyncing", "mute", "unmute", "shown", "of", "refine", "redEvent", "breach", "moreAlerts", "details",
         "photos", "timeline", "deadlines", "candidates", "dispatch", "reassign", "met", "description", "address",
-        "street", "team", "officer", "source", "reporter", "created", "routing", "subject", "duplicate",
+        "street", "grid", "team", "officer", "source", "reporter", "created", "routing", "subject", "duplicate",
         "escalation", "stale", "gone", "meters", "load", "rank", "ago", "min", "heading", "severity", "subjectCluster",
         "excludedHead", "excludedItem", "noneEligible", "overrideHead", "overrideOfficer", "overrideWhy",
         "overrideReason", "overrideConfirm", "overrideSubmit", "overrideNone")

@@ -15,6 +15,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 
+from core import audit_words
+from core.audit_filters import AuditFilterForm
 from core.exceptions import LockedOut, ValidationFailed
 from core.login_guard import is_locked_out, lockout_message
 from core.models import AuditLog
@@ -77,13 +79,10 @@ def home(request):
 def audit_log(request):
     if not has_role(request.user, BUREAU_STAFF):
         raise PermissionDenied
-    qs = AuditLog.objects.select_related("actor")
-    for key in ("action", "object_type", "object_id", "actor_label"):
-        value = request.GET.get(key)
-        if value:
-            qs = qs.filter(**{key: value})
+    form = AuditFilterForm(request.GET)
+    qs = form.filter(AuditLog.objects.select_related("actor"))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_log.html", {"page": page})
+    return render(request, "core/audit_log.html", {"page": page, "form": form, "rows": audit_words.describe(page)})
 
 
 def page_not_found(request, exception):

@@ -7,6 +7,9 @@ class CreditConfig(AppConfig):
     verbose_name = _("红黄绿信用")
 
     def ready(self):
+        from credit import audit_words
+
+        audit_words.register()  # the audit page's words (core.audit_words)
         # `?color=` on the registry's subject list (grids may not import credit, so credit adds it).
         from credit.api import subject_filters
         from credit.services import rescoring

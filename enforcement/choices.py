@@ -24,10 +24,12 @@ class MatterStatus(models.TextChoices):
 class Severity(models.TextChoices):
     """The four colours of event severity (四色分类), lowest first."""
 
-    BLUE = "blue", _("蓝色（一般）")
-    YELLOW = "yellow", _("黄色（较大）")
-    ORANGE = "orange", _("橙色（重大）")
-    RED = "red", _("红色（特别重大）")
+    # The command center's own words, one set for the whole product (queue, drawer, screen, API, exports):
+    # English "Blue general / Yellow normal / Orange important / Red major".
+    BLUE = "blue", _("蓝色一般事件")
+    YELLOW = "yellow", _("黄色普通事件")
+    ORANGE = "orange", _("橙色重要事件")
+    RED = "red", _("红色特大事件")
 
 
 class DelegationSource(models.TextChoices):
@@ -46,11 +48,23 @@ class ScenarioItemKind(models.TextChoices):
     ENFORCEMENT = "enforcement", _("执法事项")
 
 
-def label_to_value(choices, text: str):
-    """Accept either the stored value or its Chinese label (spreadsheets use labels)."""
+# What spreadsheets call the colours besides the labels: the colour alone (黄色, 黄) and the names used
+# before the command center's words became the one set (黄色（较大）…), so older files still import.
+SEVERITY_ALIASES = {
+    alias: value
+    for value, names in (("blue", ("蓝色", "蓝", "蓝色（一般）")), ("yellow", ("黄色", "黄", "黄色（较大）")),
+                         ("orange", ("橙色", "橙", "橙色（重大）")), ("red", ("红色", "红", "红色（特别重大）")))
+    for alias in names
+}
+
+
+def label_to_value(choices, text: str, aliases=None):
+    """Accept either the stored value or its Chinese label (spreadsheets use labels), or one of `aliases`."""
     text = (text or "").strip()
     if text in choices.values:
         return text
+    if aliases and text in aliases:
+        return aliases[text]
     for value, label in choices.choices:
         if str(label) == text or str(label).split("（")[0] == text:
             return value

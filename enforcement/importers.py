@@ -23,7 +23,8 @@ from enforcement.services import checklists as checklists_services
 from enforcement.services import power as power_services
 from enforcement.services import scenarios as scenarios_services
 from enforcement.choices import (
-    DelegationSource, MatterKind, MatterStatus, ScenarioItemKind, Severity, VersionStatus, label_to_value,
+    SEVERITY_ALIASES, DelegationSource, MatterKind, MatterStatus, ScenarioItemKind, Severity, VersionStatus,
+    label_to_value,
 )
 from enforcement.models import (
     CatalogVersion, Checklist, ChecklistItem, Delegation, Matter, ProblemType, Scenario, ScenarioItem,
@@ -507,7 +508,8 @@ def import_problem_types(actor, data: bytes, filename: str, *, dry_run=False) ->
         if code in seen:
             errs.append(RowError(line, "code", f"编码与第{seen[code]}行重复。"))
         seen.setdefault(code, line)
-        severity = label_to_value(Severity, row.get("default_severity") or Severity.BLUE)
+        severity = label_to_value(Severity, row.get("default_severity") or Severity.BLUE,
+                                  aliases=SEVERITY_ALIASES)
         if severity is None:
             errs.append(RowError(line, "default_severity", f"未知等级：{row.get('default_severity')}（蓝/黄/橙/红）。"))
         about = _bool(row.get("about_subject"), line, "about_subject", errs)

@@ -16,6 +16,7 @@ from datetime import time as dtime
 from django.conf import settings
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound, Unprocessable, ValidationFailed
 from grids import geometry, spatial
@@ -173,7 +174,7 @@ def _parse_day(on) -> date:
     try:
         return date.fromisoformat(str(on))
     except ValueError:
-        raise ValidationFailed(fields={"on": ["日期格式应为 YYYY-MM-DD。"]})
+        raise ValidationFailed(fields={"on": [_("日期格式应为 YYYY-MM-DD。")]})
 
 
 def _problem_type(snap: _Snapshot, code) -> tuple | None:
@@ -184,27 +185,32 @@ def _decide(snap: _Snapshot, pt_code: str, pt, street: spatial.AreaRef | None, g
     pt_name, matter_code, severity, about_subject = pt
     matter = snap.matters.get(matter_code)
     if matter is None:
-        raise Unprocessable(fields={"problem_type": [f"问题类型 {pt_code} 关联的事项 {matter_code} 不在现行事项清单中。"]})
+        raise Unprocessable(fields={"problem_type": [_("问题类型 %(pt_code)s 关联的事项 %(matter_code)s 不在现行事项清单中。")
+            % {"pt_code": pt_code, "matter_code": matter_code}]})
     matter_name, dept_id, active = matter
     owner = snap.departments.get(dept_id)
     street_code = street.code if street else None
     street_name = street.name if street else None
     team = None
     if street is None:
-        reason = f"该位置不属于任何镇街，“{matter_name}”（{matter_code}）由主管部门{owner.name}处置。"
+        reason = (_("该位置不属于任何镇街，“%(matter_name)s”（%(matter_code)s）由主管部门%(owner_name)s处置。")
+            % {"matter_name": matter_name, "matter_code": matter_code, "owner_name": owner.name})
     elif not active:
-        reason = f"事项“{matter_name}”（{matter_code}）已废止，由主管部门{owner.name}处置。"
+        reason = (_("事项“%(matter_name)s”（%(matter_code)s）已废止，由主管部门%(owner_name)s处置。")
+            % {"matter_name": matter_name, "matter_code": matter_code, "owner_name": owner.name})
     else:
         start = snap.held_on(day).get((street.id, matter_code))
         if start is None:
-            reason = f"{street_name}未承接“{matter_name}”（{matter_code}）赋权，由主管部门{owner.name}处置。"
+            reason = (_("%(street_name)s未承接“%(matter_name)s”（%(matter_code)s）赋权，由主管部门%(owner_name)s处置。")
+                % {"street_name": street_name, "matter_name": matter_name, "matter_code": matter_code, "owner_name": owner.name})
         else:
             team = snap.teams.get(street.id)
             if team is None:
-                reason = (f"{street_name}自{start:%Y-%m-%d}起承接“{matter_name}”（{matter_code}）赋权，"
-                          f"但未设综合行政执法队，由主管部门{owner.name}处置。")
+                reason = (_("%(street_name)s自%(start)s起承接“%(matter_name)s”（%(matter_code)s）赋权，但未设综合行政执法队，由主管部门%(owner_name)s处置。")
+                    % {"street_name": street_name, "start": format(start, '%Y-%m-%d'), "matter_name": matter_name, "matter_code": matter_code, "owner_name": owner.name})
             else:
-                reason = f"{street_name}自{start:%Y-%m-%d}起承接“{matter_name}”（{matter_code}）赋权，由{team.name}处置。"
+                reason = (_("%(street_name)s自%(start)s起承接“%(matter_name)s”（%(matter_code)s）赋权，由%(team_name)s处置。")
+                    % {"street_name": street_name, "start": format(start, '%Y-%m-%d'), "matter_name": matter_name, "matter_code": matter_code, "team_name": team.name})
     delegated = team is not None
     return RouteDecision(
         problem_type=pt_code, problem_type_name=pt_name, about_subject=about_subject, matter_code=matter_code,
@@ -218,7 +224,7 @@ def _decide(snap: _Snapshot, pt_code: str, pt, street: spatial.AreaRef | None, g
 def _snapshot_with_catalog() -> _Snapshot:
     snap = get_snapshot()
     if snap.version_id is None:
-        raise Unprocessable("尚未发布事项清单，无法按权责清单分派。", code="no_catalog")
+        raise Unprocessable(_("尚未发布事项清单，无法按权责清单分派。"), code="no_catalog")
     return snap
 
 
@@ -234,8 +240,9 @@ def route(problem_type_code: str, lat, lng, on=None) -> RouteDecision:
     errors = {}
     pt = _problem_type(snap, problem_type_code)
     if pt is None:
-        errors["problem_type"] = [f"未知或已停用的问题类型：{problem_type_code or ''}。" if problem_type_code
-                                  else "此字段为必填项。"]
+        errors["problem_type"] = [_("未知或已停用的问题类型：%(problem_type_code)s。")
+            % {"problem_type_code": problem_type_code or ''} if problem_type_code
+                                  else _("此字段为必填项。")]
     try:
         lat, lng = geometry.parse_lat_lng(lat, lng)
     except ValidationFailed as exc:
@@ -249,7 +256,7 @@ def route(problem_type_code: str, lat, lng, on=None) -> RouteDecision:
     index = spatial.get_index()
     ref = index.smallest_containing(lat, lng)
     if ref is None:
-        raise NotFound("该位置不在本区范围内。", code="outside_district")
+        raise NotFound(_("该位置不在本区范围内。"), code="outside_district")
     grid_code, street, cur = None, None, ref
     while cur is not None:
         if cur.kind == AreaKind.GRID:
@@ -266,7 +273,8 @@ def route_in_street(problem_type_code: str, street, on=None) -> RouteDecision:
     snap = _snapshot_with_catalog()
     pt = _problem_type(snap, problem_type_code)
     if pt is None:
-        raise ValidationFailed(fields={"problem_type": [f"未知或已停用的问题类型：{problem_type_code or ''}。"]})
+        raise ValidationFailed(fields={"problem_type": [_("未知或已停用的问题类型：%(problem_type_code)s。")
+            % {"problem_type_code": problem_type_code or ''}]})
     day = _parse_day(on)
     index = spatial.get_index()
     ref = None
@@ -277,5 +285,5 @@ def route_in_street(problem_type_code: str, street, on=None) -> RouteDecision:
     elif street is not None:
         ref = index.refs.get(street.id)
     if ref is None or ref.kind != AreaKind.STREET:
-        raise ValidationFailed(fields={"street": ["未知镇街。"]})
+        raise ValidationFailed(fields={"street": [_("未知镇街。")]})
     return _decide(snap, str(problem_type_code).strip(), pt, ref, None, day)

@@ -9,8 +9,10 @@ class GridsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
-        from grids import spatial
+        from grids import audit_words, spatial
         from grids.models import Area
+
+        audit_words.register()  # the audit page's words (core.audit_words)
 
         # Any area write, whatever path it took (services, importers, admin, the demo loader), tells
         # the spatial indexes of every process; see grids.spatial.

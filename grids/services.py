@@ -32,25 +32,25 @@ def validate_area(*, kind, parent, boundary, tier="", zone=None, parent_geom=Non
     """Check an area's place in the tree and its boundary. Returns the parsed geometry (or None)."""
     errors = {}
     if kind not in AreaKind.values:
-        errors["kind"] = [f"未知层级：{kind}。"]
+        errors["kind"] = [_("未知层级：%(kind)s。") % {"kind": kind}]
     else:
         allowed = ALLOWED_PARENT[AreaKind(kind)]
         parent_kind = parent.kind if parent is not None else None
         if parent_kind not in allowed:
-            want = "无上级" if allowed == (None,) else "、".join(str(AreaKind(a).label) for a in allowed)
-            errors["parent"] = [f"{AreaKind(kind).label}的上级必须是：{want}。"]
+            want = _("无上级") if allowed == (None,) else "、".join(str(AreaKind(a).label) for a in allowed)
+            errors["parent"] = [_("%(label)s的上级必须是：%(want)s。") % {"label": AreaKind(kind).label, "want": want}]
         if instance is not None and parent is not None and (
             parent.pk == instance.pk or (instance.path and parent.path.startswith(instance.path))
         ):
-            errors["parent"] = ["上级不能是自身或下级区域。"]
+            errors["parent"] = [_("上级不能是自身或下级区域。")]
     if tier and kind != AreaKind.STREET:
-        errors["tier"] = ["只有镇街有镇街类型。"]
+        errors["tier"] = [_("只有镇街有镇街类型。")]
     elif tier and tier not in StreetTier.values:
-        errors["tier"] = [f"未知镇街类型：{tier}（可选：{', '.join(StreetTier.values)}）。"]
+        errors["tier"] = [_("未知镇街类型：%(tier)s（可选：%(values)s）。") % {"tier": tier, "values": ', '.join(StreetTier.values)}]
     if zone is not None and (kind != AreaKind.GRID or zone.kind != AreaKind.ZONE):
-        errors["zone"] = ["只有网格可以归入防区/片区。"]
+        errors["zone"] = [_("只有网格可以归入防区/片区。")]
     elif zone is not None and parent is not None and not parent.path.startswith(zone.parent.path if zone.parent else ""):
-        errors["zone"] = ["防区必须属于该网格所在的镇街。"]
+        errors["zone"] = [_("防区必须属于该网格所在的镇街。")]
     if errors:
         raise ValidationFailed(fields=errors)
     geom = None
@@ -70,15 +70,15 @@ def _check_code_and_name(code, name, instance=None):
     for field, value in (("code", code), ("name", name)):
         max_length = Area._meta.get_field(field).max_length
         if not (value or "").strip():
-            errors[field] = ["此字段为必填项。"]
+            errors[field] = [_("此字段为必填项。")]
         elif len(value) > max_length:
-            errors[field] = [f"最多 {max_length} 个字符。"]
+            errors[field] = [_("最多 %(max_length)s 个字符。") % {"max_length": max_length}]
     if "code" not in errors:
         clash = Area.objects.filter(code=code)
         if instance is not None:
             clash = clash.exclude(pk=instance.pk)
         if clash.exists():
-            errors["code"] = [f"编码 {code} 已存在。"]
+            errors["code"] = [_("编码 %(code)s 已存在。") % {"code": code}]
     if errors:
         raise ValidationFailed(fields=errors)
 
@@ -89,7 +89,8 @@ def _check_children_still_fit(area: Area, geom):
     children = list(Area.objects.filter(parent_id=area.pk).values_list("code", "kind", "boundary"))
     wrong_kind = [c for c, k, _ in children if area.kind not in ALLOWED_PARENT.get(AreaKind(k), ())]
     if wrong_kind:
-        raise ValidationFailed(fields={"kind": [f"下级区域 {', '.join(wrong_kind[:10])} 不能位于{AreaKind(area.kind).label}之下。"]})
+        raise ValidationFailed(fields={"kind": [_("下级区域 %(wrong_kind)s 不能位于%(label)s之下。")
+            % {"wrong_kind": ', '.join(wrong_kind[:10]), "label": AreaKind(area.kind).label}]})
     if geom is None:
         return
     outside = []
@@ -101,7 +102,8 @@ def _check_children_still_fit(area: Area, geom):
         except ValidationFailed:
             outside.append(code)
     if outside:
-        raise ValidationFailed(fields={"boundary": [f"下级区域 {', '.join(outside[:10])} 将超出新边界。"]})
+        raise ValidationFailed(fields={"boundary": [_("下级区域 %(outside)s 将超出新边界。")
+            % {"outside": ', '.join(outside[:10])}]})
 
 
 def _apply_geometry(area: Area, geom):
@@ -129,12 +131,12 @@ def require_area_writer(actor, *areas):
     if actor is None:
         return
     if not has_role(actor, BUREAU_STAFF):
-        raise Forbidden("只有区综合执法局工作人员可以维护区域。")
+        raise Forbidden(_("只有区综合执法局工作人员可以维护区域。"))
     for area in areas:
         if (area is None and selectors.user_area_paths(actor) is not None) or (
             area is not None and not selectors.user_covers_area(actor, area)
         ):
-            raise Forbidden("该区域不在您的辖区内。")
+            raise Forbidden(_("该区域不在您的辖区内。"))
 
 
 def check_area(actor, *, code, name, kind, parent=None, boundary=None, tier="", zone=None, instance=None,
@@ -214,9 +216,9 @@ def update_area(actor, area: Area, *, code=UNCHANGED, name=UNCHANGED, kind=UNCHA
 
 def _require_bureau_in_area(actor, grid: Area):
     if not has_role(actor, BUREAU_STAFF):
-        raise Forbidden("只有区综合执法局工作人员可以维护管理对象。")
+        raise Forbidden(_("只有区综合执法局工作人员可以维护管理对象。"))
     if not selectors.user_covers_area(actor, grid):
-        raise Forbidden("该网格不在您的辖区内。")
+        raise Forbidden(_("该网格不在您的辖区内。"))
 
 
 def _clean_subject(data: dict, instance: Subject | None = None) -> dict:
@@ -232,16 +234,16 @@ def _clean_subject(data: dict, instance: Subject | None = None) -> dict:
         except ValidationFailed as exc:
             errors.update(exc.fields)
     if (instance is None or "name" in out) and not (out.get("name") or "").strip():
-        errors["name"] = ["此字段为必填项。"]
+        errors["name"] = [_("此字段为必填项。")]
     for field in SUBJECT_TEXT_FIELDS:
         value = out.get(field)
         if value is None:
             continue
         max_length = Subject._meta.get_field(field).max_length
         if not isinstance(value, str):
-            errors[field] = ["必须是文本。"]
+            errors[field] = [_("必须是文本。")]
         elif len(value) > max_length:
-            errors[field] = [f"最多 {max_length} 个字符。"]
+            errors[field] = [_("最多 %(max_length)s 个字符。") % {"max_length": max_length}]
     if isinstance(out.get("contact_phone"), str) and "contact_phone" not in errors:
         phone_problem = phone_error(out["contact_phone"])
         if phone_problem:
@@ -250,9 +252,9 @@ def _clean_subject(data: dict, instance: Subject | None = None) -> dict:
             out["contact_phone"] = out["contact_phone"].strip()
     category = out.get("category", getattr(instance, "category", None))
     if category is None:
-        errors["category"] = ["此字段为必填项。"]
+        errors["category"] = [_("此字段为必填项。")]
     elif category.parent_id is None:
-        errors["category"] = ["请选择小类（二级类别）。"]
+        errors["category"] = [_("请选择小类（二级类别）。")]
     if "licence_no" in out:
         out["licence_no"] = (out["licence_no"] or "").strip() or None
         if out["licence_no"]:
@@ -260,9 +262,9 @@ def _clean_subject(data: dict, instance: Subject | None = None) -> dict:
             if instance is not None:
                 clash = clash.exclude(pk=instance.pk)
             if clash.exists():
-                errors["licence_no"] = [f"营业执照号 {out['licence_no']} 已被其他对象使用。"]
+                errors["licence_no"] = [_("营业执照号 %(licence_no)s 已被其他对象使用。") % {"licence_no": out['licence_no']}]
     if "status" in out and out["status"] not in SubjectStatus.values:
-        errors["status"] = [f"未知状态：{out['status']}。"]
+        errors["status"] = [_("未知状态：%(status)s。") % {"status": out['status']}]
     if errors:
         raise ValidationFailed(fields=errors)
     grid = out.get("grid")
@@ -274,12 +276,12 @@ def _clean_subject(data: dict, instance: Subject | None = None) -> dict:
         # The grid follows the point unless one is given.
         grid = selectors.grid_at(lat, lng)
         if grid is None:
-            raise ValidationFailed(fields={"lat": ["该位置不在任何网格内。"]})
+            raise ValidationFailed(fields={"lat": [_("该位置不在任何网格内。")]})
         out["grid"] = grid
     elif grid.kind != AreaKind.GRID:
-        raise ValidationFailed(fields={"grid": ["必须选择网格。"]})
+        raise ValidationFailed(fields={"grid": [_("必须选择网格。")]})
     elif grid.boundary and geometry.parse_boundary(grid.boundary).distance(geometry.point(lat, lng)) > GRID_POINT_TOLERANCE_DEG:
-        raise ValidationFailed(fields={"grid": [f"该位置不在所选网格 {grid.code} 内。"]})
+        raise ValidationFailed(fields={"grid": [_("该位置不在所选网格 %(grid_code)s 内。") % {"grid_code": grid.code}]})
     return out
 
 
@@ -402,7 +404,7 @@ def _may_report_position(actor, officer: Officer) -> bool:
 def record_position(actor, officer: Officer, *, lat, lng, recorded_at, accuracy=None, heading=None, source=""):
     """Append a ping to the track; move the officer's last position only if the ping is newer."""
     if not _may_report_position(actor, officer):
-        raise Forbidden("您不能上报该队员的位置。")
+        raise Forbidden(_("您不能上报该队员的位置。"))
     lat, lng = geometry.parse_lat_lng(lat, lng)
     now = timezone.now()
     # An implausible ping (another city, a date long past or far ahead) would steer dispatch: refused.
@@ -483,14 +485,14 @@ def get_notice_sender():
 def send_notice(actor, area: Area, *, title: str, body: str) -> Notice:
     """One click: a notice to every active subject of `area` (any level, a zone included)."""
     if not has_role(actor, BUREAU_STAFF, TEAM_LEADER, DISPATCHER):
-        raise Forbidden("您的角色不能发送一键通知。")
+        raise Forbidden(_("您的角色不能发送一键通知。"))
     if not selectors.user_covers_area(actor, area):
-        raise Forbidden("该区域不在您的辖区内。")
+        raise Forbidden(_("该区域不在您的辖区内。"))
     errors = {}
     if not (title or "").strip():
-        errors["title"] = ["此字段为必填项。"]
+        errors["title"] = [_("此字段为必填项。")]
     if not (body or "").strip():
-        errors["body"] = ["此字段为必填项。"]
+        errors["body"] = [_("此字段为必填项。")]
     if errors:
         raise ValidationFailed(fields=errors)
     sender = get_notice_sender()

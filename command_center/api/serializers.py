@@ -13,6 +13,9 @@ from command_center.models import Assignment, Deadline, Event, EventPhoto, Timel
 from command_center.services.base import NOTE_MAX_LENGTH
 from command_center.services.intake import MAX_LENGTH as INTAKE_MAX_LENGTH
 from command_center.services.transitions import RESULT_MAX_LENGTH, TRANSFER_TO_MAX_LENGTH
+from command_center import notes
+from command_center.selectors import community_of
+from core import audit
 from core.api.fields import RejectUnknownFieldsMixin, StrictFloatField
 from core.ids import MAX_ID
 from core.masking import mask_phone
@@ -134,11 +137,19 @@ class DeadlineSerializer(FieldsOnce, serializers.ModelSerializer):
 
 
 class TimelineSerializer(FieldsOnce, serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor_label")
+    actor = serializers.CharField(source="actor_label", help_text=_("操作人用户名（system 为平台自身）"))
+    actor_name = serializers.SerializerMethodField(help_text=_("操作人姓名（平台自身为“系统”）"))
+    note = serializers.SerializerMethodField(help_text=_("说明（平台写入的说明按请求的语言显示）"))
 
     class Meta:
         model = TimelineEntry
-        fields = ["at", "actor", "action", "from_status", "to_status", "note", "data"]
+        fields = ["at", "actor", "actor_name", "action", "from_status", "to_status", "note", "data"]
+
+    def get_actor_name(self, obj) -> str:
+        return audit.person_name(obj.actor, obj.actor_label)
+
+    def get_note(self, obj) -> str:
+        return notes.render(obj.note, obj.data)
 
 
 class AssignmentSerializer(FieldsOnce, serializers.ModelSerializer):
@@ -153,6 +164,11 @@ class EventSerializer(FieldsOnce, serializers.ModelSerializer):
     problem_type = serializers.CharField(source="problem_type_code")
     grid_code = serializers.CharField(source="grid.code", default=None, allow_null=True)
     street_code = serializers.CharField(source="street.code", default=None, allow_null=True)
+    # Names beside the codes (the codes stay: other platforms read them).
+    street_name = serializers.CharField(source="street.name", default=None, allow_null=True)
+    grid_name = serializers.CharField(source="grid.name", default=None, allow_null=True)
+    community_name = serializers.SerializerMethodField(help_text=_("网格所属村社名称"))
+    area_name = serializers.CharField(source="area.name")
     area_code = serializers.CharField(source="area.code")
     team_code = serializers.CharField(source="team.code", default=None, allow_null=True)
     team_name = serializers.CharField(source="team.name", default=None, allow_null=True)
@@ -168,13 +184,17 @@ class EventSerializer(FieldsOnce, serializers.ModelSerializer):
         fields = [
             "id", "source", "external_id", "status", "status_label", "severity", "severity_label",
             "problem_type", "problem_type_name", "matter_code", "description", "lat", "lng", "address",
-            "area_code", "grid_code", "street_code", "team", "team_code", "team_name", "department_code",
+            "area_code", "area_name", "grid_code", "grid_name", "community_name", "street_code", "street_name",
+            "team", "team_code", "team_name", "department_code",
             "delegated", "routing_reason", "subject", "subject_name", "officer", "officer_name",
             "reporter_name", "reporter_phone", "escalation_level", "merged_into", "possible_duplicate_of",
             "transferred_to", "result", "satisfaction", "version", "created_at", "updated_at",
             "dispatched_at", "accepted_at", "arrived_at", "resolved_at", "closed_at", "deadlines",
         ]
         read_only_fields = fields
+
+    def get_community_name(self, obj) -> str | None:
+        return community_of(obj.grid)
 
     def to_representation(self, obj):
         data = super().to_representation(obj)

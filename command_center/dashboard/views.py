@@ -69,6 +69,11 @@ def _page_config(request) -> dict:
     }
 
 
+def _severities():
+    """(value, label) of the four colours, highest first: the header counters of the desk and the screen."""
+    return [(value, str(label)) for value, label in reversed(Severity.choices)]
+
+
 def _require_dashboard_role(request):
     if not has_role(request.user, *DASHBOARD_ROLES):
         raise PermissionDenied
@@ -78,13 +83,14 @@ def _require_dashboard_role(request):
 def dashboard(request):
     _require_dashboard_role(request)
     config = _page_config(request)
-    return render(request, "command_center/dashboard.html", {"config": config, "can_command": config["canCommand"]})
+    return render(request, "command_center/dashboard.html", {"config": config, "can_command": config["canCommand"],
+                                                              "severities": _severities()})
 
 
 @login_required
 def screen(request):
     _require_dashboard_role(request)
-    return render(request, "command_center/screen.html", {"config": _page_config(request)})
+    return render(request, "command_center/screen.html", {"config": _page_config(request), "severities": _severities()})
 
 
 class FiguresView(APIView):

@@ -32,7 +32,7 @@ DEFAULT_DAYS = 90
 MAX_ROWS = 1000
 # Before photo records existed, a posted media_url was kept as the description's last line, after this
 # prefix: such rows still read back with their media_url (new ones are EventPhoto link records).
-MEDIA_PREFIX = "附图："
+MEDIA_PREFIX = "附图："  # a marker inside stored descriptions, not a message: never translated
 
 # What the public may read about where a request stands (FixMyStreet and others republish status_notes
 # as public update text). Timeline notes never leave: they name officers and carry internal reasons.
@@ -85,7 +85,7 @@ def services() -> QuerySet:
 def service(code: str):
     pt = services().filter(code=code).first()
     if pt is None:
-        raise NotFound(f"service_code {code[:64]} 不存在或已停用。")
+        raise NotFound(_("service_code %(code)s 不存在或已停用。") % {"code": code[:64]})
     return pt
 
 
@@ -136,7 +136,7 @@ def _parse_when(value: str, field: str):
     except (ValueError, OverflowError):
         when = None
     if when is None:
-        raise ValidationFailed(fields={field: ["必须是 W3C 日期时间，例如 2026-11-23T10:15:00+08:00。"]})
+        raise ValidationFailed(fields={field: [_("必须是 W3C 日期时间，例如 2026-11-23T10:15:00+08:00。")]})
     return when
 
 
@@ -150,7 +150,7 @@ def _ids(parts: list[str]) -> list[int]:
     ids = []
     for part in parts:
         if not part.isdigit() or not 0 < int(part) <= MAX_ID:
-            raise ValidationFailed(fields={"service_request_id": [f"无效的编号：{part[:50]}。"]})
+            raise ValidationFailed(fields={"service_request_id": [_("无效的编号：%(part)s。") % {"part": part[:50]}]})
         ids.append(int(part))
     return ids[:MAX_ROWS]
 
@@ -172,7 +172,7 @@ def service_requests(params, now=None) -> list[Event]:
     wanted = {s.lower() for s in _values(params, "status")}
     if wanted:
         if not wanted <= {"open", "closed"}:
-            raise ValidationFailed(fields={"status": ["必须是 open 或 closed。"]})
+            raise ValidationFailed(fields={"status": [_("必须是 open 或 closed。")]})
         if wanted == {"open"}:
             qs = qs.filter(status__in=OPEN_STATUSES)
         elif wanted == {"closed"}:
@@ -189,9 +189,10 @@ def service_requests(params, now=None) -> list[Event]:
     elif end is None:
         end = start + span
     elif end < start:
-        raise ValidationFailed(fields={"end_date": ["不能早于 start_date。"]})
+        raise ValidationFailed(fields={"end_date": [_("不能早于 start_date。")]})
     elif end - start > span:
-        raise ValidationFailed(fields={"end_date": [f"查询范围不能超过 {DEFAULT_DAYS} 天。"]})
+        raise ValidationFailed(fields={"end_date": [_("查询范围不能超过 %(default_days)s 天。")
+            % {"default_days": DEFAULT_DAYS}]})
     qs = qs.filter(created_at__gte=start)
     if end is not None:
         qs = qs.filter(created_at__lt=end + timedelta(seconds=1))
@@ -205,7 +206,7 @@ def service_request(request_id: str) -> Event:
             raise ValueError(pk)
         return _requests_base().get(pk=pk)
     except (Event.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise NotFound(f"service_request_id {str(request_id)[:50]} 不存在。")
+        raise NotFound(_("service_request_id %(request_id)s 不存在。") % {"request_id": str(request_id)[:50]})
 
 
 def public_note(status: str, last_action: str | None, last_note: str = "") -> str:

@@ -12,6 +12,7 @@ import logging
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
+from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from command_center.choices import Source
@@ -51,22 +52,22 @@ def endpoint(*methods):
         @functools.wraps(view)
         def run(request, *args, fmt="xml", **kwargs):
             if fmt not in FORMATS:
-                return error("xml", 404, f"不支持的格式 .{fmt[:20]}：请使用 .xml 或 .json。")
+                return error("xml", 404, _("不支持的格式 .%(fmt)s：请使用 .xml 或 .json。") % {"fmt": fmt[:20]})
             if request.method not in methods:
-                response = error(fmt, 405, f"不支持 {request.method} 方法。")
+                response = error(fmt, 405, _("不支持 %(request_method)s 方法。") % {"request_method": request.method})
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
                 request.POST  # noqa: B018  (parsed here, so a body over the limits answers in our format)
             except RequestDataTooBig:
-                return error(fmt, 413, "请求体过大。")
+                return error(fmt, 413, _("请求体过大。"))
             except (TooManyFieldsSent, TooManyFilesSent):
-                return error(fmt, 400, "请求中的字段过多。")
+                return error(fmt, 400, _("请求中的字段过多。"))
             # NUL characters cannot reach PostgreSQL (psycopg refuses them): a 400, not a 500.
             values = [*kwargs.values(), *request.GET.keys(), *request.POST.keys()]
             values += [v for q in (request.GET, request.POST) for vs in q.lists() for v in vs[1]]
             if any("\x00" in str(v) for v in values):
-                return error(fmt, 400, "参数不能包含空字符（\\x00）。")
+                return error(fmt, 400, _("参数不能包含空字符（\\x00）。"))
             try:
                 return view(request, fmt, *args, **kwargs)
             except DomainError as exc:
@@ -82,8 +83,8 @@ def discovery(request, fmt):
     changeset = selectors.w3c(selectors.changeset())
     return respond(fmt, "discovery", {
         "changeset": changeset,
-        "contact": "区综合行政执法指挥中心",
-        "key_service": "api_key 为 API 客户端账号（api_client 角色）的令牌，请向区指挥中心申请。",
+        "contact": _("区综合行政执法指挥中心"),
+        "key_service": _("api_key 为 API 客户端账号（api_client 角色）的令牌，请向区指挥中心申请。"),
         "endpoints": [{
             "specification": SPEC_URL, "url": base, "changeset": changeset, "type": "production",
             "formats": ["text/xml", "application/json"],
@@ -118,12 +119,12 @@ def request_detail(request, fmt, request_id):
 def _client(api_key: str):
     api_key = (api_key or "").strip()
     if not api_key:
-        raise Forbidden("缺少 api_key。")
+        raise Forbidden(_("缺少 api_key。"))
     token = Token.objects.select_related("user").filter(key=api_key[:40]).first() if len(api_key) <= 40 else None
     if token is None or not token.user.is_active:
-        raise Forbidden("api_key 无效。")
+        raise Forbidden(_("api_key 无效。"))
     if not has_role(token.user, *base.INTAKE_ROLES):
-        raise Forbidden("该 api_key 的账号无权上报事件。")
+        raise Forbidden(_("该 api_key 的账号无权上报事件。"))
     return token.user
 
 
@@ -147,16 +148,16 @@ def _post_request(request, fmt):
     client = _client(form.get("api_key"))
     code = form.get("service_code", "").strip()
     if not code:
-        raise ValidationFailed(fields={"service_code": ["此字段为必填项。"]})
+        raise ValidationFailed(fields={"service_code": [_("此字段为必填项。")]})
     pt = selectors.service(code)
     lat, lng = form.get("lat", "").strip(), form.get("long", "").strip()
     if not lat or not lng:
         if form.get("address_string", "").strip():
-            raise ValidationFailed(fields={"lat": ["需要 lat/long：本平台不支持按 address_string 定位。"]})
-        raise ValidationFailed(fields={"lat": ["需要 lat/long。"]})
+            raise ValidationFailed(fields={"lat": [_("需要 lat/long：本平台不支持按 address_string 定位。")]})
+        raise ValidationFailed(fields={"lat": [_("需要 lat/long。")]})
     description = form.get("description", "").strip() or pt.name
     if len(description) > DESCRIPTION_MAX:
-        raise ValidationFailed(fields={"description": [f"最多 {DESCRIPTION_MAX} 个字符。"]})
+        raise ValidationFailed(fields={"description": [_("最多 %(max_length)s 个字符。") % {"max_length": DESCRIPTION_MAX}]})
     media_url = form.get("media_url", "").strip()
     name = " ".join(p for p in (form.get("first_name", "").strip(), form.get("last_name", "").strip()) if p)
     data = {
@@ -172,4 +173,4 @@ def _post_request(request, fmt):
 
 def not_found(request, rest=""):
     fmt = "json" if rest.endswith(".json") else "xml"
-    return error(fmt, 404, "接口不存在。")
+    return error(fmt, 404, _("接口不存在。"))

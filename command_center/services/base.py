@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils.translation import gettext as _
 
 from command_center import credit_facts, selectors, signals
 from command_center.choices import OPEN_STATUSES, Action, EscalationTarget, Status
@@ -41,7 +42,7 @@ TRANSITIONS = {
 }
 
 # Boundaries can be megabytes (a district's outline): never load them along with an event.
-NO_BOUNDARIES = ("area__boundary", "street__boundary")
+NO_BOUNDARIES = ("area__boundary", "street__boundary", "grid__boundary", "grid__parent__boundary")
 
 # The longest reason, note or topic a step keeps (the input serializers take their limits from here).
 NOTE_MAX_LENGTH = 500
@@ -70,12 +71,12 @@ def require_roles(actor, roles, message):
 def require_covers(actor, event: Event):
     """Users outside the event's areas are told it does not exist (no leaking of other streets)."""
     if actor is not None and not grid_selectors.user_covers_area(actor, event.area):
-        raise NotFound("事件不存在。")
+        raise NotFound(_("事件不存在。"))
 
 
 def require_command(actor, event: Event, what: str):
     require_covers(actor, event)
-    require_roles(actor, COMMAND_ROLES, f"只有指挥中心值班员或本街道执法队长可以{what}。")
+    require_roles(actor, COMMAND_ROLES, _("只有指挥中心值班员或本街道执法队长可以%(what)s。") % {"what": what})
 
 
 def require_assignee(actor, event: Event, what: str):
@@ -84,7 +85,7 @@ def require_assignee(actor, event: Event, what: str):
         return
     officer = officer_of(actor)
     if officer is None or officer.pk != event.officer_id:
-        raise Forbidden(f"只有被派遣的执法队员本人可以{what}。")
+        raise Forbidden(_("只有被派遣的执法队员本人可以%(what)s。") % {"what": what})
 
 
 def by_command(what):
@@ -106,11 +107,11 @@ def by_assignee(what):
 def bad_text(value: str) -> str | None:
     """Why a string cannot be stored (NUL characters and lone surrogates break PostgreSQL), or None."""
     if "\x00" in value:
-        return "不能包含空字符（\\x00）。"
+        return _("不能包含空字符（\\x00）。")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "包含无效字符。"
+        return _("包含无效字符。")
     return None
 
 
@@ -120,16 +121,16 @@ def clean_str(value, field, *, required=True, max_length=NOTE_MAX_LENGTH) -> str
     if problem:
         raise ValidationFailed(fields={field: [problem]})
     if required and not value:
-        raise ValidationFailed(fields={field: ["此字段为必填项。"]})
+        raise ValidationFailed(fields={field: [_("此字段为必填项。")]})
     if len(value) > max_length:
-        raise ValidationFailed(fields={field: [f"最多 {max_length} 个字符。"]})
+        raise ValidationFailed(fields={field: [_("最多 %(max_length)s 个字符。") % {"max_length": max_length}]})
     return value
 
 
 def required_reason(reason, field="reason"):
     reason = "" if reason is None else str(reason).strip()
     if not reason:
-        raise ValidationFailed(fields={field: ["请说明原因。"]})
+        raise ValidationFailed(fields={field: [_("请说明原因。")]})
     return clean_str(reason, field)
 
 
@@ -144,9 +145,9 @@ def lock(event) -> Event:
     try:
         if not Event.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True):
             raise Event.DoesNotExist
-        return Event.objects.select_related("area", "street", "team", "officer").defer(*NO_BOUNDARIES).get(pk=pk)
+        return Event.objects.select_related("area", "street", "grid__parent", "team", "officer").defer(*NO_BOUNDARIES).get(pk=pk)
     except (Event.DoesNotExist, ValueError, TypeError):
-        raise NotFound("事件不存在。")
+        raise NotFound(_("事件不存在。"))
 
 
 def begin(actor, event, action: str, expected_version, check) -> Event:
@@ -156,13 +157,15 @@ def begin(actor, event, action: str, expected_version, check) -> Event:
     check(actor, event)
     if expected_version is not None and int(expected_version) != event.version:
         raise PreconditionFailed(
-            f"事件已被他人修改（您看到的是第 {expected_version} 版，当前为第 {event.version} 版），请刷新后重试。",
+            _("事件已被他人修改（您看到的是第 %(seen)s 版，当前为第 %(current)s 版），请刷新后重试。")
+            % {"seen": expected_version, "current": event.version},
             code="stale_version",
         )
     allowed, _to = TRANSITIONS[action]
     if event.status not in allowed:
         raise Conflict(
-            f"事件当前状态为“{Status(event.status).label}”，不能执行“{Action(action).label}”。", code="illegal_transition",
+            _("事件当前状态为“%(status)s”，不能执行“%(action)s”。") % {"status": Status(event.status).label, "action": Action(action).label},
+            code="illegal_transition",
         )
     return event
 

@@ -3,6 +3,7 @@ and the queue's escalation when automatic dispatch finds nobody. The SLA sweep e
 `target_for` too."""
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from command_center.choices import ESCALATION_LEVEL, LEVEL_TARGET, Action, EscalationTarget
 from command_center.dispatch import min_rank_for
@@ -49,7 +50,7 @@ def _may_escalate(actor, event):
     base.require_covers(actor, event)
     officer = base.officer_of(actor)
     if not (actor is None or has_role(actor, *base.COMMAND_ROLES) or (officer is not None and officer.pk == event.officer_id)):
-        raise Forbidden("只有指挥中心值班员、本街道执法队长或处置队员可以升级事件。")
+        raise Forbidden(_("只有指挥中心值班员、本街道执法队长或处置队员可以升级事件。"))
 
 
 def raise_to(event: Event, target: str, now, *, actor=None, reason="", breach=None) -> Escalation:

@@ -10,8 +10,9 @@ import json
 import math
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, router, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from command_center import credit_facts, selectors
@@ -45,9 +46,9 @@ def _text(data, name, *, required=False, errors=None):
     if problem:
         errors[name] = [problem]
     elif required and not value:
-        errors[name] = ["此字段为必填项。"]
+        errors[name] = [_("此字段为必填项。")]
     elif max_length and len(value) > max_length:
-        errors[name] = [f"最多 {max_length} 个字符。"]
+        errors[name] = [_("最多 %(max_length)s 个字符。") % {"max_length": max_length}]
     return value
 
 
@@ -57,7 +58,7 @@ def _clean_intake(data: dict) -> dict:
     out = {}
     out["source"] = _text(data, "source", required=True, errors=errors)
     if out["source"] and out["source"] not in Source.values:
-        errors["source"] = [f"必须是 {', '.join(Source.values)} 之一。"]
+        errors["source"] = [_("必须是 %(values)s 之一。") % {"values": ", ".join(Source.values)}]
     out["problem_type"] = _text(data, "problem_type", required=True, errors=errors)
     out["description"] = _text(data, "description", required=True, errors=errors)
     try:
@@ -67,26 +68,26 @@ def _clean_intake(data: dict) -> dict:
     out["external_id"] = _text(data, "external_id", errors=errors) or None
     out["severity"] = _text(data, "severity", errors=errors) or None
     if out["severity"] and out["severity"] not in Severity.values:
-        errors["severity"] = [f"必须是 {', '.join(Severity.values)} 之一。"]
+        errors["severity"] = [_("必须是 %(values)s 之一。") % {"values": ", ".join(Severity.values)}]
     subject = data.get("subject")
     if subject in (None, ""):
         out["subject"] = None
     elif isinstance(subject, bool):  # int(True) is 1: a boolean is no id
-        errors["subject"] = ["必须是管理对象ID（整数）。"]
+        errors["subject"] = [_("必须是管理对象ID（整数）。")]
     else:
         try:
             out["subject"] = int(subject)
             if not 0 < out["subject"] <= MAX_ID:
-                errors["subject"] = ["管理对象不存在。"]
+                errors["subject"] = [_("管理对象不存在。")]
         except (TypeError, ValueError):
-            errors["subject"] = ["必须是管理对象ID（整数）。"]
+            errors["subject"] = [_("必须是管理对象ID（整数）。")]
     out["reporter_name"] = _text(data, "reporter_name", errors=errors)
     out["reporter_phone"] = _text(data, "reporter_phone", errors=errors)
     out["address"] = _text(data, "address", errors=errors)
     # lat/lng are known even when they did not parse (then `out` lacks them and `errors` says why).
     unknown = set(data) - set(out) - {"lat", "lng"}
     for name in sorted(unknown):
-        errors[name] = ["未知字段。"]
+        errors[name] = [_("未知字段。")]
     if errors:
         raise ValidationFailed(fields=errors)
     return out
@@ -128,7 +129,13 @@ def _route(problem_type_code, lat, lng, now):
     from enforcement import selectors as enforcement_selectors
 
     try:
-        return enforcement_selectors.route(problem_type_code, lat, lng, on=now)
+        route = enforcement_selectors.route(problem_type_code, lat, lng, on=now)
+        if translation.get_language() != settings.LANGUAGE_CODE:
+            # The reason is stored on the event (the desk's 分拨依据): in the default language, whoever
+            # reported it. Refusals above stay in the client's language. (The catalog is cached: cheap.)
+            with translation.override(settings.LANGUAGE_CODE):
+                route = enforcement_selectors.route(problem_type_code, lat, lng, on=now)
+        return route
     except ValidationFailed as exc:
         raise ValidationFailed(fields=exc.fields or {"problem_type": [exc.message]})
     except NotFound as exc:
@@ -147,7 +154,7 @@ def intake_event(client, data: dict, idempotency_key: str | None = None, *, phot
     The same key with a different body is refused (Unprocessable). Two retries racing each other meet
     the unique constraints: the loser's transaction rolls back and it returns the winner's event."""
     pictures = photo_checks.check_report(photos, media_url)
-    base.require_roles(client, base.INTAKE_ROLES, "您的角色无权上报事件。")
+    base.require_roles(client, base.INTAKE_ROLES, _("您的角色无权上报事件。"))
     clean = _clean_intake(data)
     key = base.clean_str(idempotency_key, "Idempotency-Key", required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH) or None
     request_hash = _request_hash(clean)
@@ -170,7 +177,7 @@ def _replay(client, clean, key, request_hash) -> Event | None:
         hit = IdempotencyKey.objects.filter(client=client, key=key).select_related("event").first()
         if hit is not None:
             if hit.request_hash != request_hash:
-                raise Unprocessable("该 Idempotency-Key 已用于另一内容不同的请求。", code="idempotency_key_reused")
+                raise Unprocessable(_("该 Idempotency-Key 已用于另一内容不同的请求。"), code="idempotency_key_reused")
             return hit.event
     if clean["external_id"]:
         first = Event.objects.filter(client=client, source=clean["source"], external_id=clean["external_id"]).first()
@@ -199,7 +206,7 @@ def _intake(client, clean, key, request_hash, pictures, saved) -> tuple[Event, b
     grid = areas[refs[AreaKind.GRID].id] if AreaKind.GRID in refs else None
     street = areas[refs[AreaKind.STREET].id] if AreaKind.STREET in refs else None
     if client is not None and not grid_selectors.user_covers_area(client, area):
-        raise Forbidden("该位置不在您的辖区内。")
+        raise Forbidden(_("该位置不在您的辖区内。"))
     subject = None
     if clean["subject"] is not None:
         subject = _reported_subject(client, clean["subject"], lat, lng)

@@ -9,8 +9,9 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from command_center import selectors
+from command_center import notes, selectors
 from command_center.choices import FINAL_STATUSES, Action, PhotoKind, Status
 from command_center.models import Event, EventPhoto
 from command_center.photos import FIELD, CheckedPhoto, check_media_url, check_uploads, max_per_event
@@ -75,10 +76,10 @@ def _record(actor, event: Event, rows: list[EventPhoto], kind: str, now):
     """The traces (timeline line, audit record) and the push of one batch of photos."""
     if not rows:
         return
-    note = _("%(kind)s %(n)d 张") % {"kind": PhotoKind(kind).label, "n": len(rows)}
+    note, note_data = notes.compose((gettext_lazy("%(kind)s %(n)d 张"), {"kind": PhotoKind(kind).label, "n": len(rows)}))
     base.trace(actor, event, Action.PHOTO, now, audit_action="event.photo_added", changes={"photos": [None, [
         {"id": r.pk, "kind": r.kind, "sha256": r.sha256, "size": r.size, "url": r.url} for r in rows
-    ]]}, from_status=event.status, to_status=event.status, note=note, data={"kind": kind, "photos": [r.pk for r in rows]})
+    ]]}, from_status=event.status, to_status=event.status, note=note, data={**note_data, "kind": kind, "photos": [r.pk for r in rows]})
     # Not a decision: the version (ETag) stays, so a dispatcher's If-Match does not go stale.
     base.publish_change(event, "event.updated", action=Action.PHOTO)
 

@@ -1,5 +1,6 @@
 """The SLA policies bureau staff set: the stages of each (street, severity), and the district defaults."""
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from command_center import sla
 from command_center.choices import Severity
@@ -15,16 +16,16 @@ from grids.models import Area
 
 def check_policy(actor, *, severity: str, stages, street: Area | None = None) -> list[dict]:
     """May the actor set this policy, and is it valid? Returns the normalised stages."""
-    base.require_roles(actor, (BUREAU_STAFF,), "只有区综合执法局工作人员可以设置时限策略。")
+    base.require_roles(actor, (BUREAU_STAFF,), _("只有区综合执法局工作人员可以设置时限策略。"))
     errors = {}
     if severity not in Severity.values:
-        errors["severity"] = [f"必须是 {', '.join(Severity.values)} 之一。"]
+        errors["severity"] = [_("必须是 %(values)s 之一。") % {"values": ", ".join(Severity.values)}]
     if street is not None and street.kind != AreaKind.STREET:
-        errors["street"] = ["只能为镇街设置时限策略。"]
+        errors["street"] = [_("只能为镇街设置时限策略。")]
     if street is not None and actor is not None and not grid_selectors.user_covers_area(actor, street):
-        errors["street"] = ["该镇街不在您的辖区内。"]
+        errors["street"] = [_("该镇街不在您的辖区内。")]
     if street is None and actor is not None and grid_selectors.user_area_paths(actor) is not None:
-        errors["street"] = ["只有全区账号可以设置全区默认策略。"]
+        errors["street"] = [_("只有全区账号可以设置全区默认策略。")]
     try:
         stages = sla.validate_stages(stages)
     except ValidationFailed as exc:
@@ -39,7 +40,8 @@ def save_policy(actor, *, severity: str, stages, name: str = "", street: Area | 
     """Create or replace the policy of (street, severity); street None = the district default.
     Events already open keep their deadlines."""
     stages = check_policy(actor, severity=severity, stages=stages, street=street)
-    name = base.clean_str(name, "name", required=False, max_length=100) or f"{street.name if street else '全区'} {Severity(severity).label}"
+    name = base.clean_str(name, "name", required=False, max_length=100) or "%s %s" % (
+        street.name if street else _("全区"), Severity(severity).label)
     policy = SlaPolicy.objects.select_for_update().filter(street=street, severity=severity).first()
     before = {"name": policy.name, "stages": policy.stages} if policy else {"name": None, "stages": None}
     if policy is None:

@@ -7,7 +7,9 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from command_center import selectors, signals
+from django.utils.translation import gettext_lazy as _
+
+from command_center import notes, selectors, signals
 from command_center.choices import ESCALATION_LEVEL, LEVEL_TARGET, Action, Stage
 from command_center.models import Breach, Deadline, Escalation, Event, TimelineEntry
 from command_center.services import base, escalation
@@ -125,12 +127,15 @@ def _fire_batch(due_by, limit: int, *, exclude=(), only=None) -> tuple[int, int]
     breach_ids = dict(Breach.objects.filter(deadline_id__in=[d.pk for d in deadlines]).values_list("deadline", "id"))
     escalations, entries, records, announced = [], [], [], []
     for d, event, before, after, (target, level, officer, team, area) in plans:
-        label = _stage_label(d.stage)
+        stage = Stage(d.stage).label if d.stage in Stage.values else d.stage
+        note, note_data = notes.compose((_("%(stage)s超时（时限 %(due)s）"), {
+            "stage": stage, "due": f"{timezone.localtime(d.due_at):%H:%M:%S}"}))
+        reason = notes.compose((_("%(stage)s超时"), {"stage": stage}))[0]  # stored in the default language
         escalations.append((event.pk, breach_ids[d.pk], fired_at, target, level, officer.pk if officer else None,
-                            team.pk if team else None, area.pk if area else None, f"{label}超时"))
+                            team.pk if team else None, area.pk if area else None, reason))
         entries.append((event.pk, fired_at, "system", Action.BREACH.value, event.status, event.status,
-                        f"{label}超时（时限 {timezone.localtime(d.due_at):%H:%M:%S}）",
-                        {"deadline": d.pk, "stage": d.stage, "due_at": d.due_at.isoformat(),
+                        note,
+                        {**note_data, "deadline": d.pk, "stage": d.stage, "due_at": d.due_at.isoformat(),
                          "escalation": escalation.target_data(target, level, officer, team, area)}))
         records.append((event, {"deadline": [None, d.pk], "stage": [None, d.stage], "escalation_level": [before, after]}))
         announced.append({"breach_id": breach_ids[d.pk], "event_id": event.pk, "stage": d.stage})
@@ -183,6 +188,3 @@ def _claim(deadline_ids, due_by, fired_at) -> set[int]:
         )
         return {row[0] for row in cursor.fetchall()}
 
-
-def _stage_label(code: str) -> str:
-    return str(Stage(code).label) if code in Stage.values else code

@@ -9,9 +9,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from command_center import dispatch as dispatching
-from command_center import signals
+from command_center import notes, signals
 from command_center.choices import OPEN_STATUSES, SEVERITY_ORDER, Action, AssignmentStatus, DispatchMode, Severity, Status
 from command_center.models import Assignment, Deadline, Event
 from command_center.services import base, escalation
@@ -83,9 +84,9 @@ def _set_duty_status(officer_id, to: str, actor, *, event: Event, cause: str):
 
 def _resolver(actor, event):
     if event.status == Status.DELIBERATION:
-        base.require_command(actor, event, "登记议事结果")
+        base.require_command(actor, event, _("登记议事结果"))
     else:
-        base.require_assignee(actor, event, "反馈处置结果")
+        base.require_assignee(actor, event, _("反馈处置结果"))
 
 
 # --- the steps --------------------------------------------------------------------------------
@@ -93,7 +94,7 @@ def _resolver(actor, event):
 def _officer_arg(actor, officer) -> Officer:
     """An Officer (or its id) the actor may see, or a field error."""
     if officer is None or officer == "":
-        raise ValidationFailed(fields={"officer": ["此字段为必填项。"]})
+        raise ValidationFailed(fields={"officer": [_("此字段为必填项。")]})
     officer_id = officer.pk if isinstance(officer, Officer) else officer
     qs = Officer.objects.all() if actor is None else grid_selectors.officers_for(actor)
     try:
@@ -102,12 +103,12 @@ def _officer_arg(actor, officer) -> Officer:
         officer_id = None
     found = qs.filter(pk=officer_id).first() if officer_id and 0 < officer_id <= MAX_ID else None
     if found is None:
-        raise ValidationFailed(fields={"officer": ["执法队员不存在或不在您的辖区。"]})
+        raise ValidationFailed(fields={"officer": [_("执法队员不存在或不在您的辖区。")]})
     return found
 
 
 def _dispatcher(actor, event):
-    base.require_command(actor, event, "派遣")
+    base.require_command(actor, event, _("派遣"))
     dispatching.check_may_dispatch(actor, event)  # central mode: the district center only (403)
 
 
@@ -149,22 +150,23 @@ def dispatch(actor, event, officer, *, expected_version=None, reason="", reassig
     officer = _officer_arg(actor, officer)
     reason = base.clean_str(reason, "reason", required=False)
     if officer.pk == event.officer_id:
-        raise Conflict("该事件已派给此队员。", code="already_assigned")
+        raise Conflict(_("该事件已派给此队员。"), code="already_assigned")
     if event.officer_id and not reassign:
-        raise Conflict(f"该事件已派给{event.officer.name}；如需改派，请选择“改派”（reassign）。", code="already_dispatched")
+        raise Conflict(_("该事件已派给%(name)s；如需改派，请选择“改派”（reassign）。")
+            % {"name": event.officer.name}, code="already_dispatched")
     if Assignment.objects.filter(event=event, officer=officer).exists():
-        raise Conflict("该队员已处理过此事件（同一事件不重复派给同一人）。", code="officer_had_event")
+        raise Conflict(_("该队员已处理过此事件（同一事件不重复派给同一人）。"), code="officer_had_event")
     now = timezone.now()
     overridden = _check_pick(actor, event, officer, override=override, reason=reason, now=now)
     before = {"officer": event.officer_id, "status": event.status}
     if event.officer_id:
-        _end_live_assignment(event, AssignmentStatus.RELEASED, now, reason or "改派", actor=actor)
+        _end_live_assignment(event, AssignmentStatus.RELEASED, now, reason or _("改派"), actor=actor)
     try:
         with transaction.atomic():
             Assignment.objects.create(event=event, officer=officer, assigned_at=now, reason=reason[:500],
                                       assigned_by=actor if getattr(actor, "is_authenticated", False) else None)
     except IntegrityError:  # the index's answer when a writer got past the row lock (it cannot, but the DB decides)
-        raise Conflict("该事件已有进行中的派遣。", code="already_dispatched")
+        raise Conflict(_("该事件已有进行中的派遣。"), code="already_dispatched")
     _tell_officer(signals.TASK_REASSIGNED if before["officer"] else signals.TASK_ASSIGNED, officer.pk, event,
                   cause=Action.DISPATCH)
     from_status = event.status
@@ -188,7 +190,7 @@ def dispatch(actor, event, officer, *, expected_version=None, reason="", reassig
 @transaction.atomic
 def accept(actor, event, *, expected_version=None) -> Event:
     """The assigned officer signs for it (meets "sign for" / "respond" stages)."""
-    event = base.begin(actor, event, Action.ACCEPT, expected_version, base.by_assignee("签收"))
+    event = base.begin(actor, event, Action.ACCEPT, expected_version, base.by_assignee(_("签收")))
     now = timezone.now()
     Assignment.objects.filter(event=event, status=AssignmentStatus.LIVE).update(accepted_at=now)
     from_status, event.status = event.status, Status.ACCEPTED
@@ -202,7 +204,7 @@ def accept(actor, event, *, expected_version=None) -> Event:
 def decline(actor, event, reason: str, *, expected_version=None) -> Event:
     """The assigned officer hands it back with a reason; the event waits for the next officer (the
     SLA clock keeps running: the citizen is still waiting)."""
-    event = base.begin(actor, event, Action.DECLINE, expected_version, base.by_assignee("退回"))
+    event = base.begin(actor, event, Action.DECLINE, expected_version, base.by_assignee(_("退回")))
     reason = base.required_reason(reason)
     now = timezone.now()
     officer_id = event.officer_id
@@ -216,7 +218,7 @@ def decline(actor, event, reason: str, *, expected_version=None) -> Event:
 
 @transaction.atomic
 def arrive(actor, event, *, expected_version=None) -> Event:
-    event = base.begin(actor, event, Action.ARRIVE, expected_version, base.by_assignee("到场"))
+    event = base.begin(actor, event, Action.ARRIVE, expected_version, base.by_assignee(_("到场")))
     now = timezone.now()
     from_status, event.status = event.status, Status.ON_SITE
     event.arrived_at = now
@@ -245,10 +247,10 @@ def resolve(actor, event, result: str, *, expected_version=None) -> Event:
 def close(actor, event, satisfaction=None, *, expected_version=None, note="") -> Event:
     """Evaluation and closure; satisfaction 1–5 when the reporter gave one (machine-detected events
     have nobody to ask)."""
-    event = base.begin(actor, event, Action.CLOSE, expected_version, base.by_command("办结"))
+    event = base.begin(actor, event, Action.CLOSE, expected_version, base.by_command(_("办结")))
     if satisfaction is not None:
         if isinstance(satisfaction, bool) or not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
-            raise ValidationFailed(fields={"satisfaction": ["满意度必须是 1 到 5 的整数。"]})
+            raise ValidationFailed(fields={"satisfaction": [_("满意度必须是 1 到 5 的整数。")]})
     note = base.clean_str(note, "note", required=False)
     now = timezone.now()
     from_status, event.status = event.status, Status.CLOSED
@@ -272,7 +274,7 @@ def _leave_flow(event, now, reason, actor):
 @transaction.atomic
 def reject(actor, event, reason: str, *, expected_version=None) -> Event:
     """Not our business (不予受理), with the reason."""
-    event = base.begin(actor, event, Action.REJECT, expected_version, base.by_command("不予受理"))
+    event = base.begin(actor, event, Action.REJECT, expected_version, base.by_command(_("不予受理")))
     reason = base.required_reason(reason)
     now = timezone.now()
     officer_id = event.officer_id
@@ -285,29 +287,30 @@ def reject(actor, event, reason: str, *, expected_version=None) -> Event:
 @transaction.atomic
 def merge(actor, event, into, *, expected_version=None, reason="") -> Event:
     """A duplicate: merged into another open event of the same areas; its timeline says so too."""
-    event = base.begin(actor, event, Action.MERGE, expected_version, base.by_command("合并事件"))
+    event = base.begin(actor, event, Action.MERGE, expected_version, base.by_command(_("合并事件")))
     reason = base.clean_str(reason, "reason", required=False)
     into_id = into.pk if isinstance(into, Event) else into
     if into_id is None:
-        raise ValidationFailed(fields={"into": ["此字段为必填项。"]})
+        raise ValidationFailed(fields={"into": [_("此字段为必填项。")]})
     try:
         into_id = int(into_id)
     except (TypeError, ValueError):
-        raise ValidationFailed(fields={"into": ["必须是事件ID。"]})
+        raise ValidationFailed(fields={"into": [_("必须是事件ID。")]})
     if not 0 < into_id <= MAX_ID:
-        raise ValidationFailed(fields={"into": ["目标事件不存在。"]})
+        raise ValidationFailed(fields={"into": [_("目标事件不存在。")]})
     if into_id == event.pk:
-        raise ValidationFailed(fields={"into": ["不能合并到自身。"]})
+        raise ValidationFailed(fields={"into": [_("不能合并到自身。")]})
     target = Event.objects.select_related("area").defer("area__boundary").filter(pk=into_id).first()
     if target is None or (actor is not None and not grid_selectors.user_covers_area(actor, target.area)):
-        raise ValidationFailed(fields={"into": ["目标事件不存在。"]})
+        raise ValidationFailed(fields={"into": [_("目标事件不存在。")]})
     if target.status not in OPEN_STATUSES and target.status != Status.RESOLVED:
-        raise Conflict(f"目标事件状态为“{Status(target.status).label}”，不能再合并。", code="merge_target_closed")
+        raise Conflict(_("目标事件状态为“%(status)s”，不能再合并。")
+            % {"status": Status(target.status).label}, code="merge_target_closed")
     now = timezone.now()
     from_status, event.status = event.status, Status.DUPLICATE
     event.merged_into = target
     officer_id = event.officer_id
-    _leave_flow(event, now, reason or f"合并至 #{target.pk}", actor)
+    _leave_flow(event, now, reason or _("合并至 #%(id)s") % {"id": target.pk}, actor)
     base.add_timeline(target, actor, Action.MERGE, now, note=reason, data={"merged": event.pk})
     return base.finish(actor, event, Action.MERGE, now, from_status, note=reason, data={"into": target.pk},
                        changes={"merged_into": [None, target.pk], **({"officer": [officer_id, None]} if officer_id else {})},
@@ -317,7 +320,7 @@ def merge(actor, event, into, *, expected_version=None, reason="") -> Event:
 @transaction.atomic
 def transfer(actor, event, to: str, reason: str, *, expected_version=None) -> Event:
     """Handed to a department (by its code: it becomes the responsible one) or another platform (a name)."""
-    event = base.begin(actor, event, Action.TRANSFER, expected_version, base.by_command("转办"))
+    event = base.begin(actor, event, Action.TRANSFER, expected_version, base.by_command(_("转办")))
     to = base.clean_str(to, "to", max_length=TRANSFER_TO_MAX_LENGTH)
     reason = base.required_reason(reason)
     now = timezone.now()
@@ -341,7 +344,7 @@ def transfer(actor, event, to: str, reason: str, *, expected_version=None) -> Ev
 def deliberate(actor, event, topic: str, *, expected_version=None) -> Event:
     """What enforcement cannot settle goes to co-governance deliberation (红茶议事会). Its meetings take
     days, so the event's timed stages stop; `resolve` records the outcome."""
-    event = base.begin(actor, event, Action.DELIBERATE, expected_version, base.by_command("提交议事"))
+    event = base.begin(actor, event, Action.DELIBERATE, expected_version, base.by_command(_("提交议事")))
     topic = base.required_reason(topic, "topic")
     now = timezone.now()
     from_status, event.status = event.status, Status.DELIBERATION
@@ -354,7 +357,7 @@ def set_public_note(actor, event, note: str, *, expected_version=None) -> Event:
     """A note the public may read (Open311 status_notes, which other platforms republish), written on
     purpose by the dispatcher or the street's team leader. It stands until the event's next step, whose
     fixed public phrase replaces it; other timeline notes are never published."""
-    event = base.begin(actor, event, Action.PUBLIC_NOTE, expected_version, base.by_command("发布公开说明"))
+    event = base.begin(actor, event, Action.PUBLIC_NOTE, expected_version, base.by_command(_("发布公开说明")))
     note = base.clean_str(note, "note")
     return base.finish(actor, event, Action.PUBLIC_NOTE, timezone.now(), event.status, note=note)
 
@@ -365,12 +368,12 @@ def set_severity(actor, event, severity: str, reason: str, *, expected_version=N
     """Raise or lower the colour, with a reason. The clock follows the new colour's policy: unmet stages
     of the old policy are cancelled, the new policy's stages are due from now (the team learns the new
     urgency now), and a stage whose action was already taken is created as met at that time."""
-    event = base.begin(actor, event, Action.SEVERITY, expected_version, base.by_command("调整事件等级"))
+    event = base.begin(actor, event, Action.SEVERITY, expected_version, base.by_command(_("调整事件等级")))
     if severity not in Severity.values:
-        raise ValidationFailed(fields={"severity": [f"必须是 {', '.join(Severity.values)} 之一。"]})
+        raise ValidationFailed(fields={"severity": [_("必须是 %(values)s 之一。") % {"values": ", ".join(Severity.values)}]})
     reason = base.required_reason(reason)
     if severity == event.severity:
-        raise Conflict("等级未变化。", code="severity_unchanged")
+        raise Conflict(_("等级未变化。"), code="severity_unchanged")
     now = timezone.now()
     before = event.severity
     event.severity = severity
@@ -395,18 +398,21 @@ def assign_best(event: Event, decision: dispatching.ModeDecision, now, *, note: 
     with nobody left, send it back to the dispatchers' queue with an escalation line saying so."""
     candidate = dispatching.best(event, now=now)
     data = {"mode": decision.as_dict(), **(data or {})}
-    notes = [n for n in (decision.fallback, note) if n]
+    parts = [(decision.fallback, None), (note, None)]
     if candidate is None:
         # Never silently dry: the line says who was left out and why ("3 人定位超过 5 分钟未更新").
         left_out = dispatching.ranking(event, now=now)
-        why = "，".join(_("%(n)s 人%(label)s") % {"n": n, "label": left_out.labels[r]} for r, n in left_out.excluded.items())
         data["excluded"] = left_out.excluded
-        text = _("无符合条件的候选队员（%(why)s），事件退回派遣队列") % {"why": why} if why else _("无符合条件的候选队员，事件退回派遣队列")
-        return escalation.no_candidate_left(event, now, "；".join(notes + [text]),
-                                            central=decision.configured == DispatchMode.CENTRAL, data=data)
-    notes.append(_("第 1 名候选人：%(name)s（%(reasons)s）") % {"name": candidate.name, "reasons": "，".join(candidate.reasons)})
-    return dispatch(None, event, candidate.officer_id, reason="；".join(notes)[:500],
-                    data={**data, "candidate": candidate.as_dict()})
+        why = "，".join(_("%(n)s 人%(label)s") % {"n": n, "label": left_out.labels[r]} for r, n in left_out.excluded.items())
+        last = ((gettext_lazy("无符合条件的候选队员（%(why)s），事件退回派遣队列"), {"why": why}) if why
+                else (gettext_lazy("无符合条件的候选队员，事件退回派遣队列"), None))
+        text, note_data = notes.compose(*parts, last)
+        return escalation.no_candidate_left(event, now, text, central=decision.configured == DispatchMode.CENTRAL,
+                                            data={**data, **note_data})
+    text, note_data = notes.compose(*parts, (gettext_lazy("第 1 名候选人：%(name)s（%(reasons)s）"),
+                                             {"name": candidate.name, "reasons": "，".join(candidate.reasons)}))
+    return dispatch(None, event, candidate.officer_id, reason=text[:500],
+                    data={**data, **note_data, "candidate": candidate.as_dict()})
 
 
 def auto_dispatch(event_id) -> Event | None:
@@ -424,7 +430,7 @@ def auto_dispatch(event_id) -> Event | None:
         decision = dispatching.mode_for(event, now=now)
         if decision.effective != DispatchMode.AUTOMATIC:
             return None
-        return assign_best(event, decision, now, note=_("受理后自动派遣"), data={"trigger": "intake"})
+        return assign_best(event, decision, now, note=gettext_lazy("受理后自动派遣"), data={"trigger": "intake"})
 
 
 def after_decline(event: Event, now, declined_by: int | None) -> Event:
@@ -433,7 +439,7 @@ def after_decline(event: Event, now, declined_by: int | None) -> Event:
     decision = dispatching.mode_for(event, now=now)
     if not decision.next_on_decline:
         return event
-    return assign_best(event, decision, now, note=_("队员退回后自动派给下一候选人"),
+    return assign_best(event, decision, now, note=gettext_lazy("队员退回后自动派给下一候选人"),
                        data={"trigger": "decline", "declined_by": declined_by})
 
 

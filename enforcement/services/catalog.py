@@ -10,6 +10,8 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.exceptions import Conflict, NotFound, Unprocessable, ValidationFailed
@@ -25,7 +27,7 @@ MATTER_FIELDS = ("code", "name", "law", "article", "department", "kind", "domain
 DELEGATION_FIELDS = ("matter", "street", "tier", "effective_from", "effective_to", "source", "revoked_at", "revoke_reason")
 # The code format shared by every catalog row (matters, problem types, checklists, scenarios).
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-CODE_FORMAT_MESSAGE = "编码只能包含字母、数字、点、下划线和短横线。"
+CODE_FORMAT_MESSAGE = gettext_lazy("编码只能包含字母、数字、点、下划线和短横线。")
 
 
 # --- Versions ---------------------------------------------------------------------------------
@@ -68,7 +70,7 @@ def open_draft(actor, *, note: str = "") -> CatalogVersion:
         # Another request opened it a moment ago: use theirs.
         draft = CatalogVersion.objects.filter(status=VersionStatus.DRAFT).first()
         if draft is None:
-            raise Conflict("草稿创建冲突，请重试。")
+            raise Conflict(_("草稿创建冲突，请重试。"))
         return draft
     if published is not None:
         _copy_version_rows(published, draft)
@@ -80,13 +82,14 @@ def open_draft(actor, *, note: str = "") -> CatalogVersion:
 def _check_publishable(draft: CatalogVersion):
     codes = set(Matter.objects.filter(version=draft).values_list("code", flat=True))
     if not codes:
-        raise Unprocessable(fields={"version": ["草稿中没有任何事项，不能发布。"]})
+        raise Unprocessable(fields={"version": [_("草稿中没有任何事项，不能发布。")]})
     missing = sorted(
         f"{code}（{pt}）" for pt, code in ProblemType.objects.filter(active=True).values_list("code", "matter_code")
         if code not in codes
     )
     if missing:
-        raise Unprocessable(fields={"version": [f"以下问题类型关联的事项不在草稿中：{'、'.join(missing[:20])}。"]})
+        raise Unprocessable(fields={"version": [_("以下问题类型关联的事项不在草稿中：%(missing)s。")
+            % {"missing": '、'.join(missing[:20])}]})
 
 
 @transaction.atomic
@@ -95,7 +98,7 @@ def publish_draft(actor, *, note: str | None = None) -> CatalogVersion:
     require_catalog_editor(actor)
     draft = CatalogVersion.objects.select_for_update().filter(status=VersionStatus.DRAFT).first()
     if draft is None:
-        raise Conflict("没有待发布的草稿版本。")
+        raise Conflict(_("没有待发布的草稿版本。"))
     _check_publishable(draft)
     now = timezone.now()
     previous = CatalogVersion.objects.select_for_update().filter(status=VersionStatus.PUBLISHED).first()
@@ -125,7 +128,7 @@ def publish_draft(actor, *, note: str | None = None) -> CatalogVersion:
 def _department(code: str, field="department") -> Department:
     dept = Department.objects.filter(code=code).first() if code else None
     if dept is None:
-        raise ValidationFailed(fields={field: [f"未知部门编码：{code or ''}。"]})
+        raise ValidationFailed(fields={field: [_("未知部门编码：%(code)s。") % {"code": code or ''}]})
     return dept
 
 
@@ -135,12 +138,12 @@ def known_fields(data: dict, allowed, *, required=()) -> tuple[dict, dict]:
     out, errors = {}, {}
     for key, value in data.items():
         if key not in allowed:
-            errors[key] = ["不可修改的字段。"]
+            errors[key] = [_("不可修改的字段。")]
             continue
         out[key] = value.strip() if isinstance(value, str) else value
     for key in required:
         if out.get(key) in (None, ""):
-            errors[key] = ["此字段为必填项。"]
+            errors[key] = [_("此字段为必填项。")]
     return out, errors
 
 
@@ -157,9 +160,9 @@ def clean_matter(*, partial=False, code=UNCHANGED, name=UNCHANGED, law=UNCHANGED
         errors["code"] = [CODE_FORMAT_MESSAGE]
     if "kind" in out and out["kind"] and out["kind"] not in MatterKind.values:
         allowed = "、".join(f"{value}（{label}）" for value, label in MatterKind.choices)
-        errors["kind"] = [f"未知事项类型：{out['kind']}（可选：{allowed}）。"]
+        errors["kind"] = [_("未知事项类型：%(kind)s（可选：%(allowed)s）。") % {"kind": out["kind"], "allowed": allowed}]
     if "status" in out and out["status"] not in MatterStatus.values:
-        errors["status"] = [f"未知状态：{out['status']}。"]
+        errors["status"] = [_("未知状态：%(status)s。") % {"status": out['status']}]
     if out.get("department") not in (None, ""):
         try:
             out["department"] = _department(out["department"])
@@ -167,7 +170,7 @@ def clean_matter(*, partial=False, code=UNCHANGED, name=UNCHANGED, law=UNCHANGED
             errors.update(exc.fields)
     for key, limit in (("name", 255), ("law", 255), ("article", 100), ("domain", 32), ("code", 64)):
         if isinstance(out.get(key), str) and len(out[key]) > limit:
-            errors[key] = [f"不能超过{limit}个字符。"]
+            errors[key] = [_("不能超过%(limit)s个字符。") % {"limit": limit}]
     if errors:
         raise ValidationFailed(fields=errors)
     return out
@@ -182,7 +185,8 @@ def create_matter(actor, *, code: str, name: str, law: str, department: str, kin
                         article=article, non_site=non_site, major_decision=major_decision, status=status)
     draft = open_draft(actor)
     if Matter.objects.filter(version=draft, code=data["code"]).exists():
-        raise ValidationFailed(fields={"code": [f"事项编码 {data['code']} 已存在于草稿 V{draft.number}。"]})
+        raise ValidationFailed(fields={"code": [_("事项编码 %(code)s 已存在于草稿 V%(draft_number)s。")
+            % {"code": data['code'], "draft_number": draft.number}]})
     matter = Matter.objects.create(version=draft, **data)
     audit.record(actor, "matter.created", matter,
                  changes={k: [None, v] for k, v in audit.snapshot(matter, MATTER_FIELDS).items()})
@@ -198,9 +202,9 @@ def update_matter(actor, matter: Matter, *, code=UNCHANGED, name=UNCHANGED, law=
     require_catalog_editor(actor)
     matter = Matter.objects.select_for_update().select_related("version").get(pk=matter.pk)
     if not matter.version.is_draft:
-        raise Conflict("只能修改草稿版本中的事项；请先打开草稿。")
+        raise Conflict(_("只能修改草稿版本中的事项；请先打开草稿。"))
     if code is not UNCHANGED and code != matter.code:
-        raise ValidationFailed(fields={"code": ["事项编码不可修改（它标识跨版本的同一事项）。"]})
+        raise ValidationFailed(fields={"code": [_("事项编码不可修改（它标识跨版本的同一事项）。")]})
     data = clean_matter(partial=True, name=name, law=law, department=department, kind=kind, domain=domain,
                         article=article, non_site=non_site, major_decision=major_decision, status=status)
     before = audit.snapshot(matter, MATTER_FIELDS)
@@ -218,18 +222,18 @@ def update_matter(actor, matter: Matter, *, code=UNCHANGED, name=UNCHANGED, law=
 def _street(code: str, field="street") -> Area:
     street = Area.objects.filter(code=code).first() if code else None
     if street is None or street.kind != AreaKind.STREET:
-        raise ValidationFailed(fields={field: [f"未知镇街编码：{code or ''}。"]})
+        raise ValidationFailed(fields={field: [_("未知镇街编码：%(code)s。") % {"code": code or ''}]})
     return street
 
 
 def _check_dates(effective_from, effective_to):
     errors = {}
     if not isinstance(effective_from, date):
-        errors["effective_from"] = ["请填写生效日期。"]
+        errors["effective_from"] = [_("请填写生效日期。")]
     if effective_to is not None and not isinstance(effective_to, date):
-        errors["effective_to"] = ["日期格式不正确。"]
+        errors["effective_to"] = [_("日期格式不正确。")]
     if not errors and effective_to is not None and effective_to < effective_from:
-        errors["effective_to"] = ["截止日期不能早于生效日期。"]
+        errors["effective_to"] = [_("截止日期不能早于生效日期。")]
     if errors:
         raise ValidationFailed(fields=errors)
 
@@ -244,11 +248,11 @@ def delegate(actor, *, matter_code: str, street_code: str, effective_from: date,
     draft = open_draft(actor)
     matter = Matter.objects.filter(version=draft, code=matter_code).first()
     if matter is None:
-        raise ValidationFailed(fields={"matter": [f"草稿中没有事项 {matter_code}。"]})
+        raise ValidationFailed(fields={"matter": [_("草稿中没有事项 %(matter_code)s。") % {"matter_code": matter_code}]})
     if matter.status != MatterStatus.ACTIVE:
-        raise ValidationFailed(fields={"matter": [f"事项 {matter_code} 已废止，不能赋权。"]})
+        raise ValidationFailed(fields={"matter": [_("事项 %(matter_code)s 已废止，不能赋权。") % {"matter_code": matter_code}]})
     if Delegation.objects.filter(matter=matter, street=street, effective_from=effective_from).exists():
-        raise ValidationFailed(fields={"effective_from": ["该镇街同一生效日期已有此事项的赋权。"]})
+        raise ValidationFailed(fields={"effective_from": [_("该镇街同一生效日期已有此事项的赋权。")]})
     d = Delegation.objects.create(
         matter=matter, street=street, tier=street.tier, effective_from=effective_from, effective_to=effective_to,
         source=source, created_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -264,7 +268,7 @@ def update_delegation(actor, delegation: Delegation, *, effective_to: date | Non
     require_catalog_editor(actor)
     d = Delegation.objects.select_for_update().select_related("matter__version").get(pk=delegation.pk)
     if not d.matter.version.is_draft:
-        raise Conflict("只能修改草稿版本中的赋权；撤销请使用“撤销赋权”。")
+        raise Conflict(_("只能修改草稿版本中的赋权；撤销请使用“撤销赋权”。"))
     _check_dates(d.effective_from, effective_to)
     before = audit.snapshot(d, DELEGATION_FIELDS)
     d.effective_to = effective_to
@@ -291,15 +295,15 @@ def revoke_delegation(actor, delegation: Delegation, *, reason: str) -> Delegati
     require_catalog_editor(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed(fields={"reason": ["请填写撤销原因。"]})
+        raise ValidationFailed(fields={"reason": [_("请填写撤销原因。")]})
     if len(reason) > 500:
-        raise ValidationFailed(fields={"reason": ["不能超过500个字符。"]})
+        raise ValidationFailed(fields={"reason": [_("不能超过500个字符。")]})
     d = Delegation.objects.select_for_update().select_related("matter__version", "street").get(pk=delegation.pk)
     version = d.matter.version
     if version.status == VersionStatus.ARCHIVED:
-        raise Conflict("已归档版本中的赋权不可撤销。")
+        raise Conflict(_("已归档版本中的赋权不可撤销。"))
     if d.revoked_at is not None:
-        raise Conflict("该赋权已撤销。")
+        raise Conflict(_("该赋权已撤销。"))
     now = timezone.now()
     _revoke_row(actor, d, reason, now)
     if version.status == VersionStatus.PUBLISHED:
@@ -327,17 +331,18 @@ def _clean_codes(codes) -> list[str]:
 def set_tier_template(actor, *, tier: str, matter_codes: list[str], name: str | None = None) -> TierTemplate:
     require_catalog_editor(actor)
     if tier not in StreetTier.values:
-        raise ValidationFailed(fields={"tier": [f"未知镇街类型：{tier}。"]})
+        raise ValidationFailed(fields={"tier": [_("未知镇街类型：%(tier)s。") % {"tier": tier}]})
     codes = _clean_codes(matter_codes)
     known = known_matter_codes()
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise ValidationFailed(fields={"matter_codes": [f"未知事项编码：{'、'.join(unknown[:20])}。"]})
+        raise ValidationFailed(fields={"matter_codes": [_("未知事项编码：%(unknown)s。")
+            % {"unknown": '、'.join(unknown[:20])}]})
     template = TierTemplate.objects.select_for_update().filter(tier=tier).first()
     before = {"name": template.name, "matter_codes": template.matter_codes} if template else {}
     if template is None:
         template = TierTemplate(tier=tier)
-    template.name = name or template.name or f"{StreetTier(tier).label}赋权模板"
+    template.name = name or template.name or _("%(label)s赋权模板") % {"label": StreetTier(tier).label}
     template.matter_codes = codes
     template.updated_by = actor if getattr(actor, "is_authenticated", False) else None
     template.save()
@@ -359,7 +364,8 @@ def apply_tier_template(actor, *, tier: str, effective_from: date, effective_to:
     _check_dates(effective_from, effective_to)
     template = TierTemplate.objects.filter(tier=tier).first()
     if template is None:
-        raise NotFound(f"没有{StreetTier(tier).label if tier in StreetTier.values else tier}的赋权模板。")
+        raise NotFound(_("没有%(label)s的赋权模板。")
+            % {"label": StreetTier(tier).label if tier in StreetTier.values else tier})
     draft = open_draft(actor)
     matters = {m.code: m for m in Matter.objects.filter(version=draft, code__in=template.matter_codes)}
     missing = [c for c in template.matter_codes if c not in matters]

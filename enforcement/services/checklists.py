@@ -1,6 +1,7 @@
 """Inspect-once checklists (综合查一次): checklists per subject category and their items."""
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.exceptions import ValidationFailed
@@ -31,9 +32,9 @@ def save_checklist(actor, *, code: str, name: str, category: SubjectCategory, de
     if not code or not CODE_RE.match(code):
         errors["code"] = [CODE_FORMAT_MESSAGE]
     if not (name or "").strip():
-        errors["name"] = ["此字段为必填项。"]
+        errors["name"] = [_("此字段为必填项。")]
     if category is None:
-        errors["category"] = ["此字段为必填项。"]
+        errors["category"] = [_("此字段为必填项。")]
     if errors:
         raise ValidationFailed(fields=errors)
     current = Checklist.objects.select_for_update().filter(code=code).first()
@@ -61,15 +62,15 @@ def save_checklist_item(actor, checklist: Checklist, *, code: str, area_name: st
     if not code or not CODE_RE.match(code):
         errors["item_code"] = [CODE_FORMAT_MESSAGE]
     if not (text or "").strip():
-        errors["text"] = ["此字段为必填项。"]
+        errors["text"] = [_("此字段为必填项。")]
     dept_id = matter_departments([matter_code]).get(matter_code)
     if dept_id is None:
-        errors["matter_code"] = [f"事项清单中没有事项 {matter_code}。"]
+        errors["matter_code"] = [_("事项清单中没有事项 %(matter_code)s。") % {"matter_code": matter_code}]
     if errors:
         raise ValidationFailed(fields=errors)
     area = None
     if (area_name or "").strip():
-        area, _ = ChecklistArea.objects.get_or_create(
+        area, _created = ChecklistArea.objects.get_or_create(
             checklist=checklist, name=area_name.strip(),
             defaults={"order": (checklist.areas.aggregate(n=Max("order"))["n"] or 0) + 1})
     current = ChecklistItem.objects.select_for_update().filter(checklist=checklist, code=code).first()

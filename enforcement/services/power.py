@@ -1,5 +1,6 @@
 """The power list: problem types (what a citizen reports) and the matter each one routes to."""
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.exceptions import ValidationFailed
@@ -18,11 +19,12 @@ def clean_problem_type(data: dict, *, partial=False, known_codes=None) -> dict:
     if out.get("code") and not CODE_RE.match(out["code"]):
         errors["code"] = [CODE_FORMAT_MESSAGE]
     if "default_severity" in out and out["default_severity"] not in Severity.values:
-        errors["default_severity"] = [f"未知等级：{out['default_severity']}（应为 blue/yellow/orange/red）。"]
+        errors["default_severity"] = [_("未知等级：%(default_severity)s（应为 blue/yellow/orange/red）。")
+            % {"default_severity": out['default_severity']}]
     if out.get("matter_code"):
         codes = known_codes if known_codes is not None else known_matter_codes()
         if out["matter_code"] not in codes:
-            errors["matter_code"] = [f"事项清单中没有事项 {out['matter_code']}。"]
+            errors["matter_code"] = [_("事项清单中没有事项 %(matter_code)s。") % {"matter_code": out['matter_code']}]
     if errors:
         raise ValidationFailed(fields=errors)
     return out

@@ -1,6 +1,7 @@
 """Scenarios (监管一件事): one thing to supervise, the matters and checklist items of every department it takes."""
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.exceptions import Conflict, Unprocessable, ValidationFailed
@@ -44,16 +45,16 @@ def clean_scenario_items(items) -> list[dict]:
     for n, raw in enumerate(items):
         key = f"items[{n}]"
         if not isinstance(raw, dict):
-            errors[key] = ["每一项必须是对象。"]
+            errors[key] = [_("每一项必须是对象。")]
             continue
         kind = raw.get("kind") or ScenarioItemKind.ENFORCEMENT
         if kind not in ScenarioItemKind.values:
-            errors[f"{key}.kind"] = [f"未知类型：{kind}（应为 supervision/enforcement）。"]
+            errors[f"{key}.kind"] = [_("未知类型：%(kind)s（应为 supervision/enforcement）。") % {"kind": kind}]
             continue
         code = str(raw.get("matter_code") or "").strip()
         matter = matters.get(code) if code else None
         if code and matter is None:
-            errors[f"{key}.matter_code"] = [f"事项清单中没有事项 {code}。"]
+            errors[f"{key}.matter_code"] = [_("事项清单中没有事项 %(code)s。") % {"code": code}]
             continue
         ci = None
         if raw.get("checklist_item"):
@@ -62,23 +63,24 @@ def clean_scenario_items(items) -> list[dict]:
             except (TypeError, ValueError):
                 ci = None
             if ci is None:
-                errors[f"{key}.checklist_item"] = [f"检查条目 {raw['checklist_item']} 不存在。"]
+                errors[f"{key}.checklist_item"] = [_("检查条目 %(checklist_item)s 不存在。")
+                    % {"checklist_item": raw['checklist_item']}]
                 continue
             code = code or ci.matter_code
         dept = raw.get("department")  # a department code
         if dept:
             department = departments.get(str(dept).strip())
             if department is None:
-                errors[f"{key}.department"] = [f"未知部门编码：{dept}。"]
+                errors[f"{key}.department"] = [_("未知部门编码：%(dept)s。") % {"dept": dept}]
                 continue
         else:
             department = (Department(pk=ci.department_id) if ci else None) or (matter.department if matter else None)
             if department is None:
-                errors[f"{key}.department"] = ["请指定部门，或选择一个事项/检查条目。"]
+                errors[f"{key}.department"] = [_("请指定部门，或选择一个事项/检查条目。")]
                 continue
         text = str(raw.get("text") or "").strip() or (ci.text if ci else "") or (matter.name if matter else "")
         if not text:
-            errors[f"{key}.text"] = ["此字段为必填项。"]
+            errors[f"{key}.text"] = [_("此字段为必填项。")]
             continue
         out.append({"kind": kind, "department_id": department.pk, "matter_code": code, "checklist_item": ci,
                     "text": text[:500]})
@@ -96,9 +98,9 @@ def create_scenario(actor, *, name: str, code: str | None = None, description: s
     if not CODE_RE.match(code):
         errors["code"] = [CODE_FORMAT_MESSAGE]
     elif Scenario.objects.filter(code=code).exists():
-        errors["code"] = [f"场景编码 {code} 已存在。"]
+        errors["code"] = [_("场景编码 %(code)s 已存在。") % {"code": code}]
     if not (name or "").strip():
-        errors["name"] = ["此字段为必填项。"]
+        errors["name"] = [_("此字段为必填项。")]
     try:
         cleaned = clean_scenario_items(items)
     except ValidationFailed as exc:
@@ -149,7 +151,7 @@ def update_scenario(actor, scenario: Scenario, *, name: str = UNCHANGED, descrip
     for key, value in given(name=name, description=description).items():
         value = (value or "").strip()
         if key == "name" and not value:
-            raise ValidationFailed(fields={"name": ["此字段为必填项。"]})
+            raise ValidationFailed(fields={"name": [_("此字段为必填项。")]})
         setattr(scenario, key, value)
     if categories is not UNCHANGED:
         scenario.categories.set(categories)
@@ -167,11 +169,11 @@ def publish_scenario(actor, scenario: Scenario) -> Scenario:
     require_catalog_editor(actor)
     scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
     if scenario.status == ScenarioStatus.PUBLISHED:
-        raise Conflict("该场景已发布。")
+        raise Conflict(_("该场景已发布。"))
     if not scenario.items.exists():
-        raise Unprocessable(fields={"items": ["场景至少需要一个事项才能发布。"]})
+        raise Unprocessable(fields={"items": [_("场景至少需要一个事项才能发布。")]})
     if not scenario.categories.exists() and not scenario.areas.exists():
-        raise Unprocessable(fields={"categories": ["请至少指定一个适用对象类别或区域。"]})
+        raise Unprocessable(fields={"categories": [_("请至少指定一个适用对象类别或区域。")]})
     scenario.status = ScenarioStatus.PUBLISHED
     scenario.published_at = timezone.now()
     scenario.published_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -187,7 +189,7 @@ def withdraw_scenario(actor, scenario: Scenario) -> Scenario:
     require_catalog_editor(actor)
     scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
     if scenario.status != ScenarioStatus.PUBLISHED:
-        raise Conflict("该场景尚未发布。")
+        raise Conflict(_("该场景尚未发布。"))
     scenario.status = ScenarioStatus.DRAFT
     scenario.save(update_fields=["status", "updated_at"])
     audit.record(actor, "scenario.withdrawn", scenario, changes={"status": [ScenarioStatus.PUBLISHED, ScenarioStatus.DRAFT]})

@@ -100,9 +100,13 @@ function renderDrawer(ev, cands) {
   drawerBody.textContent = "";
   var d = section(T.details), dl = el("dl", "cc-kv");
   kv(dl, T.description, ev.description);
-  kv(dl, T.address, ev.address || (ev.lat.toFixed(5) + ", " + ev.lng.toFixed(5)));
-  var held = events.get(ev.id);   // the detail names the street by code; the snapshot's row by id
-  kv(dl, T.street, streetName[ev.street_id || (held && held.street_id)] || ev.street_code);
+  // Names, never codes: an event without an address is placed by its community and grid (coordinates
+  // only when it lies in neither).
+  var place = [ev.community_name, ev.grid_name].filter(Boolean).join(" · ");
+  kv(dl, T.address, ev.address || place || (ev.lat.toFixed(5) + ", " + ev.lng.toFixed(5)));
+  var held = events.get(ev.id);   // the snapshot's row names the street by id when the detail has no name
+  kv(dl, T.street, ev.street_name || streetName[ev.street_id || (held && held.street_id)] || ev.street_code);
+  if (ev.address) { kv(dl, T.grid, place); }
   kv(dl, T.team, ev.team_name);
   kv(dl, T.officer, ev.officer_name);
   kv(dl, T.source, cfg.labels.source[ev.source] || ev.source);
@@ -176,7 +180,7 @@ function renderDrawer(ev, cands) {
     li.appendChild(el("b", "", " " + (cfg.labels.action[t.action] || t.action)));
     var move = t.from_status && t.to_status && t.from_status !== t.to_status
       ? " " + (cfg.labels.status[t.from_status] || t.from_status) + " → " + (cfg.labels.status[t.to_status] || t.to_status) : "";
-    li.appendChild(el("span", "", move + (t.actor ? " · " + t.actor : "") + (t.note ? " · " + t.note : "")));
+    li.appendChild(el("span", "", move + ((t.actor_name || t.actor) ? " · " + (t.actor_name || t.actor) : "") + (t.note ? " · " + t.note : "")));
     tl.appendChild(li);
   });
   ts.appendChild(tl);
