@@ -1,11 +1,15 @@
 """Test support for the command center: the points of the test district, a small published catalog,
 an event reporter, a crew of officers at known distances, dispatch rules and a webhook receiver.
 The fixtures that wrap them are in command_center/tests/conftest.py (and tests_integration/conftest.py)."""
+import io
+import os
 import threading
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from command_center.models import DispatchRule
 from command_center.services import intake
@@ -18,6 +22,9 @@ from grids.models import Officer
 S1_POINT = (30.2, 120.2)
 S2_POINT = (30.2, 121.2)
 M_PER_DEG_LAT = 111_195
+# The one set of severity names (issue 14), as readers see them.
+SEVERITY_ZH = {"blue": "蓝色一般事件", "yellow": "黄色普通事件", "orange": "橙色重要事件", "red": "红色特大事件"}
+SEVERITY_EN = {"blue": "Blue general", "yellow": "Yellow normal", "orange": "Orange important", "red": "Red major"}
 
 
 def build_catalog():
@@ -132,3 +139,16 @@ def open_dashboard(page, base):
     """Open the desk in a browser page and wait until it is live (snapshot loaded, socket connected)."""
     page.goto(f"{base}/command/")
     page.wait_for_selector("body[data-ready='1'][data-link='live']", state="attached", timeout=15000)
+
+
+def image_bytes(fmt="PNG", size=(8, 6), color=(200, 30, 30)):
+    """color None: random noise (does not compress, so the file is about 3 bytes a pixel)."""
+    buf = io.BytesIO()
+    image = (Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)) if color is None
+             else Image.new("RGB", size, color))
+    image.save(buf, fmt)
+    return buf.getvalue()
+
+
+def upload(name="p.png", content=None, fmt="PNG", **kw):
+    return SimpleUploadedFile(name, content if content is not None else image_bytes(fmt, **kw))

@@ -12,7 +12,8 @@ def register():
         "subject.created": _("新建管理对象"), "subject.updated": _("修改管理对象"),
         "officer.moved": _("队员位置上报"), "officer.duty_status": _("队员在岗状态变更"),
         "notice.sent": _("发送一键通知"), "user.created": _("新建账号"), "user.updated": _("修改账号"),  # grids.accounts
-        "demo.loaded": _("载入演示数据"),
+        "user.deactivated": _("停用账号"), "user.activated": _("启用账号"), "user.password_reset": _("重置密码"),
+        "officer.skills_granted": _("授予队员兼办技能"), "demo.loaded": _("载入演示数据"),
     })
     for model in (models.Area, models.Subject, models.SubjectCategory, models.Department, models.Team, models.Officer,
                   models.Notice, models.Tag):

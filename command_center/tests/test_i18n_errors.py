@@ -15,7 +15,7 @@ from django.utils import translation
 from rest_framework.authtoken.models import Token
 
 from command_center.models import Event
-from command_center.tests.conftest import S1_POINT
+from command_center.testing import S1_POINT
 
 MODULES = [
     "command_center/services/base.py", "command_center/services/escalation.py", "command_center/services/intake.py",

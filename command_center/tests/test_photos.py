@@ -1,17 +1,14 @@
 """Event photos: checked by content and size, stored under MEDIA_ROOT, served only to those who may see the
 event; report photos at intake, result photos at resolve (one transaction), Open311 media_url links."""
-import io
-import os
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from command_center import photos
 from command_center.models import Event, EventPhoto, TimelineEntry
 from command_center.services import intake, transitions
 from command_center.services import photos as photo_writes
-from command_center.testing import S1_POINT
+from command_center.testing import S1_POINT, image_bytes, upload
 from core.models import AuditLog
 
 pytestmark = pytest.mark.django_db
@@ -21,19 +18,6 @@ pytestmark = pytest.mark.django_db
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-def image_bytes(fmt="PNG", size=(8, 6), color=(200, 30, 30)):
-    """color None: random noise (does not compress, so the file is about 3 bytes a pixel)."""
-    buf = io.BytesIO()
-    image = (Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)) if color is None
-             else Image.new("RGB", size, color))
-    image.save(buf, fmt)
-    return buf.getvalue()
-
-
-def upload(name="p.png", content=None, fmt="PNG", **kw):
-    return SimpleUploadedFile(name, content if content is not None else image_bytes(fmt, **kw))
 
 
 def stored_files(root):

@@ -13,10 +13,8 @@ from command_center import notes
 from command_center.choices import Severity
 from command_center.models import TimelineEntry
 from command_center.services import transitions
-from command_center.tests.conftest import S2_POINT
+from command_center.testing import S2_POINT, SEVERITY_EN as EN, SEVERITY_ZH as ZH
 
-ZH = {"blue": "蓝色一般事件", "yellow": "黄色普通事件", "orange": "橙色重要事件", "red": "红色特大事件"}
-EN = {"blue": "Blue general", "yellow": "Yellow normal", "orange": "Orange important", "red": "Red major"}
 
 
 def _page(user, name, language=None):

@@ -3,9 +3,8 @@ in English, never cut off (the queue's column and the screen's bars wrap them); 
 street, community and grid of an event without an address."""
 import pytest
 
-from command_center.tests.conftest import S1_POINT
-from command_center.tests.test_dashboard_browser import asgi_live_server, in_thread, open_dashboard  # noqa: F401
-from command_center.tests.test_words import EN, ZH
+from command_center.testing import S1_POINT, SEVERITY_EN as EN, SEVERITY_ZH as ZH, open_dashboard
+from core.browser_testing import in_thread
 from core.browser_testing import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,7 +15,7 @@ CLIPPED = """(sel) => Array.from(document.querySelectorAll(sel)).filter(
 
 @pytest.mark.parametrize("language,words", [("zh-hans", ZH), ("en", EN)])
 def test_severity_names_are_whole_in_the_queue_the_drawer_and_on_the_screen(
-        browser_page, asgi_live_server, users, catalog, report, settings, language, words):  # noqa: F811
+        browser_page, asgi_live_server, users, catalog, report, settings, language, words):
     settings.MAP_TILE_URL = ""
     base, page = asgi_live_server, browser_page
     events = {sev: in_thread(report, severity=sev, point=(S1_POINT[0], S1_POINT[1] + 0.01 * i))
