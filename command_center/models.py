@@ -75,6 +75,8 @@ class Event(models.Model):
     )
     transferred_to = models.CharField(_("转办至"), max_length=100, blank=True)
     result = models.TextField(_("处置结果"), blank=True)
+    # The team leader's reason the last time the handling was returned for rework (the phone shows it).
+    return_reason = models.CharField(_("退回重办原因"), max_length=500, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
     # Counts decisions (status, severity, assignment, escalation by people): the ETag. The SLA sweep's
     # breach lines do not bump it, so a dispatcher's If-Match does not go stale because a clock fired.
@@ -529,3 +531,107 @@ class DispatcherShift(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# --- The team leader's review and co-governance (command_center.services.review / deliberation) -------
+
+from command_center.choices import DeliberationOutcome  # noqa: E402
+
+
+class ReviewRule(models.Model):
+    """Whether handled events of one street (or the district default when street is empty) and one
+    severity wait for the team leader's review (审核) before they close. No rule: no review (the event
+    is closed by the dispatcher's evaluation, as before review existed)."""
+
+    class Review(models.TextChoices):
+        ALL = "all", _("全部审核")
+        CITIZEN = "citizen", _("群众上报的审核")
+        NONE = "none", _("不审核")
+
+    street = models.ForeignKey(
+        "grids.Area", verbose_name=_("镇街"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="review_rules", help_text=_("留空表示全区默认"),
+    )
+    severity = models.CharField(_("等级"), max_length=8, choices=Severity.choices)
+    review = models.CharField(_("审核范围"), max_length=8, choices=Review.choices)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["street_id", "severity"]
+        verbose_name = _("审核规则")
+        verbose_name_plural = _("审核规则")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "severity"], condition=Q(street__isnull=False), name="uniq_review_rule_street_severity",
+            ),
+            models.UniqueConstraint(
+                fields=["severity"], condition=Q(street__isnull=True), name="uniq_review_rule_district_severity",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.street.name if self.street_id else _('全区默认')} {self.get_severity_display()}: {self.get_review_display()}"
+
+
+class Deliberation(models.Model):
+    """Co-governance deliberation (红茶议事会) of an event enforcement cannot settle: the topic, who takes
+    part, its meetings, and the consensus, whose outcome closes or re-opens the event. One open per event."""
+
+    event = models.ForeignKey(Event, verbose_name=_("事件"), on_delete=models.PROTECT, related_name="deliberations")
+    topic = models.CharField(_("议题"), max_length=500)
+    # [{"name": "…", "role": "…"}]: residents, shop owners, the community, departments.
+    participants = models.JSONField(_("参与方"), default=list, blank=True)
+    from_status = models.CharField(_("提交前状态"), max_length=16, choices=Status.choices)
+    started_at = models.DateTimeField(_("提交时间"))
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    consensus = models.TextField(_("议事共识"), blank=True)
+    outcome = models.CharField(_("结果"), max_length=8, choices=DeliberationOutcome.choices, blank=True)
+    concluded_at = models.DateTimeField(_("形成结论时间"), null=True, blank=True)
+    concluded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("结论登记人"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        verbose_name = _("议事协商")
+        verbose_name_plural = _("议事协商")
+        constraints = [
+            models.UniqueConstraint(fields=["event"], condition=Q(concluded_at__isnull=True),
+                                    name="uniq_open_deliberation_per_event"),
+        ]
+
+    def __str__(self):
+        return f"#{self.event_id} {self.topic[:30]}"
+
+
+class DeliberationMeeting(models.Model):
+    """One meeting of a deliberation, with its minutes. Append-only (a record of what was said)."""
+
+    deliberation = models.ForeignKey(Deliberation, verbose_name=_("议事协商"), on_delete=models.PROTECT,
+                                     related_name="meetings")
+    held_at = models.DateTimeField(_("会议时间"))
+    place = models.CharField(_("地点"), max_length=200, blank=True)
+    attendees = models.JSONField(_("参会人"), default=list, blank=True)
+    minutes = models.TextField(_("会议纪要"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(_("记录时间"))
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["held_at", "id"]
+        verbose_name = _("议事会议")
+        verbose_name_plural = _("议事会议")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("meeting minutes are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("meeting minutes are append-only")

@@ -48,6 +48,7 @@ urlpatterns = [
     path("", include("enforcement.urls")),
     path("", include("credit.urls")),
     path("", include("command_center.dashboard.urls")),
+    path("", include("command_center.pages.urls")),  # /review/, /events/, /subjects/{id}/
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("open311/v2/", include("command_center.open311.urls")),
