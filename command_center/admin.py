@@ -204,3 +204,38 @@ class DispatcherShiftAdmin(LogAdmin):
     search_fields = ("user__username",)
     list_select_related = ("user",)
     date_hierarchy = "started_at"
+
+
+from command_center.models import ReviewRule  # noqa: E402
+from command_center.services import review as review_services  # noqa: E402
+
+
+@admin.register(ReviewRule)
+class ReviewRuleAdmin(ServiceCheckedMixin, StreetOrDistrictAdmin):
+    """Which handled events wait for the team leader's review: street rules within the user's areas,
+    district defaults for staff bound to the whole district; saved through services.review.save_rule
+    (checked and audited as everywhere else)."""
+
+    list_display = ("street", "severity", "review", "updated_by", "updated_at")
+    list_filter = ("severity", "review")
+    search_fields = ("street__name", "street__code")
+    raw_id_fields = ("street",)
+    list_select_related = ("street", "updated_by")
+    fields = ("street", "severity", "review", "updated_by", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("street", "severity", "updated_by", "updated_at") if obj is not None else ("updated_by", "updated_at")
+
+    def check_form(self, request, obj, form, cleaned):
+        street = obj.street if obj is not None else cleaned.get("street")
+        severity = obj.severity if obj is not None else cleaned.get("severity")
+        if obj is None and ReviewRule.objects.filter(street=street, severity=severity).exists():
+            form.add_error(None, _("该镇街此等级已有审核规则，请直接修改它。"))
+        review_services.check_rule(request.user, severity=severity, review=cleaned.get("review"), street=street)
+
+    def save_model(self, request, obj, form, change):
+        saved = review_services.save_rule(request.user, severity=obj.severity, review=obj.review, street=obj.street)
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass

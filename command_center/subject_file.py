@@ -67,7 +67,7 @@ def _iso(value):
 
 
 def events_section(user, subject, masking: Masking) -> Section:
-    rows = list(selectors.events_for(user).filter(subject=subject).prefetch_related("officer")
+    rows = list(selectors.events_for(user).filter(subject=subject).prefetch_related(None).prefetch_related("officer")
                 .order_by("-created_at", "-id")[:SECTION_LIMIT])
     items, lines = [], []
     for e in rows:
