@@ -2,7 +2,7 @@
 GET /api/v1/subjects/{id}/file/ (thin: review_queue and subject_file do the work)."""
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,17 +24,17 @@ class ReviewItemSerializer(serializers.Serializer):
     api_url = serializers.CharField()
 
 
-class ReviewQueueView(APIView):
+class ReviewQueueView(generics.ListAPIView):
     """The team leader's review queue (待我审核): everything waiting for the user's review in their areas,
-    oldest deadline first. Team leaders and bureau staff only (others 403)."""
+    oldest deadline first (paginated). Team leaders and bureau staff only (others 403)."""
 
     permission_classes = [roles_required(*review_queue.REVIEWER_ROLES)]
+    serializer_class = ReviewItemSerializer
+    pagination_class = StandardPagination
+    filter_backends = []
 
-    @extend_schema(responses={200: ReviewItemSerializer(many=True)}, parameters=[])
-    def get(self, request):
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(review_queue.items_for_request(request), request, view=self)
-        return paginator.get_paginated_response(ReviewItemSerializer(page, many=True).data)
+    def get_queryset(self):
+        return review_queue.items_for_request(self.request)
 
 
 class _Line(serializers.Serializer):
