@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from core import script_text
 from core.import_page import ImportPreviewView
@@ -23,6 +23,8 @@ def map_page(request):
         "pointsUrl": reverse("subject-points"),
         "colorsUrl": reverse("credit-colors"),
         "subjectUrl": reverse("subject-detail", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
+        # The subject's file (一户一档) is a page of a higher app: linked when it is installed.
+        "fileUrl": _optional_url("subject-file", pk=0).replace("/0/", "/{id}/"),
         "tileUrl": settings.MAP_TILE_URL,
         "messages": script_text.pick(script_text.MAP),
     }
@@ -55,6 +57,13 @@ def _extra_choice_filters(params):
     own = {"area", "category", "status", "q"}  # drawn by the template itself
     return [{"name": name, "label": f.label, "choices": list(f.extra.get("choices") or []), "value": params.get(name, "")}
             for name, f in SubjectFilter.base_filters.items() if name not in own and f.extra.get("choices")]
+
+
+def _optional_url(name, **kwargs) -> str:
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return ""
 
 
 class ImportPage(ImportPreviewView):

@@ -246,3 +246,16 @@ def test_other_street_event_never_in_the_queue(rules, report, users, officers):
     Event.objects.filter(pk=e.pk).update(status=Status.UNDER_REVIEW, resolved_at=timezone.now())
     assert review_queue.items_for(users["leader_s1"]) == []
     assert [i.id for i in review_queue.items_for(users["leader_s2"])] == [e.pk]
+
+
+def test_review_rule_admin_saves_through_the_service(logged_in, district):
+    c = logged_in("bureau_s1")
+    url = "/admin/command_center/reviewrule/add/"
+    assert c.get(url).status_code == 200
+    other = c.post(url, {"street": district["S2"].pk, "severity": "red", "review": "all"})
+    assert other.status_code == 200 and not ReviewRule.objects.exists()
+    ok = c.post(url, {"street": district["S1"].pk, "severity": "red", "review": "none"})
+    assert ok.status_code == 302
+    rule = ReviewRule.objects.get(street=district["S1"], severity="red")
+    assert rule.review == "none" and AuditLog.objects.filter(action="review_rule.saved", object_id=str(rule.pk)).exists()
+    assert logged_in("leader_s1").get(url).status_code in (302, 403)
