@@ -259,3 +259,14 @@ def test_review_rule_admin_saves_through_the_service(logged_in, district):
     rule = ReviewRule.objects.get(street=district["S1"], severity="red")
     assert rule.review == "none" and AuditLog.objects.filter(action="review_rule.saved", object_id=str(rule.pk)).exists()
     assert logged_in("leader_s1").get(url).status_code in (302, 403)
+
+
+def test_review_steps_are_pushed_to_the_desk_and_the_phone(rules, report, users, officers,
+                                                           django_capture_on_commit_callbacks):
+    from core.models import OutboxMessage
+
+    e = handled(report, users, officers)
+    with django_capture_on_commit_callbacks(execute=False):
+        e = review.return_for_rework(users["leader_s1"], e, "补拍")
+    pushes = [m.payload for m in OutboxMessage.objects.filter(kind="command_center.push.event")]
+    assert {"kind": "event.updated", "event_id": e.pk, "version": e.version, "action": "return"} in pushes
