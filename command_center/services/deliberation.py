@@ -52,6 +52,19 @@ def open_record(actor, event: Event, now, *, topic: str, participants: list, fro
     return record
 
 
+def settle_by_resolve(actor, event: Event, now, result: str):
+    """Inside `resolve`'s transaction, from deliberation (the outcome recorded as a handling result): the
+    open deliberation is concluded with that result, so the event may be deliberated again later."""
+    record = Deliberation.objects.select_for_update().filter(event=event, concluded_at__isnull=True).first()
+    if record is None:
+        return
+    record.consensus, record.outcome, record.concluded_at = result[:CONSENSUS_MAX_LENGTH], DeliberationOutcome.CLOSE, now
+    record.concluded_by = actor if getattr(actor, "is_authenticated", False) else None
+    record.save(update_fields=["consensus", "outcome", "concluded_at", "concluded_by"])
+    audit.record(actor, "deliberation.concluded", record, changes={"consensus": [None, record.consensus],
+                                                                   "outcome": [None, record.outcome]})
+
+
 def _open_of(event) -> Deliberation:
     record = Deliberation.objects.select_for_update().filter(event=event, concluded_at__isnull=True).first()
     if record is None:  # sent to deliberation before the record existed: opened now, from what the timeline says

@@ -14,7 +14,7 @@ from command_center import dispatch as dispatching
 from command_center import signals
 from command_center.choices import OPEN_STATUSES, SEVERITY_ORDER, Action, AssignmentStatus, DispatchMode, Severity, Status
 from command_center.models import Assignment, Deadline, Event
-from command_center.services import base, escalation, review
+from command_center.services import base, deliberation, escalation, review
 from core import outbox
 from core.exceptions import Conflict, ValidationFailed
 from core.ids import MAX_ID
@@ -192,6 +192,8 @@ def resolve(actor, event, result: str, *, expected_version=None) -> Event:
     now = timezone.now()
     from_status = event.status
     event.status = Status.UNDER_REVIEW if review.requires_review(event) else Status.RESOLVED
+    if from_status == Status.DELIBERATION:
+        deliberation.settle_by_resolve(actor, event, now, result)
     event.result = result
     event.resolved_at = now
     _end_live_assignment(event, AssignmentStatus.DONE, now, actor=actor)
@@ -301,8 +303,6 @@ def deliberate(actor, event, topic: str, *, expected_version=None, participants=
     """What enforcement cannot settle goes to co-governance deliberation (红茶议事会): a record with the
     topic and who takes part (services.deliberation adds its meetings and its consensus). Its meetings
     take days, so the event's timed stages stop; the consensus (or `resolve`) records the outcome."""
-    from command_center.services import deliberation
-
     event = base.begin(actor, event, Action.DELIBERATE, expected_version, base.by_command("提交议事"))
     topic = base.required_reason(topic, "topic")
     participants = deliberation.clean_people(participants, "participants")

@@ -112,3 +112,18 @@ def test_deliberation_over_the_api(api, report, users, officers):
     assert [(d["topic"], d["outcome"], len(d["meetings"])) for d in listed] == [("油烟扰民协商", "close", 1)]
     assert listed[0]["participants"] == PEOPLE and listed[0]["meetings"][0]["minutes"] == "商户同意安装净化器"
     assert api(users["leader_s2"]).get(f"{URL}{e.pk}/deliberations/").status_code == 404
+
+
+def test_resolving_from_deliberation_concludes_it_and_it_may_be_deliberated_again(report, users, officers):
+    from command_center.services import review
+
+    review.install_default_rules()
+    e = on_site(report, users, officers)
+    e = transitions.deliberate(users["dispatcher"], e, "第一次议事")
+    e = transitions.resolve(users["leader_s1"], e, "议事后商户自行整改")
+    first = Deliberation.objects.get(event=e)
+    assert (first.outcome, first.consensus) == ("close", "议事后商户自行整改") and first.concluded_at
+    assert e.status == Status.UNDER_REVIEW
+    e = review.return_for_rework(users["leader_s1"], e, "需复查")
+    e = transitions.deliberate(users["dispatcher"], e, "第二次议事")
+    assert Deliberation.objects.filter(event=e).count() == 2
