@@ -470,20 +470,21 @@ from django.db.models import F  # noqa: E402
 from command_center.choices import DispatchMode  # noqa: E402
 
 
-class DispatchRule(models.Model):
-    """How events of one street (or the district default when street is empty) and one severity are
-    dispatched. No rule at all: events wait in the dispatchers' queue (nothing automatic happens)."""
+def street_severity_constraints(prefix: str) -> list:
+    """One rule per (street, severity), and one district default (street empty) per severity."""
+    return [
+        models.UniqueConstraint(fields=["street", "severity"], condition=Q(street__isnull=False),
+                                name=f"uniq_{prefix}_street_severity"),
+        models.UniqueConstraint(fields=["severity"], condition=Q(street__isnull=True),
+                                name=f"uniq_{prefix}_district_severity"),
+    ]
 
-    street = models.ForeignKey(
-        "grids.Area", verbose_name=_("镇街"), null=True, blank=True, on_delete=models.CASCADE,
-        related_name="dispatch_rules", help_text=_("留空表示全区默认"),
-    )
+
+class StreetSeverityRule(models.Model):
+    """What a rule for one street (or the district default when `street` is empty, declared by each rule
+    with its own related name) and one severity holds besides its setting: who changed it, when."""
+
     severity = models.CharField(_("等级"), max_length=8, choices=Severity.choices)
-    mode = models.CharField(_("派遣模式"), max_length=16, choices=DispatchMode.choices)
-    # In automatic mode a decline always goes to the next candidate; this turns it on for the others too.
-    next_on_decline = models.BooleanField(
-        _("退回后自动派给下一候选人"), default=False, help_text=_("自动派遣模式下总是如此"),
-    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -491,20 +492,34 @@ class DispatchRule(models.Model):
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
     class Meta:
+        abstract = True
         ordering = ["street_id", "severity"]
+
+    def scope_label(self) -> str:
+        return f"{self.street.name if self.street_id else _('全区默认')} {self.get_severity_display()}"
+
+
+class DispatchRule(StreetSeverityRule):
+    """How events of one street (or the district default when street is empty) and one severity are
+    dispatched. No rule at all: events wait in the dispatchers' queue (nothing automatic happens)."""
+
+    street = models.ForeignKey(
+        "grids.Area", verbose_name=_("镇街"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="dispatch_rules", help_text=_("留空表示全区默认"),
+    )
+    mode = models.CharField(_("派遣模式"), max_length=16, choices=DispatchMode.choices)
+    # In automatic mode a decline always goes to the next candidate; this turns it on for the others too.
+    next_on_decline = models.BooleanField(
+        _("退回后自动派给下一候选人"), default=False, help_text=_("自动派遣模式下总是如此"),
+    )
+
+    class Meta(StreetSeverityRule.Meta):
         verbose_name = _("派遣规则")
         verbose_name_plural = _("派遣规则")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["street", "severity"], condition=Q(street__isnull=False), name="uniq_dispatch_rule_street_severity",
-            ),
-            models.UniqueConstraint(
-                fields=["severity"], condition=Q(street__isnull=True), name="uniq_dispatch_rule_district_severity",
-            ),
-        ]
+        constraints = street_severity_constraints("dispatch_rule")
 
     def __str__(self):
-        return f"{self.street.name if self.street_id else _('全区默认')} {self.get_severity_display()}: {self.get_mode_display()}"
+        return f"{self.scope_label()}: {self.get_mode_display()}"
 
 
 class DispatcherShift(models.Model):
@@ -538,7 +553,7 @@ class DispatcherShift(models.Model):
 from command_center.choices import DeliberationOutcome  # noqa: E402
 
 
-class ReviewRule(models.Model):
+class ReviewRule(StreetSeverityRule):
     """Whether handled events of one street (or the district default when street is empty) and one
     severity wait for the team leader's review (审核) before they close. No rule: no review (the event
     is closed by the dispatcher's evaluation, as before review existed)."""
@@ -552,29 +567,15 @@ class ReviewRule(models.Model):
         "grids.Area", verbose_name=_("镇街"), null=True, blank=True, on_delete=models.CASCADE,
         related_name="review_rules", help_text=_("留空表示全区默认"),
     )
-    severity = models.CharField(_("等级"), max_length=8, choices=Severity.choices)
     review = models.CharField(_("审核范围"), max_length=8, choices=Review.choices)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
-    class Meta:
-        ordering = ["street_id", "severity"]
+    class Meta(StreetSeverityRule.Meta):
         verbose_name = _("审核规则")
         verbose_name_plural = _("审核规则")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["street", "severity"], condition=Q(street__isnull=False), name="uniq_review_rule_street_severity",
-            ),
-            models.UniqueConstraint(
-                fields=["severity"], condition=Q(street__isnull=True), name="uniq_review_rule_district_severity",
-            ),
-        ]
+        constraints = street_severity_constraints("review_rule")
 
     def __str__(self):
-        return f"{self.street.name if self.street_id else _('全区默认')} {self.get_severity_display()}: {self.get_review_display()}"
+        return f"{self.scope_label()}: {self.get_review_display()}"
 
 
 class Deliberation(models.Model):
