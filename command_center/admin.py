@@ -160,18 +160,15 @@ from command_center import dispatch as dispatching  # noqa: E402
 from command_center.models import DispatcherShift, DispatchRule  # noqa: E402
 
 
-@admin.register(DispatchRule)
-class DispatchRuleAdmin(ServiceCheckedMixin, StreetOrDistrictAdmin):
-    """Street rules within the user's areas; district defaults for staff bound to the whole district.
-    Street and severity are fixed once a rule exists (the pair is its identity); saved through
-    dispatch.create_rule / update_rule, so every change is checked and audited as through the API."""
+class StreetSeverityRuleAdmin(ServiceCheckedMixin, StreetOrDistrictAdmin):
+    """A rule per (street, severity): street rules within the user's areas, district defaults for staff
+    bound to the whole district. Street and severity are fixed once a rule exists (the pair is its
+    identity); the subclass checks and saves through its service (`check_rule`, `save_model`)."""
 
-    list_display = ("street", "severity", "mode", "next_on_decline", "updated_by", "updated_at")
-    list_filter = ("severity", "mode")
+    exists_message = ""
     search_fields = ("street__name", "street__code")
     raw_id_fields = ("street",)
     list_select_related = ("street", "updated_by")
-    fields = ("street", "severity", "mode", "next_on_decline", "updated_by", "updated_at")
 
     def get_readonly_fields(self, request, obj=None):
         return ("street", "severity", "updated_by", "updated_at") if obj is not None else ("updated_by", "updated_at")
@@ -179,8 +176,28 @@ class DispatchRuleAdmin(ServiceCheckedMixin, StreetOrDistrictAdmin):
     def check_form(self, request, obj, form, cleaned):
         street = obj.street if obj is not None else cleaned.get("street")
         severity = obj.severity if obj is not None else cleaned.get("severity")
-        if obj is None and DispatchRule.objects.filter(street=street, severity=severity).exists():
-            form.add_error(None, _("该镇街此等级已有派遣规则，请直接修改它。"))
+        if obj is None and self.model.objects.filter(street=street, severity=severity).exists():
+            form.add_error(None, self.exists_message)
+        self.check_rule(request, street, severity, cleaned)
+
+    def check_rule(self, request, street, severity, cleaned):
+        raise NotImplementedError
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+
+@admin.register(DispatchRule)
+class DispatchRuleAdmin(StreetSeverityRuleAdmin):
+    """Dispatch rules, saved through dispatch.create_rule / update_rule, so every change is checked and
+    audited as through the API."""
+
+    list_display = ("street", "severity", "mode", "next_on_decline", "updated_by", "updated_at")
+    list_filter = ("severity", "mode")
+    fields = ("street", "severity", "mode", "next_on_decline", "updated_by", "updated_at")
+    exists_message = gettext_lazy("该镇街此等级已有派遣规则，请直接修改它。")
+
+    def check_rule(self, request, street, severity, cleaned):
         dispatching.check_rule(request.user, severity=severity, mode=cleaned.get("mode"), street=street,
                                next_on_decline=bool(cleaned.get("next_on_decline")))
 
@@ -192,9 +209,6 @@ class DispatchRuleAdmin(ServiceCheckedMixin, StreetOrDistrictAdmin):
                                             next_on_decline=obj.next_on_decline)
         obj.pk = saved.pk
 
-    def save_related(self, request, form, formsets, change):
-        pass
-
 
 @admin.register(DispatcherShift)
 class DispatcherShiftAdmin(LogAdmin):
@@ -204,3 +218,25 @@ class DispatcherShiftAdmin(LogAdmin):
     search_fields = ("user__username",)
     list_select_related = ("user",)
     date_hierarchy = "started_at"
+
+
+from command_center.models import ReviewRule  # noqa: E402
+from command_center.services import review as review_services  # noqa: E402
+
+
+@admin.register(ReviewRule)
+class ReviewRuleAdmin(StreetSeverityRuleAdmin):
+    """Which handled events wait for the team leader's review; saved through services.review.save_rule
+    (checked and audited as everywhere else)."""
+
+    list_display = ("street", "severity", "review", "updated_by", "updated_at")
+    list_filter = ("severity", "review")
+    fields = ("street", "severity", "review", "updated_by", "updated_at")
+    exists_message = gettext_lazy("该镇街此等级已有审核规则，请直接修改它。")
+
+    def check_rule(self, request, street, severity, cleaned):
+        review_services.check_rule(request.user, severity=severity, review=cleaned.get("review"), street=street)
+
+    def save_model(self, request, obj, form, change):
+        saved = review_services.save_rule(request.user, severity=obj.severity, review=obj.review, street=obj.street)
+        obj.pk = saved.pk

@@ -27,6 +27,7 @@ class Status(models.TextChoices):
     ACCEPTED = "accepted", _("已签收")
     ON_SITE = "on_site", _("已到场")
     RESOLVED = "resolved", _("已处置")
+    UNDER_REVIEW = "under_review", _("待审核")  # handled; the street's team leader approves or returns it
     CLOSED = "closed", _("已办结")
     REJECTED = "rejected", _("不予受理")
     DUPLICATE = "duplicate", _("重复已合并")
@@ -59,6 +60,21 @@ class Action(models.TextChoices):
     BREACH = "breach", _("超时")
     PHOTO = "photo", _("上传照片")
     PUBLIC_NOTE = "public_note", _("公开说明")  # a note the dispatcher publishes (Open311 status_notes)
+    APPROVE = "approve", _("审核通过")  # the team leader's review: closes the event
+    RETURN = "return", _("退回重办")  # the team leader's review: back to the officer, handling clock restarted
+    MEETING = "meeting", _("议事会议")  # a co-governance meeting held (minutes)
+    CONCLUDE = "conclude", _("议事结论")  # the consensus: closes or re-opens the event
+
+
+# Sources whose reporter is a citizen (the default review rule reviews every such event).
+CITIZEN_SOURCES = (Source.CITIZEN, Source.HOTLINE_12345)
+
+
+class DeliberationOutcome(models.TextChoices):
+    """What the consensus of a co-governance deliberation does to its event."""
+
+    CLOSE = "close", _("办结事件")
+    REOPEN = "reopen", _("重新处置")
 
 
 # Actions an SLA stage may be met by.
@@ -73,6 +89,7 @@ class Stage(models.TextChoices):
     ARRIVE = "arrive", _("到场")
     HANDLE = "handle", _("处置")
     REPORT = "report", _("反馈")
+    REWORK = "rework", _("重办")  # the handling again, after the team leader returned it
 
 
 class EscalationTarget(models.TextChoices):

@@ -13,18 +13,24 @@ Each street gets its own timed-response policy for orange and red events, from t
 events use the district defaults (seeded by migration). Then a dozen or two events are reported through
 the intake service at subjects' locations (mixed sources and problem types), a few of them dispatched,
 signed for or on site, so the dashboard has something to show; their clocks run from load time.
+
+Review rules: the district defaults (orange and red always, yellow and blue when a citizen reported it);
+a few fresh events are taken through the review (waiting, returned for rework, approved) and one to
+co-governance deliberation with a meeting held.
 """
 import random
 from collections import Counter
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from command_center import dispatch as dispatching
 from command_center import sla
-from command_center.choices import Source
+from command_center.choices import Source, Status
 from command_center.models import Event
-from command_center.services import intake, policies, transitions
+from command_center.services import deliberation, intake, policies, review, transitions
 from core import audit
 from core.exceptions import DomainError
 from core.roles import TEAM_LEADER
@@ -150,7 +156,49 @@ def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **
                 event = transitions.accept(None, event)
             if step >= 2:
                 event = transitions.arrive(None, event)
+    review_rules = review.install_default_rules()
+    fresh = Event.objects.filter(pk__in=[e.pk for e in events], status=Status.NEW, officer__isnull=True,
+                                 team__isnull=False).order_by("id")
+    reviewed = _review_and_deliberate(rng, [e for e in fresh if review.requires_review(e)])
     by_status = Counter(Event.objects.filter(pk__in=[e.pk for e in events]).values_list("status", flat=True))
     return {"sla_policies": saved_policies, "dispatch_rules": rules, "desk_signed_on": signed_on,
             "officers_authorised": authorised, "events": len(events), "events_skipped": skipped,
-            "events_by_status": dict(sorted(by_status.items()))}
+            "review_rules": review_rules, "reviewed": reviewed, "events_by_status": dict(sorted(by_status.items()))}
+
+
+MEETING_PEOPLE = [{"name": "王阿姨", "role": "居民代表"}, {"name": "陈老板", "role": "商户"},
+                  {"name": "社区书记", "role": "社区"}, {"name": "执法队中队长", "role": "综合执法队"}]
+
+
+def _on_site(rng, event):
+    on_duty = list(Officer.objects.filter(team_id=event.team_id).order_by("id"))
+    if not on_duty:
+        return None
+    event = transitions.dispatch(None, event, rng.choice(on_duty))
+    event = transitions.accept(None, event)
+    return transitions.arrive(None, event)
+
+
+def _review_and_deliberate(rng, fresh: list[Event]) -> dict:
+    """A few events through the review: two waiting for it, one returned for rework, one approved; and one
+    at co-governance deliberation with a meeting held (the leaders' queue and the files have something)."""
+    steps = ["under_review", "under_review", "returned", "approved", "deliberation"]
+    done = Counter()
+    for step, event in zip(steps, fresh):
+        event = _on_site(rng, event)
+        if event is None:
+            continue
+        if step == "deliberation":
+            event = transitions.deliberate(None, event, "夜间经营噪声与居民休息的矛盾，需多方协商",
+                                           participants=MEETING_PEOPLE)
+            deliberation.add_meeting(None, event, held_at=timezone.now() - timedelta(hours=3), place="社区红茶议事厅",
+                                     attendees=MEETING_PEOPLE, minutes="商户同意22点后停止外摆，社区每周巡查一次，下次会议确认效果。")
+            done[step] += 1
+            continue
+        event = transitions.resolve(None, event, "已到现场处置，责令当事人整改并拍照留证")
+        if step == "returned":
+            review.return_for_rework(None, event, "处置照片未体现整改效果，请补拍")
+        elif step == "approved":
+            review.approve(None, event, note="处置到位")
+        done[step] += 1
+    return dict(done)

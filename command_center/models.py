@@ -75,6 +75,8 @@ class Event(models.Model):
     )
     transferred_to = models.CharField(_("转办至"), max_length=100, blank=True)
     result = models.TextField(_("处置结果"), blank=True)
+    # The team leader's reason the last time the handling was returned for rework (the phone shows it).
+    return_reason = models.CharField(_("退回重办原因"), max_length=500, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
     # Counts decisions (status, severity, assignment, escalation by people): the ETag. The SLA sweep's
     # breach lines do not bump it, so a dispatcher's If-Match does not go stale because a clock fired.
@@ -468,20 +470,21 @@ from django.db.models import F  # noqa: E402
 from command_center.choices import DispatchMode  # noqa: E402
 
 
-class DispatchRule(models.Model):
-    """How events of one street (or the district default when street is empty) and one severity are
-    dispatched. No rule at all: events wait in the dispatchers' queue (nothing automatic happens)."""
+def street_severity_constraints(prefix: str) -> list:
+    """One rule per (street, severity), and one district default (street empty) per severity."""
+    return [
+        models.UniqueConstraint(fields=["street", "severity"], condition=Q(street__isnull=False),
+                                name=f"uniq_{prefix}_street_severity"),
+        models.UniqueConstraint(fields=["severity"], condition=Q(street__isnull=True),
+                                name=f"uniq_{prefix}_district_severity"),
+    ]
 
-    street = models.ForeignKey(
-        "grids.Area", verbose_name=_("镇街"), null=True, blank=True, on_delete=models.CASCADE,
-        related_name="dispatch_rules", help_text=_("留空表示全区默认"),
-    )
+
+class StreetSeverityRule(models.Model):
+    """What a rule for one street (or the district default when `street` is empty, declared by each rule
+    with its own related name) and one severity holds besides its setting: who changed it, when."""
+
     severity = models.CharField(_("等级"), max_length=8, choices=Severity.choices)
-    mode = models.CharField(_("派遣模式"), max_length=16, choices=DispatchMode.choices)
-    # In automatic mode a decline always goes to the next candidate; this turns it on for the others too.
-    next_on_decline = models.BooleanField(
-        _("退回后自动派给下一候选人"), default=False, help_text=_("自动派遣模式下总是如此"),
-    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -489,20 +492,34 @@ class DispatchRule(models.Model):
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
     class Meta:
+        abstract = True
         ordering = ["street_id", "severity"]
+
+    def scope_label(self) -> str:
+        return f"{self.street.name if self.street_id else _('全区默认')} {self.get_severity_display()}"
+
+
+class DispatchRule(StreetSeverityRule):
+    """How events of one street (or the district default when street is empty) and one severity are
+    dispatched. No rule at all: events wait in the dispatchers' queue (nothing automatic happens)."""
+
+    street = models.ForeignKey(
+        "grids.Area", verbose_name=_("镇街"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="dispatch_rules", help_text=_("留空表示全区默认"),
+    )
+    mode = models.CharField(_("派遣模式"), max_length=16, choices=DispatchMode.choices)
+    # In automatic mode a decline always goes to the next candidate; this turns it on for the others too.
+    next_on_decline = models.BooleanField(
+        _("退回后自动派给下一候选人"), default=False, help_text=_("自动派遣模式下总是如此"),
+    )
+
+    class Meta(StreetSeverityRule.Meta):
         verbose_name = _("派遣规则")
         verbose_name_plural = _("派遣规则")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["street", "severity"], condition=Q(street__isnull=False), name="uniq_dispatch_rule_street_severity",
-            ),
-            models.UniqueConstraint(
-                fields=["severity"], condition=Q(street__isnull=True), name="uniq_dispatch_rule_district_severity",
-            ),
-        ]
+        constraints = street_severity_constraints("dispatch_rule")
 
     def __str__(self):
-        return f"{self.street.name if self.street_id else _('全区默认')} {self.get_severity_display()}: {self.get_mode_display()}"
+        return f"{self.scope_label()}: {self.get_mode_display()}"
 
 
 class DispatcherShift(models.Model):
@@ -529,3 +546,93 @@ class DispatcherShift(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# --- The team leader's review and co-governance (command_center.services.review / deliberation) -------
+
+from command_center.choices import DeliberationOutcome  # noqa: E402
+
+
+class ReviewRule(StreetSeverityRule):
+    """Whether handled events of one street (or the district default when street is empty) and one
+    severity wait for the team leader's review (审核) before they close. No rule: no review (the event
+    is closed by the dispatcher's evaluation, as before review existed)."""
+
+    class Review(models.TextChoices):
+        ALL = "all", _("全部审核")
+        CITIZEN = "citizen", _("群众上报的审核")
+        NONE = "none", _("不审核")
+
+    street = models.ForeignKey(
+        "grids.Area", verbose_name=_("镇街"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="review_rules", help_text=_("留空表示全区默认"),
+    )
+    review = models.CharField(_("审核范围"), max_length=8, choices=Review.choices)
+
+    class Meta(StreetSeverityRule.Meta):
+        verbose_name = _("审核规则")
+        verbose_name_plural = _("审核规则")
+        constraints = street_severity_constraints("review_rule")
+
+    def __str__(self):
+        return f"{self.scope_label()}: {self.get_review_display()}"
+
+
+class Deliberation(models.Model):
+    """Co-governance deliberation (红茶议事会) of an event enforcement cannot settle: the topic, who takes
+    part, its meetings, and the consensus, whose outcome closes or re-opens the event. One open per event."""
+
+    event = models.ForeignKey(Event, verbose_name=_("事件"), on_delete=models.PROTECT, related_name="deliberations")
+    topic = models.CharField(_("议题"), max_length=500)
+    # [{"name": "…", "role": "…"}]: residents, shop owners, the community, departments.
+    participants = models.JSONField(_("参与方"), default=list, blank=True)
+    from_status = models.CharField(_("提交前状态"), max_length=16, choices=Status.choices)
+    started_at = models.DateTimeField(_("提交时间"))
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    consensus = models.TextField(_("议事共识"), blank=True)
+    outcome = models.CharField(_("结果"), max_length=8, choices=DeliberationOutcome.choices, blank=True)
+    concluded_at = models.DateTimeField(_("形成结论时间"), null=True, blank=True)
+    concluded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("结论登记人"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        verbose_name = _("议事协商")
+        verbose_name_plural = _("议事协商")
+        constraints = [
+            models.UniqueConstraint(fields=["event"], condition=Q(concluded_at__isnull=True),
+                                    name="uniq_open_deliberation_per_event"),
+        ]
+
+    def __str__(self):
+        return f"#{self.event_id} {self.topic[:30]}"
+
+
+class DeliberationMeeting(models.Model):
+    """One meeting of a deliberation, with its minutes. Append-only (a record of what was said)."""
+
+    deliberation = models.ForeignKey(Deliberation, verbose_name=_("议事协商"), on_delete=models.PROTECT,
+                                     related_name="meetings")
+    held_at = models.DateTimeField(_("会议时间"))
+    place = models.CharField(_("地点"), max_length=200, blank=True)
+    attendees = models.JSONField(_("参会人"), default=list, blank=True)
+    minutes = models.TextField(_("会议纪要"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(_("记录时间"))
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["held_at", "id"]
+        verbose_name = _("议事会议")
+        verbose_name_plural = _("议事会议")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("meeting minutes are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("meeting minutes are append-only")

@@ -4,7 +4,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from command_center import sla
-from command_center.models import Assignment, Deadline, Event, EventPhoto, SlaPolicy, TimelineEntry
+from command_center.models import (
+    Assignment, Deadline, Deliberation, DeliberationMeeting, Event, EventPhoto, SlaPolicy, TimelineEntry,
+)
 from core.exceptions import NotFound
 from core.ids import MAX_ID
 from grids import selectors as grid_selectors
@@ -129,3 +131,9 @@ def policy_for(street: Area | None, severity: str) -> tuple[str, list[dict]]:
         return policy.name, policy.stages
     preset = sla.PRESETS[sla.DEFAULT_PRESET_BY_SEVERITY[severity]]
     return preset["name"], preset["stages"]
+
+
+def deliberations_of(event) -> QuerySet:
+    """The event's deliberations with their meetings (two queries)."""
+    return Deliberation.objects.filter(event=event).prefetch_related(
+        Prefetch("meetings", queryset=DeliberationMeeting.objects.order_by("held_at", "id"))).order_by("started_at", "id")

@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.roles",
                 "grids.context_processors.accounts_menu",
+                "command_center.context_processors.review_count",
             ],
         },
     },

@@ -51,6 +51,7 @@ urlpatterns = [
     path("", include("enforcement.urls")),
     path("", include("credit.urls")),
     path("", include("command_center.dashboard.urls")),
+    path("", include("command_center.pages.urls")),  # /review/, /events/, /subjects/{id}/
     path("", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -11,6 +11,7 @@ TEXT = {
     "failed": _("操作失败"), "left": _("剩余"), "overdue": _("超时"), "noDeadline": _("无时限"),
     "loading": _("加载中…"), "subjectsCount": _("个对象"), "truncated": _("对象过多，仅显示部分，请放大地图"),
     "credit": _("信用"),
+    "subjectFile": _("一户一档"), "returnReason": _("退回重办原因"),
     "creditColors": {"red": _("红"), "yellow": _("黄"), "green": _("绿"), "none": _("未评分")},
     # the desk and the big screen
     "live": _("实时"), "down": _("已断开"), "connecting": _("连接中…"), "resyncing": _("同步中…"),
@@ -52,8 +53,8 @@ DESK = ("failed", "left", "overdue", "noDeadline", "subjectsCount", "truncated",
         "street", "grid", "team", "officer", "source", "reporter", "created", "routing", "subject", "duplicate",
         "escalation", "stale", "gone", "meters", "load", "rank", "ago", "min", "heading", "severity", "subjectCluster",
         "excludedHead", "excludedItem", "noneEligible", "overrideHead", "overrideOfficer", "overrideWhy",
-        "overrideReason", "overrideConfirm", "overrideSubmit", "overrideNone")
-MAP = ("loading", "subjectsCount", "truncated", "credit", "creditColors", "subjectCluster")
+        "overrideReason", "overrideConfirm", "overrideSubmit", "overrideNone", "subjectFile", "returnReason")
+MAP = ("loading", "subjectsCount", "truncated", "credit", "creditColors", "subjectCluster", "subjectFile")
 PHONE = ("left", "late", "noDeadline", "working", "submitted", "failed", "network", "reasonRequired",
          "resultRequired", "tooMany", "gpsOff", "gpsDenied", "gpsWaiting", "gpsSent", "gpsFailed", "confirmDecline",
          "newTask", "reassignedTask", "withdrawnTask", "soundOn", "live", "polling", "connecting")

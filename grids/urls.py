@@ -6,7 +6,6 @@ urlpatterns = [
     path("map/", views.map_page, name="map"),
     path("map/basemap.geojson", views.basemap, name="map-basemap"),
     path("subjects/", views.subject_list, name="subjects"),
-    path("subjects/<int:pk>/", views.subject_file, name="subject-file"),
     path("subjects/import/", views.ImportPage.as_view(), name="subject-import"),
     path("users/", user_pages.user_list, name="users"),
     path("users/new/", user_pages.user_create, name="user-create"),

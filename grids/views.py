@@ -2,12 +2,11 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from core import script_text
-from core.exceptions import DomainError
 from core.import_page import ImportPreviewView
 from core.masking import mask_phone
 from core.roles import BUREAU_STAFF, has_role, may_see_phones
@@ -26,6 +25,8 @@ def map_page(request):
         "pointsUrl": reverse("subject-points"),
         "colorsUrl": reverse("credit-colors"),
         "subjectUrl": reverse("subject-detail", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
+        # The subject's file (一户一档) is a page of a higher app: linked when it is installed.
+        "fileUrl": _optional_url("subject-file", pk=0).replace("/0/", "/{id}/"),
         "tileUrl": settings.MAP_TILE_URL,
         "basemapUrl": reverse("map-basemap"),
         "messages": script_text.pick(script_text.MAP),
@@ -84,18 +85,11 @@ def _without(params, *names):
     return query.urlencode()
 
 
-@login_required
-def subject_file(request, pk):
-    """The subject's own page (/subjects/<id>/): its registry entry, within the user's areas (404 outside)."""
+def _optional_url(name, **kwargs) -> str:
     try:
-        subject = selectors.get_subject_for(request.user, pk)
-    except DomainError:
-        raise Http404
-    street, community = selectors.street_and_community_of([subject.grid]).get(subject.grid_id, (None, None))
-    show_phone = may_see_phones(request.user)
-    subject.phone_shown = subject.contact_phone if show_phone else mask_phone(subject.contact_phone)
-    return render(request, "grids/subject_file.html", {"subject": subject, "street": street, "community": community,
-                                                       "columns": subject_columns()})
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return ""
 
 
 class ImportPage(ImportPreviewView):

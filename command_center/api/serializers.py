@@ -8,8 +8,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from command_center.choices import PhotoKind, Severity, Source
-from command_center.models import Assignment, Deadline, Event, EventPhoto, TimelineEntry
+from command_center.choices import DeliberationOutcome, PhotoKind, Severity, Source
+from command_center.models import Assignment, Deadline, Deliberation, DeliberationMeeting, Event, EventPhoto, TimelineEntry
+from command_center.services import deliberation
 from command_center.services.base import NOTE_MAX_LENGTH
 from command_center.services.intake import MAX_LENGTH as INTAKE_MAX_LENGTH
 from command_center.services.transitions import RESULT_MAX_LENGTH, TRANSFER_TO_MAX_LENGTH
@@ -104,8 +105,37 @@ class SeverityInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=NOTE_MAX_LENGTH)
 
 
+class PersonSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=deliberation.NAME_MAX_LENGTH)
+    role = serializers.CharField(max_length=deliberation.ROLE_MAX_LENGTH, required=False, allow_blank=True,
+                                 help_text=_("身份，如 居民代表、商户、社区、市场监管所"))
+
+
+def _people(help_text):
+    return PersonSerializer(many=True, required=False, max_length=deliberation.MAX_PEOPLE, help_text=help_text)
+
+
 class DeliberateInputSerializer(serializers.Serializer):
     topic = serializers.CharField(max_length=NOTE_MAX_LENGTH)
+    participants = _people(_("参与议事的各方（姓名与身份）"))
+
+
+class MeetingInputSerializer(serializers.Serializer):
+    held_at = serializers.DateTimeField(help_text=_("会议时间（不晚于现在）"))
+    minutes = serializers.CharField(max_length=deliberation.MINUTES_MAX_LENGTH, help_text=_("会议纪要"))
+    place = serializers.CharField(max_length=deliberation.PLACE_MAX_LENGTH, required=False, allow_blank=True)
+    attendees = _people(_("参会人（姓名与身份）"))
+
+
+class ConcludeInputSerializer(serializers.Serializer):
+    consensus = serializers.CharField(max_length=deliberation.CONSENSUS_MAX_LENGTH, help_text=_("达成的共识"))
+    outcome = serializers.ChoiceField(choices=DeliberationOutcome.choices,
+                                      help_text=_("close 办结事件 / reopen 重新处置"))
+
+
+class ApproveInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True)
+    satisfaction = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -188,7 +218,7 @@ class EventSerializer(FieldsOnce, serializers.ModelSerializer):
             "team", "team_code", "team_name", "department_code",
             "delegated", "routing_reason", "subject", "subject_name", "officer", "officer_name",
             "reporter_name", "reporter_phone", "escalation_level", "merged_into", "possible_duplicate_of",
-            "transferred_to", "result", "satisfaction", "version", "created_at", "updated_at",
+            "transferred_to", "result", "return_reason", "satisfaction", "version", "created_at", "updated_at",
             "dispatched_at", "accepted_at", "arrived_at", "resolved_at", "closed_at", "deadlines",
         ]
         read_only_fields = fields
@@ -229,6 +259,27 @@ class EventDetailSerializer(EventSerializer):
 
     class Meta(EventSerializer.Meta):
         fields = EventSerializer.Meta.fields + ["timeline", "assignments", "photos"]
+        read_only_fields = fields
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    attendees = PersonSerializer(many=True)
+
+    class Meta:
+        model = DeliberationMeeting
+        fields = ["id", "held_at", "place", "attendees", "minutes", "recorded_at"]
+        read_only_fields = fields
+
+
+class DeliberationSerializer(serializers.ModelSerializer):
+    participants = PersonSerializer(many=True)
+    meetings = MeetingSerializer(many=True)
+    outcome_label = serializers.CharField(source="get_outcome_display")
+
+    class Meta:
+        model = Deliberation
+        fields = ["id", "event", "topic", "participants", "from_status", "started_at", "meetings", "consensus",
+                  "outcome", "outcome_label", "concluded_at"]
         read_only_fields = fields
 
 

@@ -16,13 +16,14 @@ from command_center import dispatch, push, selectors
 from command_center import photos as event_photos
 from command_center.api import filters
 from command_center.api.serializers import (
-    CandidatesSerializer, CloseInputSerializer, DeliberateInputSerializer, DispatchInputSerializer, EventDetailSerializer,
+    ApproveInputSerializer, CandidatesSerializer, CloseInputSerializer, ConcludeInputSerializer, DeliberateInputSerializer,
+    DeliberationSerializer, MeetingInputSerializer, DispatchInputSerializer, EventDetailSerializer,
     EventInputSerializer, EventMultipartInputSerializer, EventPhotoSerializer, EventSerializer, MergeInputSerializer,
     PhotoUploadSerializer, PublicNoteInputSerializer, ReasonInputSerializer, ResolveInputSerializer, SeverityInputSerializer,
     TransferInputSerializer, context_for,
 )
 from command_center.models import Event
-from command_center.services import escalation, intake, transitions
+from command_center.services import deliberation, escalation, intake, review, transitions
 from command_center.services import photos as photo_writes
 from core.api.parsers import JSONParser
 from core.api.permissions import roles_required
@@ -234,6 +235,39 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def deliberate(self, request, pk=None):
         """Send it to co-governance deliberation (红茶议事会) with a topic."""
         return self._act(request, pk, transitions.deliberate, DeliberateInputSerializer)
+
+    @extend_schema(request=MeetingInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="deliberation/meetings", url_name="deliberation-meetings")
+    def deliberation_meeting(self, request, pk=None):
+        """Record a meeting of the event's deliberation: when, where, who attended, the minutes."""
+        return self._act(request, pk, deliberation.add_meeting, MeetingInputSerializer)
+
+    @extend_schema(request=ConcludeInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="deliberation/conclude", url_name="deliberation-conclude")
+    def deliberation_conclude(self, request, pk=None):
+        """Record the consensus reached: `close` closes the event, `reopen` gives it back to its officer
+        (or the dispatch queue) with a fresh handling deadline."""
+        return self._act(request, pk, deliberation.conclude, ConcludeInputSerializer)
+
+    @extend_schema(request=None, responses={200: DeliberationSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="deliberations", url_name="deliberations",
+            pagination_class=None, filter_backends=[])
+    def deliberations(self, request, pk=None):
+        """The event's co-governance deliberations, each with its participants, meetings and consensus."""
+        event = selectors.get_event_for(request.user, pk)
+        return Response(DeliberationSerializer(selectors.deliberations_of(event), many=True).data)
+
+    @extend_schema(request=ApproveInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """The team leader's review passes (street team leader or bureau staff): the event is closed."""
+        return self._act(request, pk, review.approve, ApproveInputSerializer)
+
+    @extend_schema(request=ReasonInputSerializer, parameters=[IF_MATCH], responses=ACTION_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_(self, request, pk=None):  # `return` is Python's
+        """Returned for rework (退回重办) with a reason: back to the officer, the handling deadline restarts."""
+        return self._act(request, pk, review.return_for_rework, ReasonInputSerializer)
 
     @extend_schema(request=PublicNoteInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
     @action(detail=True, methods=["post"], url_path="public-note", url_name="public-note")

@@ -40,6 +40,7 @@ def _page_config(request) -> dict:
         "snapshotUrl": reverse("command-snapshot"),
         "figuresUrl": reverse("command-figures"),
         "eventsUrl": reverse("event-list"),
+        "subjectFileUrl": reverse("subject-file", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
         "areasUrl": reverse("areas-geojson"),
         "pointsUrl": reverse("subject-points"),
         "creditColorsUrl": _optional_url("credit-colors"),

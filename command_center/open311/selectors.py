@@ -43,6 +43,7 @@ PUBLIC_NOTES = {
     Status.ON_SITE: _("处置人员已到场"),
     Status.DELIBERATION: _("议事协商中"),
     Status.RESOLVED: _("已处置，待评价"),
+    Status.UNDER_REVIEW: _("已处置，待审核"),
     Status.CLOSED: _("已办结"),
     Status.REJECTED: _("不予受理"),
     Status.DUPLICATE: _("已与相同诉求合并办理"),

@@ -30,6 +30,7 @@ TRANSITIONS = {
     Action.ACCEPT: ((Status.DISPATCHED,), Status.ACCEPTED),
     Action.DECLINE: ((Status.DISPATCHED,), Status.NEW),
     Action.ARRIVE: ((Status.ACCEPTED,), Status.ON_SITE),
+    # Resolved, or under review when the street's review rule asks for it (services.review).
     Action.RESOLVE: ((Status.ON_SITE, Status.DELIBERATION), Status.RESOLVED),
     Action.CLOSE: ((Status.RESOLVED,), Status.CLOSED),
     Action.REJECT: ((Status.NEW, Status.DISPATCHED), Status.REJECTED),
@@ -39,6 +40,13 @@ TRANSITIONS = {
     Action.ESCALATE: (OPEN_STATUSES, None),
     Action.SEVERITY: ((Status.NEW, Status.DISPATCHED, Status.ACCEPTED, Status.ON_SITE), None),
     Action.PUBLIC_NOTE: (tuple(Status), None),
+    # The team leader's review (services.review).
+    Action.APPROVE: ((Status.UNDER_REVIEW,), Status.CLOSED),
+    Action.RETURN: ((Status.UNDER_REVIEW,), Status.ACCEPTED),
+    # Co-governance (services.deliberation): meetings keep the status; the consensus closes the event or
+    # gives it back to the flow it left.
+    Action.MEETING: ((Status.DELIBERATION,), None),
+    Action.CONCLUDE: ((Status.DELIBERATION,), None),
 }
 
 # Boundaries can be megabytes (a district's outline): never load them along with an event.

@@ -21,7 +21,7 @@ from core.exceptions import Conflict, Forbidden, ValidationFailed
 from core.roles import has_role
 
 # Result photos belong to the handling: from signing for it to after it is reported.
-RESULT_STATUSES = (Status.ACCEPTED, Status.ON_SITE, Status.RESOLVED, Status.DELIBERATION)
+RESULT_STATUSES = (Status.ACCEPTED, Status.ON_SITE, Status.RESOLVED, Status.UNDER_REVIEW, Status.DELIBERATION)
 
 
 def _officer_id(user):

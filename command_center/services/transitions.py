@@ -15,7 +15,7 @@ from command_center import dispatch as dispatching
 from command_center import notes, signals
 from command_center.choices import OPEN_STATUSES, SEVERITY_ORDER, Action, AssignmentStatus, DispatchMode, Severity, Status
 from command_center.models import Assignment, Deadline, Event
-from command_center.services import base, escalation
+from command_center.services import base, deliberation, escalation, review
 from core import outbox
 from core.exceptions import Conflict, ValidationFailed
 from core.ids import MAX_ID
@@ -230,11 +230,15 @@ def arrive(actor, event, *, expected_version=None) -> Event:
 @transaction.atomic
 def resolve(actor, event, result: str, *, expected_version=None) -> Event:
     """The officer reports the handling (meets "handle" / "report"); from deliberation, the dispatcher
-    or team leader records the deliberation's outcome."""
+    or team leader records the deliberation's outcome. Where the street's review rule asks for it, the
+    event then waits for the team leader's review (under_review) instead of the evaluation."""
     event = base.begin(actor, event, Action.RESOLVE, expected_version, _resolver)
     result = base.clean_str(result, "result", max_length=RESULT_MAX_LENGTH)
     now = timezone.now()
-    from_status, event.status = event.status, Status.RESOLVED
+    from_status = event.status
+    event.status = Status.UNDER_REVIEW if review.requires_review(event) else Status.RESOLVED
+    if from_status == Status.DELIBERATION:
+        deliberation.settle_by_resolve(actor, event, now, result)
     event.result = result
     event.resolved_at = now
     _end_live_assignment(event, AssignmentStatus.DONE, now, actor=actor)
@@ -303,7 +307,7 @@ def merge(actor, event, into, *, expected_version=None, reason="") -> Event:
     target = Event.objects.select_related("area").defer("area__boundary").filter(pk=into_id).first()
     if target is None or (actor is not None and not grid_selectors.user_covers_area(actor, target.area)):
         raise ValidationFailed(fields={"into": [_("目标事件不存在。")]})
-    if target.status not in OPEN_STATUSES and target.status != Status.RESOLVED:
+    if target.status not in OPEN_STATUSES and target.status not in (Status.RESOLVED, Status.UNDER_REVIEW):
         raise Conflict(_("目标事件状态为“%(status)s”，不能再合并。")
             % {"status": Status(target.status).label}, code="merge_target_closed")
     now = timezone.now()
@@ -341,15 +345,19 @@ def transfer(actor, event, to: str, reason: str, *, expected_version=None) -> Ev
 
 
 @transaction.atomic
-def deliberate(actor, event, topic: str, *, expected_version=None) -> Event:
-    """What enforcement cannot settle goes to co-governance deliberation (红茶议事会). Its meetings take
-    days, so the event's timed stages stop; `resolve` records the outcome."""
+def deliberate(actor, event, topic: str, *, expected_version=None, participants=None) -> Event:
+    """What enforcement cannot settle goes to co-governance deliberation (红茶议事会): a record with the
+    topic and who takes part (services.deliberation adds its meetings and its consensus). Its meetings
+    take days, so the event's timed stages stop; the consensus (or `resolve`) records the outcome."""
     event = base.begin(actor, event, Action.DELIBERATE, expected_version, base.by_command(_("提交议事")))
     topic = base.required_reason(topic, "topic")
+    participants = deliberation.clean_people(participants, "participants")
     now = timezone.now()
     from_status, event.status = event.status, Status.DELIBERATION
     _cancel_open(event, now)
-    return base.finish(actor, event, Action.DELIBERATE, now, from_status, note=topic)
+    record = deliberation.open_record(actor, event, now, topic=topic, participants=participants, from_status=from_status)
+    return base.finish(actor, event, Action.DELIBERATE, now, from_status, note=topic,
+                       data={"deliberation": record.pk, "participants": participants})
 
 
 @transaction.atomic

@@ -258,7 +258,7 @@ def test_status_mapping_and_notes(client, users, grouped, report):
     assert {s for s in Status.values if o311.open311_status(s) == "open"} == {
         "new", "dispatched", "accepted", "on_site", "deliberation"}
     assert {s for s in Status.values if o311.open311_status(s) == "closed"} == {
-        "resolved", "closed", "rejected", "duplicate", "transferred"}
+        "resolved", "under_review", "closed", "rejected", "duplicate", "transferred"}
     only = lambda q: {r["service_request_id"] for r in js(client.get(f"{BASE}requests.json?status={q}"))}  # noqa: E731
     assert only("open") == {str(open_.pk)}
     assert only("closed") == {str(rejected.pk)}

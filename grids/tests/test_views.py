@@ -128,7 +128,8 @@ def test_subject_list_query_count(client, users, subjects, categories, django_as
         services.insert_subject(None, name=f"店{i}", category=categories["restaurant"],
                                 lat=30.1 + i / 100, lng=120.1, tags=["x"])
     c = login(client, users["bureau"])
-    # session, user, roles, areas, count, page (+ credit colours joined), tags, streets/communities, drop-downs
+    # session, user, roles, areas, count, page (+ credit colours joined), tags, streets/communities, drop-downs;
+    # bureau staff: the header's review count (command_center.context_processors: one query per source of the queue)
     with django_assert_max_num_queries(10):
         r = c.get("/subjects/")
     assert r.status_code == 200

@@ -91,6 +91,10 @@ function drawSubjects() {
          s.licence_no || "", s.grid_name, T.credit + ": " + (T.creditColors[credit] || "")].forEach((line) => {
           const p = document.createElement("div"); p.textContent = line; div.appendChild(p);
         });
+        if (cfg.fileUrl) {  // the subject's file (一户一档)
+          const a = document.createElement("a"); a.href = cfg.fileUrl.replace("{id}", r[0]); a.textContent = T.subjectFile;
+          div.appendChild(a);
+        }
       });
       return div;
     });

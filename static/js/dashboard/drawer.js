@@ -112,6 +112,12 @@ function renderDrawer(ev, cands) {
   kv(dl, T.source, cfg.labels.source[ev.source] || ev.source);
   kv(dl, T.reporter, [ev.reporter_name, ev.reporter_phone].filter(Boolean).join(" "));
   kv(dl, T.subject, ev.subject_name);
+  if (ev.subject && cfg.subjectFileUrl) {  // the subject's file (一户一档)
+    var dd = el("dd", ""), a = el("a", "", ev.subject_name || ("#" + ev.subject));
+    a.href = cfg.subjectFileUrl.replace("{id}", ev.subject);
+    dd.appendChild(a); dl.appendChild(el("dt", "", T.subjectFile)); dl.appendChild(dd);
+  }
+  kv(dl, T.returnReason, ev.return_reason);
   kv(dl, T.created, fmtTime(ev.created_at));
   kv(dl, T.routing, ev.routing_reason);
   kv(dl, T.escalation, ev.escalation_level || "");
