@@ -150,6 +150,7 @@ def file_for(user, subject_id) -> dict:
     lines += [TimelineLine(h["at"], "credit", _("信用颜色 %(from)s → %(to)s（%(cause)s）") % {
         "from": h["from_color"], "to": h["to_color"], "cause": h["cause_label"]}) for h in history]
     lines.sort(key=lambda line: line.at, reverse=True)
+    street, community = grid_selectors.street_and_community_of([subject.grid]).get(subject.grid_id, (None, None))
     return {
         "subject": {
             "id": subject.pk, "name": subject.name, "category": subject.category.name,
@@ -157,6 +158,7 @@ def file_for(user, subject_id) -> dict:
             "legal_representative": subject.legal_representative,
             "contact_phone": masking.phone(subject.contact_phone), "licence_no": subject.licence_no or "",
             "shop_sign": subject.shop_sign, "address": subject.address, "lat": subject.lat, "lng": subject.lng,
+            "street_name": street.name if street else "", "community_name": community.name if community else "",
             "grid": subject.grid.code, "grid_name": subject.grid.name, "status": subject.status,
             "status_label": subject.get_status_display(), "tags": [t.name for t in subject.tags.all()],
         },
