@@ -31,6 +31,8 @@ def register():
     from command_center.models import DispatcherShift, DispatchRule, Event, SlaPolicy
 
     audit_words.register_actions({
+        "deliberation.opened": _("提交红茶议事会"), "deliberation.meeting": _("记录议事会议"),
+        "deliberation.concluded": _("议事形成结论"),
         **EVENT_ACTIONS,
         "event.created": _("事件：受理上报"),
         "event.photo_added": _("事件：上传照片"),

@@ -18,7 +18,7 @@ PEOPLE = [{"name": "王阿姨", "role": "居民代表"}, {"name": "陈老板", "
 
 
 def on_site(report, users, officers):
-    e = transitions.dispatch(users["dispatcher"], report(), officers["s1"])
+    e = transitions.dispatch(users["dispatcher"], report(), officers["s1"], override=True, reason="指定张三（测试）")
     e = transitions.accept(users["officer_s1"], e)
     return transitions.arrive(users["officer_s1"], e)
 
