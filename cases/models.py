@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cases.choices import (
-    AppealKind, AppealResult, EvidenceKind, LegalOpinion, LenientGround, Origin, Outcome, PartyKind, Procedure, Status,
+    AppealKind, AppealResult, EvidenceKind, LenientGround, Origin, Outcome, PartyKind, Procedure, Status,
     Step, TransferStatus, TransferTarget,
 )
 

@@ -245,6 +245,15 @@ SPECTACULAR_SETTINGS = {
         "ScenarioItemKindEnum": "enforcement.choices.ScenarioItemKind",
         "SeverityEnum": "enforcement.choices.Severity",
         "CreditColorEnum": "credit.choices.Color",
+        "CaseStatusEnum": "cases.choices.Status",
+        "CaseEvidenceKindEnum": "cases.choices.EvidenceKind",
+        "CaseAppealKindEnum": "cases.choices.AppealKind",
+        "CaseTransferTargetEnum": "cases.choices.TransferTarget",
+        "CasePartyKindEnum": "cases.choices.PartyKind",
+        "CaseProcedureEnum": "cases.choices.Procedure",
+        "CaseOutcomeEnum": "cases.choices.Outcome",
+        "CaseLenientGroundEnum": "cases.choices.LenientGround",
+        "CaseLegalOpinionEnum": "cases.choices.LegalOpinion",
     },
 }
 

@@ -33,6 +33,7 @@ api_v1 = [
     path("", include("credit.api.urls")),  # before grids: /subjects/{id}/credit/ lives in credit
     path("", include("grids.api.urls")),
     path("", include("enforcement.api.urls")),
+    path("", include("cases.api.urls")),
     path("", include("command_center.api.urls")),
     path("", include("credit.api.surface_urls")),
 ]

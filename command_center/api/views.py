@@ -1,6 +1,4 @@
 """Thin views: scoping comes from command_center.selectors, every write goes through services."""
-import re
-
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,12 +22,10 @@ from command_center.api.serializers import (
 from command_center.models import Event
 from command_center.services import escalation, intake, transitions
 from command_center.services import photos as photo_writes
+from core.api import preconditions
 from core.api.parsers import JSONParser
 from core.api.permissions import roles_required
-from core.exceptions import PreconditionFailed, PreconditionRequired
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER
-
-_ETAG = re.compile(r'^(?:W/)?"(\d+)-v(\d+)"$')
 
 IF_MATCH = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
@@ -51,22 +47,11 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 def expected_version(request, event_id) -> int | None:
-    """The version named by If-Match (None for "*": the client knowingly acts on whatever is current).
-    Without the header the change is refused (428, RFC 6585): two desks acting on what they saw must not
-    silently overwrite each other. An ETag of another version or another event, or one we cannot read,
-    fails the precondition (412)."""
-    raw = (request.headers.get("If-Match") or "").strip()
-    if not raw:
-        raise PreconditionRequired(
-            _("请在 If-Match 请求头中带上事件的 ETag（先 GET /api/v1/events/{id}/ 读取），以免覆盖他人的更改。"),
-            code="if_match_required")
-    if raw == "*":
-        return None
-    for tag in raw.split(","):
-        m = _ETAG.match(tag.strip())
-        if m and int(m.group(1)) == int(event_id):
-            return int(m.group(2))
-    raise PreconditionFailed(_("If-Match 与该事件的 ETag 不符，请刷新后重试。"), code="stale_version")
+    """The event's version named by If-Match (core.api.preconditions: 428 without it, 412 when stale)."""
+    return preconditions.expected_version(
+        request, event_id,
+        missing=_("请在 If-Match 请求头中带上事件的 ETag（先 GET /api/v1/events/{id}/ 读取），以免覆盖他人的更改。"),
+        stale=_("If-Match 与该事件的 ETag 不符，请刷新后重试。"))
 
 
 class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
