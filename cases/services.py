@@ -237,6 +237,8 @@ def _origin(origin: str, event_id, origin_ref: str) -> dict:
     if origin == Origin.EVENT:
         if event_id is None:
             raise ValidationFailed(fields={"event": [_("事件来源的案件须指明事件。")]})
+        if Case.objects.filter(origin_event_id=event_id).exclude(status=Status.TRANSFERRED).exists():
+            raise Conflict(_("该事件已立案（综合罚一次：一个事件一个案件）。"), code="already_filed")
         return {"origin": origin, "origin_event_id": int(event_id), "origin_ref": origin_ref or f"event:{event_id}"}
     if origin == Origin.FINDING:
         if not origin_ref:

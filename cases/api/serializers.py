@@ -34,6 +34,23 @@ class CaseInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     procedure = serializers.ChoiceField(choices=Procedure.choices, required=False, default=Procedure.GENERAL)
 
 
+class EventCaseInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Filing a case from an event: the event gives the subject, street, matter, facts and their day;
+    the body names the handlers and may override or complete the rest."""
+
+    handler_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1,
+                                        max_length=10, help_text=_("承办人（执法队员编号，不少于两人）"))
+    party_kind = serializers.ChoiceField(choices=PartyKind.choices, required=False,
+                                         help_text=_("缺省：事件关联了管理对象时为单位，否则为个人"))
+    person_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    person_id_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    person_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    matter_codes = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=20,
+                                         help_text=_("缺省：事件的执法事项"))
+    facts = serializers.CharField(max_length=TEXT_MAX, required=False, help_text=_("缺省：事件描述"))
+    procedure = serializers.ChoiceField(choices=Procedure.choices, required=False, default=Procedure.GENERAL)
+
+
 class OutcomeSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     matter_code = serializers.CharField(max_length=64)
     outcome = serializers.ChoiceField(choices=Outcome.choices)

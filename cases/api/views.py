@@ -57,6 +57,16 @@ def full_party(user, case) -> bool:
     return selectors.may_see_person(user, case)
 
 
+def detail_response(request, case_id, status_code=status.HTTP_200_OK) -> Response:
+    """A case's detail with its ETag; a handler reading a private party's data in full is recorded."""
+    case = selectors.get_case_for(request.user, case_id, detail=True)
+    full = full_party(request.user, case)
+    if full and case.party_kind == PartyKind.PERSON and request.method == "GET":
+        services.record_view(request.user, case, what=_("查看当事人个人信息（API）"))
+    body = s.CaseDetailSerializer(case, context={"request": request, "full_party": full}).data
+    return Response(body, status=status_code, headers={"ETag": case.etag})
+
+
 class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Cases (执法办案): filing, the queue scoped by street, one POST per step."""
 
@@ -71,12 +81,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.cases_for(self.request.user).prefetch_related("matters__matter").order_by("-filed_at", "-id")
 
     def _detail(self, request, case_id, status_code=status.HTTP_200_OK):
-        case = selectors.get_case_for(request.user, case_id, detail=True)
-        full = full_party(request.user, case)
-        if full and case.party_kind == PartyKind.PERSON and request.method == "GET":
-            services.record_view(request.user, case, what=_("查看当事人个人信息（API）"))
-        body = s.CaseDetailSerializer(case, context={"request": request, "full_party": full}).data
-        return Response(body, status=status_code, headers={"ETag": case.etag})
+        return detail_response(request, case_id, status_code)
 
     @extend_schema(request=s.CaseInputSerializer, responses={201: s.CaseDetailSerializer})
     def create(self, request):

@@ -1,5 +1,6 @@
 """Thin views: scoping comes from command_center.selectors, every write goes through services."""
 from django.http import FileResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -10,6 +11,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases import services as case_services
+from cases.api import serializers as case_serializers
+from cases.api import views as case_views
+from cases.choices import Origin as CaseOrigin
+from cases.choices import PartyKind
 from command_center import dispatch, push, selectors
 from command_center import photos as event_photos
 from command_center.api import filters
@@ -219,6 +225,27 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def deliberate(self, request, pk=None):
         """Send it to co-governance deliberation (红茶议事会) with a topic."""
         return self._act(request, pk, transitions.deliberate, DeliberateInputSerializer)
+
+    @extend_schema(request=case_serializers.EventCaseInputSerializer,
+                   responses={201: case_serializers.CaseDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="file-case", url_name="file-case")
+    def file_case(self, request, pk=None):
+        """File a case (立案) from the event: its subject, street, matter, facts and day; the body names the
+        two or more handlers (cases.services.file_case). One event, one case."""
+        event = selectors.get_event_for(request.user, pk)
+        data = case_serializers.EventCaseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        case = case_services.file_case(
+            request.user, origin=CaseOrigin.EVENT, event_id=event.pk,
+            party_kind=v.get("party_kind") or (PartyKind.BUSINESS if event.subject_id else PartyKind.PERSON),
+            subject=event.subject, street=event.street, person_name=v.get("person_name", ""),
+            person_id_number=v.get("person_id_number", ""), person_phone=v.get("person_phone", ""),
+            matter_codes=v.get("matter_codes") or [event.matter_code], facts=v.get("facts") or event.description,
+            facts_on=timezone.localdate(event.created_at), handler_ids=v["handler_ids"], procedure=v["procedure"])
+        response = case_views.detail_response(request, case.pk, status.HTTP_201_CREATED)
+        response["Location"] = f"/api/v1/cases/{case.pk}/"
+        return response
 
     @extend_schema(request=PublicNoteInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
     @action(detail=True, methods=["post"], url_path="public-note", url_name="public-note")
