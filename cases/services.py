@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import selectors, signals
+from cases import documents, selectors, signals
 from cases.choices import (
     DECIDED_STATUSES, FINAL_STATUSES, AppealKind, AppealResult, EvidenceKind, LegalOpinion, LenientGround, Origin,
     Outcome, PartyKind, Procedure, Status, Step, TransferStatus, TransferTarget,
@@ -824,10 +824,21 @@ def record_view(actor, case: Case, *, what: str):
     audit.record(actor, "case.view_personal", case, changes={"what": [None, what]})
 
 
+DOCUMENT_READY = {"notice": (Status.NOTIFIED, Status.LEGAL_REVIEW) + DECIDED_STATUSES, "decision": DECIDED_STATUSES}
+
+
 @transaction.atomic
-def record_export(actor, case: Case, *, document: str):
-    _record(case, Step.EXPORT, actor, note=document)
-    audit.record(actor, "case.export", case, changes={"document": [None, document]})
+def export_document(actor, case_id, *, kind: str) -> tuple[Case, bytes]:
+    """Render a document of the case (documents.KINDS) and record the export (全过程记录)."""
+    case = selectors.get_case_for(actor, case_id, detail=True)
+    if kind not in documents.KINDS:
+        raise NotFound(_("文书不存在。"))
+    if kind in DOCUMENT_READY and case.status not in DOCUMENT_READY[kind]:
+        raise Conflict(_("案件尚未到达该文书的环节。"), code="not_ready")
+    body = documents.render(case, kind, full_party=selectors.may_see_person(actor, case))
+    _record(case, Step.EXPORT, actor, note=kind, data={"document": kind, "bytes": len(body)})
+    audit.record(actor, "case.export", case, changes={"document": [None, kind]})
+    return case, body
 
 
 # --- deadlines and disclosure (the periodic task) ---------------------------------------------------------

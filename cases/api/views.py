@@ -1,6 +1,7 @@
 """Thin views: scoping from cases.selectors, every write through cases.services."""
 import keyword
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
@@ -12,7 +13,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from cases import selectors, services
+from cases import documents, selectors, services
 from cases.api import serializers as s
 from cases.choices import PartyKind, Status
 from cases.models import Case
@@ -174,6 +175,19 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     quality_review = _post("quality-review", services.quality_review, s.QualityReviewInputSerializer,
                            doc="案卷评查：按评查项目逐项打分（区局工作人员，承办人除外；仅已结案件）。")
     del _post
+
+    @extend_schema(parameters=[OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH,
+                                                enum=list(documents.KINDS))],
+                   responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path=r"documents/(?P<kind>notice|decision|file)",
+            url_name="document")
+    def document(self, request, pk=None, kind=None):
+        """The notice (告知书), the decision (决定书) or the whole case file (案卷) as PDF; each export is
+        recorded. The notice exists once the case was notified, the decision once decided."""
+        case, body = services.export_document(request.user, pk, kind=kind)
+        response = HttpResponse(body, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{case.number}-{kind}.pdf"'
+        return response
 
 
 class DisclosureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
