@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from cases.choices import DECIDED_STATUSES, FINAL_STATUSES, AppealResult, PartyKind, Status, TransferStatus
 from cases.models import Appeal, Case, CaseMatter, CaseRecord, Evidence, LenientListEntry, QualityChecklistItem, Transfer
 from core.exceptions import NotFound
+from core.masking import mask_value
 from core.review import ReviewItem
 from core.roles import BUREAU_STAFF, TEAM_LEADER, has_role
 from grids import selectors as grid_selectors
@@ -138,15 +139,15 @@ def disclosures(now=None) -> QuerySet:
             .order_by("-disclosed_at", "-id"))
 
 
+def mask(value: str) -> str:
+    return mask_value(value)
+
+
 def party_label(case: Case, *, full: bool) -> str:
     """How the party is named to a reader: a business by its name; a person by name only for `full`."""
     if case.party_kind == PartyKind.BUSINESS:
         return case.subject.name if case.subject_id else ""
-    if full:
-        return case.person_name
-    from core.masking import mask_value
-
-    return mask_value(case.person_name)
+    return case.person_name if full else mask_value(case.person_name)
 
 
 def review_items(user) -> list[ReviewItem]:

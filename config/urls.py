@@ -48,6 +48,7 @@ urlpatterns = [
     path("", include("grids.urls")),
     path("", include("enforcement.urls")),
     path("", include("credit.urls")),
+    path("", include("cases.urls")),
     path("", include("command_center.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
