@@ -94,6 +94,7 @@ class _OncePerProcess:
 _sla = _OncePerProcess()
 _webhook_retry = _OncePerProcess()
 _drain = _OncePerProcess()
+_case_deadlines = _OncePerProcess()
 
 
 def should_run() -> bool:
@@ -144,6 +145,10 @@ def start_if_embedded() -> Ticker | None:
     from command_center.webhooks import retry_due
 
     _webhook_retry.get_or_start(lambda: Ticker(retry_due, 60.0, name="webhook-retry").start())
+    # Case deadlines and disclosures (beat's cases.tasks.check_deadlines in production), every 5 minutes.
+    from cases.services import check_deadlines
+
+    _case_deadlines.get_or_start(lambda: Ticker(check_deadlines, 300.0, name="case-deadlines").start())
     start_drain()
     return start()
 
