@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from cases import services
+from cases import demo, services
 from cases.choices import LenientGround, PartyKind
 from cases.models import LenientListEntry, QualityChecklistItem
 from core import roles
@@ -80,53 +80,11 @@ def outcome(code="M-SHOP", *, outcome="penalty", fine="200", measures="", ground
 
 
 @pytest.fixture
-def walk(users, handlers):
-    """walk(case, "served", outcomes=[...]) takes the case there by the ordinary steps."""
-    officer = users["officer_s1"]
-    leader = users["leader_s1"]
-    bureau = users["bureau"]
-
+def walk(users):
+    """walk(case, "served", outcomes=[...]) takes the case there by the ordinary steps (cases.demo.advance)."""
     def go(case, to, *, outcomes=None, legal=True):
-        outcomes = outcomes or [outcome()]
-        order = ["investigation", "evidence", "review", "approved", "notified", "legal_review", "decided", "served",
-                 "executed", "closed"]
-        from cases.models import Case
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
-        for step in order:
-            case = Case.objects.get(pk=case.pk)
-            if step == "investigation":
-                case = services.investigate(officer, case)
-            elif step == "evidence":
-                services.add_evidence(officer, case, file=SimpleUploadedFile("photo.jpg", b"\xff\xd8evidence"),
-                                      kind="photo")
-            elif step == "review":
-                case = services.submit(officer, case, outcomes=outcomes)
-            elif step == "approved":
-                case = services.approve(leader, case)
-            elif step == "notified":
-                case = services.notify(officer, case)
-            elif step == "legal_review":
-                if not case.legal_review_required:
-                    continue
-                case = services.request_legal_review(officer, case)
-                if to == "legal_review":
-                    return case
-                if legal:
-                    case = services.legal_review(bureau, case, opinion="agree")
-            elif step == "decided":
-                case = services.decide(leader, case, outcomes=outcomes, decision_text="决定如下")
-            elif step == "served":
-                case = services.serve(officer, case, method="直接送达")
-            elif step == "executed":
-                if all(o["outcome"] == "no_penalty" for o in outcomes):
-                    continue
-                case = services.execute(officer, case, note="已缴纳罚款")
-            elif step == "closed":
-                case = services.close(leader, case)
-            if step == to:
-                return Case.objects.get(pk=case.pk)
-        return Case.objects.get(pk=case.pk)
+        return demo.advance(case, to, handler=users["officer_s1"], leader=users["leader_s1"], reviewer=users["bureau"],
+                            outcomes=outcomes or [outcome()], legal=legal)
     return go
 
 
