@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 
 from cases import documents, selectors, services
 from cases.api import serializers as s
@@ -197,6 +198,7 @@ class DisclosureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.DisclosureSerializer
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [AnonRateThrottle]  # open to anyone: per client address, like the token endpoint
     filter_backends = []
 
     def get_queryset(self):

@@ -131,3 +131,18 @@ def test_legal_review_over_api_refusals(api, users, file_case, walk):
     r = api(users["bureau"]).post(f"{URL}{case.pk}/legal-review/", {"opinion": "agree"}, format="json",
                                   HTTP_IF_MATCH=case.etag)
     assert r.status_code == 200 and r.json()["legal_review_passed"]
+
+
+def test_credit_shows_under_review_while_an_appeal_is_open(api, users, file_case, walk, shop):
+    case = walk(file_case(), "closed")
+    credit = api(users["bureau"]).get(f"/api/v1/subjects/{shop.pk}/credit/")
+    assert credit.status_code == 200 and credit.json()["under_review"] is False
+    leader = api(users["leader_s1"])
+    r = leader.post(f"{URL}{case.pk}/appeal/", {"kind": "reconsideration", "grounds": "不服"}, format="json",
+                    HTTP_IF_MATCH=case.etag)
+    assert r.status_code == 200, r.content
+    assert api(users["bureau"]).get(f"/api/v1/subjects/{shop.pk}/credit/").json()["under_review"] is True
+    r = api(users["bureau"]).post(f"{URL}{case.pk}/appeal-decision/", {"result": "upheld", "note": "维持"},
+                                  format="json", HTTP_IF_MATCH=r["ETag"])
+    assert r.status_code == 200
+    assert api(users["bureau"]).get(f"/api/v1/subjects/{shop.pk}/credit/").json()["under_review"] is False
