@@ -9,7 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.choices import DECIDED_STATUSES, FINAL_STATUSES, AppealResult, PartyKind, Status, TransferStatus
-from cases.models import Appeal, Case, CaseMatter, CaseRecord, Evidence, LenientListEntry, QualityChecklistItem, Transfer
+from cases.models import (
+    Appeal, Case, CaseMatter, CaseRecord, Evidence, LenientListEntry, QualityChecklistItem, QualityReview, Transfer,
+)
 from core.exceptions import NotFound
 from core.masking import mask_value
 from core.review import ReviewItem
@@ -148,6 +150,35 @@ def party_label(case: Case, *, full: bool) -> str:
     if case.party_kind == PartyKind.BUSINESS:
         return case.subject.name if case.subject_id else ""
     return case.person_name if full else mask_value(case.person_name)
+
+
+def quality_scores(user) -> dict:
+    """案卷评查 figures over the user's cases: the average score (percent of the maximum) per team and per
+    handler, with how many reviews each rests on (a review counts once per team, however many of its
+    case's handlers are in it)."""
+    rows = (QualityReview.objects.filter(case__in=cases_for(user).values("pk"))
+            .values("pk", "total", "max_total", "case__handlers__pk", "case__handlers__name",
+                    "case__handlers__team__code", "case__handlers__team__name"))
+    teams, handlers, counted = {}, {}, set()
+
+    def add(bucket, key, label: dict, pct: float):
+        entry = bucket.setdefault(key, {**label, "reviews": 0, "sum": 0.0})
+        entry["reviews"] += 1
+        entry["sum"] += pct
+
+    for r in rows:
+        pct = 100.0 * r["total"] / r["max_total"] if r["max_total"] else 0.0
+        add(handlers, r["case__handlers__pk"], {"officer": r["case__handlers__pk"], "name": r["case__handlers__name"]},
+            pct)
+        team = r["case__handlers__team__code"]
+        if (r["pk"], team) not in counted:
+            counted.add((r["pk"], team))
+            add(teams, team, {"team": team, "name": r["case__handlers__team__name"]}, pct)
+
+    def averages(bucket):
+        return [{**{k: v for k, v in e.items() if k != "sum"}, "average_percent": round(e["sum"] / e["reviews"], 1)}
+                for e in bucket.values()]
+    return {"teams": averages(teams), "handlers": averages(handlers)}
 
 
 def review_items(user) -> list[ReviewItem]:

@@ -299,3 +299,22 @@ class DisclosureSerializer(serializers.Serializer):
         return [{"name": m.matter.name, "legal_basis": m.matter.legal_basis, "department": m.department.name,
                  "outcome": m.get_outcome_display(), "lenient_ground": m.get_lenient_ground_display() if m.lenient_ground
                  else "", "fine": str(m.fine), "measures": m.measures} for m in case.matters.all()]
+
+
+class _ScoreRow(serializers.Serializer):
+    name = serializers.CharField()
+    reviews = serializers.IntegerField()
+    average_percent = serializers.FloatField()
+
+
+class TeamScoreSerializer(_ScoreRow):
+    team = serializers.CharField()
+
+
+class HandlerScoreSerializer(_ScoreRow):
+    officer = serializers.IntegerField()
+
+
+class QualityScoresSerializer(serializers.Serializer):
+    teams = TeamScoreSerializer(many=True)
+    handlers = HandlerScoreSerializer(many=True)

@@ -177,6 +177,13 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                            doc="案卷评查：按评查项目逐项打分（区局工作人员，承办人除外；仅已结案件）。")
     del _post
 
+    @extend_schema(responses={200: s.QualityScoresSerializer}, filters=False)
+    @action(detail=False, methods=["get"], url_path="quality-scores", url_name="quality-scores",
+            filter_backends=[], pagination_class=None)
+    def quality_scores(self, request):
+        """案卷评查 figures over the cases the user may see: the average score per team and per handler."""
+        return Response(s.QualityScoresSerializer(selectors.quality_scores(request.user)).data)
+
     @extend_schema(parameters=[OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH,
                                                 enum=list(documents.KINDS))],
                    responses={(200, "application/pdf"): OpenApiTypes.BINARY})

@@ -146,3 +146,19 @@ def test_credit_shows_under_review_while_an_appeal_is_open(api, users, file_case
                                   format="json", HTTP_IF_MATCH=r["ETag"])
     assert r.status_code == 200
     assert api(users["bureau"]).get(f"/api/v1/subjects/{shop.pk}/credit/").json()["under_review"] is False
+
+
+def test_quality_scores_per_team_and_handler(api, users, file_case, walk, checklist, handlers,
+                                             django_assert_max_num_queries):
+    from cases import services
+
+    for points in ((40, 60), (20, 40)):
+        case = walk(file_case(), "closed")
+        services.quality_review(users["bureau"], case, scores={"Q1": points[0], "Q2": points[1]})
+    client = api(users["leader_s1"])
+    with django_assert_max_num_queries(6):
+        body = client.get(f"{URL}quality-scores/").json()
+    assert body["teams"] == [{"team": "T-S1", "name": "S1综合行政执法队", "reviews": 2, "average_percent": 80.0}]
+    assert {h["officer"]: h["average_percent"] for h in body["handlers"]} == {
+        handlers["s1"][0].pk: 80.0, handlers["s1"][1].pk: 80.0}
+    assert api(users["leader_s2"]).get(f"{URL}quality-scores/").json() == {"teams": [], "handlers": []}
