@@ -162,3 +162,13 @@ def test_quality_scores_per_team_and_handler(api, users, file_case, walk, checkl
     assert {h["officer"]: h["average_percent"] for h in body["handlers"]} == {
         handlers["s1"][0].pk: 80.0, handlers["s1"][1].pk: 80.0}
     assert api(users["leader_s2"]).get(f"{URL}quality-scores/").json() == {"teams": [], "handlers": []}
+
+
+def test_detail_query_count(api, users, file_case, walk, django_assert_max_num_queries):
+    case = walk(file_case(matter_codes=["M-SHOP", "M-FUME"]), "closed",
+                outcomes=[outcome(fine="100"), outcome("M-FUME", fine="6000")])
+    client = api(users["leader_s1"])
+    client.get(f"{URL}{case.pk}/")
+    with django_assert_max_num_queries(16):
+        r = client.get(f"{URL}{case.pk}/")
+    assert r.status_code == 200 and len(r.json()["records"]) == 10
