@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from cases import forms, selectors, services
 from cases.choices import DECIDED_STATUSES, PartyKind, Procedure, Status
 from core.exceptions import DomainError, NotFound
+from core.masking import mask_personal_text
 from core.roles import BUREAU_STAFF, DISPATCHER, OFFICER, TEAM_LEADER, has_role
 
 PAGE_SIZE = 50
@@ -152,6 +153,8 @@ def queue(request):
 
 def _detail_context(request, case, forms_by_name=None):
     full = selectors.may_see_person(request.user, case)
+    for record in case.records.all():  # phones, ID numbers and plates in notes: in full for the handlers only
+        record.note_shown = record.note if full else mask_personal_text(record.note)
     actions = []
     for name, action in ACTIONS.items():
         if _visible(request.user, case, name, action):
@@ -160,6 +163,7 @@ def _detail_context(request, case, forms_by_name=None):
                             "multipart": name == "evidence"})
     return {"case": case, "full": full, "actions": actions,
             "party": selectors.party_label(case, full=full),
+            "facts": case.facts if full else mask_personal_text(case.facts),
             "person_id": case.person_id_number if full else selectors.mask(case.person_id_number),
             "person_phone": case.person_phone if full else selectors.mask(case.person_phone),
             "documents": [("notice", _("告知书")), ("decision", _("决定书")), ("file", _("案卷"))]}

@@ -245,6 +245,7 @@ class HandlerSerializer(serializers.Serializer):
 
 
 class CaseDetailSerializer(CaseSerializer):
+    facts = serializers.SerializerMethodField(help_text=_("电话、身份证号、车牌仅承办人可见全文"))
     person_name = serializers.SerializerMethodField()
     person_id_number = serializers.SerializerMethodField()
     person_phone = serializers.SerializerMethodField()
@@ -268,6 +269,9 @@ class CaseDetailSerializer(CaseSerializer):
 
     def _person(self, value) -> str:
         return value if self.context.get("full_party") else mask_value(value)
+
+    def get_facts(self, case) -> str:
+        return case.facts if self.context.get("full_party") else mask_personal_text(case.facts)
 
     def get_person_name(self, case) -> str:
         return self._person(case.person_name)

@@ -64,11 +64,12 @@ def checklist(db):
 
 @pytest.fixture
 def file_case(users, catalog, handlers, shop):
-    def make(*, matter_codes=("M-SHOP",), actor=None, party_kind=PartyKind.BUSINESS, **extra):
+    def make(*, matter_codes=("M-SHOP",), actor=None, party_kind=PartyKind.BUSINESS, facts="占道经营，店外摆放桌椅。",
+             **extra):
         kwargs = {"subject": shop} if party_kind == PartyKind.BUSINESS else {}
         kwargs.update(extra)
         return services.file_case(
-            actor or users["officer_s1"], party_kind=party_kind, facts="占道经营，店外摆放桌椅。",
+            actor or users["officer_s1"], party_kind=party_kind, facts=facts,
             facts_on=timezone.localdate() - dt.timedelta(days=1), matter_codes=list(matter_codes),
             handler_ids=[o.pk for o in handlers["s1"][:2]], **kwargs)
     return make

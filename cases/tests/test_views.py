@@ -48,3 +48,13 @@ def test_public_disclosure_page(users, file_case, walk, district):
                           street=district["S1"]), "served", outcomes=[outcome(fine="100")])
     body = Client().get("/disclosures/").content.decode()
     assert case.number in body and "王小明" not in body and "13712345678" not in body
+
+
+def test_personal_numbers_in_facts_and_notes_masked_for_non_handlers(users, file_case):
+    from cases import services
+
+    case = file_case(facts="当事人电话13712345678，拒不改正。")
+    services.investigate(users["officer_s1"], case)
+    body = _client(users["leader_s1"]).get(f"/cases/{case.pk}/").content.decode()
+    assert "13712345678" not in body and "137****5678" in body
+    assert "13712345678" in _client(users["officer_s1"]).get(f"/cases/{case.pk}/").content.decode()
