@@ -2,13 +2,41 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.choices import AppealKind, AppealResult, EvidenceKind, LegalOpinion, LenientGround, Outcome, Status, TransferTarget
+from cases.choices import (
+    AppealKind, AppealResult, EvidenceKind, LegalOpinion, LenientGround, Outcome, PartyKind, Procedure, Status,
+    TransferTarget,
+)
 from cases.services import NOTE_MAX, TEXT_MAX
+from core.ids import MAX_ID
 
 
 class QueueForm(forms.Form):
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态"))] + list(Status.choices))
     overdue = forms.BooleanField(label=_("只看超期"), required=False)
+
+
+class FileCaseForm(forms.Form):
+    """Filing a case directly (立案) from the page."""
+
+    party_kind = forms.ChoiceField(label=_("当事人类型"), choices=PartyKind.choices)
+    subject = forms.IntegerField(label=_("管理对象编号（单位当事人必填）"), min_value=1, max_value=MAX_ID, required=False)
+    street = forms.ModelChoiceField(label=_("镇街（个人当事人必填）"), queryset=None, required=False)
+    person_name = forms.CharField(label=_("当事人姓名"), max_length=50, required=False)
+    person_id_number = forms.CharField(label=_("身份证号"), max_length=32, required=False)
+    person_phone = forms.CharField(label=_("联系电话"), max_length=32, required=False)
+    matter_codes = forms.CharField(label=_("事项编码（多个以逗号分隔：综合罚一次）"), max_length=500)
+    facts = forms.CharField(label=_("违法事实"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}))
+    facts_on = forms.DateField(label=_("违法行为发生日"), widget=forms.DateInput(attrs={"type": "date"}))
+    handlers = forms.ModelMultipleChoiceField(label=_("承办人（不少于两人）"), queryset=None)
+    procedure = forms.ChoiceField(label=_("程序"), choices=Procedure.choices, initial=Procedure.GENERAL)
+
+    def __init__(self, *args, streets, officers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["street"].queryset = streets
+        self.fields["handlers"].queryset = officers
+
+    def clean_matter_codes(self):
+        return [c.strip() for c in self.cleaned_data["matter_codes"].replace("，", ",").split(",") if c.strip()]
 
 
 class StepForm(forms.Form):

@@ -58,3 +58,20 @@ def test_personal_numbers_in_facts_and_notes_masked_for_non_handlers(users, file
     body = _client(users["leader_s1"]).get(f"/cases/{case.pk}/").content.decode()
     assert "13712345678" not in body and "137****5678" in body
     assert "13712345678" in _client(users["officer_s1"]).get(f"/cases/{case.pk}/").content.decode()
+
+
+def test_file_a_case_from_the_page(users, handlers, shop, catalog):
+    import datetime as dt
+
+    client = _client(users["officer_s1"])
+    assert client.get("/cases/new/").status_code == 200
+    data = {"party_kind": "business", "subject": shop.pk, "matter_codes": "M-SHOP，M-FUME", "facts": "店外经营",
+            "facts_on": (dt.date.today() - dt.timedelta(days=1)).isoformat(), "handlers": [handlers["s1"][0].pk],
+            "procedure": "general"}
+    r = client.post("/cases/new/", data)
+    assert r.status_code == 400 and "承办人不少于两人" in r.content.decode() and not Case.objects.exists()
+    data["handlers"] = [o.pk for o in handlers["s1"][:2]]
+    r = client.post("/cases/new/", data)
+    assert r.status_code == 302
+    assert Case.objects.get().matters.count() == 2
+    assert _client(users["platform"]).get("/cases/new/").status_code == 403
