@@ -114,19 +114,18 @@ ACTIONS = {
 }
 
 
-def _visible(user, case, name, action) -> bool:
+def _visible(user, case, name, action, *, pending, appeal_open) -> bool:
     """Forms worth showing: the step may follow the status and the user has a role that takes it."""
     if case.status not in action.statuses or not has_role(user, *action.roles):
         return False
-    pending = selectors.pending_transfer(case)
     if name == "accept-transfer":
-        return pending is not None
-    if pending is not None:
+        return pending
+    if pending:
         return False
     if name == "appeal-decision":
-        return selectors.open_appeal(case) is not None
+        return appeal_open
     if name == "appeal":
-        return selectors.open_appeal(case) is None
+        return not appeal_open
     if name == "decide":
         simple = case.procedure == Procedure.SIMPLE
         return (case.status in (Status.FILED, Status.INVESTIGATION)) == simple
@@ -202,8 +201,9 @@ def _detail_context(request, case, forms_by_name=None):
     for record in case.records.all():  # phones, ID numbers and plates in notes: in full for the handlers only
         record.note_shown = record.note if full else mask_personal_text(record.note)
     actions = []
+    pending, appeal_open = selectors.pending_transfer(case) is not None, selectors.open_appeal(case) is not None
     for name, action in ACTIONS.items():
-        if _visible(request.user, case, name, action):
+        if _visible(request.user, case, name, action, pending=pending, appeal_open=appeal_open):
             form = (forms_by_name or {}).get(name) or action.form(case)
             actions.append({"name": name, "label": action.label, "form": form,
                             "multipart": name == "evidence"})
