@@ -26,6 +26,7 @@ from django.db.models import Prefetch
 
 from command_center.choices import FINAL_STATUSES, Action
 from command_center.models import Deadline, Event
+from grids.models import Area
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ ASSIGNMENT_CHANGED = "assignment.changed"
 OFFICER_MOVED = "officer.moved"
 SLA_BREACHED = "sla.breached"
 MESSAGE_TYPES = (EVENT_CREATED, EVENT_UPDATED, ASSIGNMENT_CHANGED, OFFICER_MOVED, SLA_BREACHED)
+# A reminder, not a row of the dashboard's state (the snapshot has no cases): a case due soon or overdue,
+# to its street's stream, where its team leader's desk shows it.
+CASE_DEADLINE = "case.deadline"
 
 # Actions that change who holds the event: pushed as assignment.changed (with the event's row).
 ASSIGNMENT_ACTIONS = (Action.DISPATCH, Action.ACCEPT, Action.DECLINE)
@@ -362,6 +366,17 @@ def on_sla_breached(sender, breaches=(), once=None, **kwargs):
         return []
 
 
+def on_case_deadlines(sender, cases=(), **kwargs):
+    """cases.signals.deadlines_due: one reminder per case to its street's stream and the district's."""
+    try:
+        streets = Area.objects.only("id", "path").in_bulk({c["street_id"] for c in cases})
+        return publish_many(CASE_DEADLINE, [(c["street_id"], streets[c["street_id"]].path, {"case": c})
+                                            for c in cases if c["street_id"] in streets])
+    except Exception:  # noqa: BLE001 — the check has committed; the queue page still flags them
+        logger.exception("live push: %s case reminders", len(cases))
+        return []
+
+
 def on_officer_moved(sender, officer_id=None, **kwargs):
     try:
         from grids.models import Officer
@@ -381,6 +396,7 @@ def on_officer_moved(sender, officer_id=None, **kwargs):
 def connect():
     """Called from CommandCenterConfig.ready(): the outbox runs the pushes in the committing process, right
     after the commit (the desk sees a change within milliseconds), each at most once per outbox row."""
+    from cases import signals as case_signals
     from command_center import signals
     from core import outbox
     from grids import signals as grid_signals
@@ -390,6 +406,7 @@ def connect():
     outbox.register(signals.sla_breached, "command_center.push.sla_breached",
                     lambda payload, message: on_sla_breached(None, once=f"outbox:{message.key}", **payload))
     grid_signals.officer_moved.connect(on_officer_moved, dispatch_uid="command_center.push.officer_moved")
+    case_signals.deadlines_due.connect(on_case_deadlines, dispatch_uid="command_center.push.case_deadlines")
 
 
 # --- the snapshot -----------------------------------------------------------------------------

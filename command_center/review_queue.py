@@ -10,6 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from cases import selectors as case_selectors
 from command_center import selectors
 from command_center.choices import Status
 from core.exceptions import Forbidden
@@ -46,7 +47,7 @@ def event_review_items(user) -> list[ReviewItem]:
 
 
 # The sources of the queue, in one place. The integrator adds cases and inspections here.
-SOURCES = [event_review_items]
+SOURCES = [event_review_items, case_selectors.review_items]  # inspections: its plans, once merged
 
 
 def may_review(user) -> bool:

@@ -134,7 +134,23 @@ def sensors_section(user, subject, masking: Masking) -> Section:
 
 
 # The sections of the file, in the order the page shows them. The integrator adds inspections and cases here.
-SECTIONS = [events_section, deliberations_section, notices_section, sensors_section]
+def cases_section(user, subject, masking: Masking) -> Section:
+    """The subject's cases the reader may see (cases.selectors scopes them), each with its decision."""
+    from cases import selectors as case_selectors
+
+    rows = list(case_selectors.cases_for(user).filter(subject=subject).order_by("-filed_at", "-id")[:SECTION_LIMIT])
+    items, lines = [], []
+    for c in rows:
+        items.append({"id": c.pk, "number": c.number, "status": c.status, "status_label": c.get_status_display(),
+                      "filed_at": c.filed_at, "decided_at": c.decided_at, "facts": masking.text(c.facts),
+                      "api_url": f"/api/v1/cases/{c.pk}/"})
+        lines.append(TimelineLine(c.filed_at, "cases", _("立案 %(number)s") % {"number": c.number}))
+        if c.decided_at:
+            lines.append(TimelineLine(c.decided_at, "cases", _("案件 %(number)s 作出决定") % {"number": c.number}))
+    return Section("cases", _("案件"), items, lines)
+
+
+SECTIONS = [events_section, cases_section, deliberations_section, notices_section, sensors_section]
 
 
 def file_for(user, subject_id) -> dict:

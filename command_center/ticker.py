@@ -99,6 +99,7 @@ class _OncePerProcess:
 _sla = _OncePerProcess()
 _webhook_retry = _OncePerProcess()
 _drain = _OncePerProcess()
+_case_deadlines = _OncePerProcess()
 _demo_walk = _OncePerProcess()
 # Periodic jobs of apps above the command center (Celery beat's in production), each on a thread of its
 # own: name → (interval s, func, its once-per-process holder). Registered from those apps' ready().
@@ -160,6 +161,10 @@ def start_if_embedded() -> Ticker | None:
     _webhook_retry.get_or_start(lambda: Ticker(retry_due, 60.0, name="webhook-retry").start())
     for name, (interval, func, holder) in _periodic.items():
         holder.get_or_start(lambda name=name, interval=interval, func=func: Ticker(func, interval, name=name).start())
+    # Case deadlines and disclosures (beat's cases.tasks.check_deadlines in production), every 5 minutes.
+    from cases.services import check_deadlines
+
+    _case_deadlines.get_or_start(lambda: Ticker(check_deadlines, 300.0, name="case-deadlines").start())
     start_drain()
     if getattr(settings, "DEMO_SIMULATION", False):
         start_demo_walk()

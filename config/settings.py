@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "grids",
     "credit",
     "enforcement",
+    "cases",
     "command_center",
     "analytics",
 ]
@@ -249,6 +250,15 @@ SPECTACULAR_SETTINGS = {
         "ScenarioItemKindEnum": "enforcement.choices.ScenarioItemKind",
         "SeverityEnum": "enforcement.choices.Severity",
         "CreditColorEnum": "credit.choices.Color",
+        "CaseStatusEnum": "cases.choices.Status",
+        "CaseEvidenceKindEnum": "cases.choices.EvidenceKind",
+        "CaseAppealKindEnum": "cases.choices.AppealKind",
+        "CaseTransferTargetEnum": "cases.choices.TransferTarget",
+        "CasePartyKindEnum": "cases.choices.PartyKind",
+        "CaseProcedureEnum": "cases.choices.Procedure",
+        "CaseOutcomeEnum": "cases.choices.Outcome",
+        "CaseLenientGroundEnum": "cases.choices.LenientGround",
+        "CaseLegalOpinionEnum": "cases.choices.LegalOpinion",
     },
 }
 
@@ -421,6 +431,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60},
     },
     # The outbox's safety net: follow-ups (dispatch, push, webhooks, rescoring) a dead process left undone.
+    # Cases: deadlines due soon or past (reminders to the team leader) and decisions due for disclosure.
+    "cases-check-deadlines": {
+        "task": "cases.tasks.check_deadlines",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
     "core-outbox-drain": {
         "task": "core.tasks.drain_outbox",
         "schedule": 1.0,
@@ -476,6 +492,30 @@ COMMAND_CENTER_DUPLICATE_MINUTES = 30
 COMMAND_CENTER_SEVERITY_MIN_RANK = {"blue": 1, "yellow": 1, "orange": 2, "red": 3}
 # Dispatch ranking only trusts a position this recent.
 COMMAND_CENTER_POSITION_FRESH_SECONDS = int(os.environ.get("POSITION_FRESH_SECONDS", "300"))
+
+# --- Cases (执法办案) ----------------------------------------------------------------------------
+# Time limits per step in days (the law's defaults: a decision within 90 days of filing, service of the
+# decision within 7 days); a step's deadline is shown as due soon CASES_REMIND_BEFORE_HOURS before it.
+CASES_STEP_DAYS = {
+    "filed": 7, "investigation": 30, "review": 3, "approved": 5, "notified": 10, "legal_review": 7,
+    "decided": 7, "served": 30, "executed": 15,
+}
+CASES_DECISION_DAYS = int(os.environ.get("CASES_DECISION_DAYS", "90"))
+CASES_REMIND_BEFORE_HOURS = 24
+# Legal review (法制审核) when a matter's proposed fine is over this (yuan) and the matter sets none.
+CASES_LEGAL_REVIEW_FINE_OVER = 50000
+# A hearing (听证) may be asked for at or above these fines (yuan): a person, an organisation.
+CASES_HEARING_FINE_PERSON = 10000
+CASES_HEARING_FINE_BUSINESS = 100000
+# The simple procedure (简易程序): a warning or a fine up to these amounts (yuan).
+CASES_SIMPLE_FINE_PERSON = 200
+CASES_SIMPLE_FINE_BUSINESS = 3000
+# Disclosure (执法公示): published within this many working days of the decision, kept this many days.
+CASES_DISCLOSURE_WORKING_DAYS = 7
+CASES_DISCLOSURE_KEEP_DAYS = 365 * 3
+# An appeal's time limit (days) and the largest evidence file (bytes).
+CASES_APPEAL_DAYS = 60
+CASES_EVIDENCE_MAX_BYTES = 50 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

@@ -31,6 +31,7 @@ class Leniency(models.TextChoices):
     FIRST = "first", _("首违不罚")
     MINOR = "minor", _("轻微不罚")
     MEDIATED = "mediated", _("调解不罚")
+    REDUCED = "reduced", _("公益减罚")
 
 
 class HistoryCause(models.TextChoices):

@@ -129,6 +129,9 @@ class CreditFact(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     withdrawn_reason = models.CharField(_("撤销原因"), max_length=255, blank=True)
+    # Contested (an appeal against the decision behind it is open): the fact still counts, and the
+    # subject's credit says it is under review (复议/申诉中) until the poster ends the contest.
+    contested_at = models.DateTimeField(_("复议/申诉中(起)"), null=True, blank=True)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

@@ -27,7 +27,10 @@ def credit_for(user, subject_id) -> dict:
     score.color = override.color if override else score.computed_color
     history = list(CreditHistory.objects.filter(subject_id=subject.pk).select_related("actor")[:HISTORY_LIMIT])
     score.reasons = enrich_reasons(score.reasons)
-    return {"subject": subject, "score": score, "override": override, "history": history}
+    under_review = CreditFact.objects.filter(subject_id=subject.pk, withdrawn_at__isnull=True,
+                                             contested_at__isnull=False).exists()
+    return {"subject": subject, "score": score, "override": override, "history": history,
+            "under_review": under_review}
 
 
 def enrich_reasons(reasons: dict) -> dict:
@@ -39,7 +42,7 @@ def enrich_reasons(reasons: dict) -> dict:
         return reasons
     rows = {r["id"]: r for r in CreditFact.objects.filter(pk__in=ids).values(
         "id", "kind", "source_app", "source_model", "source_pk", "source_text", "occurred_at", "confirmed",
-        "leniency", "metric", "value", "withdrawn_at")}
+        "leniency", "metric", "value", "withdrawn_at", "contested_at")}
     out = dict(reasons)
     out["factors"] = []
     for factor in factors:
@@ -56,6 +59,8 @@ def enrich_reasons(reasons: dict) -> dict:
                     entry["leniency"] = row["leniency"]
                 elif row["kind"] == FactKind.SENSOR_EXCEEDANCE:
                     entry["metric"], entry["value"] = row["metric"], row["value"]
+                if row["contested_at"] is not None and row["withdrawn_at"] is None:
+                    entry["under_review"] = True  # an appeal against it is open (复议/申诉中)
                 if row["withdrawn_at"] is not None:  # withdrawn since this score was computed
                     entry["withdrawn_at"] = row["withdrawn_at"].isoformat()
             facts.append(entry)

@@ -99,7 +99,8 @@ class CatalogVersionAdmin(CatalogAdminMixin, admin.ModelAdmin):
 class MatterForm(forms.ModelForm):
     class Meta:
         model = Matter
-        fields = ("code", "name", "law", "article", "department", "kind", "domain", "non_site", "major_decision", "status")
+        fields = ("code", "name", "law", "article", "department", "kind", "domain", "non_site", "major_decision", "status",
+                  "fine_min", "fine_max", "legal_review_fine_over")
 
 
 @admin.register(Matter)

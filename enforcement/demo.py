@@ -9,6 +9,7 @@ Deterministic: the same seed gives the same catalog.
 """
 import random
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -191,9 +192,17 @@ def _bulk_matters(version, rows, departments):
     Matter.objects.bulk_create([
         Matter(version=version, code=r["code"], name=r["name"], law=r["law"], article=r["article"],
                department=departments[r["department"]], kind=r["kind"], domain=r["domain"], non_site=r["non_site"],
-               major_decision=r["major_decision"])
+               major_decision=r["major_decision"], **_fine_range(r))
         for r in rows
     ], batch_size=500)
+
+
+def _fine_range(row) -> dict:
+    """A demo fine range (yuan) for penalty matters: the cases' decisions are checked against it."""
+    if row["kind"] != MatterKind.ADMINISTRATIVE_PENALTY:
+        return {}
+    low, high = ("10000", "200000") if row["major_decision"] else ("50", "20000")
+    return {"fine_min": Decimal(low), "fine_max": Decimal(high)}
 
 
 @transaction.atomic

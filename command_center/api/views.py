@@ -1,7 +1,6 @@
 """Thin views: scoping comes from command_center.selectors, every write goes through services."""
-import re
-
 from django.http import FileResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +11,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases import services as case_services
+from cases.api import serializers as case_serializers
+from cases.api import views as case_views
+from cases.choices import Origin as CaseOrigin
+from cases.choices import PartyKind
 from command_center import dispatch, push, selectors
 from command_center import photos as event_photos
 from command_center.api import filters
@@ -25,12 +29,10 @@ from command_center.api.serializers import (
 from command_center.models import Event
 from command_center.services import deliberation, escalation, intake, review, transitions
 from command_center.services import photos as photo_writes
+from core.api import preconditions
 from core.api.parsers import JSONParser
 from core.api.permissions import roles_required
-from core.exceptions import PreconditionFailed, PreconditionRequired
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER
-
-_ETAG = re.compile(r'^(?:W/)?"(\d+)-v(\d+)"$')
 
 IF_MATCH = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
@@ -52,22 +54,11 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 def expected_version(request, event_id) -> int | None:
-    """The version named by If-Match (None for "*": the client knowingly acts on whatever is current).
-    Without the header the change is refused (428, RFC 6585): two desks acting on what they saw must not
-    silently overwrite each other. An ETag of another version or another event, or one we cannot read,
-    fails the precondition (412)."""
-    raw = (request.headers.get("If-Match") or "").strip()
-    if not raw:
-        raise PreconditionRequired(
-            _("请在 If-Match 请求头中带上事件的 ETag（先 GET /api/v1/events/{id}/ 读取），以免覆盖他人的更改。"),
-            code="if_match_required")
-    if raw == "*":
-        return None
-    for tag in raw.split(","):
-        m = _ETAG.match(tag.strip())
-        if m and int(m.group(1)) == int(event_id):
-            return int(m.group(2))
-    raise PreconditionFailed(_("If-Match 与该事件的 ETag 不符，请刷新后重试。"), code="stale_version")
+    """The event's version named by If-Match (core.api.preconditions: 428 without it, 412 when stale)."""
+    return preconditions.expected_version(
+        request, event_id,
+        missing=_("请在 If-Match 请求头中带上事件的 ETag（先 GET /api/v1/events/{id}/ 读取），以免覆盖他人的更改。"),
+        stale=_("If-Match 与该事件的 ETag 不符，请刷新后重试。"))
 
 
 class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -268,6 +259,27 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def return_(self, request, pk=None):  # `return` is Python's
         """Returned for rework (退回重办) with a reason: back to the officer, the handling deadline restarts."""
         return self._act(request, pk, review.return_for_rework, ReasonInputSerializer)
+
+    @extend_schema(request=case_serializers.EventCaseInputSerializer,
+                   responses={201: case_serializers.CaseDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="file-case", url_name="file-case")
+    def file_case(self, request, pk=None):
+        """File a case (立案) from the event: its subject, street, matter, facts and day; the body names the
+        two or more handlers (cases.services.file_case). One event, one case."""
+        event = selectors.get_event_for(request.user, pk)
+        data = case_serializers.EventCaseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        case = case_services.file_case(
+            request.user, origin=CaseOrigin.EVENT, event_id=event.pk,
+            party_kind=v.get("party_kind") or (PartyKind.BUSINESS if event.subject_id else PartyKind.PERSON),
+            subject=event.subject, street=event.street, person_name=v.get("person_name", ""),
+            person_id_number=v.get("person_id_number", ""), person_phone=v.get("person_phone", ""),
+            matter_codes=v.get("matter_codes") or [event.matter_code], facts=v.get("facts") or event.description,
+            facts_on=timezone.localdate(event.created_at), handler_ids=v["handler_ids"], procedure=v["procedure"])
+        response = case_views.detail_response(request, case.pk, status.HTTP_201_CREATED)
+        response["Location"] = f"/api/v1/cases/{case.pk}/"
+        return response
 
     @extend_schema(request=PublicNoteInputSerializer, parameters=[IF_MATCH], responses={200: EventDetailSerializer})
     @action(detail=True, methods=["post"], url_path="public-note", url_name="public-note")

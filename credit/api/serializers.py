@@ -48,6 +48,7 @@ class CreditSerializer(serializers.Serializer):
     computed_at = serializers.DateTimeField(source="score.computed_at")
     override = OverrideSerializer(allow_null=True)
     history = HistorySerializer(many=True)
+    under_review = serializers.BooleanField(help_text=_("有未决的复议/申诉（结果待定）"))
 
     def get_policy(self, obj) -> dict | None:
         p = obj["score"].policy

@@ -202,6 +202,29 @@ def withdraw_fact(fact=None, *, source_app=None, source_model=None, source_pk=No
     return facts
 
 
+def set_contested(*, source_app, source_model, source_pk, contested: bool, reason, actor=None):
+    """Mark the live facts of a source reference contested (an appeal is open) or no longer contested
+    (the appeal was decided). Audited; the facts keep counting, the subject's credit says "under review"
+    while any is contested. Returns the facts concerned."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(fields={"reason": [_("请填写原因。")]})
+    with transaction.atomic():
+        facts = list(CreditFact.objects.select_for_update().filter(
+            source_app=source_app, source_model=source_model, source_pk=str(source_pk), withdrawn_at__isnull=True,
+        ).order_by("id"))
+        now = timezone.now()
+        for f in facts:
+            new = now if contested else None
+            if (f.contested_at is None) == (new is None):
+                continue
+            audit.record(actor, "credit.fact_contested" if contested else "credit.fact_uncontested", f,
+                         changes={"contested_at": [f.contested_at, new], "reason": [None, reason[:255]]})
+            f.contested_at = new
+            f.save(update_fields=["contested_at"])
+    return facts
+
+
 def confirm_fact(fact, *, confirmed=True, actor=None):
     """Mark a complaint confirmed (or not) after it was looked into; audited, rescored on commit."""
     with transaction.atomic():

@@ -81,13 +81,24 @@ class Matter(models.Model):
     domain = models.CharField(_("执法领域"), max_length=32, db_index=True)
     non_site = models.BooleanField(_("适用非现场执法"), default=False)
     major_decision = models.BooleanField(_("重大执法决定（需法制审核）"), default=False)
+    # The fine the law allows for this matter (yuan); empty: no fine is provided for. A case's decision
+    # must stay within it; above `legal_review_fine_over` the decision needs legal review (法制审核).
+    fine_min = models.DecimalField(_("罚款下限(元)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    fine_max = models.DecimalField(_("罚款上限(元)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    legal_review_fine_over = models.DecimalField(
+        _("罚款超过此数需法制审核(元)"), max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text=_("留空按系统设置 CASES_LEGAL_REVIEW_FINE_OVER"))
     status = models.CharField(_("状态"), max_length=16, choices=MatterStatus.choices, default=MatterStatus.ACTIVE)
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("执法事项")
         verbose_name_plural = _("执法事项")
-        constraints = [models.UniqueConstraint(fields=["version", "code"], name="matter_code_unique_in_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="matter_code_unique_in_version"),
+            models.CheckConstraint(condition=Q(fine_min__isnull=True) | Q(fine_max__isnull=True)
+                                   | Q(fine_max__gte=models.F("fine_min")), name="matter_fine_range_ordered"),
+        ]
         indexes = [models.Index(fields=["version", "department"]), models.Index(fields=["version", "domain"])]
 
     def __str__(self):

@@ -6,6 +6,7 @@ wait for the next edition).
 """
 import re
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -23,7 +24,8 @@ from enforcement.services.access import require_catalog_editor
 from grids.choices import AreaKind, StreetTier
 from grids.models import Area, Department
 
-MATTER_FIELDS = ("code", "name", "law", "article", "department", "kind", "domain", "non_site", "major_decision", "status")
+MATTER_FIELDS = ("code", "name", "law", "article", "department", "kind", "domain", "non_site", "major_decision", "status",
+                 "fine_min", "fine_max", "legal_review_fine_over")
 DELEGATION_FIELDS = ("matter", "street", "tier", "effective_from", "effective_to", "source", "revoked_at", "revoke_reason")
 # The code format shared by every catalog row (matters, problem types, checklists, scenarios).
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -149,11 +151,12 @@ def known_fields(data: dict, allowed, *, required=()) -> tuple[dict, dict]:
 
 def clean_matter(*, partial=False, code=UNCHANGED, name=UNCHANGED, law=UNCHANGED, department=UNCHANGED,
                  kind=UNCHANGED, domain=UNCHANGED, article=UNCHANGED, non_site=UNCHANGED, major_decision=UNCHANGED,
-                 status=UNCHANGED) -> dict:
+                 status=UNCHANGED, fine_min=UNCHANGED, fine_max=UNCHANGED, legal_review_fine_over=UNCHANGED) -> dict:
     """Normalise and check the given matter fields (shared by the API, the admin and the importer); `partial`:
     an update, where no field is required."""
     data = given(code=code, name=name, law=law, department=department, kind=kind, domain=domain, article=article,
-                 non_site=non_site, major_decision=major_decision, status=status)
+                 non_site=non_site, major_decision=major_decision, status=status, fine_min=fine_min, fine_max=fine_max,
+                 legal_review_fine_over=legal_review_fine_over)
     out, errors = known_fields(data, MATTER_FIELDS,
                                required=() if partial else ("code", "name", "law", "department", "kind", "domain"))
     if out.get("code") and not CODE_RE.match(out["code"]):
@@ -171,18 +174,42 @@ def clean_matter(*, partial=False, code=UNCHANGED, name=UNCHANGED, law=UNCHANGED
     for key, limit in (("name", 255), ("law", 255), ("article", 100), ("domain", 32), ("code", 64)):
         if isinstance(out.get(key), str) and len(out[key]) > limit:
             errors[key] = [_("不能超过%(limit)s个字符。") % {"limit": limit}]
+    _clean_fines(out, errors)
     if errors:
         raise ValidationFailed(fields=errors)
     return out
 
 
+def _clean_fines(out: dict, errors: dict):
+    """The fine range (yuan): non-negative amounts, the upper not below the lower."""
+    for key in ("fine_min", "fine_max", "legal_review_fine_over"):
+        if out.get(key) in (None, ""):
+            if key in out:
+                out[key] = None
+            continue
+        try:
+            value = Decimal(str(out[key]))
+        except (InvalidOperation, ValueError):
+            errors[key] = ["请输入金额。"]
+            continue
+        if not value.is_finite() or value < 0 or value >= Decimal("1e10"):
+            errors[key] = ["金额必须是 0 到 9999999999 之间的数。"]
+            continue
+        out[key] = value.quantize(Decimal("0.01"))
+    low, high = out.get("fine_min"), out.get("fine_max")
+    if isinstance(low, Decimal) and isinstance(high, Decimal) and high < low:
+        errors["fine_max"] = ["罚款上限不能低于下限。"]
+
+
 @transaction.atomic
 def create_matter(actor, *, code: str, name: str, law: str, department: str, kind: str, domain: str, article: str = "",
-                  non_site: bool = False, major_decision: bool = False, status: str = MatterStatus.ACTIVE) -> Matter:
+                  non_site: bool = False, major_decision: bool = False, status: str = MatterStatus.ACTIVE,
+                  fine_min=None, fine_max=None, legal_review_fine_over=None) -> Matter:
     """A new matter in the draft; `department` is the department's code."""
     require_catalog_editor(actor)
     data = clean_matter(code=code, name=name, law=law, department=department, kind=kind, domain=domain,
-                        article=article, non_site=non_site, major_decision=major_decision, status=status)
+                        article=article, non_site=non_site, major_decision=major_decision, status=status,
+                        fine_min=fine_min, fine_max=fine_max, legal_review_fine_over=legal_review_fine_over)
     draft = open_draft(actor)
     if Matter.objects.filter(version=draft, code=data["code"]).exists():
         raise ValidationFailed(fields={"code": [_("事项编码 %(code)s 已存在于草稿 V%(draft_number)s。")
@@ -196,7 +223,7 @@ def create_matter(actor, *, code: str, name: str, law: str, department: str, kin
 @transaction.atomic
 def update_matter(actor, matter: Matter, *, code=UNCHANGED, name=UNCHANGED, law=UNCHANGED, department=UNCHANGED,
                   kind=UNCHANGED, domain=UNCHANGED, article=UNCHANGED, non_site=UNCHANGED, major_decision=UNCHANGED,
-                  status=UNCHANGED) -> Matter:
+                  status=UNCHANGED, fine_min=UNCHANGED, fine_max=UNCHANGED, legal_review_fine_over=UNCHANGED) -> Matter:
     """Change the given fields of a matter row of the draft (published and archived rows are the record of what
     was in force). `department` is a department code; `code` may be given but never changes."""
     require_catalog_editor(actor)
@@ -206,7 +233,8 @@ def update_matter(actor, matter: Matter, *, code=UNCHANGED, name=UNCHANGED, law=
     if code is not UNCHANGED and code != matter.code:
         raise ValidationFailed(fields={"code": [_("事项编码不可修改（它标识跨版本的同一事项）。")]})
     data = clean_matter(partial=True, name=name, law=law, department=department, kind=kind, domain=domain,
-                        article=article, non_site=non_site, major_decision=major_decision, status=status)
+                        article=article, non_site=non_site, major_decision=major_decision, status=status,
+                        fine_min=fine_min, fine_max=fine_max, legal_review_fine_over=legal_review_fine_over)
     before = audit.snapshot(matter, MATTER_FIELDS)
     for k, v in data.items():
         setattr(matter, k, v)

@@ -19,6 +19,8 @@ DEMO_LOADERS = [
     "enforcement.demo.load",
     "credit.demo.load",
     "command_center.demo.load",
+    "cases.demo.load",
+    "command_center.demo_cases.load",
     "command_center.dashboard.demo_large.load",  # --large only: 20,000 subjects, 500 officers, 2,000 open events
 ]
 

@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from cases.api import views
+
+router = SimpleRouter()
+router.register("cases", views.CaseViewSet, basename="case")
+router.register("disclosures", views.DisclosureViewSet, basename="disclosure")
+
+urlpatterns = router.urls

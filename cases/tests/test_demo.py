@@ -1,0 +1,24 @@
+"""The demo's casework, through `manage.py load_demo` (one load, checked from every side)."""
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from cases.choices import AppealResult, Origin, Status
+from cases.models import Appeal, Case, QualityReview
+from credit.models import CreditFact
+
+
+@pytest.mark.django_db
+def test_demo_has_cases_in_every_state():
+    call_command("load_demo", stdout=StringIO())
+    statuses = set(Case.objects.values_list("status", flat=True))
+    assert statuses == set(Status.values)
+    assert Case.objects.filter(origin=Origin.EVENT).exists() and Case.objects.filter(origin=Origin.DIRECT).exists()
+    assert Case.objects.filter(matters__lenient_ground="first").exists()
+    assert Case.objects.filter(matters__outcome="reduced").exists()
+    assert Appeal.objects.filter(result=AppealResult.PENDING).exists()
+    assert QualityReview.objects.exists()
+    assert CreditFact.objects.filter(source_app="cases", contested_at__isnull=False).exists()
+    numbers = list(Case.objects.values_list("number", flat=True))
+    assert len(numbers) == len(set(numbers))
