@@ -2,13 +2,13 @@
 per street, a restaurant in S1, the no-penalty lists, a quality checklist; `walk` takes a case through
 its steps with the right people."""
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from cases import demo, services
+from cases.testing import outcome
 from cases.choices import LenientGround, PartyKind
 from cases.models import LenientListEntry, QualityChecklistItem
 from core import roles
@@ -73,11 +73,6 @@ def file_case(users, catalog, handlers, shop):
             facts_on=timezone.localdate() - dt.timedelta(days=1), matter_codes=list(matter_codes),
             handler_ids=[o.pk for o in handlers["s1"][:2]], **kwargs)
     return make
-
-
-def outcome(code="M-SHOP", *, outcome="penalty", fine="200", measures="", ground="", reason=""):
-    return {"matter_code": code, "outcome": outcome, "fine": Decimal(fine), "measures": measures,
-            "lenient_ground": ground, "reason": reason}
 
 
 @pytest.fixture

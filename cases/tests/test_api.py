@@ -4,7 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from cases.models import Case, CaseRecord
-from cases.tests.conftest import outcome
+from cases.testing import outcome
 from grids.testing import *  # noqa: F403
 
 URL = "/api/v1/cases/"

@@ -3,7 +3,7 @@ import io
 from pypdf import PdfReader
 
 from cases.models import CaseRecord
-from cases.tests.conftest import outcome
+from cases.testing import outcome
 from grids.testing import *  # noqa: F403
 
 URL = "/api/v1/cases/"

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cases import selectors, services
 from cases.choices import PartyKind, Status
 from cases.models import Case, CaseRecord, Evidence
-from cases.tests.conftest import outcome
+from cases.testing import outcome
 from core.exceptions import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from credit.models import CreditFact
 from grids.testing import *  # noqa: F403

@@ -1,7 +1,7 @@
 from django.test import Client
 
 from cases.models import Case
-from cases.tests.conftest import outcome
+from cases.testing import outcome
 from grids.testing import *  # noqa: F403
 
 
