@@ -9,7 +9,7 @@ from command_center.choices import AssignmentStatus
 from command_center.mobile import selectors
 from command_center.models import Assignment
 from command_center.services import transitions
-from command_center.testing import S2_POINT
+
 from core import roles
 from grids import accounts
 from grids.choices import DutyStatus
@@ -37,9 +37,9 @@ def test_a_task_card_on_its_own_is_the_pages_card(client, users, officers, repor
     assert card.strip() in page  # the same markup the page renders
 
 
-def test_a_task_card_is_refused_to_others(client, users, officers, report):
+def test_a_task_card_is_refused_to_others(client, users, officers, report, crew):
     event = transitions.dispatch(users["dispatcher"], report(), officers["s1"])
-    other = transitions.dispatch(users["dispatcher"], report(point=S2_POINT), officers["s2"])
+    other = transitions.dispatch(users["dispatcher"], report(), crew["near"])  # another officer of the street
     url = f"/m/tasks/{event.pk}/"
     r = client.get(url)
     assert r.status_code == 302 and r["Location"].startswith("/login/")
@@ -49,7 +49,7 @@ def test_a_task_card_is_refused_to_others(client, users, officers, report):
     client.force_login(users["officer_s1"])
     assert client.get(f"/m/tasks/{other.pk}/").status_code == 404  # another officer's
     assert client.get("/m/tasks/999999/").status_code == 404
-    transitions.dispatch(users["dispatcher"], event, officers["s2"], reassign=True)
+    transitions.dispatch(users["dispatcher"], event, crew["near"], reassign=True)
     assert client.get(url).status_code == 404  # no longer theirs
 
 

@@ -125,7 +125,8 @@ def test_new_tasks_reach_the_phone_live(browser_pages, asgi_live_server, users, 
     # Withdrawn while the officer is on it: the card goes, the focus goes to the next task's control.
     user, _ = accounts.add_user(None, username="wang5", role=roles.OFFICER, area_codes=["S1"], password="pass-word-1")
     wang = Officer.objects.create(user=user, name="王五", badge_no="B003", team=teams["S1"],
-                                  home_department=departments["ZHZF"])
+                                  home_department=departments["ZHZF"], duty_status="available", last_lat=S1_POINT[0],
+                                  last_lng=S1_POINT[1], last_position_at=timezone.now())
     order = phone.evaluate("Array.from(document.querySelectorAll('#tasks .task')).map(c => +c.dataset.id)")
     taken, after = order[0], order[1]
     phone.focus(f"{card(taken)} button[data-action=accept]")
@@ -134,6 +135,7 @@ def test_new_tasks_reach_the_phone_live(browser_pages, asgi_live_server, users, 
     assert focused_card(phone) == str(after)
     phone.wait_for_function("document.getElementById('announce').textContent.indexOf('任务已撤回') === 0", timeout=3000)
     assert phone.inner_text("#tasks .m-count").strip() == str(EVENTS - 1)
+    Officer.objects.filter(pk=wang.pk).update(duty_status="off_duty")  # the next automatic pick is 张三's again
 
     # Signing for it: the focus stays on that task's next step, the duty status follows the task.
     phone.click(f"{card(after)} button[data-action=accept]")

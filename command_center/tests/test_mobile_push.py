@@ -1,6 +1,7 @@
 """The officer's own stream (`/ws/officer/`, command_center.mobile.push): who may join it, what the
 transitions push to it (assigned, reassigned, withdrawn, the duty status), through the outbox, once."""
 import pytest
+from django.utils import timezone
 import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
@@ -35,10 +36,11 @@ def to_officer(sent_messages, officer):
 
 @pytest.fixture
 def wang(users, teams, departments):
-    """A second officer of S1."""
+    """A second officer of S1, on duty with a fresh position (a desk may pick him without an override)."""
     user, _ = accounts.add_user(None, username="wang5", role=roles.OFFICER, area_codes=["S1"], password="pass-word-1")
     return Officer.objects.create(user=user, name="王五", badge_no="B003", team=teams["S1"],
-                                  home_department=departments["ZHZF"])
+                                  home_department=departments["ZHZF"], duty_status="available",
+                                  last_lat=S1_POINT[0], last_lng=S1_POINT[1], last_position_at=timezone.now())
 
 
 # --- what the transitions push ------------------------------------------------------------------

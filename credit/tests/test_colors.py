@@ -157,7 +157,7 @@ def test_map_colour_filter_in_a_browser(browser_page, live_server, users, catego
     assert len(colour_requests) == asked  # the filter redraws from what was loaded
     # One palette: the markers' colours (read by the script) are the legend's (the style sheet's), the desk's values.
     credit = page.evaluate("async () => (await import('/static/js/palette.js')).palette().credit")
-    assert (credit["red"], credit["yellow"], credit["green"]) == ("#d62728", "#e6c300", "#2ca02c")
+    assert (credit["red"], credit["yellow"], credit["green"]) == ("#c62828", "#e6c300", "#2e7d32")
     legend = page.evaluate("[...document.querySelectorAll('.swatch')].map((s) => [s.classList[1], getComputedStyle(s).color])")
     assert {name: rgb for name, rgb in legend} == {
         name: "rgb({}, {}, {})".format(*bytes.fromhex(credit[name][1:])) for name in ("red", "yellow", "green", "none")}

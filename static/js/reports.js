@@ -5,7 +5,8 @@ const echarts = window.echarts;
 const lang = document.documentElement.lang || "zh-hans";
 const en = lang.startsWith("en");
 const t = (zh, eng) => (en ? eng : zh);
-const palette = ["#1f5fa6", "#b35900", "#2e7d32", "#8e24aa", "#c62828", "#00838f", "#6d4c41", "#455a64"];
+// Series colours for figures (not severities or credit colours, which keep their own meaning on maps).
+const palette = ["#1f5fa6", "#b35900", "#3c6e47", "#8e24aa", "#9c2f6b", "#00838f", "#6d4c41", "#455a64"];
 
 function chart(id, option) {
   const el = document.getElementById(id);
