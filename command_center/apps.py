@@ -7,10 +7,11 @@ class CommandCenterConfig(AppConfig):
     verbose_name = _("指挥中心")
 
     def ready(self):
-        from command_center import push, tasks, webhooks
+        from command_center import inspection_events, push, tasks, webhooks
         from command_center.services import transitions
 
         push.connect()
         webhooks.connect()
         transitions.connect()
         tasks.connect()
+        inspection_events.connect()

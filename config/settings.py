@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "grids",
     "credit",
     "enforcement",
+    "inspections",
     "command_center",
 ]
 

@@ -33,6 +33,7 @@ api_v1 = [
     path("", include("credit.api.urls")),  # before grids: /subjects/{id}/credit/ lives in credit
     path("", include("grids.api.urls")),
     path("", include("enforcement.api.urls")),
+    path("", include("inspections.api.urls")),
     path("", include("command_center.api.urls")),
     path("", include("credit.api.surface_urls")),
 ]
@@ -47,6 +48,7 @@ urlpatterns = [
     path("", include("grids.urls")),
     path("", include("enforcement.urls")),
     path("", include("credit.urls")),
+    path("", include("inspections.urls")),
     path("", include("command_center.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
