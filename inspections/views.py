@@ -180,7 +180,11 @@ def mobile(request):
     today = timezone.localdate()
     visits = list(selectors.today_for_officer(request.user, today))
     config = {"visitsUrl": reverse("inspection-list"), "today": today.isoformat(),
-              "messages": script_text.pick(("failed", "loading"))}
+              "swUrl": reverse("inspections:service-worker"), "scope": reverse("inspections:mobile"),
+              "text": {"saved": _("已保存"), "queued": _("已暂存，联网后自动发送"), "offline": _("离线：记录暂存在手机上"),
+                       "online": _("在线"), "pending": _("待发送"), "allSent": _("全部已发送"),
+                       "chooseResult": _("请选择结果"), "needSignature": _("请填写姓名并签名，或勾选拒绝签字"),
+                       "completed": _("检查已完成"), "failed": _("操作失败")}}
     return render(request, "inspections/mobile.html", {"officer": officer, "visits": visits, "config": config,
                                                         "today": today})
 
