@@ -376,10 +376,16 @@ def draft_plan(actor, *, street: str, month: str, subjects=()) -> InspectionPlan
     street_area = street_for(actor, street) if actor is not None else Area.objects.get(code=street)
     require_planner(actor, street_area)
     first = plan_month(month)
-    last = month_last(first)
     if not isinstance(subjects, (list, tuple)):
         raise ValidationFailed(fields={"subjects": [_("必须是管理对象ID列表。")]})
     manual = [_subject_in_street(actor, street_area, s).pk for s in subjects]
+    return _draft(actor, street_area, first, manual, since=timezone.localdate())
+
+
+def _draft(actor, street_area, first, manual, *, since) -> InspectionPlan:
+    """The drafting itself, on the working days from `since` (the demo backfills a past month from its
+    first day)."""
+    last = month_last(first)
     with transaction.atomic():
         if InspectionPlan.objects.filter(street=street_area, month=first).exists():
             raise Conflict(_("该街道本月的检查计划已存在。"), code="plan_exists")
@@ -400,7 +406,7 @@ def draft_plan(actor, *, street: str, month: str, subjects=()) -> InspectionPlan
         subject_rows = {s.pk: s for s in Subject.objects.filter(pk__in=[k for k in due if k not in taken])
                         .select_related("category", "grid").defer("grid__boundary")} if due else {}
         checklists = _checklists(actor, list(subject_rows.values()))
-        unscheduled = _schedule(plan, street_area, due, subject_rows, checklists, actor)
+        unscheduled = _schedule(plan, street_area, due, subject_rows, checklists, actor, since)
         plan.unscheduled = unscheduled
         plan.save(update_fields=["unscheduled"])
         figures = selectors.plan_figures(plan)
@@ -411,10 +417,10 @@ def draft_plan(actor, *, street: str, month: str, subjects=()) -> InspectionPlan
     return plan
 
 
-def _schedule(plan, street, due, subject_rows, checklists, actor) -> list[dict]:
+def _schedule(plan, street, due, subject_rows, checklists, actor, since) -> list[dict]:
     """Days, teams and route order for the due subjects; bulk-inserted. Returns the ones left out."""
     team = _Team(street)
-    days = working_days(plan.month, since=timezone.localdate())
+    days = working_days(plan.month, since=since)
     # What the officers already carry those days (one-off visits, other plans' visits: none usually).
     for officer_id, day, n in (Visit.objects.filter(date__in=days, officers__team__street=street)
                                .values_list("officers", "date").annotate(n=Count("id")).order_by()):

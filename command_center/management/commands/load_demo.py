@@ -18,6 +18,7 @@ DEMO_LOADERS = [
     "grids.demo.load",
     "enforcement.demo.load",
     "credit.demo.load",
+    "inspections.demo.load",
     "command_center.demo.load",
     "command_center.dashboard.demo_large.load",  # --large only: 20,000 subjects, 500 officers, 2,000 open events
 ]
