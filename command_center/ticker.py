@@ -94,6 +94,7 @@ class _OncePerProcess:
 _sla = _OncePerProcess()
 _webhook_retry = _OncePerProcess()
 _drain = _OncePerProcess()
+_inspections = _OncePerProcess()
 
 
 def should_run() -> bool:
@@ -144,6 +145,10 @@ def start_if_embedded() -> Ticker | None:
     from command_center.webhooks import retry_due
 
     _webhook_retry.get_or_start(lambda: Ticker(retry_due, 60.0, name="webhook-retry").start())
+    # Overdue rectifications (beat's inspections.tasks.sweep_overdue in production), once a minute.
+    from inspections.services import sweep_overdue
+
+    _inspections.get_or_start(lambda: Ticker(sweep_overdue, 60.0, name="inspections-overdue").start())
     start_drain()
     return start()
 

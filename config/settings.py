@@ -418,6 +418,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 1.0,
         "options": {"expires": 5},
     },
+    # Inspections: deadline rectifications past their comply-by date (inspections.services.sweep_overdue).
+    "inspections-sweep-overdue": {
+        "task": "inspections.tasks.sweep_overdue",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     # Credit: the nightly full rescore applies time decay and ends expired overrides
     # (credit.services.rescoring.rescore_all).
     "credit-nightly-rescore": {
@@ -458,3 +464,7 @@ LOGGING = {
     # axes: a warning per failed login and lock-out is enough (its info lines come with every request).
     "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": os.environ.get("AXES_LOG_LEVEL", "WARNING")}},
 }
+
+# --- Inspections ----------------------------------------------------------------------------
+# Visits per officer and working day the monthly planner schedules (and plan edits allow).
+INSPECTIONS_DAILY_CAP = int(os.environ.get("INSPECTIONS_DAILY_CAP", "8"))

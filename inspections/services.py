@@ -246,9 +246,29 @@ class _Team:
             for d in {o.home_department_id, *(x.pk for x in o.skill_departments.all())}:
                 self.by_dept[d].append(o.pk)
         self.all_ids = [o.pk for o in self.officers]
+        self.depts_of = defaultdict(list)
+        for d, ids in self.by_dept.items():
+            for o in ids:
+                self.depts_of[o].append(d)
         self.load: dict[tuple[int, date], int] = defaultdict(int)
         self.month_load: dict[int, int] = defaultdict(int)
         self.cap = daily_cap()
+        # (department, day) → how many of its officers are full that day; "any room?" without a scan.
+        self.full: dict[tuple[int, date], int] = defaultdict(int)
+        self.full_all: dict[date, int] = defaultdict(int)
+
+    def add_load(self, officer_id, day, n=1):
+        before = self.load[(officer_id, day)]
+        self.load[(officer_id, day)] = before + n
+        if before < self.cap <= before + n:
+            self.full_all[day] += 1
+            for d in self.depts_of[officer_id]:
+                self.full[(d, day)] += 1
+
+    def has_room(self, dept_ids, day) -> bool:
+        if self.full_all[day] >= len(self.all_ids):
+            return False
+        return all(not self.by_dept.get(d) or self.full[(d, day)] < len(self.by_dept[d]) for d in dept_ids)
 
     def free(self, officer_id, day) -> bool:
         return self.load[(officer_id, day)] < self.cap
@@ -257,6 +277,8 @@ class _Team:
         """A joint team for one visit on `day`: an officer for each department the visit needs (drawn
         at random when `rng`, else the least busy), at least two officers where the team has them.
         None when nobody with room that day can serve."""
+        if not self.has_room(dept_ids, day):
+            return None
         chosen: list[int] = []
         for d in dept_ids:
             if any(o in self.by_dept.get(d, ()) for o in chosen):
@@ -275,7 +297,7 @@ class _Team:
         if not chosen:
             return None
         for o in chosen:
-            self.load[(o, day)] += 1
+            self.add_load(o, day)
             self.month_load[o] += 1
         return chosen
 
@@ -424,7 +446,7 @@ def _schedule(plan, street, due, subject_rows, checklists, actor, since) -> list
     # What the officers already carry those days (one-off visits, other plans' visits: none usually).
     for officer_id, day, n in (Visit.objects.filter(date__in=days, officers__team__street=street)
                                .values_list("officers", "date").annotate(n=Count("id")).order_by()):
-        team.load[(officer_id, day)] += n
+        team.add_load(officer_id, day, n)
     order = sorted(subject_rows, key=lambda s: (due[s]["date"], REASON_PRIORITY[due[s]["reason"]], s))
     placed: list[tuple[Visit, list[int], list[int]]] = []
     unscheduled = []
