@@ -245,6 +245,12 @@ SPECTACULAR_SETTINGS = {
         "ScenarioItemKindEnum": "enforcement.choices.ScenarioItemKind",
         "SeverityEnum": "enforcement.choices.Severity",
         "CreditColorEnum": "credit.choices.Color",
+        "InspectionVisitKindEnum": "inspections.choices.VisitKind",
+        "InspectionResultEnum": "inspections.choices.Result",
+        "InspectionRectificationEnum": "inspections.choices.RectificationKind",
+        "InspectionOneOffReasonEnum": "inspections.choices.OneOffReason",
+        "InspectionPlanStatusEnum": "inspections.choices.PlanStatus",
+        "InspectionVisitStatusEnum": "inspections.choices.VisitStatus",
     },
 }
 

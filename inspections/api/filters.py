@@ -33,7 +33,7 @@ class VisitFilter(django_filters.FilterSet):
         model = Visit
         fields = ["status", "kind", "street", "plan", "date", "department"]
 
-    def filter_result(self, qs, name, value):
+    def filter_result(self, qs, name, value: str):
         failed = Exists(Finding.objects.filter(visit=OuterRef("pk"), result=Result.FAIL, corrected_by__isnull=True))
         qs = qs.filter(status=VisitStatus.COMPLETED)
         return qs.filter(failed) if value == Result.FAIL else qs.exclude(failed)

@@ -1,5 +1,6 @@
 """Serializers translate; the rules live in inspections.services and selectors."""
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import RejectUnknownFieldsMixin
@@ -104,7 +105,8 @@ class VisitRowSerializer(serializers.Serializer):
     status = serializers.CharField()
     draw_seed = serializers.CharField()
 
-    def get_officers(self, obj) -> list[OfficerRefSerializer]:
+    @extend_schema_field(OfficerRefSerializer(many=True))
+    def get_officers(self, obj):
         return [{"id": o.pk, "name": o.name} for o in obj.officers.all()]
 
     def get_departments(self, obj) -> list[str]:
@@ -187,7 +189,7 @@ class VisitDetailSerializer(VisitListSerializer):
         return bool(obj.signature)
 
 
-class ChecklistItemSerializer(serializers.Serializer):
+class VisitChecklistItemSerializer(serializers.Serializer):
     code = serializers.CharField()
     text = serializers.CharField()
     matter_code = serializers.CharField()

@@ -7,8 +7,9 @@ from rest_framework.response import Response
 
 from inspections import selectors, services
 from inspections.api import filters
+from inspections.models import InspectionPlan, Visit
 from inspections.api.serializers import (
-    ChecklistItemSerializer, CompleteInputSerializer, FindingInputSerializer, FindingSerializer, PhotoInputSerializer,
+    VisitChecklistItemSerializer, CompleteInputSerializer, FindingInputSerializer, FindingSerializer, PhotoInputSerializer,
     PhotoRefSerializer, PlanDetailSerializer, PlanInputSerializer, PlanSerializer, PublicResultSerializer,
     ReferralInputSerializer, ReferralSerializer, ReinspectInputSerializer, ReinspectionSerializer,
     StandaloneVisitInputSerializer, VisitDetailSerializer, VisitInputSerializer, VisitListSerializer,
@@ -32,6 +33,7 @@ class InspectionPlanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_value_regex = ID_PATTERN
     filterset_class = filters.PlanFilter
     serializer_class = PlanSerializer
+    queryset = InspectionPlan.objects.none()  # for the schema; get_queryset scopes
     ordering_fields = ["month", "created_at"]
     search_fields = None
 
@@ -92,6 +94,7 @@ class InspectionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_value_regex = ID_PATTERN
     filterset_class = filters.VisitFilter
     serializer_class = VisitListSerializer
+    queryset = Visit.objects.none()  # for the schema; get_queryset scopes
     ordering_fields = ["date", "route_order"]
     search_fields = ["subject__name"]
 
@@ -112,12 +115,12 @@ class InspectionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return Response(VisitDetailSerializer(selectors.visit_detail(request.user, pk)).data)
 
-    @extend_schema(responses={200: ChecklistItemSerializer(many=True)})
+    @extend_schema(responses={200: VisitChecklistItemSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="items", pagination_class=None, filterset_class=None)
     def items(self, request, pk=None):
         """The visit's merged checklist (every department's items), as the phone records them."""
         visit = selectors.get_visit_for(request.user, pk)
-        return Response(ChecklistItemSerializer(selectors.visit_items(request.user, visit), many=True).data)
+        return Response(VisitChecklistItemSerializer(selectors.visit_items(request.user, visit), many=True).data)
 
     @extend_schema(request=FindingInputSerializer, responses={201: FindingSerializer, 200: FindingSerializer})
     @action(detail=True, methods=["post"], url_path="findings")
