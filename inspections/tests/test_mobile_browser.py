@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
+from core.browser_testing import axe_violations, format_violations
 from inspections import services
 from inspections.models import Finding, FindingPhoto, Visit
 
@@ -35,6 +36,8 @@ def test_offline_visit_arrives_once(browser_pages, live_server, today_visit, tmp
     page.wait_for_url(f"{live_server.url}/m/inspections/")
     page.click(f'[data-open="{today_visit.pk}"]')
     page.wait_for_selector('fieldset.item[data-item="F2"]')
+    violations = axe_violations(page)
+    assert not violations, format_violations(violations)
     page.context.set_offline(True)
     page.wait_for_function("() => !navigator.onLine")
     first = page.locator('fieldset.item[data-item="F1"]')
@@ -82,3 +85,31 @@ def _replay(visit):
                                                             "result": f.result, "note": f.note,
                                                             "rectification": f.rectification}}
                        for f in Finding.objects.all()])
+
+
+def test_plan_page_calendar_move_and_approve(browser_pages, live_server, world, users):
+    """The leader's plan page: the calendar and figure render, the keyboard move form moves a visit, the
+    plan is approved; WCAG 2.1 AA holds (axe)."""
+    plan = services.draft_plan(users["leader_s1"], street="S1", month=f"{world['month']:%Y-%m}",
+                               subjects=[s.pk for s in world["subjects"][:2]])
+    visit = plan.visits.order_by("id").first()
+    target = services.working_days(world["month"])[-1]
+    page = browser_pages(local_origins=(live_server.url, "data:", "blob:"))
+    page.goto(f"{live_server.url}/inspections/plans/?plan={plan.pk}")
+    page.fill("input[name=username]", "leader_s1")
+    page.fill("input[name=password]", "pass-word-1")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#saved-figure")
+    assert "%" in page.inner_text("#saved-figure")
+    violations = axe_violations(page, exclude=(".leaflet-container",))  # the map is an image with a label
+    assert not violations, format_violations(violations)
+    page.fill(f"#d-{visit.pk}", target.isoformat())
+    page.locator(f"#d-{visit.pk}").press("Enter")
+    page.wait_for_selector(".messages")
+    visit.refresh_from_db()
+    assert visit.date == target
+    page.click("text=批准计划")
+    page.wait_for_selector(".messages")
+    plan.refresh_from_db()
+    assert plan.status == "approved"
+    assert page.outside_requests == [] and page.console_errors == []
