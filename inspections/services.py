@@ -697,7 +697,8 @@ def record_finding(actor, visit_id, *, client_id, item, result, note="", rectifi
     if existing is not None:
         if existing.visit_id != _int_id_or_404(visit_id):
             raise Conflict(_("该客户端编号已用于另一次检查。"))
-        selectors.get_visit_for(actor, visit_id) if actor is not None else None
+        if actor is not None:
+            selectors.get_visit_for(actor, visit_id)  # a resend by someone who may not see it: 404
         return existing, False
     errors = {}
     if result not in Result.values:

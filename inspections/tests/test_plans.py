@@ -213,3 +213,19 @@ def test_list_endpoints_query_counts_are_pinned(api, users, world, django_assert
         assert len(api(users["leader_s1"]).get(f"{URL}{plan['id']}/").json()["visits"]) >= 4
     with django_assert_max_num_queries(10):
         assert api(users["leader_s1"]).get("/api/v1/inspections/").json()["count"] >= 4
+
+
+@pytest.mark.django_db
+def test_a_rectification_due_puts_a_reinspection_visit_in_the_next_plan(api, users, world):
+    from datetime import timedelta
+    from django.utils import timezone
+    visit = services.create_visit(users["leader_s1"], street="S1", subject=world["subjects"][3].pk,
+                                  date=timezone.localdate(), officers=[world["o1"].pk], kind="one_off",
+                                  one_off_reason="event")
+    due = world["month"] + timedelta(days=2)
+    finding, _created = services.record_finding(users["officer_s1"], visit.pk, client_id="rx-1", item="F1",
+                                                result="fail", rectification="deadline", comply_by=due)
+    body = draft(api, users, world)
+    row = next(v for v in body["visits"] if v["subject"] == world["subjects"][3].pk)
+    assert row["reason"] == DueReason.REINSPECTION and row["date"] > due.isoformat()
+    assert Visit.objects.get(pk=row["id"]).reinspects_id == finding.pk
