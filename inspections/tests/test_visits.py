@@ -172,10 +172,12 @@ def test_refer_to_case_records_a_referral_once(api, users, world, visit):
 
 
 @pytest.mark.django_db
-def test_public_results_without_login_and_personal_data(api, users, world, visit, client):
+def test_public_results_without_login_and_personal_data(api, users, world, visit, client,
+                                                       django_assert_max_num_queries):
     Visit.objects.filter(pk=visit["id"]).update(reason="green_spot_check", status="completed",
                                                 representative_name="张老板")
-    r = api(None).get("/api/v1/inspection-results/")
+    with django_assert_max_num_queries(4):
+        r = api(None).get("/api/v1/inspection-results/")
     assert r.status_code == 200 and r.json()["count"] == 1
     text = r.content.decode()
     assert "张老板" not in text and world["o1"].name not in text and "officers" not in text
