@@ -103,6 +103,23 @@ def test_plan_page_calendar_move_and_approve(browser_pages, live_server, world, 
     assert "%" in page.inner_text("#saved-figure")
     violations = axe_violations(page, exclude=(".leaflet-container",))  # the map is an image with a label
     assert not violations, format_violations(violations)
+    # Drag: the second visit, from the first officer's row to another day in the second officer's row.
+    other = plan.visits.order_by("id").last()
+    o1, o2 = world["o1"], world["o2"]
+    day2 = services.working_days(world["month"])[-2]
+    with page.expect_navigation(timeout=10000):
+        # The drag's events as the browser sends them (Playwright's mouse drag does not reach HTML5 DnD
+        # across the scrolled calendar reliably).
+        page.evaluate("""([chip, cell]) => {
+            const dt = new DataTransfer();
+            const from = document.querySelector(chip), to = document.querySelector(cell);
+            from.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));
+            to.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt}));
+            to.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt}));
+        }""", [f'.chip[data-visit="{other.pk}"][data-officer="{o1.pk}"]',
+               f'td.drop[data-day="{day2.isoformat()}"][data-officer="{o2.pk}"]'])
+    other.refresh_from_db()
+    assert other.date == day2 and list(other.officers.values_list("pk", flat=True)) == [o2.pk]
     page.fill(f"#d-{visit.pk}", target.isoformat())
     page.locator(f"#d-{visit.pk}").press("Enter")
     page.wait_for_selector(".messages")

@@ -39,7 +39,13 @@
     if (!dragged || !cell) { return; }
     e.preventDefault();
     var body = { date: cell.dataset.day };
-    if (cell.dataset.officer !== dragged.dataset.officer) { body.officers = [Number(cell.dataset.officer)]; }
+    if (cell.dataset.officer !== dragged.dataset.officer) {
+      // The dragged officer's place in the team goes to the officer of the target row; the others stay.
+      var team = dragged.dataset.team.split(",").filter(function (id) {
+        return id && id !== dragged.dataset.officer && id !== cell.dataset.officer;
+      }).map(Number);
+      body.officers = team.concat([Number(cell.dataset.officer)]);
+    }
     fetch(config.api + "visits/" + dragged.dataset.visit + "/", {
       method: "PATCH", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
