@@ -6,6 +6,8 @@
   plan is approved ("only approved visits reach the officers").
 - Public results (双随机、一公开): completed spot checks, no login, no personal data.
 """
+from collections import defaultdict
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +19,7 @@ from core.roles import BUREAU_STAFF, DISPATCHER, OFFICER, TEAM_LEADER, has_role
 from enforcement import selectors as catalog
 from grids import selectors as grid_selectors
 from grids.models import Officer
-from inspections.choices import DueReason, PlanStatus, Result, VisitStatus
+from inspections.choices import DueReason, PlanStatus, Result, VisitKind, VisitStatus
 from inspections.models import Finding, FindingPhoto, InspectionPlan, Visit
 
 PLAN_READ_ROLES = (TEAM_LEADER, BUREAU_STAFF, DISPATCHER)
@@ -60,22 +62,39 @@ def plan_visits(plan) -> QuerySet:
 
 def plan_figures(plan) -> dict:
     """The visits the plan makes against the separate ones the departments would have made (one per
-    department per subject), computed from the visits as they stand. One-off visits are counted apart."""
-    rows = (Visit.objects.filter(plan=plan).values("kind").annotate(
-        visits=Count("id", distinct=True), departments=Count("departments")).order_by())
-    planned = one_off = 0
-    separate = 0
-    for row in rows:
-        if row["kind"] == "concentrated":
-            planned = row["visits"]
-    if planned:
-        per_visit = (Visit.objects.filter(plan=plan, kind="concentrated").annotate(n=Count("departments"))
-                     .values_list("n", flat=True))
-        separate = sum(max(1, n) for n in per_visit)
-    one_off = sum(r["visits"] for r in rows if r["kind"] != "concentrated")
-    reduction = round((separate - planned) * 100 / separate, 1) if separate else 0.0
-    return {"visits_planned": planned, "separate_visits_replaced": separate, "reduction_percent": reduction,
-            "one_off_visits": one_off}
+    department per subject; a visit of no department's items counts as one), computed from the visits
+    as they stand. One-off visits are counted apart."""
+    return figures_for([plan.pk])[plan.pk]
+
+
+def figures_for(plan_ids) -> dict[int, dict]:
+    """plan_figures for many plans in three queries (a list of plans, the district's totals)."""
+    plan_ids = list(plan_ids)
+    visits = defaultdict(lambda: {"concentrated": 0, "one_off": 0})
+    for plan_id, kind, n in (Visit.objects.filter(plan_id__in=plan_ids).values_list("plan_id", "kind")
+                             .annotate(n=Count("id")).order_by()):
+        visits[plan_id][kind] = n
+    dept_rows = dict(Visit.departments.through.objects.filter(
+        visit__plan_id__in=plan_ids, visit__kind=VisitKind.CONCENTRATED).values_list("visit__plan_id")
+        .annotate(n=Count("id")).order_by())
+    no_dept = dict(Visit.objects.filter(plan_id__in=plan_ids, kind=VisitKind.CONCENTRATED, departments__isnull=True)
+                   .values_list("plan_id").annotate(n=Count("id")).order_by())
+    out = {}
+    for plan_id in plan_ids:
+        planned = visits[plan_id]["concentrated"]
+        separate = dept_rows.get(plan_id, 0) + no_dept.get(plan_id, 0)
+        out[plan_id] = {"visits_planned": planned, "separate_visits_replaced": separate,
+                        "reduction_percent": round((separate - planned) * 100 / separate, 1) if separate else 0.0,
+                        "one_off_visits": visits[plan_id]["one_off"]}
+    return out
+
+
+def total_figures(figures: list[dict]) -> dict:
+    planned = sum(f["visits_planned"] for f in figures)
+    separate = sum(f["separate_visits_replaced"] for f in figures)
+    return {"visits_planned": planned, "separate_visits_replaced": separate,
+            "reduction_percent": round((separate - planned) * 100 / separate, 1) if separate else 0.0,
+            "one_off_visits": sum(f["one_off_visits"] for f in figures)}
 
 
 def visits_for(user) -> QuerySet:

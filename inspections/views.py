@@ -47,7 +47,11 @@ def plans(request):
         plan = selectors.get_plan_for(request.user, request.GET["plan"])
     else:
         plan = qs.order_by("-month", "street__code").first()
-    context = {"plan_list": qs.order_by("-month", "street__code")[:24],
+    plan_list = list(qs.order_by("-month", "street__code")[:24])
+    figures = selectors.figures_for(p.pk for p in plan_list)
+    for p in plan_list:
+        p.figures = figures[p.pk]
+    context = {"plan_list": plan_list, "total": selectors.total_figures(list(figures.values())),
                "streets": Area.objects.filter(kind="street").defer("boundary").order_by("code"),
                "can_plan": has_role(request.user, *selectors.PLAN_WRITE_ROLES),
                "next_month": f"{services.next_month(timezone.localdate()):%Y-%m}"}

@@ -115,6 +115,10 @@ class VisitRowSerializer(serializers.Serializer):
 
 class PlanSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    visits_planned = serializers.IntegerField(source="figures.visits_planned")
+    separate_visits_replaced = serializers.IntegerField(source="figures.separate_visits_replaced")
+    reduction_percent = serializers.FloatField(source="figures.reduction_percent")
+    one_off_visits = serializers.IntegerField(source="figures.one_off_visits")
     street = serializers.CharField(source="street.code")
     street_name = serializers.CharField(source="street.name")
     month = serializers.SerializerMethodField()
@@ -135,10 +139,6 @@ class UnscheduledSerializer(serializers.Serializer):
 
 class PlanDetailSerializer(PlanSerializer):
     visits = VisitRowSerializer(many=True, source="visit_rows")
-    visits_planned = serializers.IntegerField(source="figures.visits_planned")
-    separate_visits_replaced = serializers.IntegerField(source="figures.separate_visits_replaced")
-    reduction_percent = serializers.FloatField(source="figures.reduction_percent")
-    one_off_visits = serializers.IntegerField(source="figures.one_off_visits")
     unscheduled = UnscheduledSerializer(many=True)
 
 

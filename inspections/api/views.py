@@ -29,7 +29,7 @@ def _created(created: bool):
     return status.HTTP_201_CREATED if created else status.HTTP_200_OK
 
 
-class InspectionPlanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class InspectionPlanViewSet(viewsets.GenericViewSet):
     lookup_value_regex = ID_PATTERN
     filterset_class = filters.PlanFilter
     serializer_class = PlanSerializer
@@ -39,6 +39,15 @@ class InspectionPlanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.plans_for(self.request.user).order_by("-month", "street__code")
+
+    @extend_schema(responses={200: PlanSerializer(many=True)})
+    def list(self, request):
+        """The plans of the user's streets with their figures (district-wide for bureau staff)."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        figures = selectors.figures_for(p.pk for p in page)
+        for p in page:
+            p.figures = figures[p.pk]
+        return self.get_paginated_response(PlanSerializer(page, many=True).data)
 
     def _detail(self, plan):
         plan.visit_rows = list(selectors.plan_visits(plan).select_related("street").defer("street__boundary"))
