@@ -825,11 +825,14 @@ def add_photo(actor, visit_id, *, client_id, finding, image) -> tuple[FindingPho
         try:
             with transaction.atomic():
                 photo.save()
+                audit.record(actor, "inspections.photo_added", photo, changes={"finding": [None, row.pk],
+                                                                                "sha256": [None, photo.sha256]})
         except IntegrityError:
-            photo.image.delete(save=False)
+            photo.image.delete(save=False)  # nothing half-written: no file without its row
             return FindingPhoto.objects.get(client_id=client_id), False
-        audit.record(actor, "inspections.photo_added", photo, changes={"finding": [None, row.pk],
-                                                                        "sha256": [None, photo.sha256]})
+        except BaseException:
+            photo.image.delete(save=False)
+            raise
     return photo, True
 
 
