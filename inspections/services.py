@@ -159,7 +159,7 @@ def _clean_officers(street: Area, officer_ids, field="officers") -> list[Officer
         raise ValidationFailed(fields={field: [_("请至少选择一名检查人员。")]})
     ids = sorted({_int_id(o, field) for o in officer_ids})
     # Locked in id order: two planners filling the same officer's day queue up here, not past the cap.
-    found = {o.pk: o for o in Officer.objects.select_for_update().filter(pk__in=ids).select_related("team")}
+    found = {o.pk: o for o in Officer.objects.select_for_update(of=("self",)).filter(pk__in=ids).select_related("team")}
     missing = [i for i in ids if i not in found]
     if missing:
         raise ValidationFailed(fields={field: [_("执法队员不存在：%(ids)s。") % {"ids": ", ".join(map(str, missing))}]})
@@ -530,7 +530,7 @@ def _reroute_day(visit_day: date, street: Area, lead_officer_id: int | None):
 
 def _locked_plan(actor, plan_id) -> InspectionPlan:
     plan = selectors.get_plan_for(actor, plan_id) if actor is not None else InspectionPlan.objects.get(pk=plan_id)
-    plan = InspectionPlan.objects.select_for_update().select_related("street").get(pk=plan.pk)
+    plan = InspectionPlan.objects.select_for_update(of=("self",)).select_related("street").get(pk=plan.pk)
     require_planner(actor, plan.street)
     return plan
 
@@ -645,7 +645,7 @@ def move_visit(actor, plan_id, visit_id, *, date=None, officers=None) -> Visit:
 def approve_plan(actor, plan_id) -> InspectionPlan:
     with transaction.atomic():
         plan = selectors.get_plan_for(actor, plan_id) if actor is not None else InspectionPlan.objects.get(pk=plan_id)
-        plan = InspectionPlan.objects.select_for_update().select_related("street").get(pk=plan.pk)
+        plan = InspectionPlan.objects.select_for_update(of=("self",)).select_related("street").get(pk=plan.pk)
         require_leader(actor, plan.street)
         if plan.status == PlanStatus.APPROVED:
             raise Conflict(_("计划已批准。"), code="already_approved")
@@ -660,7 +660,7 @@ def approve_plan(actor, plan_id) -> InspectionPlan:
 
 def _visit_for_writing(actor, visit_id) -> Visit:
     visit = selectors.get_visit_for(actor, visit_id) if actor is not None else Visit.objects.get(pk=visit_id)
-    visit = Visit.objects.select_for_update().select_related("street", "subject", "plan").get(pk=visit.pk)
+    visit = Visit.objects.select_for_update(of=("self",)).select_related("street", "subject", "plan").get(pk=visit.pk)
     if actor is not None:
         on_team = visit.officers.filter(user=actor).exists()
         leader = has_role(actor, TEAM_LEADER) and grid_selectors.user_covers_area(actor, visit.street)
@@ -719,7 +719,7 @@ def record_finding(actor, visit_id, *, client_id, item, result, note="", rectifi
         entry = items.get(str(item or ""))
         if entry is None:
             raise ValidationFailed(fields={"item": [_("本次检查清单中没有该条目。")]})
-        previous = (Finding.objects.select_for_update().filter(visit=visit, item_code=entry["code"],
+        previous = (Finding.objects.select_for_update(of=("self",)).filter(visit=visit, item_code=entry["code"],
                                                                  corrected_by__isnull=True).first())
         reason = (correction_reason or "").strip()[:500]
         if previous is not None and not reason:
@@ -887,7 +887,7 @@ def reinspect(actor, visit_id, *, finding, rectified, note="") -> Reinspection:
         raise ValidationFailed(fields={"rectified": [_("必须是 true 或 false。")]})
     with transaction.atomic():
         visit = _visit_for_writing(actor, visit_id)
-        row = (Finding.objects.select_for_update().filter(
+        row = (Finding.objects.select_for_update(of=("self",)).filter(
             client_id=_clean_client_id(finding, "finding"), visit__subject_id=visit.subject_id,
             rectification=RectificationKind.DEADLINE, corrected_by__isnull=True).first())
         if row is None:
