@@ -85,6 +85,10 @@ def plan_new(request):
     try:
         plan = services.draft_plan(request.user, street=request.POST.get("street", ""),
                                    month=request.POST.get("month", ""))
+    except Forbidden:
+        raise PermissionDenied
+    except NotFound:
+        raise Http404
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("inspections:plans")

@@ -11,7 +11,7 @@ from PIL import Image
 from command_center.models import Event
 from credit.models import CreditFact
 from inspections import services
-from inspections.models import Finding, Referral, Visit
+from inspections.models import Finding, InspectionPlan, Referral, Visit
 
 URL = "/api/v1/inspections/"
 
@@ -195,3 +195,16 @@ def test_pages_check_roles_and_areas(logged_in, users, world, visit):
     assert logged_in("leader_s1").get("/inspections/?overdue=1&result=fail").status_code == 200
     assert logged_in("officer_s1").get("/m/inspections/").status_code == 200
     assert logged_in("bureau").get("/m/inspections/").status_code == 403
+    assert logged_in("officer_s1").post("/inspections/plans/new/", {"street": "S1", "month": "2099-01"}).status_code == 403
+    assert logged_in("leader_s1").post("/inspections/plans/new/", {"street": "S2", "month": "2099-01"}).status_code == 404
+    r = logged_in("leader_s1").post("/inspections/plans/new/", {"street": "S1", "month": "2020-01"})
+    assert r.status_code == 302 and not InspectionPlan.objects.exists()  # shown as a form error
+    plan = services.draft_plan(users["leader_s1"], street="S1", month=f"{world['month']:%Y-%m}")
+    assert logged_in("bureau").post(f"/inspections/plans/{plan.pk}/approve/").status_code == 403
+    assert logged_in("leader_s2").post(f"/inspections/plans/{plan.pk}/approve/").status_code == 404
+    v = plan.visits.first()
+    assert logged_in("officer_s1").post(f"/inspections/plans/{plan.pk}/visits/{v.pk}/move/",
+                                        {"date": v.date.isoformat()}).status_code == 403
+    assert logged_in("leader_s1").post(f"/inspections/plans/{plan.pk}/approve/").status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == "approved"
