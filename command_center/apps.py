@@ -10,7 +10,7 @@ class CommandCenterConfig(AppConfig):
         from command_center import audit_words
 
         audit_words.register()  # the audit page's words (core.audit_words)
-        from command_center import push, tasks, webhooks
+        from command_center import inspection_events, push, tasks, webhooks
         from command_center.mobile import push as officer_push
         from command_center.services import transitions
 
@@ -19,3 +19,4 @@ class CommandCenterConfig(AppConfig):
         webhooks.connect()
         transitions.connect()
         tasks.connect()
+        inspection_events.connect()

@@ -14,6 +14,7 @@ from cases import selectors as case_selectors
 from command_center import selectors
 from command_center.choices import Status
 from core.exceptions import Forbidden
+from inspections import selectors as inspection_selectors
 from core.review import ReviewItem
 from core.roles import BUREAU_STAFF, TEAM_LEADER, has_role
 
@@ -47,7 +48,7 @@ def event_review_items(user) -> list[ReviewItem]:
 
 
 # The sources of the queue, in one place. The integrator adds cases and inspections here.
-SOURCES = [event_review_items, case_selectors.review_items]  # inspections: its plans, once merged
+SOURCES = [event_review_items, case_selectors.review_items, inspection_selectors.review_items]
 
 
 def may_review(user) -> bool:

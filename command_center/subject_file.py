@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from command_center import selectors
 from command_center.models import Deliberation, DeliberationMeeting
+from core.exceptions import Forbidden
 from core.masking import mask_personal_text, mask_phone, mask_value
 from core.roles import may_see_phones
 from credit import display as credit_display
@@ -150,7 +151,29 @@ def cases_section(user, subject, masking: Masking) -> Section:
     return Section("cases", _("案件"), items, lines)
 
 
-SECTIONS = [events_section, cases_section, deliberations_section, notices_section, sensors_section]
+def inspections_section(user, subject, masking: Masking) -> Section:
+    """The subject's inspection visits the reader may see, with their failed items and rectifications."""
+    from django.db.models import Count, Q
+
+    from inspections import selectors as inspection_selectors
+
+    try:
+        visits = inspection_selectors.visits_for(user)
+    except Forbidden:  # a role that does not read inspections (an API client) sees the section empty
+        return Section("inspections", _("检查"))
+    rows = list(visits.filter(subject=subject).annotate(failed=Count("findings", filter=Q(findings__result="fail")))
+                .order_by("-date", "-id")[:SECTION_LIMIT])
+    items, lines = [], []
+    for v in rows:
+        items.append({"id": v.pk, "date": v.date, "kind": v.kind, "kind_label": v.get_kind_display(),
+                      "status": v.status, "status_label": v.get_status_display(), "failed": v.failed,
+                      "completed_at": v.completed_at, "api_url": f"/api/v1/inspections/{v.pk}/"})
+        if v.completed_at:
+            lines.append(TimelineLine(v.completed_at, "inspections", _("检查完成（不合格 %(n)s 项）") % {"n": v.failed}))
+    return Section("inspections", _("检查"), items, lines)
+
+
+SECTIONS = [events_section, inspections_section, cases_section, deliberations_section, notices_section, sensors_section]
 
 
 def file_for(user, subject_id) -> dict:

@@ -99,6 +99,7 @@ class _OncePerProcess:
 _sla = _OncePerProcess()
 _webhook_retry = _OncePerProcess()
 _drain = _OncePerProcess()
+_inspections = _OncePerProcess()
 _case_deadlines = _OncePerProcess()
 _demo_walk = _OncePerProcess()
 # Periodic jobs of apps above the command center (Celery beat's in production), each on a thread of its
@@ -165,6 +166,10 @@ def start_if_embedded() -> Ticker | None:
     from cases.services import check_deadlines
 
     _case_deadlines.get_or_start(lambda: Ticker(check_deadlines, 300.0, name="case-deadlines").start())
+    # Overdue rectifications (beat's inspections.tasks.sweep_overdue in production), once a minute.
+    from inspections.services import sweep_overdue
+
+    _inspections.get_or_start(lambda: Ticker(sweep_overdue, 60.0, name="inspections-overdue").start())
     start_drain()
     if getattr(settings, "DEMO_SIMULATION", False):
         start_demo_walk()

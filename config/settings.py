@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "grids",
     "credit",
     "enforcement",
+    "inspections",
     "cases",
     "command_center",
     "analytics",
@@ -259,6 +260,12 @@ SPECTACULAR_SETTINGS = {
         "CaseOutcomeEnum": "cases.choices.Outcome",
         "CaseLenientGroundEnum": "cases.choices.LenientGround",
         "CaseLegalOpinionEnum": "cases.choices.LegalOpinion",
+        "InspectionVisitKindEnum": "inspections.choices.VisitKind",
+        "InspectionResultEnum": "inspections.choices.Result",
+        "InspectionRectificationEnum": "inspections.choices.RectificationKind",
+        "InspectionOneOffReasonEnum": "inspections.choices.OneOffReason",
+        "InspectionPlanStatusEnum": "inspections.choices.PlanStatus",
+        "InspectionVisitStatusEnum": "inspections.choices.VisitStatus",
     },
 }
 
@@ -442,6 +449,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 1.0,
         "options": {"expires": 5},
     },
+    # Inspections: deadline rectifications past their comply-by date (inspections.services.sweep_overdue).
+    "inspections-sweep-overdue": {
+        "task": "inspections.tasks.sweep_overdue",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     # Credit: the nightly full rescore applies time decay and ends expired overrides
     # (credit.services.rescoring.rescore_all).
     # Hot-area warnings (analytics.services.check_hotspots): every few minutes.
@@ -525,3 +538,7 @@ LOGGING = {
     # axes: a warning per failed login and lock-out is enough (its info lines come with every request).
     "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": os.environ.get("AXES_LOG_LEVEL", "WARNING")}},
 }
+
+# --- Inspections ----------------------------------------------------------------------------
+# Visits per officer and working day the monthly planner schedules (and plan edits allow).
+INSPECTIONS_DAILY_CAP = int(os.environ.get("INSPECTIONS_DAILY_CAP", "8"))

@@ -34,6 +34,7 @@ api_v1 = [
     path("", include("credit.api.urls")),  # before grids: /subjects/{id}/credit/ lives in credit
     path("", include("grids.api.urls")),
     path("", include("enforcement.api.urls")),
+    path("", include("inspections.api.urls")),
     path("", include("cases.api.urls")),
     path("", include("command_center.api.urls")),
     path("", include("credit.api.surface_urls")),
@@ -51,6 +52,7 @@ urlpatterns = [
     path("", include("grids.urls")),
     path("", include("enforcement.urls")),
     path("", include("credit.urls")),
+    path("", include("inspections.urls")),
     path("", include("cases.urls")),
     path("", include("command_center.dashboard.urls")),
     path("", include("command_center.pages.urls")),  # /review/, /events/, /subjects/{id}/

@@ -1,5 +1,8 @@
-"""Test support that knows no app: running one function in several threads at once."""
+"""Test support that knows no app: running one function in several threads at once; the modules a
+file imports (for the layering tests)."""
+import ast
 import threading
+from pathlib import Path
 
 from django.db import connection
 
@@ -25,3 +28,11 @@ def in_threads(n, fn):
     for t in threads:
         t.join(30)
     return results, errors
+
+
+def imported_modules(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module

@@ -9,7 +9,7 @@ def register():
 
     audit_words.register_actions({
         "credit.fact_posted": _("登记信用事实"), "credit.facts_posted": _("批量登记信用事实"),
-        "credit.fact_withdrawn": _("撤回信用事实"), "credit.fact_confirmed": _("确认信用事实"),
+        "credit.fact_withdrawn": _("撤回信用事实"), "credit.fact_confirmed": _("确认信用事实"), "credit.fact_contested": _("信用事实复议中"),
         "credit.override_set": _("人工调整信用等级"), "credit.override_ended": _("结束人工调整"),
         "credit.override_expired": _("人工调整到期"), "credit.policy_created": _("新建信用规则"),
         "credit.policy_updated": _("修改信用规则"), "credit.policy_retired": _("停用信用规则"),

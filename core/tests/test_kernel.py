@@ -1,19 +1,12 @@
 """The kernel knows no app: core/ (its tests aside) imports none of the apps above it (ARCHITECTURE.md)."""
-import ast
 from pathlib import Path
 
 from django.conf import settings
 
+from core.testing import imported_modules
+
 CORE = Path(__file__).resolve().parent.parent
 APPS = {"grids", "credit", "enforcement", "inspections", "cases", "command_center", "analytics"}
-
-
-def imported_modules(path: Path):
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.module
 
 
 def test_core_imports_no_app():

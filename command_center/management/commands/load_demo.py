@@ -18,6 +18,7 @@ DEMO_LOADERS = [
     "grids.demo.load",
     "enforcement.demo.load",
     "credit.demo.load",
+    "inspections.demo.load",
     "command_center.demo.load",
     "cases.demo.load",
     "command_center.demo_cases.load",

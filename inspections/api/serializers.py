@@ -1,0 +1,234 @@
+"""Serializers translate; the rules live in inspections.services and selectors."""
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.api.fields import RejectUnknownFieldsMixin
+from core.ids import MAX_ID
+from inspections.choices import OneOffReason, RectificationKind, Result, VisitKind
+
+ID = dict(min_value=1, max_value=MAX_ID)
+CLIENT_ID = dict(max_length=64, help_text=_("客户端生成的编号（重发时相同，服务器不会重复创建）"))
+
+
+# --- input -------------------------------------------------------------------------------------
+
+class PlanInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    street = serializers.CharField(max_length=32, help_text=_("镇街编码"))
+    month = serializers.RegexField(r"^\d{4}-\d{2}$", max_length=7, help_text="YYYY-MM")
+    subjects = serializers.ListField(child=serializers.IntegerField(**ID), required=False, max_length=500,
+                                     help_text=_("手工添加的管理对象ID"))
+
+
+class VisitInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    subject = serializers.IntegerField(**ID)
+    date = serializers.DateField()
+    officers = serializers.ListField(child=serializers.IntegerField(**ID), min_length=1, max_length=20)
+    kind = serializers.ChoiceField(choices=VisitKind.choices, required=False, default=VisitKind.CONCENTRATED)
+    one_off_reason = serializers.ChoiceField(choices=OneOffReason.choices, required=False, default="")
+    reason_text = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class StandaloneVisitInputSerializer(VisitInputSerializer):
+    street = serializers.CharField(max_length=32, help_text=_("镇街编码"))
+    kind = serializers.ChoiceField(choices=VisitKind.choices, required=False, default=VisitKind.ONE_OFF)
+
+
+class VisitMoveSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    date = serializers.DateField(required=False)
+    officers = serializers.ListField(child=serializers.IntegerField(**ID), min_length=1, max_length=20,
+                                     required=False)
+
+
+class FindingInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    client_id = serializers.CharField(**CLIENT_ID)
+    item = serializers.CharField(max_length=64, help_text=_("检查条目编码（见 items）"))
+    result = serializers.ChoiceField(choices=Result.choices)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    rectification = serializers.ChoiceField(choices=RectificationKind.choices, required=False, default="")
+    comply_by = serializers.DateField(required=False, allow_null=True, default=None)
+    correction_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PhotoInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    client_id = serializers.CharField(**CLIENT_ID)
+    finding = serializers.CharField(max_length=64, help_text=_("所属检查记录的客户端编号"))
+    image = serializers.CharField(max_length=12 * 1024 * 1024, help_text=_("照片 data URL（JPEG/PNG/WebP）"))
+
+
+class CompleteInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    client_id = serializers.CharField(**CLIENT_ID)
+    representative_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    signature = serializers.CharField(max_length=2 * 1024 * 1024, required=False, allow_blank=True, default="",
+                                      help_text=_("签名 PNG 的 data URL"))
+    refused = serializers.BooleanField(required=False, default=False)
+
+
+class ReinspectInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    finding = serializers.CharField(max_length=64, help_text=_("限期整改记录的客户端编号"))
+    rectified = serializers.BooleanField()
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class ReferralInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    finding = serializers.CharField(max_length=64, help_text=_("不合格记录的客户端编号"))
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+# --- output ------------------------------------------------------------------------------------
+
+class OfficerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class VisitRowSerializer(serializers.Serializer):
+    """A visit as the plan and the lists show it (officers and departments prefetched)."""
+
+    id = serializers.IntegerField()
+    plan = serializers.IntegerField(source="plan_id", allow_null=True)
+    street = serializers.CharField(source="street.code")
+    subject = serializers.IntegerField(source="subject_id")
+    subject_name = serializers.CharField(source="subject.name")
+    lat = serializers.FloatField(source="subject.lat")
+    lng = serializers.FloatField(source="subject.lng")
+    date = serializers.DateField()
+    officers = serializers.SerializerMethodField()
+    departments = serializers.SerializerMethodField()
+    item_count = serializers.IntegerField()
+    kind = serializers.CharField()
+    one_off_reason = serializers.CharField()
+    reason = serializers.CharField()
+    reason_label = serializers.CharField(source="get_reason_display")
+    reason_text = serializers.CharField()
+    route_order = serializers.IntegerField()
+    status = serializers.CharField()
+    draw_seed = serializers.CharField()
+
+    @extend_schema_field(OfficerRefSerializer(many=True))
+    def get_officers(self, obj):
+        return [{"id": o.pk, "name": o.name} for o in obj.officers.all()]
+
+    def get_departments(self, obj) -> list[str]:
+        return [d.code for d in obj.departments.all()]
+
+
+class PlanSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    visits_planned = serializers.IntegerField(source="figures.visits_planned")
+    separate_visits_replaced = serializers.IntegerField(source="figures.separate_visits_replaced")
+    reduction_percent = serializers.FloatField(source="figures.reduction_percent")
+    one_off_visits = serializers.IntegerField(source="figures.one_off_visits")
+    street = serializers.CharField(source="street.code")
+    street_name = serializers.CharField(source="street.name")
+    month = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    draw_seed = serializers.CharField()
+    amendments = serializers.IntegerField()
+    approved_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def get_month(self, obj) -> str:
+        return f"{obj.month:%Y-%m}"
+
+
+class UnscheduledSerializer(serializers.Serializer):
+    subject = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class PlanDetailSerializer(PlanSerializer):
+    visits = VisitRowSerializer(many=True, source="visit_rows")
+    unscheduled = UnscheduledSerializer(many=True)
+
+
+class PhotoRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    client_id = serializers.CharField()
+
+
+class FindingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    client_id = serializers.CharField()
+    item = serializers.CharField(source="item_code")
+    item_text = serializers.CharField()
+    department = serializers.CharField(source="department.code", allow_null=True, default=None)
+    weight = serializers.IntegerField()
+    result = serializers.CharField()
+    note = serializers.CharField()
+    rectification = serializers.CharField()
+    comply_by = serializers.DateField(allow_null=True)
+    rectification_status = serializers.CharField()
+    rectified_at = serializers.DateTimeField(allow_null=True)
+    corrects = serializers.IntegerField(source="corrects_id", allow_null=True)
+    correction_reason = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+
+
+class FindingDetailSerializer(FindingSerializer):
+    photos = PhotoRefSerializer(many=True)
+    current = serializers.SerializerMethodField()
+
+    def get_current(self, obj) -> bool:
+        return not hasattr(obj, "corrected_by") or obj.corrected_by is None
+
+
+class VisitListSerializer(VisitRowSerializer):
+    finding_count = serializers.IntegerField()
+    failed_count = serializers.IntegerField()
+
+
+class VisitDetailSerializer(VisitListSerializer):
+    representative_name = serializers.CharField()
+    representative_refused = serializers.BooleanField()
+    has_signature = serializers.SerializerMethodField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    findings = FindingDetailSerializer(many=True)
+
+    def get_has_signature(self, obj) -> bool:
+        return bool(obj.signature)
+
+
+class VisitChecklistItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    text = serializers.CharField()
+    matter_code = serializers.CharField()
+    department = serializers.CharField()
+    department_name = serializers.CharField()
+    area = serializers.CharField()
+    weight = serializers.IntegerField()
+
+
+class ReinspectionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    finding = serializers.CharField(source="finding.client_id")
+    rectified = serializers.BooleanField()
+    note = serializers.CharField()
+    rectification_status = serializers.CharField(source="finding.rectification_status")
+
+
+class ReferralSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    finding = serializers.CharField(source="finding.client_id")
+    note = serializers.CharField()
+    referred_at = serializers.DateTimeField()
+
+
+class PublicResultSerializer(serializers.Serializer):
+    """A completed spot check as published (双随机、一公开): the business, never a person."""
+
+    id = serializers.IntegerField()
+    date = serializers.DateField()
+    street = serializers.CharField(source="street.name")
+    subject_name = serializers.CharField(source="subject.name")
+    category = serializers.CharField(source="subject.category.name")
+    departments = serializers.SerializerMethodField()
+    item_count = serializers.IntegerField()
+    failed_count = serializers.IntegerField()
+    result = serializers.SerializerMethodField()
+
+    def get_departments(self, obj) -> list[str]:
+        return [d.short_name or d.name for d in obj.departments.all()]
+
+    def get_result(self, obj) -> str:
+        return "fail" if obj.failed_count else "pass"

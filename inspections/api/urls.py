@@ -1,0 +1,10 @@
+from rest_framework.routers import DefaultRouter
+
+from inspections.api import views
+
+router = DefaultRouter()
+router.register("inspection-plans", views.InspectionPlanViewSet, basename="inspection-plan")
+router.register("inspections", views.InspectionViewSet, basename="inspection")
+router.register("inspection-results", views.PublicResultViewSet, basename="inspection-result")
+
+urlpatterns = router.urls
