@@ -190,15 +190,15 @@ def _clean_fines(out: dict, errors: dict):
         try:
             value = Decimal(str(out[key]))
         except (InvalidOperation, ValueError):
-            errors[key] = ["请输入金额。"]
+            errors[key] = [_("请输入金额。")]
             continue
         if not value.is_finite() or value < 0 or value >= Decimal("1e10"):
-            errors[key] = ["金额必须是 0 到 9999999999 之间的数。"]
+            errors[key] = [_("金额必须是 0 到 9999999999 之间的数。")]
             continue
         out[key] = value.quantize(Decimal("0.01"))
     low, high = out.get("fine_min"), out.get("fine_max")
     if isinstance(low, Decimal) and isinstance(high, Decimal) and high < low:
-        errors["fine_max"] = ["罚款上限不能低于下限。"]
+        errors["fine_max"] = [_("罚款上限不能低于下限。")]
 
 
 @transaction.atomic
