@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from core import audit
-from core.exceptions import DomainError, ValidationFailed
+from core.exceptions import ValidationFailed
 from core.tabular import ImportReport, RowError, read_rows, require_columns, row_errors, write_table
 from enforcement import selectors
 from enforcement.services import access as access_services
@@ -150,12 +150,22 @@ def _finish(report, errors):
     report.skipped = len({e.line for e in report.errors})
 
 
+def _write_when_valid(report: ImportReport, *, dry_run: bool, has_changes: bool, write) -> ImportReport:
+    """The last step every import shares: nothing is written on a dry run, when a row is invalid, or when
+    nothing would change; otherwise `write()` runs, whole, in one transaction."""
+    if report.errors or dry_run or not has_changes:
+        return report
+    with transaction.atomic():
+        write()
+    report.written = True
+    return report
+
+
 # --- Matters ----------------------------------------------------------------------------------
 
 def import_matters(actor, data: bytes, filename: str, *, dry_run=False) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     rows = _rows("matters", data, filename)
-    departments = {d.code: d for d in Department.objects.all()}
     target = _target_version()
     existing = {m.code: m for m in Matter.objects.filter(version=target)} if target else {}
     errors, plans, seen = [], [], {}
@@ -195,9 +205,7 @@ def import_matters(actor, data: bytes, filename: str, *, dry_run=False) -> Impor
         else:
             report.unchanged += 1
     _finish(report, errors)
-    if report.errors or dry_run or not plans:
-        return report
-    with transaction.atomic():
+    def write():
         draft = catalog_services.open_draft(actor)
         in_draft = {m.code: m for m in Matter.objects.filter(version=draft)}
         for action, _current, clean in plans:
@@ -207,8 +215,8 @@ def import_matters(actor, data: bytes, filename: str, *, dry_run=False) -> Impor
                 catalog_services.create_matter(actor, **values)
             else:
                 catalog_services.update_matter(actor, current, **values)
-    report.written = True
-    return report
+
+    return _write_when_valid(report, dry_run=dry_run, has_changes=bool(plans), write=write)
 
 
 def export_matters(fmt: str, version: CatalogVersion | None = None) -> bytes:
@@ -271,9 +279,7 @@ def import_delegations(actor, data: bytes, filename: str, *, dry_run=False) -> I
         else:
             report.unchanged += 1
     _finish(report, errors)
-    if report.errors or dry_run or not plans:
-        return report
-    with transaction.atomic():
+    def write():
         draft = catalog_services.open_draft(actor)
         in_draft = {(d.matter.code, d.street.code, d.effective_from): d
                     for d in Delegation.objects.filter(matter__version=draft).select_related("matter", "street")}
@@ -284,8 +290,8 @@ def import_delegations(actor, data: bytes, filename: str, *, dry_run=False) -> I
                                   effective_to=end, source=DelegationSource.IMPORT)
             else:
                 catalog_services.update_delegation(actor, current, effective_to=end)
-    report.written = True
-    return report
+
+    return _write_when_valid(report, dry_run=dry_run, has_changes=bool(plans), write=write)
 
 
 def export_delegations(fmt: str, version: CatalogVersion | None = None) -> bytes:
@@ -363,9 +369,7 @@ def import_checklists(actor, data: bytes, filename: str, *, dry_run=False) -> Im
     # A changed checklist name or category is a change even when every item is the same.
     head_changes = {code: (h, categories.get(h[1])) for code, (h, _) in heads.items()
                     if code in lists and (lists[code].name, lists[code].category.code) != h}
-    if report.errors or dry_run or not (plans or head_changes):
-        return report
-    with transaction.atomic():
+    def write():
         saved = {}
         for code, ((name, _cat_code), category) in head_changes.items():
             saved[code], _ = checklists_services.save_checklist(actor, code=code, name=name, category=category,
@@ -377,8 +381,8 @@ def import_checklists(actor, data: bytes, filename: str, *, dry_run=False) -> Im
             saved[cl_code] = checklist
             checklists_services.save_checklist_item(actor, checklist, code=item_code, area_name=area, matter_code=matter_code,
                                          text=text, weight=weight, order=order)
-    report.written = True
-    return report
+
+    return _write_when_valid(report, dry_run=dry_run, has_changes=bool(plans or head_changes), write=write)
 
 
 def export_checklists(fmt: str) -> bytes:
@@ -465,9 +469,7 @@ def import_scenarios(actor, data: bytes, filename: str, *, dry_run=False) -> Imp
         if s is not None and (s.name, s.description, tuple(sorted(c.code for c in s.categories.all())),
                               tuple(sorted(a.code for a in s.areas.all()))) != head:
             head_changes[code] = head
-    if report.errors or dry_run or not (new_items or head_changes or set(heads) - set(scenarios)):
-        return report
-    with transaction.atomic():
+    def write():
         for code, (head, _line) in heads.items():
             name, description, cat_codes, area_codes = head
             cats, ars = [categories[c] for c in cat_codes], [areas[c] for c in area_codes]
@@ -480,8 +482,9 @@ def import_scenarios(actor, data: bytes, filename: str, *, dry_run=False) -> Imp
                                          categories=cats, areas=ars)
             if new_items.get(code):
                 scenarios_services.add_scenario_items(actor, scenarios[code], items=new_items[code])
-    report.written = True
-    return report
+
+    changes = bool(new_items or head_changes or set(heads) - set(scenarios))
+    return _write_when_valid(report, dry_run=dry_run, has_changes=changes, write=write)
 
 
 def export_scenarios(fmt: str) -> bytes:
@@ -536,13 +539,11 @@ def import_problem_types(actor, data: bytes, filename: str, *, dry_run=False) ->
             continue
         plans.append(clean)
     _finish(report, errors)
-    if report.errors or dry_run or not plans:
-        return report
-    with transaction.atomic():
+    def write():
         for clean in plans:
             power_services.save_problem_type(actor, **clean)
-    report.written = True
-    return report
+
+    return _write_when_valid(report, dry_run=dry_run, has_changes=bool(plans), write=write)
 
 
 def export_problem_types(fmt: str) -> bytes:
