@@ -1,0 +1,98 @@
+"""Inspection figures against values computed by hand on small fixed data (calendar days of the visits)."""
+from datetime import date
+from itertools import count
+
+import pytest
+
+from analytics.testing import at
+from credit.testing import build_subjects
+from inspections.models import Finding, Visit
+
+pytestmark = pytest.mark.django_db
+
+STATS = "/api/v1/stats/inspections/"
+NOV = {"from": "2026-11-01", "to": "2026-11-30"}
+_ids = count(1)
+
+
+def _visit(district, subject, day, *, street="S1", kind="concentrated", status="completed", departments=()):
+    visit = Visit.objects.create(street=district[street], subject=subject, date=day, month=day.replace(day=1), kind=kind,
+                                 one_off_reason="complaint" if kind == "one_off" else "", reason="manual", status=status)
+    visit.departments.set(departments)
+    return visit
+
+
+def _finding(visit, result="fail", rectification="", status="", **extra):
+    return Finding.objects.create(visit=visit, client_id=f"f-{next(_ids)}", item_code="F1", item_text="是否占道经营",
+                                  result=result, rectification=rectification, rectification_status=status, **extra)
+
+
+@pytest.fixture
+def visits(district, categories, departments):
+    """S1: v1 a joint visit for two departments (a problem put right on the spot, one by its deadline, one
+    overdue, one corrected into a pass, one pass); v2 a joint visit of no department on the month's last day
+    (one problem, its deadline still open); v3 a one-off visit. S2: v4 a joint visit for one department.
+    Not counted: a visit still planned, and one the day before the period."""
+    s = build_subjects(district, categories)
+    zhzf, scjg = departments["ZHZF"], departments["SCJG"]
+    v1 = _visit(district, s["s1"], date(2026, 11, 3), departments=(zhzf, scjg))
+    _finding(v1, rectification="on_the_spot", status="done", rectified_at=at(2026, 11, 3, 10))
+    _finding(v1, rectification="deadline", status="done", comply_by=date(2026, 11, 10), rectified_at=at(2026, 11, 9))
+    _finding(v1, rectification="deadline", status="overdue", comply_by=date(2026, 11, 10),
+             overdue_raised_at=at(2026, 11, 11, 0, 5))
+    wrong = _finding(v1, rectification="deadline", status="open", comply_by=date(2026, 12, 1))
+    _finding(v1, result="pass", corrects=wrong, correction_reason="误判")
+    _finding(v1, result="pass")
+    v2 = _visit(district, s["s1b"], date(2026, 11, 30))
+    _finding(v2, rectification="deadline", status="open", comply_by=date(2026, 12, 15))
+    _visit(district, s["s1"], date(2026, 11, 20), kind="one_off", departments=(zhzf,))
+    _visit(district, s["s2"], date(2026, 11, 15), street="S2", departments=(scjg,))
+    _visit(district, s["site"], date(2026, 11, 10), status="planned")
+    _visit(district, s["site"], date(2026, 10, 31))
+    return s
+
+
+def test_the_whole_period_by_hand(api, users, visits):
+    body = api(users["dispatcher"]).get(STATS, NOV).json()
+    [row] = body["rows"]
+    assert row == {
+        "key": None, "label": None, "visits": 4, "joint_visits": 3, "subjects_inspected": 3,
+        "findings": 4,  # the corrected one is no longer a problem; passes are not problems
+        "rectified_on_the_spot": 1, "rectified_by_deadline": 1, "rectification_overdue": 1, "rectification_open": 1,
+        "separate_visits_replaced": 4,  # v1: two departments; v2: none, counts one; v4: one
+        "reduction_percent": 25.0,  # (4 − 3) / 4
+    }
+    assert "部门" in body["definitions"]["separate_visits_replaced"]
+
+
+def test_by_street_and_by_week(api, users, district, visits):
+    rows = {r["label"]: r for r in api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "street"}).json()["rows"]}
+    s1, s2 = rows[district["S1"].name], rows[district["S2"].name]
+    assert (s1["visits"], s1["joint_visits"], s1["subjects_inspected"], s1["findings"]) == (3, 2, 2, 4)
+    assert (s1["separate_visits_replaced"], s1["reduction_percent"]) == (3, 33.3)
+    assert (s2["visits"], s2["findings"], s2["separate_visits_replaced"], s2["reduction_percent"]) == (1, 0, 1, 0.0)
+    weeks = {r["key"]: (r["visits"], r["findings"])
+             for r in api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "week"}).json()["rows"]}
+    assert weeks == {"2026-11-02": (1, 3), "2026-11-09": (1, 0), "2026-11-16": (1, 0), "2026-11-30": (1, 1)}
+    [month] = api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "month"}).json()["rows"]
+    assert (month["key"], month["visits"]) == ("2026-11-01", 4)
+
+
+def test_an_empty_period_and_a_grid(api, users, visits):
+    [row] = api(users["dispatcher"]).get(STATS, {"from": "2025-01-01", "to": "2025-01-31"}).json()["rows"]
+    assert row["visits"] == 0 and row["findings"] == 0 and row["reduction_percent"] is None
+    assert api(users["dispatcher"]).get(STATS, {"from": "2025-01-01", "to": "2025-01-31", "group_by": "day"}).json()["rows"] == []
+    [grid] = api(users["dispatcher"]).get(STATS, {**NOV, "area": "S1G2"}).json()["rows"]  # v2's subject's grid
+    assert (grid["visits"], grid["findings"], grid["rectification_open"]) == (1, 1, 1)
+
+
+def test_scoped_and_refused(api, users, visits):
+    [row] = api(users["leader_s2"]).get(STATS, NOV).json()["rows"]
+    assert (row["visits"], row["joint_visits"]) == (1, 1)
+    assert api(users["leader_s2"]).get(STATS, {**NOV, "area": "S1"}).status_code == 404
+    assert api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "officer"}).status_code == 400
+    bad = api(users["dispatcher"]).get(STATS, {"from": "2026-11-31"})
+    assert bad.status_code == 400 and "from" in bad.json()
+    assert api(users["officer_s1"]).get(STATS, NOV).status_code == 403
+    assert api().get(STATS).status_code in (401, 403)
+    assert api(users["platform"]).get(STATS, NOV).status_code == 200
