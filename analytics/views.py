@@ -13,7 +13,9 @@ from django.views.decorators.http import require_POST
 from analytics import params, services, tables
 from analytics.choices import GroupBy
 from analytics.forms import ReportForm
+from analytics.selectors import cases as case_figures
 from analytics.selectors import events as event_figures
+from analytics.selectors import inspections as inspection_figures
 from analytics.selectors import trends as trend_figures
 from analytics.selectors import warnings as warning_selectors
 from core.exceptions import DomainError, NotFound, ValidationFailed
@@ -36,7 +38,9 @@ def _require_reader(user):
 def reports(request):
     _require_reader(request.user)
     form = ReportForm(request.GET or None, user=request.user)
-    context = {"form": form, "definitions": {k: str(v) for k, v in event_figures.DEFINITIONS.items()}}
+    context = {"form": form, "definitions": {k: str(v) for k, v in event_figures.DEFINITIONS.items()},
+               "inspection_definitions": [str(v) for v in inspection_figures.DEFINITIONS.values()],
+               "case_definitions": [str(v) for v in case_figures.DEFINITIONS.values()]}
     if form.is_bound and not form.is_valid():
         return render(request, "analytics/reports.html", context, status=400)
     query = form.query() if form.is_bound else {}
@@ -52,8 +56,14 @@ def reports(request):
     interval = (form.cleaned_data.get("interval") if form.is_bound else "") or GroupBy.WEEK
     trend = trend_figures.trends(request.user, params.make_period(period.area, period.date_from, period.date_to,
                                                                   interval), interval=interval)
+    # Inspections and cases group by street or time only; another grouping shows them ungrouped.
+    by_street_or_time = params.make_period(period.area, period.date_from, period.date_to,
+                                           period.group_by if period.group_by in inspection_figures.GROUPS else None)
+    inspections = inspection_figures.inspection_figures(request.user, by_street_or_time)
+    cases = case_figures.case_figures(request.user, by_street_or_time)
     built = {"events": tables.event_table(rows), "stages": tables.stage_table(rows),
-             "sources": tables.source_table(rows), "trends": tables.trend_table(trend)}
+             "sources": tables.source_table(rows), "trends": tables.trend_table(trend),
+             "inspections": tables.inspection_table(inspections), "cases": tables.case_table(cases)}
     export, fmt = request.GET.get("export"), request.GET.get("format", "csv")
     if export:
         if export not in built or fmt not in CONTENT_TYPES:
@@ -64,8 +74,9 @@ def reports(request):
         return response
     context.update(period=period, tables=built, chart={"events": rows, "trend": trend,
                                                        "sources": built["sources"][1],
-                                                       "stages": built["stages"][1]},
-                   query=request.GET.urlencode())
+                                                       "stages": built["stages"][1],
+                                                       "inspections": inspections, "cases": cases},
+                   query=request.GET.urlencode(), grouped_apart=period.group_by != by_street_or_time.group_by)
     return render(request, "analytics/reports.html", context)
 
 

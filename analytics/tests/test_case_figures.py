@@ -1,71 +1,11 @@
 """Case figures against values computed by hand on small fixed data (Asia/Shanghai days; a decision made
 exactly at its legal due time is on time)."""
-from datetime import date
-from itertools import count
-
 import pytest
-
-from analytics.testing import at
-from cases.models import Appeal, Case, CaseMatter, CaseRecord, QualityReview
-from credit.testing import build_subjects
-from enforcement.models import CatalogVersion, Matter
 
 pytestmark = pytest.mark.django_db
 
 STATS = "/api/v1/stats/cases/"
 NOV = {"from": "2026-11-01", "to": "2026-11-30"}
-_numbers = count(1)
-
-
-@pytest.fixture
-def cases(district, categories, departments, catalog, users):
-    """S1: c1 filed, decided, closed on time in November (a penalty and a first-violation no-penalty; legal
-    review agreed; an appeal upheld; reviewed 80/100); c2 filed in August, decided late and closed in November
-    (a reduced fine; legal review returned on the 2nd at 23:59:59, agreed in October; an appeal pending;
-    reviewed 45/60); c4 filed one second before the period. S2: c3 filed the period's last second; c5 decided
-    exactly at its due time and closed in November (a mediated no-penalty)."""
-    s = build_subjects(district, categories)
-    version = CatalogVersion.objects.order_by("-pk").first()
-    m1, m2 = Matter.objects.order_by("pk")[:2]
-    bureau = users["bureau"]
-
-    def case(street, subject, filed, due, decided=None, closed=None):
-        return Case.objects.create(number=f"T-{next(_numbers)}", street=district[street], party_kind="business",
-                                   subject=s[subject], facts="占道经营", facts_on=date(2026, 7, 1), catalog_version=version,
-                                   filed_at=filed, decision_due_at=due, decided_at=decided, closed_at=closed,
-                                   status="closed" if closed else "filed")
-
-    def matter(c, m, outcome, ground=""):
-        CaseMatter.objects.create(case=c, matter=m, department=departments["ZHZF"], outcome=outcome, lenient_ground=ground)
-
-    def legal(c, when, opinion):
-        CaseRecord.objects.create(case=c, step="legal_review", actor=bureau, actor_label="法制员", at=when,
-                                  data={"opinion": opinion})
-
-    def appeal(c, when, result):
-        Appeal.objects.create(case=c, kind="reconsideration", grounds="不服", lodged_at=when, recorded_by=bureau,
-                              due_at=at(2027, 1, 30), result=result)
-
-    def review(c, when, total, max_total):
-        QualityReview.objects.create(case=c, reviewer=bureau, scores=[], total=total, max_total=max_total, reviewed_at=when)
-
-    c1 = case("S1", "s1", at(2026, 11, 2, 10), at(2027, 1, 31), at(2026, 11, 20, 9), at(2026, 11, 25, 9))
-    matter(c1, m1, "penalty")
-    matter(c1, m2, "no_penalty", "first")
-    legal(c1, at(2026, 11, 18, 9), "agree")
-    appeal(c1, at(2026, 11, 26, 9), "upheld")
-    review(c1, at(2026, 11, 27, 9), 80, 100)
-    c2 = case("S1", "s1b", at(2026, 8, 1, 9), at(2026, 10, 30), at(2026, 11, 3, 9), at(2026, 11, 5, 9))
-    matter(c2, m1, "reduced")
-    legal(c2, at(2026, 11, 2, 23, 59, 59), "return")
-    legal(c2, at(2026, 10, 31, 9), "agree")
-    appeal(c2, at(2026, 11, 6, 9), "")
-    review(c2, at(2026, 11, 28, 9), 45, 60)
-    case("S2", "s2", at(2026, 11, 30, 23, 59, 59), at(2027, 2, 28))
-    case("S1", "site", at(2026, 10, 31, 23, 59, 59), at(2027, 1, 29))
-    c5 = case("S2", "s2", at(2026, 9, 1, 9), at(2026, 11, 10, 12), at(2026, 11, 10, 12), at(2026, 11, 12, 9))
-    matter(c5, m1, "no_penalty", "mediated")
-    return s
 
 
 def test_the_whole_period_by_hand(api, users, cases):

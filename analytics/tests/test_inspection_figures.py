@@ -1,55 +1,10 @@
 """Inspection figures against values computed by hand on small fixed data (calendar days of the visits)."""
-from datetime import date
-from itertools import count
-
 import pytest
-
-from analytics.testing import at
-from credit.testing import build_subjects
-from inspections.models import Finding, Visit
 
 pytestmark = pytest.mark.django_db
 
 STATS = "/api/v1/stats/inspections/"
 NOV = {"from": "2026-11-01", "to": "2026-11-30"}
-_ids = count(1)
-
-
-def _visit(district, subject, day, *, street="S1", kind="concentrated", status="completed", departments=()):
-    visit = Visit.objects.create(street=district[street], subject=subject, date=day, month=day.replace(day=1), kind=kind,
-                                 one_off_reason="complaint" if kind == "one_off" else "", reason="manual", status=status)
-    visit.departments.set(departments)
-    return visit
-
-
-def _finding(visit, result="fail", rectification="", status="", **extra):
-    return Finding.objects.create(visit=visit, client_id=f"f-{next(_ids)}", item_code="F1", item_text="是否占道经营",
-                                  result=result, rectification=rectification, rectification_status=status, **extra)
-
-
-@pytest.fixture
-def visits(district, categories, departments):
-    """S1: v1 a joint visit for two departments (a problem put right on the spot, one by its deadline, one
-    overdue, one corrected into a pass, one pass); v2 a joint visit of no department on the month's last day
-    (one problem, its deadline still open); v3 a one-off visit. S2: v4 a joint visit for one department.
-    Not counted: a visit still planned, and one the day before the period."""
-    s = build_subjects(district, categories)
-    zhzf, scjg = departments["ZHZF"], departments["SCJG"]
-    v1 = _visit(district, s["s1"], date(2026, 11, 3), departments=(zhzf, scjg))
-    _finding(v1, rectification="on_the_spot", status="done", rectified_at=at(2026, 11, 3, 10))
-    _finding(v1, rectification="deadline", status="done", comply_by=date(2026, 11, 10), rectified_at=at(2026, 11, 9))
-    _finding(v1, rectification="deadline", status="overdue", comply_by=date(2026, 11, 10),
-             overdue_raised_at=at(2026, 11, 11, 0, 5))
-    wrong = _finding(v1, rectification="deadline", status="open", comply_by=date(2026, 12, 1))
-    _finding(v1, result="pass", corrects=wrong, correction_reason="误判")
-    _finding(v1, result="pass")
-    v2 = _visit(district, s["s1b"], date(2026, 11, 30))
-    _finding(v2, rectification="deadline", status="open", comply_by=date(2026, 12, 15))
-    _visit(district, s["s1"], date(2026, 11, 20), kind="one_off", departments=(zhzf,))
-    _visit(district, s["s2"], date(2026, 11, 15), street="S2", departments=(scjg,))
-    _visit(district, s["site"], date(2026, 11, 10), status="planned")
-    _visit(district, s["site"], date(2026, 10, 31))
-    return s
 
 
 def test_the_whole_period_by_hand(api, users, visits):
