@@ -4,13 +4,13 @@ API uses, with the same parameter checks."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from analytics import params, services, tables
+from analytics import monthly, params, services, tables
 from analytics.choices import GroupBy
 from analytics.forms import ReportForm
 from analytics.selectors import cases as case_figures
@@ -78,6 +78,24 @@ def reports(request):
                                                        "inspections": inspections, "cases": cases},
                    query=request.GET.urlencode(), grouped_apart=period.group_by != by_street_or_time.group_by)
     return render(request, "analytics/reports.html", context)
+
+
+@login_required
+def monthly_pdf(request):
+    """A street's monthly report as a printable PDF (?area=<street code>&month=YYYY-MM). Another street: 404;
+    not a street, a bad month: 400 saying which."""
+    _require_reader(request.user)
+    try:
+        pdf, name = monthly.monthly_report(request.user, area_code=request.GET.get("area", ""),
+                                           month=request.GET.get("month", ""))
+    except NotFound:
+        raise Http404
+    except ValidationFailed as exc:
+        return HttpResponseBadRequest("\n".join(m for ms in exc.fields.values() for m in ms),
+                                      content_type="text/plain; charset=utf-8")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
 
 
 @login_required
