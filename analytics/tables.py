@@ -59,10 +59,11 @@ def _group(r):
 
 def inspection_table(rows) -> tuple[list[str], list[list]]:
     headers = [_("分组"), _("检查次数"), _("综合检查次数"), _("检查对象数"), _("发现问题数"), _("当场整改"), _("按期整改"),
-               _("逾期整改"), _("整改中"), _("被替代的分散检查次数"), _("检查减少比例%")]
+               _("逾期整改"), _("整改中"), _("被替代的分散检查次数"), _("检查减少比例%"), _("上月减少比例%"), _("上年同月减少比例%")]
     return headers, [[_group(r), r["visits"], r["joint_visits"], r["subjects_inspected"], r["findings"],
                       r["rectified_on_the_spot"], r["rectified_by_deadline"], r["rectification_overdue"],
-                      r["rectification_open"], r["separate_visits_replaced"], r["reduction_percent"]] for r in rows]
+                      r["rectification_open"], r["separate_visits_replaced"], r["reduction_percent"],
+                      r["reduction_percent_previous_month"], r["reduction_percent_year_before"]] for r in rows]
 
 
 def case_table(rows) -> tuple[list[str], list[list]]:

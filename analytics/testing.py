@@ -54,7 +54,7 @@ def meet(event, stage, *, after_s=None, late=False):
 _finding_ids = count(1)
 
 
-def _visit(district, subject, day, *, street="S1", kind="concentrated", status="completed", departments=()):
+def visit_at(district, subject, day, *, street="S1", kind="concentrated", status="completed", departments=()):
     visit = Visit.objects.create(street=district[street], subject=subject, date=day, month=day.replace(day=1), kind=kind,
                                  one_off_reason="complaint" if kind == "one_off" else "", reason="manual", status=status)
     visit.departments.set(departments)
@@ -73,7 +73,7 @@ def build_inspections(district, categories, departments):
     Not counted: a visit still planned, and one the day before the period."""
     s = build_subjects(district, categories)
     zhzf, scjg = departments["ZHZF"], departments["SCJG"]
-    v1 = _visit(district, s["s1"], date(2026, 11, 3), departments=(zhzf, scjg))
+    v1 = visit_at(district, s["s1"], date(2026, 11, 3), departments=(zhzf, scjg))
     _finding(v1, rectification="on_the_spot", status="done", rectified_at=at(2026, 11, 3, 10))
     _finding(v1, rectification="deadline", status="done", comply_by=date(2026, 11, 10), rectified_at=at(2026, 11, 9))
     _finding(v1, rectification="deadline", status="overdue", comply_by=date(2026, 11, 10),
@@ -81,12 +81,12 @@ def build_inspections(district, categories, departments):
     wrong = _finding(v1, rectification="deadline", status="open", comply_by=date(2026, 12, 1))
     _finding(v1, result="pass", corrects=wrong, correction_reason="误判")
     _finding(v1, result="pass")
-    v2 = _visit(district, s["s1b"], date(2026, 11, 30))
+    v2 = visit_at(district, s["s1b"], date(2026, 11, 30))
     _finding(v2, rectification="deadline", status="open", comply_by=date(2026, 12, 15))
-    _visit(district, s["s1"], date(2026, 11, 20), kind="one_off", departments=(zhzf,))
-    _visit(district, s["s2"], date(2026, 11, 15), street="S2", departments=(scjg,))
-    _visit(district, s["site"], date(2026, 11, 10), status="planned")
-    _visit(district, s["site"], date(2026, 10, 31))
+    visit_at(district, s["s1"], date(2026, 11, 20), kind="one_off", departments=(zhzf,))
+    visit_at(district, s["s2"], date(2026, 11, 15), street="S2", departments=(scjg,))
+    visit_at(district, s["site"], date(2026, 11, 10), status="planned")
+    visit_at(district, s["site"], date(2026, 10, 31))
     return s
 
 

@@ -168,6 +168,10 @@ class InspectionFiguresRowSerializer(GroupRowSerializer):
     rectification_open = serializers.IntegerField(help_text=_inspection_help("rectification_open"))
     separate_visits_replaced = serializers.IntegerField(help_text=_inspection_help("separate_visits_replaced"))
     reduction_percent = serializers.FloatField(allow_null=True, help_text=_inspection_help("reduction_percent"))
+    reduction_percent_previous_month = serializers.FloatField(
+        allow_null=True, help_text=_inspection_help("reduction_percent_previous_month"))
+    reduction_percent_year_before = serializers.FloatField(
+        allow_null=True, help_text=_inspection_help("reduction_percent_year_before"))
 
 
 class InspectionFiguresSerializer(FiguresEnvelopeSerializer):

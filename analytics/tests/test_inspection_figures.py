@@ -16,6 +16,7 @@ def test_the_whole_period_by_hand(api, users, visits):
         "rectified_on_the_spot": 1, "rectified_by_deadline": 1, "rectification_overdue": 1, "rectification_open": 1,
         "separate_visits_replaced": 4,  # v1: two departments; v2: none, counts one; v4: one
         "reduction_percent": 25.0,  # (4 − 3) / 4
+        "reduction_percent_previous_month": None, "reduction_percent_year_before": None,  # only by month
     }
     assert "部门" in body["definitions"]["separate_visits_replaced"]
 
@@ -51,3 +52,19 @@ def test_scoped_and_refused(api, users, visits):
     assert api(users["officer_s1"]).get(STATS, NOV).status_code == 403
     assert api().get(STATS).status_code in (401, 403)
     assert api(users["platform"]).get(STATS, NOV).status_code == 200
+
+
+def test_month_over_month_and_the_year_before(api, users, district, departments, visits):
+    from datetime import date
+
+    from analytics.testing import visit_at
+
+    visit_at(district, visits["s1"], date(2025, 11, 20), departments=(departments["ZHZF"], departments["SCJG"],
+                                                                     departments["XF"]))
+    body = api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "month"}).json()
+    [month] = body["rows"]
+    # October: the visit of the 31st, of no department (1 separate, 1 joint): 0 %; November 2025: (3 − 1) / 3
+    assert (month["reduction_percent"], month["reduction_percent_previous_month"],
+            month["reduction_percent_year_before"]) == (25.0, 0.0, 66.7)
+    [october] = api(users["dispatcher"]).get(STATS, {"from": "2026-10-01", "to": "2026-10-31", "group_by": "month"}).json()["rows"]
+    assert (october["reduction_percent_previous_month"], october["reduction_percent_year_before"]) == (None, None)

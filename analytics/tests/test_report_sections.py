@@ -15,7 +15,7 @@ def test_sections_tables_and_exports(logged_in, visits, cases):
     html = page.content.decode()
     assert page.status_code == 200 and "综合查一次" in html and "执法办案" in html
     assert "被替代的分散检查次数：" in html and "案卷评查平均分：" in html  # the definitions
-    assert page.context["tables"]["inspections"][1] == [["全部", 4, 3, 3, 4, 1, 1, 1, 1, 4, 25.0]]
+    assert page.context["tables"]["inspections"][1] == [["全部", 4, 3, 3, 4, 1, 1, 1, 1, 4, 25.0, None, None]]
     csv = client.get("/reports/", {**NOV, "group_by": "street", "export": "inspections", "format": "csv"})
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("分组,检查次数,综合检查次数") and len(lines) == 3
