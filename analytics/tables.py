@@ -51,3 +51,38 @@ def trend_table(trend) -> tuple[list[str], list[list]]:
 
 
 TABLES = {"events": event_table, "stages": stage_table, "sources": source_table}
+
+
+def _group(r):
+    return r["label"] if r["label"] is not None else _("全部")
+
+
+def inspection_table(rows) -> tuple[list[str], list[list]]:
+    headers = [_("分组"), _("检查次数"), _("综合检查次数"), _("检查对象数"), _("发现问题数"), _("当场整改"), _("按期整改"),
+               _("逾期整改"), _("整改中"), _("被替代的分散检查次数"), _("检查减少比例%"), _("上月减少比例%"), _("上年同月减少比例%")]
+    return headers, [[_group(r), r["visits"], r["joint_visits"], r["subjects_inspected"], r["findings"],
+                      r["rectified_on_the_spot"], r["rectified_by_deadline"], r["rectification_overdue"],
+                      r["rectification_open"], r["separate_visits_replaced"], r["reduction_percent"],
+                      r["reduction_percent_previous_month"], r["reduction_percent_year_before"]] for r in rows]
+
+
+def case_table(rows) -> tuple[list[str], list[list]]:
+    from cases.choices import AppealResult, LenientGround, Outcome
+
+    outcomes, grounds = dict(Outcome.choices), dict(LenientGround.choices)
+    results = {"upheld": AppealResult.UPHELD.label, "revoked": AppealResult.REVOKED.label,
+               "changed": AppealResult.CHANGED.label, "pending": AppealResult.PENDING.label}
+    headers = [_("分组"), _("立案"), _("结案"), _("按期结案"), _("按期结案率%"),
+               *[str(outcomes[o]) for o in ("penalty", "reduced", "no_penalty")],
+               *[str(grounds[g]) for g in ("minor", "first", "mediated")],
+               _("法制审核"), _("法制审核退回"), _("复议/申诉"),
+               *[_("复议/申诉%(result)s") % {"result": results[k]} for k in results],
+               _("案卷评查数"), _("评查平均分")]
+    out = []
+    for r in rows:
+        out.append([_group(r), r["filed"], r["closed"], r["closed_on_time"], r["on_time_rate"],
+                    *[r["outcomes"][o] for o in ("penalty", "reduced", "no_penalty")],
+                    *[r["lenient_grounds"][g] for g in ("minor", "first", "mediated")],
+                    r["legal_reviews"], r["legal_reviews_returned"], r["appeals"],
+                    *[r["appeal_results"][k] for k in results], r["quality_reviews"], r["quality_score_avg"]])
+    return headers, out

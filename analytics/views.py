@@ -4,16 +4,18 @@ API uses, with the same parameter checks."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from analytics import params, services, tables
+from analytics import monthly, params, services, tables
 from analytics.choices import GroupBy
 from analytics.forms import ReportForm
+from analytics.selectors import cases as case_figures
 from analytics.selectors import events as event_figures
+from analytics.selectors import inspections as inspection_figures
 from analytics.selectors import trends as trend_figures
 from analytics.selectors import warnings as warning_selectors
 from core.exceptions import DomainError, NotFound, ValidationFailed
@@ -36,7 +38,9 @@ def _require_reader(user):
 def reports(request):
     _require_reader(request.user)
     form = ReportForm(request.GET or None, user=request.user)
-    context = {"form": form, "definitions": {k: str(v) for k, v in event_figures.DEFINITIONS.items()}}
+    context = {"form": form, "definitions": {k: str(v) for k, v in event_figures.DEFINITIONS.items()},
+               "inspection_definitions": [str(v) for v in inspection_figures.DEFINITIONS.values()],
+               "case_definitions": [str(v) for v in case_figures.DEFINITIONS.values()]}
     if form.is_bound and not form.is_valid():
         return render(request, "analytics/reports.html", context, status=400)
     query = form.query() if form.is_bound else {}
@@ -52,8 +56,14 @@ def reports(request):
     interval = (form.cleaned_data.get("interval") if form.is_bound else "") or GroupBy.WEEK
     trend = trend_figures.trends(request.user, params.make_period(period.area, period.date_from, period.date_to,
                                                                   interval), interval=interval)
+    # Inspections and cases group by street or time only; another grouping shows them ungrouped.
+    by_street_or_time = params.make_period(period.area, period.date_from, period.date_to,
+                                           period.group_by if period.group_by in inspection_figures.GROUPS else None)
+    inspections = inspection_figures.inspection_figures(request.user, by_street_or_time)
+    cases = case_figures.case_figures(request.user, by_street_or_time)
     built = {"events": tables.event_table(rows), "stages": tables.stage_table(rows),
-             "sources": tables.source_table(rows), "trends": tables.trend_table(trend)}
+             "sources": tables.source_table(rows), "trends": tables.trend_table(trend),
+             "inspections": tables.inspection_table(inspections), "cases": tables.case_table(cases)}
     export, fmt = request.GET.get("export"), request.GET.get("format", "csv")
     if export:
         if export not in built or fmt not in CONTENT_TYPES:
@@ -64,9 +74,28 @@ def reports(request):
         return response
     context.update(period=period, tables=built, chart={"events": rows, "trend": trend,
                                                        "sources": built["sources"][1],
-                                                       "stages": built["stages"][1]},
-                   query=request.GET.urlencode())
+                                                       "stages": built["stages"][1],
+                                                       "inspections": inspections, "cases": cases},
+                   query=request.GET.urlencode(), grouped_apart=period.group_by != by_street_or_time.group_by)
     return render(request, "analytics/reports.html", context)
+
+
+@login_required
+def monthly_pdf(request):
+    """A street's monthly report as a printable PDF (?area=<street code>&month=YYYY-MM). Another street: 404;
+    not a street, a bad month: 400 saying which."""
+    _require_reader(request.user)
+    try:
+        pdf, name = monthly.monthly_report(request.user, area_code=request.GET.get("area", ""),
+                                           month=request.GET.get("month", ""))
+    except NotFound:
+        raise Http404
+    except ValidationFailed as exc:
+        return HttpResponseBadRequest("\n".join(m for ms in exc.fields.values() for m in ms),
+                                      content_type="text/plain; charset=utf-8")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
 
 
 @login_required

@@ -4,7 +4,9 @@ from rest_framework import serializers
 
 from analytics.choices import GroupBy, WarningStatus
 from analytics.models import HotspotWarning
+from analytics.selectors.cases import DEFINITIONS as CASE_DEFINITIONS
 from analytics.selectors.events import DEFINITIONS as EVENT_DEFINITIONS
+from analytics.selectors.inspections import DEFINITIONS as INSPECTION_DEFINITIONS
 from analytics.selectors.trends import DEFINITIONS as TREND_DEFINITIONS
 
 
@@ -144,3 +146,75 @@ class WeightsSerializer(serializers.Serializer):
     stage_on_time = serializers.FloatField(required=False, min_value=0, max_value=100)
     satisfaction = serializers.FloatField(required=False, min_value=0, max_value=100)
     front_line = serializers.FloatField(required=False, min_value=0, max_value=100)
+
+
+def _inspection_help(key):
+    return str(INSPECTION_DEFINITIONS[key])
+
+
+class GroupRowSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_null=True, help_text="分组的值（不分组时为 null）")
+    label = serializers.CharField(allow_null=True, help_text="分组的名称")
+
+
+class InspectionFiguresRowSerializer(GroupRowSerializer):
+    visits = serializers.IntegerField(help_text=_inspection_help("visits"))
+    joint_visits = serializers.IntegerField(help_text=_inspection_help("joint_visits"))
+    subjects_inspected = serializers.IntegerField(help_text=_inspection_help("subjects_inspected"))
+    findings = serializers.IntegerField(help_text=_inspection_help("findings"))
+    rectified_on_the_spot = serializers.IntegerField(help_text=_inspection_help("rectified_on_the_spot"))
+    rectified_by_deadline = serializers.IntegerField(help_text=_inspection_help("rectified_by_deadline"))
+    rectification_overdue = serializers.IntegerField(help_text=_inspection_help("rectification_overdue"))
+    rectification_open = serializers.IntegerField(help_text=_inspection_help("rectification_open"))
+    separate_visits_replaced = serializers.IntegerField(help_text=_inspection_help("separate_visits_replaced"))
+    reduction_percent = serializers.FloatField(allow_null=True, help_text=_inspection_help("reduction_percent"))
+    reduction_percent_previous_month = serializers.FloatField(
+        allow_null=True, help_text=_inspection_help("reduction_percent_previous_month"))
+    reduction_percent_year_before = serializers.FloatField(
+        allow_null=True, help_text=_inspection_help("reduction_percent_year_before"))
+
+
+class InspectionFiguresSerializer(FiguresEnvelopeSerializer):
+    rows = InspectionFiguresRowSerializer(many=True)
+
+
+def _case_help(key):
+    return str(CASE_DEFINITIONS[key])
+
+
+class OutcomeCountsSerializer(serializers.Serializer):
+    penalty = serializers.IntegerField(help_text="处罚")
+    reduced = serializers.IntegerField(help_text="公益减罚")
+    no_penalty = serializers.IntegerField(help_text="不予处罚")
+
+
+class LenientGroundCountsSerializer(serializers.Serializer):
+    minor = serializers.IntegerField(help_text="轻微不罚")
+    first = serializers.IntegerField(help_text="首违不罚")
+    mediated = serializers.IntegerField(help_text="调解不罚")
+
+
+class AppealResultCountsSerializer(serializers.Serializer):
+    upheld = serializers.IntegerField(help_text="维持")
+    revoked = serializers.IntegerField(help_text="撤销")
+    changed = serializers.IntegerField(help_text="变更")
+    pending = serializers.IntegerField(help_text="待决定")
+
+
+class CaseFiguresRowSerializer(GroupRowSerializer):
+    filed = serializers.IntegerField(help_text=_case_help("filed"))
+    closed = serializers.IntegerField(help_text=_case_help("closed"))
+    closed_on_time = serializers.IntegerField(help_text=_case_help("closed_on_time"))
+    on_time_rate = serializers.FloatField(allow_null=True, help_text=_case_help("on_time_rate"))
+    outcomes = OutcomeCountsSerializer(help_text=_case_help("outcomes"))
+    lenient_grounds = LenientGroundCountsSerializer(help_text=_case_help("lenient_grounds"))
+    legal_reviews = serializers.IntegerField(help_text=_case_help("legal_reviews"))
+    legal_reviews_returned = serializers.IntegerField(help_text=_case_help("legal_reviews_returned"))
+    appeals = serializers.IntegerField(help_text=_case_help("appeals"))
+    appeal_results = AppealResultCountsSerializer(help_text=_case_help("appeal_results"))
+    quality_reviews = serializers.IntegerField(help_text=_case_help("quality_reviews"))
+    quality_score_avg = serializers.FloatField(allow_null=True, help_text=_case_help("quality_score_avg"))
+
+
+class CaseFiguresSerializer(FiguresEnvelopeSerializer):
+    rows = CaseFiguresRowSerializer(many=True)

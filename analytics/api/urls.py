@@ -4,6 +4,8 @@ from analytics.api import views
 
 urlpatterns = [
     path("stats/events/", views.EventStatsView.as_view(), name="stats-events"),
+    path("stats/inspections/", views.InspectionStatsView.as_view(), name="stats-inspections"),
+    path("stats/cases/", views.CaseStatsView.as_view(), name="stats-cases"),
     path("stats/credit/", views.CreditStatsView.as_view(), name="stats-credit"),
     path("stats/trends/", views.TrendStatsView.as_view(), name="stats-trends"),
     path("assessments/", views.AssessmentView.as_view(), name="assessments"),

@@ -7,13 +7,16 @@ from rest_framework.views import APIView
 
 from analytics import params, services
 from analytics.api.serializers import (
-    AcknowledgeSerializer, CreditFiguresSerializer, EventFiguresSerializer, ScorecardSerializer, TrendsSerializer,
+    AcknowledgeSerializer, CaseFiguresSerializer, CreditFiguresSerializer, EventFiguresSerializer,
+    InspectionFiguresSerializer, ScorecardSerializer, TrendsSerializer,
     WarningSerializer, WeightsSerializer,
 )
 from analytics.choices import TIME_GROUPS, GroupBy
 from analytics.selectors import assessment
+from analytics.selectors import cases as case_figures
 from analytics.selectors import credit as credit_figures
 from analytics.selectors import events as event_figures
+from analytics.selectors import inspections as inspection_figures
 from analytics.selectors import trends as trend_figures
 from analytics.selectors import warnings as warning_selectors
 from core.api.permissions import roles_required
@@ -63,6 +66,38 @@ class CreditStatsView(APIView):
                               group_by_allowed=tuple(g.value for g in credit_figures.GROUPS))
         rows = credit_figures.credit_figures(request.user, period)
         return Response(CreditFiguresSerializer({**_envelope(period, credit_figures.DEFINITIONS), "rows": rows}).data)
+
+
+STREET_OR_TIME = OpenApiParameter("group_by", OpenApiTypes.STR, enum=[g.value for g in inspection_figures.GROUPS],
+                                  description="分组：镇街，或日、周、月（北京时间）")
+
+
+class InspectionStatsView(APIView):
+    permission_classes = [FIGURE_READERS]
+
+    @extend_schema(parameters=[*PERIOD_PARAMETERS, STREET_OR_TIME], responses={200: InspectionFiguresSerializer})
+    def get(self, request):
+        """Inspections (综合查一次): visits made, subjects inspected, problems found and how they were
+        rectified (on the spot, by the deadline, overdue), the separate visits the joint ones replaced and the
+        reduction in percent."""
+        period = params.parse(request.user, request.query_params,
+                              group_by_allowed=tuple(g.value for g in inspection_figures.GROUPS))
+        rows = inspection_figures.inspection_figures(request.user, period)
+        return Response(InspectionFiguresSerializer(
+            {**_envelope(period, inspection_figures.DEFINITIONS), "rows": rows}).data)
+
+
+class CaseStatsView(APIView):
+    permission_classes = [FIGURE_READERS]
+
+    @extend_schema(parameters=[*PERIOD_PARAMETERS, STREET_OR_TIME], responses={200: CaseFiguresSerializer})
+    def get(self, request):
+        """Casework: cases filed, closed and closed on time, outcomes (penalty and each lenient ground),
+        legal reviews, appeals and their results, the average case-file quality review score."""
+        period = params.parse(request.user, request.query_params,
+                              group_by_allowed=tuple(g.value for g in case_figures.GROUPS))
+        rows = case_figures.case_figures(request.user, period)
+        return Response(CaseFiguresSerializer({**_envelope(period, case_figures.DEFINITIONS), "rows": rows}).data)
 
 
 class TrendStatsView(APIView):

@@ -52,7 +52,7 @@ def event_figures(user, period: Period) -> list[dict]:
     by = group if group is not None else Value(0, output_field=IntegerField())
 
     def grouped(qs, *fields):
-        return qs.annotate(_g=by).values("_g", *fields)
+        return qs.annotate(_g=by).values("_g", *fields).order_by()  # no ORDER BY outside the GROUP BY (PostgreSQL)
 
     def key_of(r):
         return key_text(r["_g"]) if group is not None else None
@@ -85,11 +85,12 @@ def event_figures(user, period: Period) -> list[dict]:
     related_by, _label = group_expression(period.group_by, prefix="event__")
     related_by = related_by if related_by is not None else by
     of_events = {"event__in": events.values("pk")}
-    for r in Escalation.objects.filter(**of_events).annotate(_g=related_by).values("_g").annotate(n=Count("pk")):
+    for r in Escalation.objects.filter(**of_events).annotate(_g=related_by).values("_g").order_by().annotate(
+            n=Count("pk")):
         row(key_of(r))["escalations"] += r["n"]
     decided = Deadline.objects.filter(**of_events, cancelled_at__isnull=True).filter(
         Q(met_at__isnull=False) | Q(breached_at__isnull=False))
-    for r in decided.annotate(_g=related_by).values("_g", "stage").annotate(
+    for r in decided.annotate(_g=related_by).values("_g", "stage").order_by().annotate(
             n=Count("pk"), on_time=Count("pk", filter=Q(met_at__lte=F("due_at")))):
         row(key_of(r))["stages"][r["stage"]] = {"decided": r["n"], "on_time": r["on_time"],
                                                 "on_time_rate": rate(r["on_time"], r["n"])}

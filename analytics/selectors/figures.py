@@ -113,3 +113,26 @@ def duration_percentiles(qs, end_field: str, start_field: str, group) -> dict:
 def rate(numerator: int, denominator: int) -> float | None:
     """A share in percent with one decimal; None when there is nothing to divide by (not 0 %, not 100 %)."""
     return None if not denominator else round(100.0 * numerator / denominator, 1)
+
+
+def street_or_time(group_by: str | None, *, when: str, street: str = "street"):
+    """(grouping expression or None, label field or None) for figures grouped by street or by the local day /
+    week / month of `when` (a date or datetime field); other groupings are refused by the parameters first."""
+    if group_by is None:
+        return None, None
+    if group_by in TRUNC:
+        return TRUNC[group_by](when), None
+    return F(f"{street}_id"), f"{street}__name"
+
+
+def grouped_counts(qs, group, label_field, **aggregates) -> dict:
+    """{group key: {label, **aggregates}} in one query; one key (None) over everything without a group."""
+    from django.db.models import IntegerField, Value
+
+    by = group if group is not None else Value(0, output_field=IntegerField())
+    fields = ("_g", label_field) if label_field else ("_g",)
+    out = {}
+    for r in qs.annotate(_g=by).values(*fields).annotate(**aggregates).order_by():
+        key = key_text(r["_g"]) if group is not None else None
+        out[key] = {"label": r.get(label_field) if label_field else None, **{k: r[k] for k in aggregates}}
+    return out

@@ -17,7 +17,8 @@ function chart(id, option) {
 }
 
 const rows = data.events;
-const labels = rows.map((r) => (r.label === null ? t("全部", "All") : String(r.label)));
+const groupLabel = (r) => (r.label === null ? t("全部", "All") : String(r.label));
+const labels = rows.map(groupLabel);
 chart("chart-events", {
   legend: {},
   xAxis: { type: "category", data: labels },
@@ -45,3 +46,20 @@ chart("chart-trends", {
     { name: `${s.name} ${t("移动平均", "moving avg")}`, type: "line", data: s.moving_average, lineStyle: { type: "dashed" }, symbol: "none" },
   ]),
 });
+// A bar per figure for each group: [[zh, en, field], …].
+function bars(id, rs, figures) {
+  chart(id, {
+    legend: {},
+    xAxis: { type: "category", data: rs.map(groupLabel) },
+    yAxis: { type: "value", minInterval: 1 },
+    series: figures.map(([zh, eng, field]) => ({ name: t(zh, eng), type: "bar", data: rs.map((r) => r[field]) })),
+  });
+}
+bars("chart-inspections", data.inspections, [
+  ["综合检查次数", "Joint visits", "joint_visits"],
+  ["被替代的分散检查次数", "Separate visits replaced", "separate_visits_replaced"],
+  ["发现问题数", "Problems found", "findings"],
+]);
+bars("chart-cases", data.cases, [
+  ["立案", "Filed", "filed"], ["结案", "Closed", "closed"], ["按期结案", "Closed on time", "closed_on_time"],
+]);
