@@ -119,3 +119,22 @@ def test_one_case_per_finding_is_a_database_rule(file_case, make_finding):
         Case.objects.filter(pk=other.pk).update(origin=Origin.FINDING, finding=finding)
     with pytest.raises(IntegrityError), transaction.atomic():  # a finding link means the finding origin
         Case.objects.filter(pk=other.pk).update(finding=make_finding(code="c-2"))
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_two_filings_of_one_finding_at_once_one_wins(users, catalog, handlers, make_finding):
+    """Two leaders file from the same finding at the same moment (PostgreSQL): one case, one 409."""
+    from django.db import connection
+
+    from core.exceptions import Conflict
+    from core.testing import in_threads
+
+    assert connection.vendor == "postgresql"
+    finding = make_finding()
+    ids = [o.pk for o in handlers["s1"][:2]]
+    results, errors = in_threads(2, lambda i: services.file_case(
+        users["leader_s1"], party_kind="", origin=Origin.FINDING, finding=finding.pk, handler_ids=ids))
+    assert len([r for r in results if r is not None]) == 1
+    assert len(errors) == 1 and isinstance(errors[0], Conflict), errors
+    assert Case.objects.filter(finding=finding).count() == 1 and Referral.objects.filter(finding=finding).count() == 1
