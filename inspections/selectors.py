@@ -136,7 +136,7 @@ def visit_list(user) -> QuerySet:
 def visit_detail(user, visit_id) -> Visit:
     visit = get_visit_for(user, visit_id)
     return (visit_list(user).prefetch_related(
-        Prefetch("findings", queryset=Finding.objects.select_related("department", "corrected_by")
+        Prefetch("findings", queryset=Finding.objects.select_related("department", "corrected_by", "referral")
                  .prefetch_related(Prefetch("photos", queryset=FindingPhoto.objects.only("id", "finding_id",
                                                                                           "client_id")))),
         "reinspections").get(pk=visit.pk))

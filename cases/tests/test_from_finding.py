@@ -55,6 +55,8 @@ def test_filing_from_a_finding_takes_its_data_and_the_referral(api, client, user
     page = client.get(f"/cases/{case.pk}/")
     assert page.status_code == 200 and "是否占道经营" in page.content.decode()
     assert f"/inspections/{finding.visit_id}/" in page.content.decode()
+    visit_page = client.get(f"/inspections/{finding.visit_id}/")  # and the visit says the finding is filed
+    assert visit_page.status_code == 200 and "已立案" in visit_page.content.decode()
     # A second case for the same finding: 409, nothing written.
     again = api(users["leader_s1"]).post(URL, {"finding": finding.pk, "handler_ids": ids}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "already_filed"
