@@ -12,14 +12,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import services
-from cases.choices import LenientGround, Outcome, PartyKind
+from cases.choices import LenientGround, Origin, Outcome, PartyKind
 from cases.models import Case, LenientListEntry, QualityChecklistItem
+from core.exceptions import DomainError
 from core.roles import BUREAU_STAFF
 from enforcement.choices import MatterKind
 from enforcement import selectors as enforcement_selectors
 from enforcement.models import Matter
 from grids.demo import DEFAULT_SEED
 from grids.models import Area, Officer, Subject
+from inspections.choices import Result as InspectionResult
+from inspections.models import Finding
 
 STREET = "青山湖街道"
 ORDER = ["investigation", "evidence", "review", "approved", "notified", "legal_review", "decided", "served",
@@ -87,6 +90,29 @@ def people():
         officers = [demo_officer] + [o for o in officers if o.pk != demo_officer.pk]
     return {"street": street, "leader": User.objects.filter(username="leader_qsh").first(),
             "bureau": User.objects.filter(username="bureau").first(), "officers": officers[:2]}
+
+
+def from_findings(limit: int = 2) -> list[Case]:
+    """Cases filed from failed inspection findings (inspections.demo ran before), by the district's
+    dispatcher with two officers of the finding's street, as `POST /api/v1/cases/ {finding}` does."""
+    filer = get_user_model().objects.filter(username="dispatcher").first()
+    if filer is None:
+        return []
+    made = []
+    rows = (Finding.objects.filter(result=InspectionResult.FAIL, corrected_by__isnull=True, cases__isnull=True)
+            .exclude(matter_code="").select_related("visit").order_by("id")[:20])
+    for row in rows:
+        handler_ids = list(Officer.objects.filter(team__street_id=row.visit.street_id).order_by("id")
+                           .values_list("pk", flat=True)[:2])
+        try:
+            with transaction.atomic():
+                made.append(services.file_case(filer, party_kind=PartyKind.BUSINESS, origin=Origin.FINDING,
+                                               finding=row.pk, handler_ids=handler_ids))
+        except DomainError:  # a matter missing from the catalog of its day, too few officers: skip it
+            continue
+        if len(made) == limit:
+            break
+    return made
 
 
 @transaction.atomic
@@ -165,6 +191,7 @@ def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **
                       reason="涉及专业技术鉴定，移送主管部门")
     services.answer_transfer(bureau, moved, accept=True, note="同意接收")
     made.append(moved)
+    made += from_findings()
     counts = {}
     for case in Case.objects.filter(pk__in=[x.pk for x in made]):
         counts[case.status] = counts.get(case.status, 0) + 1

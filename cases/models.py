@@ -49,9 +49,12 @@ class Case(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.FILED, db_index=True)
     procedure = models.CharField(_("程序"), max_length=16, choices=Procedure.choices, default=Procedure.GENERAL)
     version = models.PositiveIntegerField(_("版本"), default=1)
-    # Where it came from. A finding's foreign key joins when the inspections app is merged.
+    # Where it came from: an event (by id: command_center sits above cases), an inspection finding (a
+    # foreign key: cases sits above inspections; one case per finding), or directly.
     origin = models.CharField(_("案件来源"), max_length=16, choices=Origin.choices, default=Origin.DIRECT)
     origin_event_id = models.PositiveBigIntegerField(_("来源事件"), null=True, blank=True, db_index=True)
+    finding = models.ForeignKey("inspections.Finding", verbose_name=_("来源检查发现"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="cases")
     origin_ref = models.CharField(_("来源说明"), max_length=255, blank=True)
     # The party: a subject of the registry, or a private person (name and ID number masked to all but
     # the handlers; never disclosed).
@@ -110,6 +113,9 @@ class Case(models.Model):
                                    name="case_person_party_has_name"),
             models.CheckConstraint(condition=Q(origin=Origin.EVENT, origin_event_id__isnull=False)
                                    | ~Q(origin=Origin.EVENT), name="case_event_origin_has_event"),
+            models.CheckConstraint(condition=Q(finding__isnull=True) | Q(origin=Origin.FINDING),
+                                   name="case_finding_means_finding_origin"),
+            models.UniqueConstraint(fields=["finding"], name="case_one_per_finding"),
         ]
         indexes = [models.Index(fields=["street", "status"])]
 

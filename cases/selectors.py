@@ -41,7 +41,7 @@ def cases_for(user) -> QuerySet:
 
 
 def with_detail(qs: QuerySet) -> QuerySet:
-    return qs.select_related("catalog_version", "filed_by", "decided_by").prefetch_related(
+    return qs.select_related("catalog_version", "filed_by", "decided_by", "finding").prefetch_related(
         Prefetch("matters", CaseMatter.objects.select_related("matter", "department")),
         Prefetch("handlers", Officer.objects.select_related("user", "team")),
         Prefetch("evidence", Evidence.objects.select_related("added_by")),

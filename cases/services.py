@@ -37,6 +37,10 @@ from enforcement.models import CatalogVersion, Matter
 from grids import selectors as grid_selectors
 from grids.choices import AreaKind
 from grids.models import Area, Department, Officer, Subject
+from inspections import selectors as inspection_selectors
+from inspections import services as inspection_services
+from inspections.choices import Result as InspectionResult
+from inspections.models import Finding
 
 FILING_ROLES = (OFFICER, TEAM_LEADER, DISPATCHER)
 TEXT_MAX = 5000
@@ -232,8 +236,30 @@ def _matters(matter_codes, version: CatalogVersion) -> list[Matter]:
     return [found[c] for c in codes]
 
 
-def _origin(origin: str, event_id, origin_ref: str) -> dict:
-    """Where the case came from: each origin is one branch (a finding's reference joins with inspections)."""
+def _finding_to_file(actor, finding_id) -> Finding:
+    """The finding a case is filed from: one the actor may see (else 404), failed and current (else 400),
+    not filed yet (else 409). Its row is locked, so two filings of it queue."""
+    if finding_id is None:
+        raise ValidationFailed(fields={"finding": [_("检查发现来源的案件须指明检查发现。")]})
+    row = inspection_selectors.get_finding_for(actor, finding_id)
+    if row.result != InspectionResult.FAIL:
+        raise ValidationFailed(fields={"finding": [_("该检查结果不是不合格，不能立案。")]})
+    if getattr(row, "corrected_by", None) is not None:
+        raise ValidationFailed(fields={"finding": [_("该检查结果已被更正，请以更正后的记录为准。")]})
+    Finding.objects.select_for_update().filter(pk=row.pk).first()
+    if Case.objects.filter(finding=row).exists():
+        raise Conflict(_("该检查发现已立案（一个检查发现一个案件）。"), code="already_filed")
+    return row
+
+
+def _finding_facts(row: Finding) -> str:
+    text = _("%(day)s 检查发现不合格：%(item)s。") % {"day": timezone.localdate(row.recorded_at).isoformat(),
+                                                  "item": row.item_text}
+    return f"{text}{row.note}" if row.note else text
+
+
+def _origin(origin: str, event_id, finding: Finding | None, origin_ref: str) -> dict:
+    """Where the case came from: each origin is one branch."""
     if origin == Origin.EVENT:
         if event_id is None:
             raise ValidationFailed(fields={"event": [_("事件来源的案件须指明事件。")]})
@@ -241,27 +267,39 @@ def _origin(origin: str, event_id, origin_ref: str) -> dict:
             raise Conflict(_("该事件已立案（综合罚一次：一个事件一个案件）。"), code="already_filed")
         return {"origin": origin, "origin_event_id": int(event_id), "origin_ref": origin_ref or f"event:{event_id}"}
     if origin == Origin.FINDING:
-        if not origin_ref:
-            raise ValidationFailed(fields={"origin_ref": [_("检查发现来源的案件须指明检查发现。")]})
-        return {"origin": origin, "origin_event_id": None, "origin_ref": origin_ref}
+        return {"origin": origin, "origin_event_id": None, "finding": finding,
+                "origin_ref": origin_ref or f"finding:{finding.pk}"}
     if origin == Origin.DIRECT:
         return {"origin": origin, "origin_event_id": None, "origin_ref": origin_ref or ""}
     raise ValidationFailed(fields={"origin": [_("未知的案件来源。")]})
 
 
 @transaction.atomic
-def file_case(actor, *, party_kind: str, facts: str, facts_on: date, matter_codes, handler_ids,
-              subject: Subject | None = None, street: Area | None = None, person_name: str = "",
+def file_case(actor, *, party_kind: str, handler_ids, facts: str = "", facts_on: date | None = None,
+              matter_codes=None, subject: Subject | None = None, street: Area | None = None, person_name: str = "",
               person_id_number: str = "", person_phone: str = "", procedure: str = Procedure.GENERAL,
-              origin: str = Origin.DIRECT, event_id=None, origin_ref: str = "") -> Case:
+              origin: str = Origin.DIRECT, event_id=None, finding=None, origin_ref: str = "") -> Case:
     """File a case (立案) against a subject or a person, with its matters, facts and two or more handlers.
-    The street is the subject's (or, for a person, the one given); the number is the street's next."""
+    The street is the subject's (or, for a person, the one given); the number is the street's next.
+    From an inspection finding (`origin=finding`, `finding` its id): the finding gives the subject, the
+    street, the matter (its checklist item's), the facts and their day (matters and facts may be given
+    instead); its referral is marked taken up; one case per finding."""
     if not has_role(actor, *FILING_ROLES):
         raise Forbidden(_("您的角色不能立案。"))
+    row = None
+    if origin == Origin.FINDING:
+        row = _finding_to_file(actor, finding)
+        subject, street = row.visit.subject, None
+        party_kind = party_kind or PartyKind.BUSINESS
+        facts = facts or _finding_facts(row)
+        facts_on = facts_on or timezone.localdate(row.recorded_at)
+        matter_codes = matter_codes or ([row.matter_code] if row.matter_code else [])
     facts = _text(facts, "facts", max_length=TEXT_MAX)
-    origin_fields = _origin(origin, event_id, _text(origin_ref, "origin_ref", required=False, max_length=255))
+    origin_fields = _origin(origin, event_id, row, _text(origin_ref, "origin_ref", required=False, max_length=255))
     if procedure not in Procedure.values:
         raise ValidationFailed(fields={"procedure": [_("未知的程序。")]})
+    if facts_on is None:
+        raise ValidationFailed(fields={"facts_on": [_("请填写违法行为发生日。")]})
     if not isinstance(facts_on, date) or facts_on > timezone.localdate():
         raise ValidationFailed(fields={"facts_on": [_("违法行为发生日不能晚于今天。")]})
     party = {"person_name": "", "person_id_number": "", "person_phone": ""}
@@ -287,11 +325,18 @@ def file_case(actor, *, party_kind: str, facts: str, facts_on: date, matter_code
     matters = _matters(matter_codes, version)
     officers = _handlers(handler_ids, street)
     now = timezone.now()
-    case = Case.objects.create(
-        number=_next_number(street, timezone.localtime(now).year), street=street, status=Status.FILED,
-        procedure=procedure, party_kind=party_kind, subject=subject, facts=facts, facts_on=facts_on,
-        catalog_version=version, filed_by=actor if getattr(actor, "is_authenticated", False) else None, filed_at=now,
-        decision_due_at=now + timedelta(days=int(_setting("CASES_DECISION_DAYS", 90))), **party, **origin_fields)
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                number=_next_number(street, timezone.localtime(now).year), street=street, status=Status.FILED,
+                procedure=procedure, party_kind=party_kind, subject=subject, facts=facts, facts_on=facts_on,
+                catalog_version=version, filed_by=actor if getattr(actor, "is_authenticated", False) else None,
+                filed_at=now, decision_due_at=now + timedelta(days=int(_setting("CASES_DECISION_DAYS", 90))),
+                **party, **origin_fields)
+    except IntegrityError:  # a concurrent filing took the finding first (case_one_per_finding)
+        if row is None:
+            raise
+        raise Conflict(_("该检查发现已立案（一个检查发现一个案件）。"), code="already_filed") from None
     case.step_due_at = _step_due(Status.FILED, now, case)
     case.save(update_fields=["step_due_at"])
     case.handlers.set(officers)
@@ -300,9 +345,14 @@ def file_case(actor, *, party_kind: str, facts: str, facts_on: date, matter_code
         CaseMatter.objects.create(case=case, matter=m, department_id=m.department_id, first_violation=first)
     data = {"matters": [m.code for m in matters], "handlers": [o.pk for o in officers], "origin": origin,
             "catalog_version": version.number}
+    changes = {"status": [None, Status.FILED], "number": [None, case.number], "street": [None, street.pk],
+               "matters": [None, data["matters"]]}
+    if row is not None:
+        data["finding"] = row.pk
+        changes["finding"] = [None, row.pk]
+        inspection_services.take_up_referral(actor, finding=row)
     _record(case, Step.FILE, actor, to_status=Status.FILED, data=data, at=now)
-    audit.record(actor, "case.filed", case, changes={"status": [None, Status.FILED], "number": [None, case.number],
-                                                     "street": [None, street.pk], "matters": [None, data["matters"]]})
+    audit.record(actor, "case.filed", case, changes=changes)
     transaction.on_commit(lambda: signals.case_changed.send(sender=Case, case_id=case.pk, step=Step.FILE))
     return case
 

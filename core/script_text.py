@@ -27,7 +27,7 @@ TEXT = {
     "subject": _("涉及对象"), "duplicate": _("疑似重复"), "escalation": _("升级层级"),
     "stale": _("事件已被他人修改，已刷新，请确认后重试。"), "gone": _("事件已不在您的待办范围内。"),
     "meters": _("米"), "load": _("在办"), "rank": _("职级"),
-    "ago": _("前"), "min": _("分钟"), "heading": _("朝向"),
+    "ago": _("前"), "min": _("分钟"), "heading": _("朝向"), "visit": _("今日检查"),
     # the desk's drawer when the ranking leaves officers out, and the override
     "excludedHead": _("未列入推荐："), "excludedItem": _("{n} 人{label}"),
     "noneEligible": _("没有符合条件的推荐处置人。"),
@@ -52,7 +52,7 @@ DESK = ("failed", "left", "overdue", "noDeadline", "subjectsCount", "truncated",
         "photos", "timeline", "deadlines", "candidates", "dispatch", "reassign", "met", "description", "address",
         "street", "grid", "team", "officer", "source", "reporter", "created", "routing", "subject", "duplicate",
         "escalation", "stale", "gone", "meters", "load", "rank", "ago", "min", "heading", "severity", "subjectCluster",
-        "excludedHead", "excludedItem", "noneEligible", "overrideHead", "overrideOfficer", "overrideWhy",
+        "visit", "excludedHead", "excludedItem", "noneEligible", "overrideHead", "overrideOfficer", "overrideWhy",
         "overrideReason", "overrideConfirm", "overrideSubmit", "overrideNone", "subjectFile", "returnReason")
 MAP = ("loading", "subjectsCount", "truncated", "credit", "creditColors", "subjectCluster", "subjectFile")
 PHONE = ("left", "late", "noDeadline", "working", "submitted", "failed", "network", "reasonRequired",

@@ -14,7 +14,7 @@ def register():
         "inspections.visit_completed": _("完成检查"), "inspections.finding_recorded": _("记录检查结果"),
         "inspections.photo_added": _("添加检查照片"), "inspections.rectified": _("整改完成"),
         "inspections.reinspected": _("复查"), "inspections.rectification_overdue": _("整改逾期"),
-        "inspections.referred_to_case": _("移交立案"),
+        "inspections.referred_to_case": _("移交立案"), "inspections.referral_taken_up": _("移交立案已受理"),
     })
     for model in (models.InspectionPlan, models.Visit, models.Finding, models.Referral):
         audit_words.register_object(model._meta.label_lower, model=model)

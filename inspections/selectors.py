@@ -116,6 +116,16 @@ def get_visit_for(user, visit_id) -> Visit:
         raise NotFound(_("检查不存在。"))
 
 
+def get_finding_for(user, finding_id) -> Finding:
+    """A finding of a visit the user may see (another street's, or a missing one: 404 alike)."""
+    try:
+        return (Finding.objects.select_related("visit__subject__grid", "visit__street", "corrected_by")
+                .defer("visit__street__boundary")
+                .get(pk=_id(finding_id), visit__in=visits_for(user).values("pk")))
+    except (Finding.DoesNotExist, NotFound):
+        raise NotFound(_("检查发现不存在。"))
+
+
 def visit_list(user) -> QuerySet:
     return (visits_for(user).prefetch_related("officers", "departments")
             .annotate(finding_count=Count("findings", distinct=True),
@@ -126,7 +136,7 @@ def visit_list(user) -> QuerySet:
 def visit_detail(user, visit_id) -> Visit:
     visit = get_visit_for(user, visit_id)
     return (visit_list(user).prefetch_related(
-        Prefetch("findings", queryset=Finding.objects.select_related("department", "corrected_by")
+        Prefetch("findings", queryset=Finding.objects.select_related("department", "corrected_by", "referral")
                  .prefetch_related(Prefetch("photos", queryset=FindingPhoto.objects.only("id", "finding_id",
                                                                                           "client_id")))),
         "reinspections").get(pk=visit.pk))

@@ -929,6 +929,25 @@ def refer_to_case(actor, visit_id, *, finding, note="") -> Referral:
     return referral
 
 
+def take_up_referral(actor, *, finding: Finding) -> Referral:
+    """The casework app filed the case for this failed finding: its referral is marked taken up (recorded
+    now, already taken up, when nobody had referred it). Runs inside the caller's filing transaction;
+    the case points at the finding (cases sits above inspections), so nothing here names the case."""
+    now = timezone.now()
+    referral = Referral.objects.select_for_update().filter(finding=finding).first()
+    if referral is None:
+        referral = Referral.objects.create(finding=finding, consumed_at=now,
+                                           referred_by=actor if getattr(actor, "is_authenticated", False) else None)
+        audit.record(actor, "inspections.referred_to_case", referral, changes={"finding": [None, finding.pk]})
+        before = None
+    else:
+        before, referral.consumed_at = referral.consumed_at, now
+        referral.save(update_fields=["consumed_at"])
+    audit.record(actor, "inspections.referral_taken_up", referral,
+                 changes={"consumed_at": [before.isoformat() if before else None, now.isoformat()]})
+    return referral
+
+
 # --- the overdue sweep -------------------------------------------------------------------------------
 
 SEVERITY_BY_WEIGHT = ((5, "red"), (3, "orange"), (2, "yellow"), (0, "blue"))

@@ -18,7 +18,10 @@ AMOUNT = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "coerce_to_stri
 # --- input ------------------------------------------------------------------------------------
 
 class CaseInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    party_kind = serializers.ChoiceField(choices=PartyKind.choices)
+    finding = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True,
+                                       help_text=_("来源检查发现（不合格项）：由它带出管理对象、镇街、事项、事实和发生日"))
+    party_kind = serializers.ChoiceField(choices=PartyKind.choices, required=False,
+                                         help_text=_("直接立案必填；从检查发现立案时缺省为单位"))
     subject = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True,
                                        help_text=_("管理对象（单位当事人必填）"))
     street = serializers.CharField(max_length=32, required=False, allow_blank=True,
@@ -26,12 +29,26 @@ class CaseInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     person_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     person_id_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
     person_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    matter_codes = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=20)
-    facts = serializers.CharField(max_length=TEXT_MAX)
-    facts_on = serializers.DateField(help_text=_("违法行为发生日：按当日有效的事项清单版本立案"))
+    matter_codes = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=20,
+                                         help_text=_("直接立案必填；从检查发现立案时缺省为该检查条目的事项"))
+    facts = serializers.CharField(max_length=TEXT_MAX, required=False,
+                                  help_text=_("直接立案必填；从检查发现立案时缺省为检查记录"))
+    facts_on = serializers.DateField(required=False,
+                                     help_text=_("违法行为发生日：按当日有效的事项清单版本立案（从检查发现立案时缺省为检查日）"))
     handler_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1,
                                         max_length=10, help_text=_("承办人（执法队员编号，不少于两人）"))
     procedure = serializers.ChoiceField(choices=Procedure.choices, required=False, default=Procedure.GENERAL)
+
+    def validate(self, attrs):
+        if attrs.get("finding"):
+            taken = [f for f in ("subject", "street") if attrs.get(f)]
+            if taken:
+                raise serializers.ValidationError({f: [_("从检查发现立案时由检查发现带出，不能另填。")] for f in taken})
+        else:
+            missing = [f for f in ("party_kind", "matter_codes", "facts", "facts_on") if not attrs.get(f)]
+            if missing:
+                raise serializers.ValidationError({f: [_("该字段是必填项。")] for f in missing})
+        return attrs
 
 
 class EventCaseInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -167,7 +184,7 @@ class CaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        fields = ["id", "number", "status", "status_label", "procedure", "origin", "origin_event_id", "street",
+        fields = ["id", "number", "status", "status_label", "procedure", "origin", "origin_event_id", "finding", "street",
                   "street_name", "party_kind", "subject", "party", "matter_codes", "filed_at", "step_due_at",
                   "decision_due_at", "overdue", "decided_at", "total_fine", "version"]
 
@@ -245,6 +262,9 @@ class HandlerSerializer(serializers.Serializer):
 
 
 class CaseDetailSerializer(CaseSerializer):
+    finding_item = serializers.CharField(source="finding.item_text", default=None, allow_null=True,
+                                         help_text=_("来源检查发现的检查内容"))
+    finding_visit = serializers.IntegerField(source="finding.visit_id", default=None, allow_null=True)
     facts = serializers.SerializerMethodField(help_text=_("电话、身份证号、车牌仅承办人可见全文"))
     person_name = serializers.SerializerMethodField()
     person_id_number = serializers.SerializerMethodField()
@@ -260,7 +280,8 @@ class CaseDetailSerializer(CaseSerializer):
 
     class Meta(CaseSerializer.Meta):
         fields = CaseSerializer.Meta.fields + [
-            "origin_ref", "person_name", "person_id_number", "person_phone", "facts", "facts_on", "catalog_version",
+            "origin_ref", "finding_item", "finding_visit", "person_name", "person_id_number", "person_phone", "facts",
+            "facts_on", "catalog_version",
             "matters", "handlers", "evidence", "records", "transfers", "appeals", "quality_reviews", "notified_at",
             "hearing_eligible", "hearing_held", "legal_review_required", "legal_review_passed", "decision_text",
             "served_at", "service_method", "executed_at", "execution_note", "closed_at", "disclose_by",

@@ -16,7 +16,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from cases import documents, selectors, services
 from cases.api import serializers as s
-from cases.choices import PartyKind, Status
+from cases.choices import Origin, PartyKind, Status
 from cases.models import Case
 from core.api import preconditions
 from core.api.parsers import JSONParser
@@ -85,9 +85,13 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def _detail(self, request, case_id, status_code=status.HTTP_200_OK):
         return detail_response(request, case_id, status_code)
 
-    @extend_schema(request=s.CaseInputSerializer, responses={201: s.CaseDetailSerializer})
+    @extend_schema(request=s.CaseInputSerializer, responses={
+        201: s.CaseDetailSerializer,
+        404: OpenApiResponse(_ERROR, description=gettext_lazy("检查发现不存在或不在您的辖区（两者答复相同）。"))})
     def create(self, request):
-        """File a case directly (立案): a subject or a person, the matters, facts and two or more handlers."""
+        """File a case (立案): directly (a subject or a person, the matters, facts and two or more handlers), or
+        from an inspection finding (`finding`: it gives the subject, street, matter, facts and day; a finding
+        of another street 404, one that did not fail 400, one already filed 409)."""
         data = s.CaseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -97,11 +101,12 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             street = grid_selectors.area_list_for(request.user).filter(code=v["street"]).first()
             if street is None:
                 raise ValidationFailed(fields={"street": [_("镇街不存在。")]})
+        origin = {"origin": Origin.FINDING, "finding": v["finding"]} if v.get("finding") else {}
         case = services.file_case(
-            request.user, party_kind=v["party_kind"], subject=subject, street=street,
+            request.user, party_kind=v.get("party_kind", ""), subject=subject, street=street,
             person_name=v.get("person_name", ""), person_id_number=v.get("person_id_number", ""),
-            person_phone=v.get("person_phone", ""), matter_codes=v["matter_codes"], facts=v["facts"],
-            facts_on=v["facts_on"], handler_ids=v["handler_ids"], procedure=v["procedure"])
+            person_phone=v.get("person_phone", ""), matter_codes=v.get("matter_codes"), facts=v.get("facts", ""),
+            facts_on=v.get("facts_on"), handler_ids=v["handler_ids"], procedure=v["procedure"], **origin)
         response = self._detail(request, case.pk, status.HTTP_201_CREATED)
         response["Location"] = f"{request.path.rstrip('/')}/{case.pk}/"
         return response

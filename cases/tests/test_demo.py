@@ -15,6 +15,8 @@ def test_demo_has_cases_in_every_state():
     statuses = set(Case.objects.values_list("status", flat=True))
     assert statuses == set(Status.values)
     assert Case.objects.filter(origin=Origin.EVENT).exists() and Case.objects.filter(origin=Origin.DIRECT).exists()
+    from_finding = Case.objects.filter(origin=Origin.FINDING).select_related("finding__referral").first()
+    assert from_finding is not None and from_finding.finding.referral.consumed_at is not None
     assert Case.objects.filter(matters__lenient_ground="first").exists()
     assert Case.objects.filter(matters__outcome="reduced").exists()
     assert Appeal.objects.filter(result=AppealResult.PENDING).exists()

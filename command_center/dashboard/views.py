@@ -22,6 +22,7 @@ from core import script_text
 from core.api.permissions import roles_required
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER, has_role
 from grids.choices import DutyStatus
+from inspections.choices import VisitStatus
 
 DASHBOARD_ROLES = (DISPATCHER, TEAM_LEADER, BUREAU_STAFF)
 
@@ -44,6 +45,8 @@ def _page_config(request) -> dict:
         "areasUrl": reverse("areas-geojson"),
         "pointsUrl": reverse("subject-points"),
         "creditColorsUrl": _optional_url("credit-colors"),
+        # Today's inspection visits (the map's layer): those that reach the officers, in the user's streets.
+        "visitsUrl": reverse("inspection-list"),
         "wsPath": "/ws/command/",
         "canCommand": has_role(user, *COMMAND_ROLES),
         "tileUrl": settings.MAP_TILE_URL,
@@ -65,6 +68,7 @@ def _page_config(request) -> dict:
             "stage": {k: str(v) for k, v in Stage.choices},
             "action": {k: str(v) for k, v in Action.choices},
             "duty": {k: str(v) for k, v in DutyStatus.choices},
+            "visitStatus": {k: str(v) for k, v in VisitStatus.choices},
         },
         "messages": script_text.pick(script_text.DESK),
     }

@@ -1,5 +1,5 @@
 import django_filters
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from inspections.choices import PlanStatus, RectificationStatus, Result, VisitKind, VisitStatus
@@ -28,6 +28,8 @@ class VisitFilter(django_filters.FilterSet):
     result = django_filters.ChoiceFilter(choices=((Result.PASS, _("全部合格")), (Result.FAIL, _("有不合格"))),
                                          method="filter_result")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("有逾期整改"))
+    approved = django_filters.BooleanFilter(method="filter_approved",
+                                            label=_("已下达（计划外的检查或已批准计划中的检查）"))
 
     class Meta:
         model = Visit
@@ -37,6 +39,11 @@ class VisitFilter(django_filters.FilterSet):
         failed = Exists(Finding.objects.filter(visit=OuterRef("pk"), result=Result.FAIL, corrected_by__isnull=True))
         qs = qs.filter(status=VisitStatus.COMPLETED)
         return qs.filter(failed) if value == Result.FAIL else qs.exclude(failed)
+
+    def filter_approved(self, qs, name, value):
+        """The visits that reach the officers (the desk map's layer) or, false, those still in a draft plan."""
+        live = Q(plan__isnull=True) | Q(plan__status=PlanStatus.APPROVED)
+        return qs.filter(live) if value else qs.exclude(live)
 
     def filter_overdue(self, qs, name, value):
         overdue = Exists(Finding.objects.filter(visit=OuterRef("pk"), corrected_by__isnull=True,

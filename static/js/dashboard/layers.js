@@ -192,3 +192,50 @@ if (layersBox) {
     else if (name === "officers") { if (layerOn("officers")) { officerLayer.addTo(map); } else { map.removeLayer(officerLayer); } }
   });
 }
+
+// Today's inspection visits (GET /api/v1/inspections/?date=…&approved=true: those that reach the officers,
+// in the user's streets): a hexagon with a tick — a shape of its own — filled once the visit is done.
+// Keyboard-reachable markers named by their tooltip text. Reloaded when toggled and every five minutes.
+const visitLayer = L.layerGroup();
+const VISIT_SVG = '<svg viewBox="0 0 14 14" aria-hidden="true" focusable="false"><path d="M7 1 L12.2 4 L12.2 10 L7 13 L1.8 10 L1.8 4 Z"/>' +
+                  '<path class="tick" d="M4.3 7.2 L6.2 9.1 L9.8 5"/></svg>';
+export const visitMarkers = new Map();
+function today() {
+  // The district's day, whatever the desk's clock zone says (en-CA formats as YYYY-MM-DD).
+  return new Intl.DateTimeFormat("en-CA", {timeZone: cfg.timeZone}).format(new Date());
+}
+function visitLabel(v) {
+  var who = (v.officers || []).map(function (o) { return o.name; }).join("、");
+  return T.visit + " · " + v.subject_name + " · " + (cfg.labels.visitStatus[v.status] || v.status) + (who ? " · " + who : "");
+}
+function visitPages(url, rows) {
+  return getJSON(url).then(function (page) {
+    rows = rows.concat(page.results || []);
+    return page.next ? visitPages(page.next, rows) : rows;
+  });
+}
+var visitSeq = 0;
+export function loadVisits() {
+  var mine = ++visitSeq;
+  if (!cfg.visitsUrl || !layerOn("visits")) { map.removeLayer(visitLayer); visitLayer.clearLayers(); visitMarkers.clear(); return; }
+  if (!map.hasLayer(visitLayer)) { map.addLayer(visitLayer); }
+  visitPages(cfg.visitsUrl + "?approved=true&page_size=500&date=" + today(), []).then(function (rows) {
+    if (mine !== visitSeq) { return; }
+    visitLayer.clearLayers(); visitMarkers.clear();
+    rows.forEach(function (v) {
+      var label = visitLabel(v);
+      var icon = L.divIcon({className: "cc-visit" + (v.status === "completed" ? " done" : ""), html: VISIT_SVG,
+                            iconSize: [20, 20], iconAnchor: [10, 10]});
+      var m = L.marker([v.lat, v.lng], {icon: icon, title: label, keyboard: true, riseOnHover: true});
+      m.bindTooltip(function () { return el("span", "", label); });
+      visitMarkers.set(v.id, m);
+      visitLayer.addLayer(m);
+    });
+  }).catch(function (e) { if (mapStatus && mine === visitSeq) { mapStatus.textContent = "⚠ " + e.message; } });
+}
+setInterval(function () { if (stats.readyAt) { loadVisits(); } }, 5 * 60 * 1000);
+if (layersBox) {
+  layersBox.addEventListener("change", function (e) {
+    if (e.target.getAttribute("data-layer") === "visits") { loadVisits(); }
+  });
+}

@@ -13,8 +13,8 @@
 import {raiseAlert, sound} from "./alerts.js";
 import {openDrawer, refreshDrawer, tickDrawer} from "./drawer.js";
 import {renderCounters, startFigures} from "./figures.js";
-import {eventMarkers, fitToEvents, headingLines, layerOn, loadBoundary, loadSubjects, map, syncEventMarker,
-        syncOfficerMarker} from "./layers.js";
+import {eventMarkers, fitToEvents, headingLines, layerOn, loadBoundary, loadSubjects, loadVisits, map, syncEventMarker,
+        syncOfficerMarker, visitMarkers} from "./layers.js";
 import {connect, drop, receive, resync, streams} from "./live.js";
 import {renderQueue, rowEls, tickRow} from "./queue.js";
 import {SCREEN, T, cfg, dirtyEvents, dirtyOfficers, events, isOverdue, officers, page, schedule, state, stats, terminal, upsertEvent,
@@ -30,6 +30,7 @@ window.ccDebug = {
   drop: drop,       // tests: the link goes down and comes back
   receive: receive, state: function () { return {events: events.size, officers: officers.size, headings: headingLines.size, seqs: streams()}; },
   hasEvent: function (id) { return events.has(id); }, hasMarker: function (id) { return eventMarkers.has(id); },
+  hasVisit: function (id) { return visitMarkers.has(id); },
   event: function (id) { return events.get(id) || null; },
   // Nothing waiting: no message unapplied, no drawer refresh due or under way.
   idle: function () { return !state.pending.length && !state.flushScheduled && !state.drawerStale && !state.drawerLoading; }
@@ -69,7 +70,7 @@ page.flush = function flush() {
     document.body.setAttribute("data-ready", "1");
     // Then what can wait: today's figures, subjects and grid lines (one server thread serves them in turn).
     startFigures();
-    setTimeout(function () { loadSubjects(); loadBoundary("grid"); }, 50);
+    setTimeout(function () { loadSubjects(); loadBoundary("grid"); loadVisits(); }, 50);
   }
 };
 // The clock: countdowns, overdue styling and counters, once a second.
