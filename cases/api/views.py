@@ -85,9 +85,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def _detail(self, request, case_id, status_code=status.HTTP_200_OK):
         return detail_response(request, case_id, status_code)
 
-    @extend_schema(request=s.CaseInputSerializer, responses={
-        201: s.CaseDetailSerializer,
-        404: OpenApiResponse(_ERROR, description=gettext_lazy("检查发现不存在或不在您的辖区（两者答复相同）。"))})
+    @extend_schema(request=s.CaseInputSerializer, responses={201: s.CaseDetailSerializer})
     def create(self, request):
         """File a case (立案): directly (a subject or a person, the matters, facts and two or more handlers), or
         from an inspection finding (`finding`: it gives the subject, street, matter, facts and day; a finding
