@@ -167,7 +167,8 @@ def report(desks: list, result: dict, rate: float) -> None:
     print(f"  {len(due_at)} events created at {rate:g}/s (errors {result['errors']}), {deliveries} deliveries due "
           f"to {len(desks)} desks (per desk {min(len(d['expected']) for d in desks)}–"
           f"{max(len(d['expected']) for d in desks)}), {len(latencies)} arrived")
-    print(f"  POST answered p50 {intake.pct(result['post_ms'], 50):.0f} ms, p95 {intake.pct(result['post_ms'], 95):.0f} ms; "
+    post_ms = result["post_ms"]
+    print(f"  POST answered p50 {intake.pct(post_ms, 50):.0f} ms, p95 {intake.pct(post_ms, 95):.0f} ms; "
           f"POST → event.created on the desks p50 {intake.pct(latencies, 50):.0f} ms, p95 {p95:.0f} ms, "
           f"p99 {intake.pct(latencies, 99):.0f} ms, max {max(latencies, default=float('nan')):.0f} ms")
     print(f"  push p95 ≤ {TARGET_P95_MS:.0f} ms with {len(desks)} desks: {'PASS' if p95 <= TARGET_P95_MS else 'FAIL'}")
@@ -205,7 +206,8 @@ def main(argv=None):
         srv = intake.start_server(args.server, backend_env, payloads, tmpdir)
         try:
             asyncio.run(intake.closed_loop(srv["port"], srv["token"], payloads, "intake", 8, 1.0))  # warm-up
-            cap = asyncio.run(intake.closed_loop(srv["port"], srv["token"], payloads, "intake", 8, args.capacity_seconds))
+            cap = asyncio.run(intake.closed_loop(srv["port"], srv["token"], payloads, "intake", 8,
+                                                 args.capacity_seconds))
             capacity = cap["ok"] / cap["elapsed"]
             rate = max(1.0, round(capacity * args.fraction, 1))
             print(f"  capacity {capacity:.1f} events/s (8 clients × {args.capacity_seconds:g} s); offering {rate:g}/s "

@@ -1,8 +1,10 @@
-"""Event intake benchmark (issue 4): the real server, over the network, in one run.
+"""Event intake benchmark (issues 4 and 18): the real servers, over the network, side by side in one run.
 
 Targets: events/s through `POST /api/v1/events/` ≥ 0.6 × the events/s of a bare DRF endpoint that inserts
-one row (same server, same run), and p95 time from POST to the websocket message `event.created` on
-`/ws/command/` ≤ 100 ms at 200 events/s offered.
+one row (same server, same run); p95 time from POST to the websocket message `event.created` on
+`/ws/command/` ≤ 100 ms at 200 events/s offered; POST answered p95 and push p95 ≤ 100 ms at 50% and 80% of
+the server's measured intake capacity; the chosen web tier's bare insert and the desk's snapshot read
+≥ 1.8 × uvicorn with 1 worker (server kinds and the table: bench/_tiers.py).
 
 1. A bench database: PostgreSQL + Redis when both answer (`BENCH_DATABASE_URL`, default
    postgres://postgres@127.0.0.1:5432/bench_intake, dropped and created afresh; `BENCH_REDIS_URL`, default
@@ -12,24 +14,26 @@ one row (same server, same run), and p95 time from POST to the websocket message
    under config.settings_bench, which adds the bench-only baseline `POST /api/v1/bench/bare/` (app
    bench.bare) to the real settings. On PostgreSQL the loaded database is kept as a template
    (`<name>_tpl_<hash of migrations and demo loaders>`) and copied on later runs.
-2. Starts every server (`--servers`, default daphne and uvicorn with 1 worker; `uvicornN` = N workers, only
-   with Redis) as a subprocess, warms each up, then
+2. Starts every server (`--servers`, default uvicorn1, gunicorn1, gunicorn2, gthread1x8, gthread2x4; see
+   bench/_tiers.py) as a subprocess, warms each up, then
+   - reads: the dispatcher's snapshot (`GET /api/v1/command/snapshot/`, session cookie), `--clients` ×
+     `--seconds`, before any intake so every server reads the same data;
    - throughput: `--clients` concurrent keep-alive connections, token-authenticated as the demo API client
      `platform`, POST as fast as answered; bare and intake alternate, server after server, in 2 rounds of
      `--seconds`/2 (so a shared machine's background load falls on all alike); events/s = 2xx / time;
    - push latency, server by server: a websocket client logged in as `dispatcher` (session cookie from the
      login page) on /ws/command/; events are POSTed open-loop at `--rate`/s for `--push-seconds` (at most
      32 in flight); latency = arrival of the event's `event.created` message − the time its POST was due
-     (so a server that falls behind shows it); then again at `--easy-fraction` of the server's measured
-     intake rate: the push path's own latency, without queueing.
+     (so a server that falls behind shows it); then at `--easy-fraction` and `--busy-fraction` of the
+     server's measured intake rate (also POST answered p50/p95).
    Payloads: the demo's problem types at subjects' points, mixed sources, a unique external_id each.
 3. Prints the figures, PASS/FAIL per target and server, and which server measured best.
 
 The load generator is a minimal HTTP/1.1 keep-alive client on asyncio streams, not httpx: on 2 shared
 cores httpx's own CPU per request would cap the cheap baseline and flatter the ratio.
 
-    .venv/bin/python bench/intake.py [--servers daphne,uvicorn1,uvicorn2] [--seconds 4] [--clients 8]
-                                     [--rate 200] [--push-seconds 3] [--easy-fraction 0.5] [--sqlite]
+    .venv/bin/python bench/intake.py [--servers uvicorn1,gthread1x8] [--seconds 4] [--clients 8] [--rate 200]
+        [--push-seconds 3] [--easy-fraction 0.5] [--busy-fraction 0.8] [--tier gthread1x8] [--sqlite]
 
 A measurement: it exits 0 whether the targets are met or not (the PASS/FAIL lines say which).
 """
@@ -402,7 +406,8 @@ async def push_latency(port, token, session, payloads, rate: float, seconds: flo
     return {"offered": n, "created": len(due_at), "errors": errors, "skipped": skipped,
             "missing": sum(1 for i in due_at if i not in arrived),
             "achieved_rate": len(due_at) / (sent_done - t0), "p50": pct(lat_ms, 50), "p95": pct(lat_ms, 95),
-            "p99": pct(lat_ms, 99), "post_p50": pct(post_ms, 50), "post_p95": pct(post_ms, 95), "connections": len(idle)}
+            "p99": pct(lat_ms, 99), "post_p50": pct(post_ms, 50), "post_p95": pct(post_ms, 95),
+            "connections": len(idle)}
 
 
 # --- driver --------------------------------------------------------------------------------------
@@ -560,7 +565,7 @@ def main(argv=None):
             p = r["push"]
             ok_ratio, ok_p95 = r["ratio"] >= TARGET_RATIO, p["p95"] <= TARGET_P95_MS and p["missing"] == 0
             statuses = {**r.get("read_statuses", {}), **r["statuses"]}
-            print(f"- {kind}: bare {r['bare']:.1f}/s, snapshot {r['snapshot']:.1f}/s, intake {r['intake']:.1f} events/s, "
+            print(f"- {kind}: bare {r['bare']:.1f}/s, snapshot {r['snapshot']:.1f}/s, intake {r['intake']:.1f}/s, "
                   f"ratio {r['ratio']:.2f} (target ≥ {TARGET_RATIO}: {'PASS' if ok_ratio else 'FAIL'}); errors "
                   f"{r['errors'] | {'snapshot': r['snapshot_errors']}}" + (f" {statuses}" if statuses else ""))
             print(f"    push at {args.rate:g}/s offered: {p['created']}/{p['offered']} created "
