@@ -206,6 +206,16 @@ class Conn:
         self.reader = self.writer = None
 
     async def request(self, method: str, path: str, headers: dict, body: bytes = b"") -> tuple[int, bytes]:
+        reused = self.writer is not None
+        try:
+            return await self._request(method, path, headers, body)
+        except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
+            if not reused or getattr(exc, "partial", b""):
+                raise
+            self.close()  # the server closed an idle kept-alive connection (gunicorn's keepalive): resend once
+            return await self._request(method, path, headers, body)
+
+    async def _request(self, method: str, path: str, headers: dict, body: bytes) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}", f"Content-Length: {len(body)}"]
