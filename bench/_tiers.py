@@ -9,15 +9,23 @@ Server kinds:
   lives as long as the process and reuses its connection). Websockets are not WSGI: each WSGI kind gets an
   ASGI companion (uvicorn, 1 worker) for /ws/, as production runs it behind the path-routing proxy
   (deploy/nginx.conf); pushes cross from one to the other through Redis.
+- `uvicornpool` (experiment): uvicorn, 1 worker, with psycopg 3's connection pool (Django ≥ 5.1,
+  config.settings_bench). psycopg 3 is not installed in the project (Django would prefer it over psycopg2
+  everywhere, and credit's rescoring uses psycopg2's execute_values); install it apart and name it:
+  `pip install --target /tmp/pg3 "psycopg[binary]" psycopg-pool; export BENCH_PSYCOPG3_PATH=/tmp/pg3`.
 """
+import os
 import re
 import sys
+from pathlib import Path
 
 REFERENCE = "uvicorn1"  # today's production advice: the figures the tier target is relative to
 TIER_FACTOR = 1.8  # target: bare insert and snapshot read on the chosen tier ≥ 1.8 × the reference's
 SNAPSHOT_PATH = "/api/v1/command/snapshot/"
 WSGI_KIND = re.compile(r"^(gunicorn|gthread)(\d*)(?:x(\d+))?$")
 WSGI_CONN_MAX_AGE = "60"
+POOL_KIND = "uvicornpool"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def is_wsgi(kind: str) -> bool:
@@ -28,6 +36,8 @@ def label(kind: str) -> str:
     m = WSGI_KIND.match(kind)
     if kind == "daphne":
         return "daphne"
+    if kind == POOL_KIND:
+        return "uvicorn, 1 worker, psycopg 3 pool"
     if m is None:
         workers = kind.removeprefix("uvicorn") or "1"
         return f"uvicorn, {workers} worker{'s' if workers != '1' else ''}"
@@ -46,8 +56,17 @@ def wsgi_cmd(kind: str, port: int) -> list[str]:
     return cmd
 
 
+def asgi_workers(kind: str) -> str:
+    return "1" if kind == POOL_KIND else kind.removeprefix("uvicorn") or "1"
+
+
 def kind_env(kind: str) -> dict:
     """What a kind adds to the servers' environment."""
+    if kind == POOL_KIND:
+        if not os.environ.get("BENCH_PSYCOPG3_PATH"):
+            raise SystemExit("uvicornpool needs BENCH_PSYCOPG3_PATH (a directory holding psycopg 3 and psycopg_pool)")
+        return {"DB_CONN_MAX_AGE": "0", "BENCH_DB_POOL": "1",
+                "PYTHONPATH": f"{os.environ['BENCH_PSYCOPG3_PATH']}{os.pathsep}{ROOT}"}
     return {"DB_CONN_MAX_AGE": WSGI_CONN_MAX_AGE} if is_wsgi(kind) else {"DB_CONN_MAX_AGE": "0"}
 
 

@@ -193,9 +193,8 @@ def server_cmd(kind: str, port: int) -> list[str]:
         return _tiers.wsgi_cmd(kind, port)
     if kind == "daphne":
         return [py, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
-    workers = kind.removeprefix("uvicorn") or "1"
     return [py, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", workers, "--ws", "websockets-sansio", "--no-access-log", "--log-level", "warning"]
+            "--workers", _tiers.asgi_workers(kind), "--ws", "websockets-sansio", "--no-access-log", "--log-level", "warning"]
 
 
 # --- a minimal HTTP/1.1 keep-alive client ------------------------------------------------------
