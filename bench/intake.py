@@ -194,7 +194,8 @@ def server_cmd(kind: str, port: int) -> list[str]:
     if kind == "daphne":
         return [py, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
     return [py, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", _tiers.asgi_workers(kind), "--ws", "websockets-sansio", "--no-access-log", "--log-level", "warning"]
+            "--workers", _tiers.asgi_workers(kind), "--ws", "websockets-sansio", "--no-access-log",
+            "--log-level", "warning"]
 
 
 # --- a minimal HTTP/1.1 keep-alive client ------------------------------------------------------
