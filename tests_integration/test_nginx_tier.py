@@ -70,7 +70,8 @@ def tier(tmp_path):
     check = subprocess.run([nginx, "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     with LiveProcess(python_cmd("-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{http_port}",
-                                "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"),
+                                "--worker-class", "gthread", "--threads", "4", "--keep-alive", "75",
+                                "--access-logfile", "-"),
                      env, tmp_path / "gunicorn.log") as wsgi, \
             LiveProcess(python_cmd("-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port",
                                    str(ws_port), "--ws", "websockets-sansio", "--log-level", "info"),
