@@ -1,5 +1,6 @@
 """The production web tier as README "Running in production" sets it up: nginx with deploy/nginx.conf in front
-of gunicorn (config.wsgi, HTTP) and uvicorn (config.asgi, /ws/ only), on PostgreSQL + Redis. The file is
+of gunicorn (config.wsgi, HTTP) and uvicorn (config.asgi, /ws/ only), on PostgreSQL + Redis: an event reported
+over HTTP reaches the desk's websocket, both through the proxy. The file is
 used as it is, with only its addresses and log paths pointed at loopback ports and a temporary directory.
 
 nginx is Debian's `nginx` package: `.ci/run` installs it when missing; elsewhere the test skips without it."""
@@ -17,9 +18,7 @@ import websockets
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
-from core.roles import DISPATCHER
-from grids import accounts
-from grids.testing import build_district
+from command_center.testing import S1_POINT
 from tests_integration.conftest import ROOT, LiveProcess, free_port, live_env, python_cmd, wait_for_port
 
 pytestmark = pytest.mark.integration
@@ -83,15 +82,13 @@ def tier(tmp_path):
         yield {"base": f"127.0.0.1:{listen}", "wsgi": wsgi, "asgi": asgi}
 
 
-def make_dispatcher(username: str):
-    """A district dispatcher whose password the live servers can check (a real, cheap PBKDF2 hash: the
-    tests' MD5 hasher is not in their PASSWORD_HASHERS)."""
-    build_district()
-    user, _ = accounts.add_user(None, username=username, role=DISPATCHER, area_codes=["D"])
+def live_password(*users):
+    """Passwords the live servers can check (a real, cheap PBKDF2 hash: the tests' MD5 hasher is not in
+    their PASSWORD_HASHERS)."""
     hasher = PBKDF2PasswordHasher()
-    user.password = hasher.encode(PASSWORD, hasher.salt(), iterations=1000)
-    user.save(update_fields=["password"])
-    return user
+    for user in users:
+        user.password = hasher.encode(PASSWORD, hasher.salt(), iterations=1000)
+        user.save(update_fields=["password"])
 
 
 def login(client: httpx.Client, username: str) -> str:
@@ -103,13 +100,24 @@ def login(client: httpx.Client, username: str) -> str:
     return client.cookies.get("sessionid")
 
 
-async def desk_socket(base: str, session: str):
+async def desk_socket(base: str, session: str, token: str):
+    """The desk's socket through the proxy: hello, ping/pong, then an event reported over HTTP (to the
+    WSGI workers) must arrive on it (from the ASGI server, through Redis). Returns (hello, pong, created id,
+    pushed message)."""
     headers = {"Cookie": f"sessionid={session}", "Origin": f"http://{base}"}
     async with websockets.connect(f"ws://{base}/ws/command/", additional_headers=headers, open_timeout=20) as ws:
         hello = json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
         await ws.send(json.dumps({"type": "ping"}))
         pong = json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
-    return hello, pong
+        async with httpx.AsyncClient(base_url=f"http://{base}", timeout=30) as client:
+            created = await client.post("/api/v1/events/", headers={"Authorization": f"Token {token}"}, json={
+                "source": "citizen", "problem_type": "ZDJY", "description": "人行道上有流动摊贩占道经营",
+                "lat": S1_POINT[0], "lng": S1_POINT[1]})
+        assert created.status_code == 201, created.text[:500]
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
+            if message.get("type") == "event.created":
+                return hello, pong, created.json()["id"], message
 
 
 async def anonymous_socket(base: str):
@@ -125,23 +133,26 @@ async def anonymous_socket(base: str):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_api_goes_to_the_wsgi_workers_and_websockets_to_the_asgi_server(tier):
-    make_dispatcher("tier_desk")
+def test_api_goes_to_the_wsgi_workers_and_websockets_to_the_asgi_server(tier, users, catalog):
+    live_password(users["dispatcher"], users["platform"])
     base = tier["base"]
     with httpx.Client(base_url=f"http://{base}", timeout=30, follow_redirects=False) as client:
-        session = login(client, "tier_desk")
+        session = login(client, "dispatcher")
         snapshot = client.get("/api/v1/command/snapshot/")
         refused = httpx.get(f"http://{base}/api/v1/command/snapshot/", timeout=30)
+    token = httpx.post(f"http://{base}/api/v1/auth/token/", data={"username": "platform", "password": PASSWORD},
+                       timeout=30).json()["token"]
 
     assert snapshot.status_code == 200, snapshot.text[:500]
     assert {"events", "officers"} <= set(snapshot.json())
     assert refused.status_code in (401, 403)
-    hello, pong = asyncio.run(desk_socket(base, session))
+    hello, pong, created_id, pushed = asyncio.run(desk_socket(base, session, token))
     assert hello["type"] == "hello" and hello["streams"], hello
     assert pong == {"type": "pong"}
+    assert pushed["event"]["id"] == created_id
     assert asyncio.run(anonymous_socket(base)) in {4401, 403}
-    # Who answered what: gunicorn logged the API call and no websocket; uvicorn no API call.
+    # Who answered what: gunicorn logged the API calls and no websocket; uvicorn no API call.
     wsgi_log, asgi_log = tier["wsgi"].output(), tier["asgi"].output()
-    assert "GET /api/v1/command/snapshot/" in wsgi_log
+    assert "GET /api/v1/command/snapshot/" in wsgi_log and "POST /api/v1/events/" in wsgi_log
     assert "/ws/" not in wsgi_log
-    assert "/api/v1/command/snapshot/" not in asgi_log
+    assert "/api/v1/" not in asgi_log
