@@ -25,7 +25,8 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo --if-empty
 
-# uvicorn (with httptools/uvloop) over daphne: measured by bench/intake.py (bench/README.md).
+# One uvicorn process (HTTP and websockets) for the demo; production runs gunicorn gthread for HTTP and uvicorn
+# for /ws/ behind deploy/nginx.conf (README "Running in production"; measured by bench/intake.py).
 # DEMO_SIMULATION=1: the demo officers keep walking and reporting positions (`make run DEMO_SIMULATION=0`: still).
 DEMO_SIMULATION ?= 1
 run: demo

@@ -1,8 +1,10 @@
-"""Event intake benchmark (issue 4): the real server, over the network, in one run.
+"""Event intake benchmark (issues 4 and 18): the real servers, over the network, side by side in one run.
 
 Targets: events/s through `POST /api/v1/events/` ≥ 0.6 × the events/s of a bare DRF endpoint that inserts
-one row (same server, same run), and p95 time from POST to the websocket message `event.created` on
-`/ws/command/` ≤ 100 ms at 200 events/s offered.
+one row (same server, same run); p95 time from POST to the websocket message `event.created` on
+`/ws/command/` ≤ 100 ms at 200 events/s offered; POST answered p95 and push p95 ≤ 100 ms at 50% and 80% of
+the server's measured intake capacity; the chosen web tier's bare insert and the desk's snapshot read
+≥ 1.8 × uvicorn with 1 worker (server kinds and the table: bench/_tiers.py).
 
 1. A bench database: PostgreSQL + Redis when both answer (`BENCH_DATABASE_URL`, default
    postgres://postgres@127.0.0.1:5432/bench_intake, dropped and created afresh; `BENCH_REDIS_URL`, default
@@ -12,24 +14,26 @@ one row (same server, same run), and p95 time from POST to the websocket message
    under config.settings_bench, which adds the bench-only baseline `POST /api/v1/bench/bare/` (app
    bench.bare) to the real settings. On PostgreSQL the loaded database is kept as a template
    (`<name>_tpl_<hash of migrations and demo loaders>`) and copied on later runs.
-2. Starts every server (`--servers`, default daphne and uvicorn with 1 worker; `uvicornN` = N workers, only
-   with Redis) as a subprocess, warms each up, then
+2. Starts every server (`--servers`, default uvicorn1, gunicorn1, gunicorn2, gthread1x8, gthread2x4; see
+   bench/_tiers.py) as a subprocess, warms each up, then
+   - reads: the dispatcher's snapshot (`GET /api/v1/command/snapshot/`, session cookie), `--clients` ×
+     `--seconds`, before any intake so every server reads the same data;
    - throughput: `--clients` concurrent keep-alive connections, token-authenticated as the demo API client
      `platform`, POST as fast as answered; bare and intake alternate, server after server, in 2 rounds of
      `--seconds`/2 (so a shared machine's background load falls on all alike); events/s = 2xx / time;
    - push latency, server by server: a websocket client logged in as `dispatcher` (session cookie from the
      login page) on /ws/command/; events are POSTed open-loop at `--rate`/s for `--push-seconds` (at most
      32 in flight); latency = arrival of the event's `event.created` message − the time its POST was due
-     (so a server that falls behind shows it); then again at `--easy-fraction` of the server's measured
-     intake rate: the push path's own latency, without queueing.
+     (so a server that falls behind shows it); then at `--easy-fraction` and `--busy-fraction` of the
+     server's measured intake rate (also POST answered p50/p95).
    Payloads: the demo's problem types at subjects' points, mixed sources, a unique external_id each.
 3. Prints the figures, PASS/FAIL per target and server, and which server measured best.
 
 The load generator is a minimal HTTP/1.1 keep-alive client on asyncio streams, not httpx: on 2 shared
 cores httpx's own CPU per request would cap the cheap baseline and flatter the ratio.
 
-    .venv/bin/python bench/intake.py [--servers daphne,uvicorn1,uvicorn2] [--seconds 4] [--clients 8]
-                                     [--rate 200] [--push-seconds 3] [--easy-fraction 0.5] [--sqlite]
+    .venv/bin/python bench/intake.py [--servers uvicorn1,gthread1x8] [--seconds 4] [--clients 8] [--rate 200]
+        [--push-seconds 3] [--easy-fraction 0.5] [--busy-fraction 0.8] [--tier gthread1x8] [--sqlite]
 
 A measurement: it exits 0 whether the targets are met or not (the PASS/FAIL lines say which).
 """
@@ -51,6 +55,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import _tiers  # noqa: E402
 from bench._common import bench_secret_key  # noqa: E402
 
 TARGET_RATIO = 0.6
@@ -184,11 +189,13 @@ def free_port() -> int:
 
 def server_cmd(kind: str, port: int) -> list[str]:
     py = sys.executable
+    if _tiers.is_wsgi(kind):
+        return _tiers.wsgi_cmd(kind, port)
     if kind == "daphne":
         return [py, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
-    workers = kind.removeprefix("uvicorn") or "1"
     return [py, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", workers, "--ws", "websockets-sansio", "--no-access-log", "--log-level", "warning"]
+            "--workers", _tiers.asgi_workers(kind), "--ws", "websockets-sansio", "--no-access-log",
+            "--log-level", "warning"]
 
 
 # --- a minimal HTTP/1.1 keep-alive client ------------------------------------------------------
@@ -199,6 +206,16 @@ class Conn:
         self.reader = self.writer = None
 
     async def request(self, method: str, path: str, headers: dict, body: bytes = b"") -> tuple[int, bytes]:
+        reused = self.writer is not None
+        try:
+            return await self._request(method, path, headers, body)
+        except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
+            if not reused or getattr(exc, "partial", b""):
+                raise
+            self.close()  # the server closed an idle kept-alive connection (gunicorn's keepalive): resend once
+            return await self._request(method, path, headers, body)
+
+    async def _request(self, method: str, path: str, headers: dict, body: bytes) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}", f"Content-Length: {len(body)}"]
@@ -254,12 +271,18 @@ class Payloads:
 
 # --- phases --------------------------------------------------------------------------------------
 
-ENDPOINTS = {"bare": ("/api/v1/bench/bare/", "bare"), "intake": ("/api/v1/events/", "event")}
+ENDPOINTS = {"bare": ("/api/v1/bench/bare/", "bare"), "intake": ("/api/v1/events/", "event"),
+             "snapshot": (_tiers.SNAPSHOT_PATH, None)}
 
 
-async def closed_loop(port, token, payloads, endpoint: str, clients: int, seconds: float) -> dict:
+async def closed_loop(port, token, payloads, endpoint: str, clients: int, seconds: float, session=None) -> dict:
+    """POSTs (bare, intake: the API client's token) or GETs (snapshot: the desk's session cookie) as fast
+    as answered."""
     path, maker = ENDPOINTS[endpoint]
-    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    if maker is None:
+        method, headers = "GET", {"Cookie": f"sessionid={session}"}
+    else:
+        method, headers = "POST", {"Authorization": f"Token {token}", "Content-Type": "application/json"}
     ok, errors, statuses = 0, 0, {}
     stop_at = time.perf_counter() + seconds
 
@@ -268,7 +291,8 @@ async def closed_loop(port, token, payloads, endpoint: str, clients: int, second
         conn = Conn(port)
         try:
             while time.perf_counter() < stop_at:
-                status, body = await conn.request("POST", path, headers, getattr(payloads, maker)())
+                status, body = await conn.request(method, path, headers,
+                                                  getattr(payloads, maker)() if maker else b"")
                 if 200 <= status < 300:
                     ok += 1
                 else:
@@ -332,12 +356,13 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-async def push_latency(port, token, session, payloads, rate: float, seconds: float) -> dict:
+async def push_latency(port, token, session, payloads, rate: float, seconds: float, ws_port=None) -> dict:
+    """POSTs to `port`, the desk's websocket on `ws_port` (the ASGI companion of a WSGI server; else `port`)."""
     import websockets
 
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
     due_at, arrived, post_ms, errors = {}, {}, [], {}
-    ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws/command/", open_timeout=30, max_queue=None,
+    ws = await websockets.connect(f"ws://127.0.0.1:{ws_port or port}/ws/command/", open_timeout=30, max_queue=None,
                                   additional_headers={"Cookie": f"sessionid={session}",
                                                       "Origin": f"http://127.0.0.1:{port}"})
     hello = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
@@ -391,7 +416,8 @@ async def push_latency(port, token, session, payloads, rate: float, seconds: flo
     return {"offered": n, "created": len(due_at), "errors": errors, "skipped": skipped,
             "missing": sum(1 for i in due_at if i not in arrived),
             "achieved_rate": len(due_at) / (sent_done - t0), "p50": pct(lat_ms, 50), "p95": pct(lat_ms, 95),
-            "p99": pct(lat_ms, 99), "post_p95": pct(post_ms, 95), "connections": len(idle)}
+            "p99": pct(lat_ms, 99), "post_p50": pct(post_ms, 50), "post_p95": pct(post_ms, 95),
+            "connections": len(idle)}
 
 
 # --- driver --------------------------------------------------------------------------------------
@@ -415,38 +441,56 @@ def wait_ready(port: int, proc, timeout=60):
 def start_server(kind, backend_env, payloads, logdir) -> dict:
     port = free_port()
     log = open(Path(logdir) / f"{kind}.log", "w")
-    proc = subprocess.Popen(server_cmd(kind, port), cwd=ROOT, env=server_env(backend_env), stdout=log,
-                            stderr=subprocess.STDOUT)
+    env = server_env(backend_env) | _tiers.kind_env(kind)
+    proc = subprocess.Popen(server_cmd(kind, port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     srv = {"kind": kind, "port": port, "proc": proc, "log": log, "payloads": payloads}
     wait_ready(port, proc)
+    if _tiers.is_wsgi(kind):  # websockets go to an ASGI companion, as the proxy routes /ws/ in production
+        srv["ws_port"] = free_port()
+        srv["ws_log"] = open(Path(logdir) / f"{kind}-ws.log", "w")
+        srv["ws_proc"] = subprocess.Popen(server_cmd("uvicorn1", srv["ws_port"]), cwd=ROOT,
+                                          env=server_env(backend_env) | _tiers.kind_env("uvicorn1"),
+                                          stdout=srv["ws_log"], stderr=subprocess.STDOUT)
+        wait_ready(srv["ws_port"], srv["ws_proc"])
     srv["token"] = api_token(port, "platform", "demo-pass-2026")
     srv["session"] = login(port, "dispatcher", "demo-pass-2026")
     return srv
 
 
 def stop_server(srv):
-    proc = srv["proc"]
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    srv["log"].close()
+    for proc, log in ((srv["proc"], srv["log"]), (srv.get("ws_proc"), srv.get("ws_log"))):
+        if proc is None:
+            continue
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 def push_phases(srv, args):
     port, token, session, payloads = srv["port"], srv["token"], srv["session"], srv["payloads"]
-    srv["push"] = asyncio.run(push_latency(port, token, session, payloads, args.rate, args.push_seconds))
-    # The push path's own latency, apart from queueing: the same at a rate this server keeps up with.
-    easy_rate = max(1.0, round(srv["intake"] * args.easy_fraction, 1))
-    easy_seconds = min(6.0, max(args.push_seconds, 12 / easy_rate))  # a dozen events or more, ≤ 6 s
-    easy = asyncio.run(push_latency(port, token, session, payloads, easy_rate, easy_seconds))
-    srv["easy"] = {**easy, "rate": easy_rate}
+    ws_port = srv.get("ws_port")
+    srv["push"] = asyncio.run(push_latency(port, token, session, payloads, args.rate, args.push_seconds, ws_port))
+    # POST answered and push latency at shares of this server's measured capacity (its intake events/s):
+    # the push path's own latency, apart from queueing, and with some headroom left.
+    srv["loads"] = {}
+    for fraction in load_fractions(args):
+        rate = max(1.0, round(srv["intake"] * fraction, 1))
+        seconds = min(6.0, max(args.push_seconds, 12 / rate))  # a dozen events or more, ≤ 6 s
+        phase = asyncio.run(push_latency(port, token, session, payloads, rate, seconds, ws_port))
+        srv["loads"][fraction] = {**phase, "rate": rate}
+    srv["easy"] = srv["loads"][args.easy_fraction]
+
+
+def load_fractions(args) -> tuple:
+    return tuple(dict.fromkeys([args.easy_fraction, args.busy_fraction]))
 
 
 def server_errors(logdir, kind) -> str:
     """The server's own account of failures (tracebacks' last lines), if any."""
-    text = (Path(logdir) / f"{kind}.log").read_text(errors="replace")
+    text = "".join(path.read_text(errors="replace") for path in sorted(Path(logdir).glob(f"{kind}*.log")))
     last = [line for line in text.splitlines() if re.match(r"^[a-zA-Z_.]+(Error|Exception)\b", line)]
     if not last:
         return ""
@@ -463,13 +507,18 @@ def conditions() -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--servers", default="", help="comma-separated: daphne, uvicorn1, uvicorn2, …")
+    parser.add_argument("--servers", default="", help="comma-separated: daphne, uvicornN, gunicornN (sync "
+                        "workers), gthreadNxT (gthread workers × threads); see bench/_tiers.py")
     parser.add_argument("--seconds", type=float, default=4.0, help="throughput time per endpoint (2 rounds)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections (throughput)")
     parser.add_argument("--rate", type=float, default=200.0, help="events/s offered (push latency)")
     parser.add_argument("--push-seconds", type=float, default=3.0)
     parser.add_argument("--easy-fraction", type=float, default=0.5,
-                        help="second push phase at this share of the measured intake events/s")
+                        help="push phase at this share of the measured intake events/s")
+    parser.add_argument("--busy-fraction", type=float, default=0.8,
+                        help="another push phase at this share of the measured intake events/s")
+    parser.add_argument("--tier", default="", help=f"the server kind judged against {_tiers.REFERENCE} "
+                        "(default: the one with the best gains)")
     parser.add_argument("--sqlite", action="store_true", help="SQLite + in-memory channels even if services are up")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
@@ -487,7 +536,8 @@ def main(argv=None):
             backend_env = {"DATABASE_URL": PG_URL, "REDIS_URL": REDIS_URL,
                            "SECRET_KEY": os.environ.get("SECRET_KEY") or bench_secret_key()}
             backend = f"PostgreSQL ({PG_URL}) + Redis ({REDIS_URL}) channel layer"
-            default_servers = "daphne,uvicorn1"  # add uvicorn2, uvicorn4… with --servers (~30 s each)
+            # Today's advice, then the WSGI tiers (each ~45 s; add daphne, uvicorn2… with --servers).
+            default_servers = "uvicorn1,gunicorn1,gunicorn2,gthread1x8,gthread2x4"
         else:
             backend_env = {"SQLITE_PATH": os.path.join(tmpdir, "bench_intake.sqlite3")}
             backend = "SQLite (temp file, WAL) + in-memory channel layer — NOT the production set-up"
@@ -512,6 +562,7 @@ def main(argv=None):
                 except (Exception, SystemExit) as exc:  # noqa: BLE001 — measure the others
                     print(f"- {kind}: FAILED to start ({type(exc).__name__}: {exc}); server log:")
                     print((Path(tmpdir) / f"{kind}.log").read_text()[-2000:])
+            asyncio.run(_tiers.reads(started, args.clients, args.seconds, closed_loop))
             asyncio.run(throughput(started, args.clients, args.seconds))
             for srv in started:
                 push_phases(srv, args)
@@ -523,22 +574,28 @@ def main(argv=None):
             kind = r["kind"]
             p = r["push"]
             ok_ratio, ok_p95 = r["ratio"] >= TARGET_RATIO, p["p95"] <= TARGET_P95_MS and p["missing"] == 0
-            print(f"- {kind}: bare {r['bare']:.1f}/s, intake {r['intake']:.1f} events/s, ratio {r['ratio']:.2f} "
-                  f"(target ≥ {TARGET_RATIO}: {'PASS' if ok_ratio else 'FAIL'}); errors {r['errors']}"
-                  + (f" {r['statuses']}" if r["statuses"] else ""))
+            statuses = {**r.get("read_statuses", {}), **r["statuses"]}
+            print(f"- {kind}: bare {r['bare']:.1f}/s, snapshot {r['snapshot']:.1f}/s, intake {r['intake']:.1f}/s, "
+                  f"ratio {r['ratio']:.2f} (target ≥ {TARGET_RATIO}: {'PASS' if ok_ratio else 'FAIL'}); errors "
+                  f"{r['errors'] | {'snapshot': r['snapshot_errors']}}" + (f" {statuses}" if statuses else ""))
             print(f"    push at {args.rate:g}/s offered: {p['created']}/{p['offered']} created "
                   f"({p['achieved_rate']:.0f}/s achieved), POST→event.created p50 {p['p50']:.0f} ms, "
                   f"p95 {p['p95']:.0f} ms, p99 {p['p99']:.0f} ms, missing {p['missing']}, POST answered p95 "
                   f"{p['post_p95']:.0f} ms, errors {p['errors']}, not sent (server too far behind) {p['skipped']} "
                   f"(target p95 ≤ {TARGET_P95_MS:.0f} ms: {'PASS' if ok_p95 else 'FAIL'})")
-            e = r["easy"]
-            print(f"    push at {e['rate']:g}/s ({args.easy_fraction:g} × its intake events/s): {e['created']}/"
-                  f"{e['offered']} created, POST→event.created p50 {e['p50']:.0f} ms, p95 {e['p95']:.0f} ms, "
-                  f"missing {e['missing']}, errors {e['errors']}")
+            for fraction, e in r["loads"].items():
+                ok = _tiers.load_verdict(e, TARGET_P95_MS)
+                print(f"    push at {e['rate']:g}/s ({fraction:g} × its intake events/s): {e['created']}/"
+                      f"{e['offered']} created, POST answered p50 {e['post_p50']:.0f} ms, p95 {e['post_p95']:.0f} ms; "
+                      f"POST→event.created p50 {e['p50']:.0f} ms, p95 {e['p95']:.0f} ms, missing {e['missing']}, "
+                      f"errors {e['errors']} (target POST and push p95 ≤ {TARGET_P95_MS:.0f} ms: "
+                      f"{'PASS' if ok else 'FAIL'})")
             errs = server_errors(tmpdir, kind)
             if errs:
                 print(f"    server log: {errs}")
         print(f"  conditions at the end: {conditions()}")
+        if results:
+            _tiers.print_table(results, load_fractions(args), TARGET_P95_MS, args.tier or None)
         if use_services:
             flush_redis()
         if results:
