@@ -13,7 +13,6 @@ from analytics.selectors.figures import TRUNC, key_text
 from credit.choices import Color
 from credit.models import CreditHistory
 from grids import selectors as grid_selectors
-from grids.choices import AreaKind
 from grids.models import Area
 
 GROUPS = (GroupBy.STREET, GroupBy.GRID, *TIME_GROUPS)
@@ -36,13 +35,7 @@ def _subjects(user, period: Period):
 
 def _street_of_grid(grid_ids) -> dict[int, Area | None]:
     grids = Area.objects.filter(pk__in=grid_ids).only("pk", "path")
-    ancestor_ids = {int(x) for g in grids for x in g.path.strip("/").split("/") if x}
-    streets = {a.pk: a for a in Area.objects.filter(pk__in=ancestor_ids, kind=AreaKind.STREET).only("pk", "code", "name")}
-    out = {}
-    for g in grids:
-        ids = [int(x) for x in g.path.strip("/").split("/") if x]
-        out[g.pk] = next((streets[i] for i in ids if i in streets), None)
-    return out
+    return {gid: street for gid, (street, _community) in grid_selectors.street_and_community_of(grids).items()}
 
 
 def credit_figures(user, period: Period) -> list[dict]:
