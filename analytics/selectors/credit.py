@@ -7,6 +7,7 @@ from django.db.models import Count, F, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from analytics.caching import cached
 from analytics.choices import TIME_GROUPS, GroupBy
 from analytics.params import Period
 from analytics.selectors.figures import TRUNC, key_text
@@ -38,6 +39,7 @@ def _street_of_grid(grid_ids) -> dict[int, Area | None]:
     return {gid: street for gid, (street, _community) in grid_selectors.street_and_community_of(grids).items()}
 
 
+@cached("credit")
 def credit_figures(user, period: Period) -> list[dict]:
     """Rows per street or grid (or one row): colours now, by major category, and the changes of the period.
     With day/week/month, one row per interval of the period's changes (and the colours now in none)."""

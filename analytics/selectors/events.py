@@ -3,6 +3,7 @@ SLA stages, per any grouping. Scoped by the asker's areas like every read; compu
 from django.db.models import Avg, Count, Exists, F, IntegerField, OuterRef, Q, Value
 from django.utils.translation import gettext_lazy as _
 
+from analytics.caching import cached
 from analytics.params import Period
 from analytics.selectors.figures import duration_percentiles, group_expression, key_text, rate
 from command_center import selectors as event_selectors
@@ -36,6 +37,7 @@ def scoped_events(user, period: Period):
     return qs
 
 
+@cached("events")
 def event_figures(user, period: Period) -> list[dict]:
     """One row per group (one row in all without `group_by`), each with every figure of DEFINITIONS.
     A group with no events is absent; without grouping, an empty period answers zeros and nulls."""

@@ -14,6 +14,7 @@ from analytics.selectors.figures import rate
 from command_center.choices import Severity, Source, Stage
 
 TOP_PROBLEM_TYPES = 5
+GROUPINGS = (None, GroupBy.SEVERITY, GroupBy.PROBLEM_TYPE)  # the event_figures() the screen reads
 
 DEFINITIONS = {
     "received": EVENT_DEFINITIONS["received"],
@@ -30,9 +31,8 @@ DEFINITIONS = {
 def screen_figures(user, period: Period) -> dict:
     """{received, by_source, by_severity, top_problem_types, on_time: {rate, stages}, on_time_closure_rate,
     satisfaction_good_rate} for the period (the screen asks for today), in the user's areas."""
-    [total] = event_figures(user, replace(period, group_by=None))
-    by_severity = {r["key"]: r["received"] for r in event_figures(user, replace(period, group_by=GroupBy.SEVERITY))}
-    types = event_figures(user, replace(period, group_by=GroupBy.PROBLEM_TYPE))
+    [total], severities, types = (event_figures(user, replace(period, group_by=g)) for g in GROUPINGS)
+    by_severity = {r["key"]: r["received"] for r in severities}
     types.sort(key=lambda r: (-r["received"], str(r["key"])))
     stage_labels = dict(Stage.choices)
     stages = [{"stage": s, "label": str(stage_labels[s]), **total["stages"][s]}

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from analytics.caching import cached
 from analytics.choices import GroupBy
 from analytics.params import Period, make_period
 from analytics.selectors.events import scoped_events
@@ -59,6 +60,7 @@ def _counts(events, interval):
     return {(key_text(r["_b"]), r["problem_type_code"]): r["n"] for r in rows}
 
 
+@cached("trends")
 def trends(user, period: Period, *, interval: str) -> dict:
     """{"interval", "buckets": [iso days], "series": [{problem_type, name, counts, moving_average,
     year_before}]}: the TOP_TYPES problem types of the period, most frequent first."""
