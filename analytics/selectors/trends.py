@@ -73,7 +73,7 @@ def trends(user, period: Period, *, interval: str) -> dict:
     for (_b, code), n in counts.items():
         totals[code] = totals.get(code, 0) + n
     names = dict(events.filter(problem_type_code__in=list(totals)).values_list("problem_type_code", "problem_type_name")
-                 .distinct())
+                 .order_by().distinct())  # no model ordering: DISTINCT over it sorted every event of the period
     window = MOVING_WINDOW[interval]
     # The year before, bucket by bucket (the same position in the period a year earlier).
     before_buckets = [d.isoformat() for d in _buckets(year_before_period.date_from, year_before_period.date_to,
