@@ -16,13 +16,14 @@ def _seconds(value):
 def event_table(rows) -> tuple[list[str], list[list]]:
     headers = [_("分组"), _("受理"), _("已处置"), _("按期办结率%"), _("签收中位数(秒)"), _("签收90分位(秒)"),
                _("到场中位数(秒)"), _("处置中位数(秒)"), _("处置90分位(秒)"), _("升级次数"), _("满意度"), _("满意率%"),
-               _("一线解决率%")]
+               _("一线解决率%"), _("涉企投诉"), _("前期涉企投诉"), _("涉企投诉变化%")]
     out = []
     for r in rows:
         out.append([r["label"] if r["label"] is not None else _("全部"), r["received"], r["resolved"],
                     r["on_time_closure_rate"], _seconds(r["response_median_s"]), _seconds(r["response_p90_s"]),
                     _seconds(r["arrival_median_s"]), _seconds(r["handling_median_s"]), _seconds(r["handling_p90_s"]),
-                    r["escalations"], r["satisfaction_avg"], r["satisfaction_good_rate"], r["front_line_rate"]])
+                    r["escalations"], r["satisfaction_avg"], r["satisfaction_good_rate"], r["front_line_rate"],
+                    r["complaints"], r["complaints_before"], r["complaints_change_percent"]])
     return headers, out
 
 

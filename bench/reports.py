@@ -347,7 +347,10 @@ def explain_slowest(captured, top=3):
     """The slowest queries' plans: their main nodes (scans, joins, aggregates, sorts) with actual times."""
     from django.db import connection
 
-    slowest = sorted(captured, key=lambda q: float(q["time"]), reverse=True)[:top]
+    ranked = sorted(captured, key=lambda q: float(q["time"]), reverse=True)
+    print(f"  queries took {sum(float(q['time']) for q in captured):.2f} s in all; the slowest: "
+          + ", ".join(f"{float(q['time']):.2f}" for q in ranked[:10]))
+    slowest = ranked[:top]
     with connection.cursor() as cur:
         for q in slowest:
             print(f"  -- {float(q['time']):.2f} s: {q['sql'][:300]}")

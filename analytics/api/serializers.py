@@ -38,6 +38,9 @@ class EventFiguresRowSerializer(serializers.Serializer):
     arrival_p90_s = serializers.FloatField(allow_null=True, help_text=_help("arrival_p90_s"))
     handling_median_s = serializers.FloatField(allow_null=True, help_text=_help("handling_median_s"))
     handling_p90_s = serializers.FloatField(allow_null=True, help_text=_help("handling_p90_s"))
+    complaints = serializers.IntegerField(help_text=_help("complaints"))
+    complaints_before = serializers.IntegerField(allow_null=True, help_text=_help("complaints_before"))
+    complaints_change_percent = serializers.FloatField(allow_null=True, help_text=_help("complaints_change_percent"))
 
 
 class FiguresEnvelopeSerializer(serializers.Serializer):
