@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from analytics.caching import cached
 from analytics.choices import TIME_GROUPS
 from analytics.params import Period, make_period
-from analytics.selectors.figures import duration_percentiles, group_expression, key_text, rate
+from analytics.selectors.figures import durations_percentiles, group_expression, key_text, rate
 from command_center import selectors as event_selectors
 from command_center.choices import Source, Status
 from command_center.models import Deadline, Escalation
@@ -131,8 +131,8 @@ def event_figures(user, period: Period) -> list[dict]:
         before = {key_of(r): r["n"] for r in grouped(scoped_events(user, earlier).filter(complaint)).annotate(
             n=Count("pk"))}
     # Durations from intake: signed for, on site, handled (median and p90, in the database where it can)
-    durations = {name: duration_percentiles(events, end, "created_at", group)
-                 for name, end in (("response", "accepted_at"), ("arrival", "arrived_at"), ("handling", "resolved_at"))}
+    durations = durations_percentiles(events, {"response": "accepted_at", "arrival": "arrived_at",
+                                               "handling": "resolved_at"}, "created_at", group)
     if group is None and not rows:
         row(None)
     out = []

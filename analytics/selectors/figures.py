@@ -3,7 +3,7 @@
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Func
+from django.db.models import Aggregate, Count, F, FloatField, Func, Q
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from analytics.choices import GroupBy
@@ -107,6 +107,29 @@ def duration_percentiles(qs, end_field: str, start_field: str, group) -> dict:
     for key, vs in values.items():
         vs.sort()
         out[key] = (percentile(vs, 0.5), percentile(vs, 0.9), len(vs))
+    return out
+
+
+def durations_percentiles(qs, ends: dict[str, str], start_field: str, group) -> dict[str, dict]:
+    """{name: {group key: (median s, p90 s, n)}} for several end fields at once: on PostgreSQL in one pass over
+    the rows (each pair of percentiles FILTERed to rows where its end is set), elsewhere one by one."""
+    if connection.vendor != "postgresql":
+        return {name: duration_percentiles(qs, end, start_field, group) for name, end in ends.items()}
+    aggregates = {}
+    for name, end in ends.items():
+        seconds, done = EpochSeconds(end, start_field), Q(**{f"{end}__isnull": False})
+        aggregates.update({f"{name}_m": PercentileCont(seconds, 0.5, filter=done),
+                           f"{name}_p": PercentileCont(seconds, 0.9, filter=done), f"{name}_n": Count("pk", filter=done)})
+    if group is None:
+        rows = [{"_g": None, **qs.aggregate(**aggregates)}]
+    else:
+        rows = qs.annotate(_g=group).values("_g").annotate(**aggregates).order_by()
+    out = {name: {} for name in ends}
+    for r in rows:
+        key = key_text(r["_g"]) if group is not None else None
+        for name in ends:
+            if r[f"{name}_n"]:
+                out[name][key] = (r[f"{name}_m"], r[f"{name}_p"], r[f"{name}_n"])
     return out
 
 
