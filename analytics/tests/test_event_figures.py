@@ -115,3 +115,17 @@ def test_complaints_about_subjects_before_and_after_by_hand(event_at, users, dis
     # No complaints before: no change to speak of (not +∞ %).
     [empty] = event_figures(users["dispatcher"], params.parse(users["dispatcher"], {"from": "2026-09-01", "to": "2026-09-30"}))
     assert (empty["complaints"], empty["complaints_before"], empty["complaints_change_percent"]) == (0, 0, None)
+
+
+def test_month_end_in_shanghai_not_utc(event_at, users):
+    """23:59:59 on 30 November and 00:00:00 on 1 December in Shanghai are both 30 November in UTC: November's
+    last event and December's first, by month and by day."""
+    event_at(at(2026, 11, 30, 23, 59, 59))
+    event_at(at(2026, 12, 1, 0, 0, 0))
+    query = {"from": "2026-11-01", "to": "2026-12-31"}
+    months = event_figures(users["dispatcher"], params.parse(users["dispatcher"], {**query, "group_by": "month"}))
+    assert {r["key"]: r["received"] for r in months} == {"2026-11-01": 1, "2026-12-01": 1}
+    days = event_figures(users["dispatcher"], params.parse(users["dispatcher"], {**query, "group_by": "day"}))
+    assert {r["key"]: r["received"] for r in days} == {"2026-11-30": 1, "2026-12-01": 1}
+    [november] = event_figures(users["dispatcher"], params.parse(users["dispatcher"], NOVEMBER))
+    assert november["received"] == 1
