@@ -14,7 +14,7 @@ from cases import selectors as case_selectors
 from cases.choices import AppealResult, LegalOpinion, LenientGround, Outcome, Step
 from cases.models import Appeal, CaseMatter, CaseRecord, QualityReview
 
-GROUPS = (GroupBy.STREET, *TIME_GROUPS)
+GROUPS = (GroupBy.STREET, GroupBy.GRID, *TIME_GROUPS)
 OUTCOMES = tuple(Outcome.values)  # penalty, reduced, no_penalty
 GROUNDS = tuple(g for g in LenientGround.values if g)  # minor, first, mediated
 APPEAL_RESULTS = {"upheld": AppealResult.UPHELD, "revoked": AppealResult.REVOKED, "changed": AppealResult.CHANGED,

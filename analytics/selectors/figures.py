@@ -139,12 +139,17 @@ def rate(numerator: int, denominator: int) -> float | None:
 
 
 def street_or_time(group_by: str | None, *, when: str, street: str = "street"):
-    """(grouping expression or None, label field or None) for figures grouped by street or by the local day /
-    week / month of `when` (a date or datetime field); other groupings are refused by the parameters first."""
+    """(grouping expression or None, label field or None) for figures grouped by street, by the grid of the
+    record's subject (`<prefix>subject__grid` beside `<prefix>street`; none for a record without a subject)
+    or by the local day / week / month of `when` (a date or datetime field); other groupings are refused by
+    the parameters first."""
     if group_by is None:
         return None, None
     if group_by in TRUNC:
         return TRUNC[group_by](when), None
+    if group_by == GroupBy.GRID:
+        grid = street[: -len("street")] + "subject__grid"
+        return F(f"{grid}_id"), f"{grid}__name"
     return F(f"{street}_id"), f"{street}__name"
 
 

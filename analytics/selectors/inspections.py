@@ -14,7 +14,7 @@ from grids import selectors as grid_selectors
 from inspections.choices import RectificationKind, RectificationStatus, Result, VisitKind, VisitStatus
 from inspections.models import Finding, Visit
 
-GROUPS = (GroupBy.STREET, *TIME_GROUPS)
+GROUPS = (GroupBy.STREET, GroupBy.GRID, *TIME_GROUPS)
 
 DEFINITIONS = {
     "visits": _("检查次数：检查日期在区间内、已完成的检查（集中检查与专项检查）。"),
