@@ -8,8 +8,9 @@ so a street's leaders share answers), the area, the days, the grouping and the l
 - a finished period: ANALYTICS_CACHE_SECONDS (3600); later changes to those days (an event of last month
   resolved or rated today) show within that time.
 The refresh (refresh_figures: Celery beat every ANALYTICS_CACHE_REFRESH_SECONDS, the embedded ticker in
-`make run`) recomputes what people open most: the screen's today, /reports/' default view of the district,
-each street's current and last month (its monthly report), so those are answered from the cache."""
+`make run`) recomputes what people open most: the screen's today (light: one day's events) and /reports/'
+default view of the district every time, and each street's last whole month (its monthly report) when
+its hour is up, so those are answered from the cache."""
 import functools
 import hashlib
 from dataclasses import replace
@@ -94,7 +95,7 @@ class DistrictReader:
 
 
 def refresh_figures(now=None) -> int:
-    """Recompute the most opened figures into the cache; returns how many answers were written."""
+    """Recompute the most opened figures into the cache; returns how many answers it computed or found."""
     from analytics import params
     from analytics.choices import GroupBy
     from analytics.selectors import cases, events, inspections, screen, trends
@@ -103,8 +104,8 @@ def refresh_figures(now=None) -> int:
 
     reader = DistrictReader()
     today = timezone.localdate(now) if now else timezone.localdate()
-    first = today.replace(day=1)
-    last_month = ((first - timedelta(days=1)).replace(day=1), first - timedelta(days=1))
+    month_end = today.replace(day=1) - timedelta(days=1)
+    last_month = (month_end.replace(day=1), month_end)
     written = 0
     with translation.override(settings.LANGUAGE_CODE):
         # /reports/' default: the last 30 days of the district by street, 12 weeks of trends
@@ -123,12 +124,12 @@ def refresh_figures(now=None) -> int:
                 written += 1
             if area is None:
                 continue
-            # the street's monthly report: this month so far and the last whole month
-            for start, end in ((first, today), last_month):
-                period = params.make_period(area, start, end)
-                for fn in (events.event_figures, inspections.inspection_figures, cases.case_figures):
-                    fn(reader, period, refresh=True)
-                    written += 1
+            # The street's monthly report of the last whole month: a finished period, computed again only once
+            # its answer has expired (an hour), not every minute.
+            period = params.make_period(area, *last_month)
+            for fn in (events.event_figures, inspections.inspection_figures, cases.case_figures):
+                fn(reader, period)
+                written += 1
     return written
 
 
