@@ -343,6 +343,19 @@ def timed(label, fn, runs):
     return median
 
 
+def refresh_cost():
+    """What the periodic refresh of the cached figures costs: the first run (streets' last months too), then
+    a steady one (today's and the district's default view only)."""
+    from analytics import caching
+
+    cold()
+    for label in ("first", "steady"):
+        t0 = time.perf_counter()
+        n = caching.refresh_figures()
+        print(f"  refresh of the cached figures ({label}): {time.perf_counter() - t0:.1f} s for {n} answers "
+              f"(every {caching.refresh_seconds():.0f} s)")
+
+
 def explain_slowest(captured, top=3):
     """The slowest queries' plans: their main nodes (scans, joins, aggregates, sorts) with actual times."""
     from django.db import connection
@@ -391,6 +404,7 @@ def main():
               lambda: monthly.monthly_report(reader, area_code=street, month=month), args.runs)
         timed("the district's figures (30 days by street, 12 weeks of trends, inspections, cases)",
               lambda: district_figures(reader), args.runs)
+        refresh_cost()
     finally:
         from django.db import connection
 
