@@ -66,6 +66,8 @@ test-integration: install
 	*) echo "integration pass FAILED: PostgreSQL/Redis not reachable and CI=true"; exit $$exit_code ;; \
 	esac
 
+# Each bench/*.py in turn; bench/reports.py generates its data into PostgreSQL (DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/bench_reports): bench/README.md says what each measures.
 bench: install
 	for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 

@@ -51,6 +51,8 @@ def _sections(user, period):
             (_("满意度"), _dash(events["satisfaction_avg"]), e["satisfaction_avg"]),
             (_("一线解决率"), _dash(events["front_line_rate"], "%"), e["front_line_rate"]),
             (_("升级次数"), events["escalations"], e["escalations"]),
+            (_("涉企投诉"), events["complaints"], e["complaints"]),
+            (_("涉企投诉变化"), _dash(events["complaints_change_percent"], "%"), e["complaints_change_percent"]),
         ]),
         (_("综合查一次"), [
             (_("检查次数"), visits["visits"], v["visits"]), (_("综合检查次数"), visits["joint_visits"], v["joint_visits"]),

@@ -16,13 +16,14 @@ def _seconds(value):
 def event_table(rows) -> tuple[list[str], list[list]]:
     headers = [_("分组"), _("受理"), _("已处置"), _("按期办结率%"), _("签收中位数(秒)"), _("签收90分位(秒)"),
                _("到场中位数(秒)"), _("处置中位数(秒)"), _("处置90分位(秒)"), _("升级次数"), _("满意度"), _("满意率%"),
-               _("一线解决率%")]
+               _("一线解决率%"), _("涉企投诉"), _("前期涉企投诉"), _("涉企投诉变化%")]
     out = []
     for r in rows:
         out.append([r["label"] if r["label"] is not None else _("全部"), r["received"], r["resolved"],
                     r["on_time_closure_rate"], _seconds(r["response_median_s"]), _seconds(r["response_p90_s"]),
                     _seconds(r["arrival_median_s"]), _seconds(r["handling_median_s"]), _seconds(r["handling_p90_s"]),
-                    r["escalations"], r["satisfaction_avg"], r["satisfaction_good_rate"], r["front_line_rate"]])
+                    r["escalations"], r["satisfaction_avg"], r["satisfaction_good_rate"], r["front_line_rate"],
+                    r["complaints"], r["complaints_before"], r["complaints_change_percent"]])
     return headers, out
 
 
@@ -86,3 +87,35 @@ def case_table(rows) -> tuple[list[str], list[list]]:
                     r["legal_reviews"], r["legal_reviews_returned"], r["appeals"],
                     *[r["appeal_results"][k] for k in results], r["quality_reviews"], r["quality_score_avg"]])
     return headers, out
+
+
+# Which figure each column shows (its definition is the column heading's hover text), table by table.
+_CASE_HINTS = [None, "filed", "closed", "closed_on_time", "on_time_rate", *["outcomes"] * 3, *["lenient_grounds"] * 3,
+               "legal_reviews", "legal_reviews_returned", "appeals", *["appeal_results"] * 4, "quality_reviews",
+               "quality_score_avg"]
+HINTS = {
+    "events": [None, "received", "resolved", "on_time_closure_rate", "response_median_s", "response_p90_s",
+               "arrival_median_s", "handling_median_s", "handling_p90_s", "escalations", "satisfaction_avg",
+               "satisfaction_good_rate", "front_line_rate", "complaints", "complaints_before", "complaints_change_percent"],
+    "stages": [None, None, "stages", "stages", "stages"],
+    "sources": [None, "by_source"],
+    "inspections": [None, "visits", "joint_visits", "subjects_inspected", "findings", "rectified_on_the_spot",
+                    "rectified_by_deadline", "rectification_overdue", "rectification_open", "separate_visits_replaced",
+                    "reduction_percent", "reduction_percent_previous_month", "reduction_percent_year_before"],
+    "cases": _CASE_HINTS,
+}
+
+
+def columns(key: str, headers: list) -> list[tuple[str, str]]:
+    """[(heading, its figure's definition or "")] for a table of /reports/ (the hover text of each heading)."""
+    from analytics.selectors import cases, events, inspections, trends
+
+    definitions = {"events": events.DEFINITIONS, "stages": events.DEFINITIONS, "sources": events.DEFINITIONS,
+                   "inspections": inspections.DEFINITIONS, "cases": cases.DEFINITIONS}.get(key, {})
+    if key == "trends":
+        hints = [None] + ["count"] * (len(headers) - 1)
+        definitions = trends.DEFINITIONS
+    else:
+        hints = HINTS.get(key, [])
+    hints = list(hints) + [None] * (len(headers) - len(hints))
+    return [(h, str(definitions[k]) if k else "") for h, k in zip(headers, hints)]

@@ -72,7 +72,8 @@ def reports(request):
         response = HttpResponse(write_table(fmt, headers, body), content_type=CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="{export}-{period.date_from}-{period.date_to}.{fmt}"'
         return response
-    context.update(period=period, tables=built, chart={"events": rows, "trend": trend,
+    context.update(period=period, tables=built, columns={k: tables.columns(k, v[0]) for k, v in built.items()},
+                   chart={"events": rows, "trend": trend,
                                                        "sources": built["sources"][1],
                                                        "stages": built["stages"][1],
                                                        "inspections": inspections, "cases": cases},

@@ -463,6 +463,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("ANALYTICS_HOTSPOT_CHECK_SECONDS", "300")),
         "options": {"expires": 300},
     },
+    # Cached figures (analytics.caching.refresh_figures): today's and the most opened ones recomputed.
+    "analytics-refresh-figures": {
+        "task": "analytics.tasks.refresh_figures",
+        "schedule": float(os.environ.get("ANALYTICS_CACHE_REFRESH_SECONDS", "60")),
+        "options": {"expires": 60},
+    },
     "credit-nightly-rescore": {
         "task": "credit.tasks.rescore_all",
         "schedule": crontab(hour=2, minute=30),
@@ -476,6 +482,12 @@ ANALYTICS_HOTSPOT_WINDOW_HOURS = float(os.environ.get("ANALYTICS_HOTSPOT_WINDOW_
 ANALYTICS_HOTSPOT_BASELINE_WINDOWS = int(os.environ.get("ANALYTICS_HOTSPOT_BASELINE_WINDOWS", "8"))
 ANALYTICS_HOTSPOT_ALPHA = float(os.environ.get("ANALYTICS_HOTSPOT_ALPHA", "0.0001"))
 ANALYTICS_HOTSPOT_MIN_COUNT = int(os.environ.get("ANALYTICS_HOTSPOT_MIN_COUNT", "3"))
+# Cached figures (analytics.caching): a period reaching today is served from the cache at most this long
+# (the refresh interval, so today's counts are never staler), a finished one this long; the refresh runs
+# every ANALYTICS_CACHE_REFRESH_SECONDS (beat, or the embedded ticker).
+ANALYTICS_CACHE_TODAY_SECONDS = float(os.environ.get("ANALYTICS_CACHE_TODAY_SECONDS", "60"))
+ANALYTICS_CACHE_SECONDS = float(os.environ.get("ANALYTICS_CACHE_SECONDS", "3600"))
+ANALYTICS_CACHE_REFRESH_SECONDS = float(os.environ.get("ANALYTICS_CACHE_REFRESH_SECONDS", "60"))
 
 # Durable follow-ups (core.outbox): written with the change, run right after its commit; the drain (beat
 # above, or the embedded ticker) runs what is still undone this many seconds after the commit, and a row

@@ -38,6 +38,9 @@ class EventFiguresRowSerializer(serializers.Serializer):
     arrival_p90_s = serializers.FloatField(allow_null=True, help_text=_help("arrival_p90_s"))
     handling_median_s = serializers.FloatField(allow_null=True, help_text=_help("handling_median_s"))
     handling_p90_s = serializers.FloatField(allow_null=True, help_text=_help("handling_p90_s"))
+    complaints = serializers.IntegerField(help_text=_help("complaints"))
+    complaints_before = serializers.IntegerField(allow_null=True, help_text=_help("complaints_before"))
+    complaints_change_percent = serializers.FloatField(allow_null=True, help_text=_help("complaints_change_percent"))
 
 
 class FiguresEnvelopeSerializer(serializers.Serializer):
@@ -218,3 +221,48 @@ class CaseFiguresRowSerializer(GroupRowSerializer):
 
 class CaseFiguresSerializer(FiguresEnvelopeSerializer):
     rows = CaseFiguresRowSerializer(many=True)
+
+
+def _screen_help(key):
+    from analytics.selectors.screen import DEFINITIONS
+
+    return str(DEFINITIONS[key])
+
+
+class CountSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class SourceCountSerializer(CountSerializer):
+    source = serializers.CharField()
+
+
+class SeverityCountSerializer(CountSerializer):
+    severity = serializers.CharField()
+
+
+class ProblemTypeCountSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class ScreenStageSerializer(StageFigureSerializer):
+    stage = serializers.CharField()
+    label = serializers.CharField()
+
+
+class ScreenOnTimeSerializer(serializers.Serializer):
+    rate = serializers.FloatField(allow_null=True, help_text=_screen_help("on_time_rate"))
+    stages = ScreenStageSerializer(many=True, help_text=_screen_help("on_time"))
+
+
+class ScreenFiguresSerializer(FiguresEnvelopeSerializer):
+    received = serializers.IntegerField(help_text=_screen_help("received"))
+    by_source = SourceCountSerializer(many=True, help_text=_screen_help("by_source"))
+    by_severity = SeverityCountSerializer(many=True, help_text=_screen_help("by_severity"))
+    top_problem_types = ProblemTypeCountSerializer(many=True, help_text=_screen_help("top_problem_types"))
+    on_time = ScreenOnTimeSerializer()
+    on_time_closure_rate = serializers.FloatField(allow_null=True, help_text=_screen_help("on_time_closure_rate"))
+    satisfaction_good_rate = serializers.FloatField(allow_null=True, help_text=_screen_help("satisfaction_good_rate"))

@@ -8,6 +8,7 @@ urlpatterns = [
     path("stats/cases/", views.CaseStatsView.as_view(), name="stats-cases"),
     path("stats/credit/", views.CreditStatsView.as_view(), name="stats-credit"),
     path("stats/trends/", views.TrendStatsView.as_view(), name="stats-trends"),
+    path("stats/screen/", views.ScreenStatsView.as_view(), name="stats-screen"),
     path("assessments/", views.AssessmentView.as_view(), name="assessments"),
     path("assessments/weights/", views.AssessmentWeightsView.as_view(), name="assessment-weights"),
     path("warnings/", views.WarningListView.as_view(), name="warning-list"),

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from analytics import params, services
 from analytics.api.serializers import (
     AcknowledgeSerializer, CaseFiguresSerializer, CreditFiguresSerializer, EventFiguresSerializer,
-    InspectionFiguresSerializer, ScorecardSerializer, TrendsSerializer,
+    InspectionFiguresSerializer, ScorecardSerializer, ScreenFiguresSerializer, TrendsSerializer,
     WarningSerializer, WeightsSerializer,
 )
 from analytics.choices import TIME_GROUPS, GroupBy
@@ -17,6 +17,7 @@ from analytics.selectors import cases as case_figures
 from analytics.selectors import credit as credit_figures
 from analytics.selectors import events as event_figures
 from analytics.selectors import inspections as inspection_figures
+from analytics.selectors import screen as screen_figures
 from analytics.selectors import trends as trend_figures
 from analytics.selectors import warnings as warning_selectors
 from core.api.permissions import roles_required
@@ -69,7 +70,7 @@ class CreditStatsView(APIView):
 
 
 STREET_OR_TIME = OpenApiParameter("group_by", OpenApiTypes.STR, enum=[g.value for g in inspection_figures.GROUPS],
-                                  description="分组：镇街，或日、周、月（北京时间）")
+                                  description="分组：镇街、网格（检查对象所在网格），或日、周、月（北京时间）")
 
 
 class InspectionStatsView(APIView):
@@ -114,6 +115,22 @@ class TrendStatsView(APIView):
         interval = period.group_by or GroupBy.WEEK
         data = trend_figures.trends(request.user, period, interval=interval)
         return Response(TrendsSerializer({**_envelope(period, trend_figures.DEFINITIONS), **data}).data)
+
+
+class ScreenStatsView(APIView):
+    permission_classes = [FIGURE_READERS]
+
+    @extend_schema(parameters=[
+        OpenApiParameter("area", OpenApiTypes.STR, description="区域编码；默认本人全部辖区；他人辖区 404"),
+        OpenApiParameter("from", OpenApiTypes.DATE, description="开始日期（含），默认今天"),
+        OpenApiParameter("to", OpenApiTypes.DATE, description="结束日期（含），默认今天")],
+        responses={200: ScreenFiguresSerializer})
+    def get(self, request):
+        """The big screen's figures (today by default): events by source, severity and problem type, each
+        SLA stage's on-time rate; the same numbers as GET /api/v1/stats/events/ for the same area and days."""
+        period = params.parse(request.user, request.query_params, default_days=1, group_by_allowed=())
+        data = screen_figures.screen_figures(request.user, period)
+        return Response(ScreenFiguresSerializer({**_envelope(period, screen_figures.DEFINITIONS), **data}).data)
 
 
 class WarningListView(ListAPIView):

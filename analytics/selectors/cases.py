@@ -6,6 +6,7 @@ from django.db.models import Avg, Count, F, FloatField, Q
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
+from analytics.caching import cached
 from analytics.choices import TIME_GROUPS, GroupBy
 from analytics.params import Period
 from analytics.selectors.figures import grouped_counts, rate, street_or_time
@@ -13,7 +14,7 @@ from cases import selectors as case_selectors
 from cases.choices import AppealResult, LegalOpinion, LenientGround, Outcome, Step
 from cases.models import Appeal, CaseMatter, CaseRecord, QualityReview
 
-GROUPS = (GroupBy.STREET, *TIME_GROUPS)
+GROUPS = (GroupBy.STREET, GroupBy.GRID, *TIME_GROUPS)
 OUTCOMES = tuple(Outcome.values)  # penalty, reduced, no_penalty
 GROUNDS = tuple(g for g in LenientGround.values if g)  # minor, first, mediated
 APPEAL_RESULTS = {"upheld": AppealResult.UPHELD, "revoked": AppealResult.REVOKED, "changed": AppealResult.CHANGED,
@@ -48,6 +49,7 @@ def _in(period: Period, field: str) -> dict:
     return {f"{field}__gte": period.start, f"{field}__lt": period.end}
 
 
+@cached("cases")
 def case_figures(user, period: Period) -> list[dict]:
     """One row per street or time bucket (one row in all without `group_by`; zeros and nulls for an empty
     period). A time bucket holds what happened in it: cases filed then, closed then, decided then, …"""

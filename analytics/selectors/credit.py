@@ -7,13 +7,13 @@ from django.db.models import Count, F, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from analytics.caching import cached
 from analytics.choices import TIME_GROUPS, GroupBy
 from analytics.params import Period
 from analytics.selectors.figures import TRUNC, key_text
 from credit.choices import Color
 from credit.models import CreditHistory
 from grids import selectors as grid_selectors
-from grids.choices import AreaKind
 from grids.models import Area
 
 GROUPS = (GroupBy.STREET, GroupBy.GRID, *TIME_GROUPS)
@@ -36,15 +36,10 @@ def _subjects(user, period: Period):
 
 def _street_of_grid(grid_ids) -> dict[int, Area | None]:
     grids = Area.objects.filter(pk__in=grid_ids).only("pk", "path")
-    ancestor_ids = {int(x) for g in grids for x in g.path.strip("/").split("/") if x}
-    streets = {a.pk: a for a in Area.objects.filter(pk__in=ancestor_ids, kind=AreaKind.STREET).only("pk", "code", "name")}
-    out = {}
-    for g in grids:
-        ids = [int(x) for x in g.path.strip("/").split("/") if x]
-        out[g.pk] = next((streets[i] for i in ids if i in streets), None)
-    return out
+    return {gid: street for gid, (street, _community) in grid_selectors.street_and_community_of(grids).items()}
 
 
+@cached("credit")
 def credit_figures(user, period: Period) -> list[dict]:
     """Rows per street or grid (or one row): colours now, by major category, and the changes of the period.
     With day/week/month, one row per interval of the period's changes (and the colours now in none)."""

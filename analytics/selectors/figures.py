@@ -3,7 +3,7 @@
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Func
+from django.db.models import Aggregate, Count, F, FloatField, Func, Q
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from analytics.choices import GroupBy
@@ -110,18 +110,46 @@ def duration_percentiles(qs, end_field: str, start_field: str, group) -> dict:
     return out
 
 
+def durations_percentiles(qs, ends: dict[str, str], start_field: str, group) -> dict[str, dict]:
+    """{name: {group key: (median s, p90 s, n)}} for several end fields at once: on PostgreSQL in one pass over
+    the rows (each pair of percentiles FILTERed to rows where its end is set), elsewhere one by one."""
+    if connection.vendor != "postgresql":
+        return {name: duration_percentiles(qs, end, start_field, group) for name, end in ends.items()}
+    aggregates = {}
+    for name, end in ends.items():
+        seconds, done = EpochSeconds(end, start_field), Q(**{f"{end}__isnull": False})
+        aggregates.update({f"{name}_m": PercentileCont(seconds, 0.5, filter=done),
+                           f"{name}_p": PercentileCont(seconds, 0.9, filter=done), f"{name}_n": Count("pk", filter=done)})
+    if group is None:
+        rows = [{"_g": None, **qs.aggregate(**aggregates)}]
+    else:
+        rows = qs.annotate(_g=group).values("_g").annotate(**aggregates).order_by()
+    out = {name: {} for name in ends}
+    for r in rows:
+        key = key_text(r["_g"]) if group is not None else None
+        for name in ends:
+            if r[f"{name}_n"]:
+                out[name][key] = (r[f"{name}_m"], r[f"{name}_p"], r[f"{name}_n"])
+    return out
+
+
 def rate(numerator: int, denominator: int) -> float | None:
     """A share in percent with one decimal; None when there is nothing to divide by (not 0 %, not 100 %)."""
     return None if not denominator else round(100.0 * numerator / denominator, 1)
 
 
 def street_or_time(group_by: str | None, *, when: str, street: str = "street"):
-    """(grouping expression or None, label field or None) for figures grouped by street or by the local day /
-    week / month of `when` (a date or datetime field); other groupings are refused by the parameters first."""
+    """(grouping expression or None, label field or None) for figures grouped by street, by the grid of the
+    record's subject (`<prefix>subject__grid` beside `<prefix>street`; none for a record without a subject)
+    or by the local day / week / month of `when` (a date or datetime field); other groupings are refused by
+    the parameters first."""
     if group_by is None:
         return None, None
     if group_by in TRUNC:
         return TRUNC[group_by](when), None
+    if group_by == GroupBy.GRID:
+        grid = street[: -len("street")] + "subject__grid"
+        return F(f"{grid}_id"), f"{grid}__name"
     return F(f"{street}_id"), f"{street}__name"
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
+from analytics.caching import cached
 from analytics.choices import TIME_GROUPS, GroupBy
 from analytics.params import Period, make_period
 from analytics.selectors.figures import grouped_counts, street_or_time
@@ -13,7 +14,7 @@ from grids import selectors as grid_selectors
 from inspections.choices import RectificationKind, RectificationStatus, Result, VisitKind, VisitStatus
 from inspections.models import Finding, Visit
 
-GROUPS = (GroupBy.STREET, *TIME_GROUPS)
+GROUPS = (GroupBy.STREET, GroupBy.GRID, *TIME_GROUPS)
 
 DEFINITIONS = {
     "visits": _("检查次数：检查日期在区间内、已完成的检查（集中检查与专项检查）。"),
@@ -70,6 +71,7 @@ def _month_before(key: str, *, months: int) -> str:
     return date(index // 12, index % 12 + 1, 1).isoformat()
 
 
+@cached("inspections")
 def inspection_figures(user, period: Period) -> list[dict]:
     """One row per street or time bucket (one row in all without `group_by`; zeros for an empty period)."""
     visits = scoped_visits(user, period)

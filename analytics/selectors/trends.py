@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from analytics.caching import cached
 from analytics.choices import GroupBy
 from analytics.params import Period, make_period
 from analytics.selectors.events import scoped_events
@@ -59,6 +60,7 @@ def _counts(events, interval):
     return {(key_text(r["_b"]), r["problem_type_code"]): r["n"] for r in rows}
 
 
+@cached("trends")
 def trends(user, period: Period, *, interval: str) -> dict:
     """{"interval", "buckets": [iso days], "series": [{problem_type, name, counts, moving_average,
     year_before}]}: the TOP_TYPES problem types of the period, most frequent first."""
@@ -71,7 +73,7 @@ def trends(user, period: Period, *, interval: str) -> dict:
     for (_b, code), n in counts.items():
         totals[code] = totals.get(code, 0) + n
     names = dict(events.filter(problem_type_code__in=list(totals)).values_list("problem_type_code", "problem_type_name")
-                 .distinct())
+                 .order_by().distinct())  # no model ordering: DISTINCT over it sorted every event of the period
     window = MOVING_WINDOW[interval]
     # The year before, bucket by bucket (the same position in the period a year earlier).
     before_buckets = [d.isoformat() for d in _buckets(year_before_period.date_from, year_before_period.date_to,

@@ -66,3 +66,23 @@ def test_schema_documents_the_figures(api, users):
         assert path in schema["paths"], path
     row = schema["components"]["schemas"]["EventFiguresRow"]["properties"]
     assert "按期办结率" in row["on_time_closure_rate"]["description"]
+
+
+@pytest.mark.parametrize("path", ["events", "inspections", "cases", "credit", "trends", "screen"])
+def test_every_figures_endpoint_refuses_alike(api, users, district, path):
+    url = f"/api/v1/stats/{path}/"
+    assert api(users["leader_s1"]).get(url, {"area": "S2"}).status_code == 404  # another street: as if absent
+    bad = api(users["dispatcher"]).get(url, {"from": "2026-02-30"})
+    assert bad.status_code == 400 and "from" in bad.json()
+    assert api(users["dispatcher"]).get(url, {"group_by": "planet"}).status_code == 400
+    assert api(users["officer_s1"]).get(url).status_code == 403
+    assert api(users["leader_s1"]).get(url, {"area": "S1"}).status_code == 200
+
+
+def test_schema_documents_the_screen_and_the_complaints(api, users):
+    schema = api(users["dispatcher"]).get("/api/schema/", {"format": "json"}).json()
+    assert "/api/v1/stats/screen/" in schema["paths"]
+    row = schema["components"]["schemas"]["EventFiguresRow"]["properties"]
+    assert "前期" in row["complaints_change_percent"]["description"]
+    screen = schema["components"]["schemas"]["ScreenFigures"]["properties"]
+    assert "高发问题" in screen["top_problem_types"]["description"]

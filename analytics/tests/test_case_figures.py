@@ -46,7 +46,7 @@ def test_scoped_and_refused(api, users, cases):
     [row] = api(users["leader_s2"]).get(STATS, NOV).json()["rows"]
     assert (row["filed"], row["closed"], row["legal_reviews"]) == (1, 1, 0)
     assert api(users["leader_s2"]).get(STATS, {**NOV, "area": "S1"}).status_code == 404
-    assert api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "grid"}).status_code == 400
+    assert api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "officer"}).status_code == 400
     bad = api(users["dispatcher"]).get(STATS, {"to": "soon"})
     assert bad.status_code == 400 and "to" in bad.json()
     assert api(users["officer_s1"]).get(STATS, NOV).status_code == 403
@@ -60,3 +60,9 @@ def test_schema_documents_both(api, users):
     assert "法定决定期限" in props["closed_on_time"]["description"]
     props = schema["components"]["schemas"]["InspectionFiguresRow"]["properties"]
     assert "分散检查" in props["reduction_percent"]["description"]
+
+
+def test_by_grid_of_the_subject_adds_up(api, users, cases):
+    rows = api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "grid"}).json()["rows"]
+    assert sum(r["filed"] for r in rows) == 2 and sum(r["closed"] for r in rows) == 3
+    assert sum(r["closed_on_time"] for r in rows) == 2 and sum(r["appeals"] for r in rows) == 2

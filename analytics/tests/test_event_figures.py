@@ -81,3 +81,51 @@ def test_a_street_leader_sees_only_the_street(users, november, event_at):
     assert figures(users["dispatcher"])[0]["received"] == 5
     assert figures(users["leader_s1"])[0]["received"] == 4
     assert figures(users["leader_s2"])[0]["received"] == 1
+
+
+def test_complaints_about_subjects_before_and_after_by_hand(event_at, users, district, categories):
+    """Complaints: citizen or 12345 reports about a subject. November (30 days) against 2–31 October; one
+    at 23:59:30 on 31 October (Shanghai) is October's, one at 00:00 on 1 November is November's."""
+    from command_center.models import Event
+    from credit.testing import build_subjects
+
+    shop = build_subjects(district, categories)["s1"]
+
+    def complaint(when, source="citizen", subject=shop):
+        e = event_at(when, source=source)
+        Event.objects.filter(pk=e.pk).update(subject=subject)
+
+    for when in (at(2026, 11, 1, 0, 0, 0), at(2026, 11, 15, 9)):
+        complaint(when)
+    complaint(at(2026, 11, 20, 9), source="hotline_12345")
+    complaint(at(2026, 11, 21, 9), source="sensor")  # not a complaint: a sensor's
+    complaint(at(2026, 11, 22, 9), subject=None)  # not about a subject
+    for when in (at(2026, 10, 2, 9), at(2026, 10, 10, 9), at(2026, 10, 25, 9), at(2026, 10, 31, 23, 59, 30)):
+        complaint(when)
+    complaint(at(2026, 10, 20, 9), source="hotline_12345")
+    complaint(at(2026, 10, 1, 12))  # before the 30 days before November
+    period = params.parse(users["dispatcher"], NOVEMBER)
+    [row] = event_figures(users["dispatcher"], period)
+    assert (row["complaints"], row["complaints_before"], row["complaints_change_percent"]) == (3, 5, -40.0)
+    [s1] = event_figures(users["dispatcher"], params.parse(users["dispatcher"], {**NOVEMBER, "group_by": "street"}))
+    assert (s1["label"], s1["complaints"], s1["complaints_before"]) == ("街道1", 3, 5)
+    days = event_figures(users["dispatcher"], params.parse(users["dispatcher"], {**NOVEMBER, "group_by": "day"}))
+    assert {d["key"]: d["complaints"] for d in days if d["complaints"]} == {"2026-11-01": 1, "2026-11-15": 1, "2026-11-20": 1}
+    assert all(d["complaints_before"] is None and d["complaints_change_percent"] is None for d in days)
+    # No complaints before: no change to speak of (not +∞ %).
+    [empty] = event_figures(users["dispatcher"], params.parse(users["dispatcher"], {"from": "2026-09-01", "to": "2026-09-30"}))
+    assert (empty["complaints"], empty["complaints_before"], empty["complaints_change_percent"]) == (0, 0, None)
+
+
+def test_month_end_in_shanghai_not_utc(event_at, users):
+    """23:59:59 on 30 November and 00:00:00 on 1 December in Shanghai are both 30 November in UTC: November's
+    last event and December's first, by month and by day."""
+    event_at(at(2026, 11, 30, 23, 59, 59))
+    event_at(at(2026, 12, 1, 0, 0, 0))
+    query = {"from": "2026-11-01", "to": "2026-12-31"}
+    months = event_figures(users["dispatcher"], params.parse(users["dispatcher"], {**query, "group_by": "month"}))
+    assert {r["key"]: r["received"] for r in months} == {"2026-11-01": 1, "2026-12-01": 1}
+    days = event_figures(users["dispatcher"], params.parse(users["dispatcher"], {**query, "group_by": "day"}))
+    assert {r["key"]: r["received"] for r in days} == {"2026-11-30": 1, "2026-12-01": 1}
+    [november] = event_figures(users["dispatcher"], params.parse(users["dispatcher"], NOVEMBER))
+    assert november["received"] == 1

@@ -68,3 +68,9 @@ def test_month_over_month_and_the_year_before(api, users, district, departments,
             month["reduction_percent_year_before"]) == (25.0, 0.0, 66.7)
     [october] = api(users["dispatcher"]).get(STATS, {"from": "2026-10-01", "to": "2026-10-31", "group_by": "month"}).json()["rows"]
     assert (october["reduction_percent_previous_month"], october["reduction_percent_year_before"]) == (None, None)
+
+
+def test_by_grid_of_the_subject(api, users, visits):
+    rows = {r["label"]: r for r in api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "grid"}).json()["rows"]}
+    assert (rows["网格1-2"]["visits"], rows["网格1-2"]["findings"], rows["网格1-2"]["rectification_open"]) == (1, 1, 1)
+    assert sum(r["visits"] for r in rows.values()) == 4 and sum(r["findings"] for r in rows.values()) == 4

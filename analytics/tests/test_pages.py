@@ -90,3 +90,25 @@ def test_assessment_page_export_and_weights(logged_in, event_at, users):
         "on_time_closure": "50", "stage_on_time": "10", "satisfaction": "20", "front_line": "20"})
     assert ok.status_code == 302
     assert logged_in("bureau").get("/reports/assessment/", {"month": "2026-99"}).status_code == 400
+
+
+def test_every_column_heading_says_how_its_figure_is_computed_on_hover(logged_in, event_at):
+    from django.utils.html import escape
+
+    from analytics import tables
+    from analytics.selectors import cases, events, inspections
+
+    event_at(at(2026, 11, 10, 10, 0), accepted=30, resolved=600)
+    page = logged_in("dispatcher").get("/reports/", NOV).content.decode()
+    for definitions, names in ((events.DEFINITIONS, ("received", "on_time_closure_rate", "complaints_change_percent")),
+                               (inspections.DEFINITIONS, ("visits", "reduction_percent")),
+                               (cases.DEFINITIONS, ("filed", "quality_score_avg"))):
+        for name in names:
+            assert f'title="{escape(str(definitions[name]))}"' in page, name
+    # Each table's hints line up with its headings (one per column, the group column without).
+    headers, _rows = tables.event_table([])
+    assert len(tables.HINTS["events"]) == len(headers)
+    headers, _rows = tables.inspection_table([])
+    assert len(tables.HINTS["inspections"]) == len(headers)
+    headers, _rows = tables.case_table([])
+    assert len(tables.HINTS["cases"]) == len(headers)

@@ -95,7 +95,9 @@ def dashboard(request):
 @login_required
 def screen(request):
     _require_dashboard_role(request)
-    return render(request, "command_center/screen.html", {"config": _page_config(request), "severities": _severities()})
+    # The screen's panels come from the analytics figures (the same functions as /reports/ and the stats API).
+    config = {**_page_config(request), "screenFiguresUrl": _optional_url("stats-screen")}
+    return render(request, "command_center/screen.html", {"config": config, "severities": _severities()})
 
 
 class FiguresView(APIView):

@@ -23,10 +23,18 @@ export function renderCounters(now) {
   setCount("dispatchable", dispatchable);
 }
 function pct(rate) { return rate === null || rate === undefined ? "–" : (Math.round(rate * 1000) / 10) + "%"; }
+// The analytics figures give rates in percent already (one decimal).
+function percent(value) { return value === null || value === undefined ? "–" : value + "%"; }
 function loadFigures() {
+  if (SCREEN && cfg.screenFiguresUrl) {
+    // The big screen shows the analytics figures (the same as /reports/ and /api/v1/stats/events/).
+    return getJSON(cfg.screenFiguresUrl).then(function (f) {
+      setCount("on-time", percent(f.on_time.rate));
+      renderFigures(f);
+    }).catch(function () { /* next round */ });
+  }
   return getJSON(cfg.figuresUrl).then(function (f) {
     setCount("on-time", pct(f.on_time.rate));
-    renderFigures(f);
   }).catch(function () { /* next round */ });
 }
 // Today's figures now and then: more often on the big screen, which shows them all.
@@ -51,16 +59,16 @@ function bars(id, items, max, fmt) {
   });
 }
 function renderFigures(f) {
-  document.querySelectorAll("[data-fig=date]").forEach(function (e) { e.textContent = f.date; });
-  document.querySelectorAll("[data-fig=today-total]").forEach(function (e) { e.textContent = f.today.total; });
-  var sevMax = Math.max.apply(null, f.today.by_severity.map(function (s) { return s.count; }).concat([1]));
-  bars("fig-severity", f.today.by_severity.map(function (s) { return {label: s.label, value: s.count, cls: "sev-" + s.severity}; }), sevMax);
-  var src = f.today.by_source.filter(function (s) { return s.count; });
+  document.querySelectorAll("[data-fig=date]").forEach(function (e) { e.textContent = f.date_to; });
+  document.querySelectorAll("[data-fig=today-total]").forEach(function (e) { e.textContent = f.received; });
+  var sevMax = Math.max.apply(null, f.by_severity.map(function (s) { return s.count; }).concat([1]));
+  bars("fig-severity", f.by_severity.map(function (s) { return {label: s.label, value: s.count, cls: "sev-" + s.severity}; }), sevMax);
+  var src = f.by_source.filter(function (s) { return s.count; });
   bars("fig-source", src.map(function (s) { return {label: s.label, value: s.count}; }),
        Math.max.apply(null, src.map(function (s) { return s.count; }).concat([1])));
-  bars("fig-on-time", f.on_time.stages.map(function (s) { return {label: s.label, value: s.rate || 0, rate: s.rate, n: s.total}; }), 1,
-       function (it) { return pct(it.rate); });
-  var top = f.today.top_problem_types;
+  bars("fig-on-time", f.on_time.stages.map(function (s) { return {label: s.label, value: s.on_time_rate || 0, rate: s.on_time_rate}; }), 100,
+       function (it) { return percent(it.rate); });
+  var top = f.top_problem_types;
   bars("fig-top", top.map(function (t) { return {label: t.name || t.code, value: t.count}; }),
        Math.max.apply(null, top.map(function (t) { return t.count; }).concat([1])));
 }
