@@ -1,5 +1,5 @@
 """Casework's words for the audit page (core.audit_words): every step of the full-process record is
-audited as `case.<step>` (cases.services._finish), so the steps' own labels are the words."""
+audited as `case.<step>` (cases.services.common._finish), so the steps' own labels are the words."""
 from django.utils.translation import gettext_lazy as _
 
 from core import audit_words
