@@ -158,3 +158,25 @@ class QualityReviewForm(StepForm):
 
     def scores(self) -> dict:
         return {i.code: self.cleaned_data[f"score_{i.code}"] for i in self.items}
+
+
+class ColorAppealForm(forms.Form):
+    """A subject's appeal against its credit colour alone."""
+
+    subject = forms.IntegerField(label=_("管理对象编号"), min_value=1, max_value=MAX_ID)
+    kind = forms.ChoiceField(label=_("类型"), choices=AppealKind.choices)
+    grounds = forms.CharField(label=_("理由"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}))
+    lodged_on = forms.DateField(label=_("提出日期（缺省今天）"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ColorAppealDecisionForm(forms.Form):
+    result = forms.ChoiceField(label=_("结果"), choices=[c for c in AppealResult.choices if c[0]])
+    note = forms.CharField(label=_("结果说明"), max_length=NOTE_MAX)
+    withdraw_fact_ids = forms.TypedMultipleChoiceField(label=_("变更时撤回的信用记录"), required=False, coerce=int,
+                                                       widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, facts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["withdraw_fact_ids"].choices = [(f.pk, f"#{f.pk} {f.get_kind_display()} {f.source_text}")
+                                                    for f in facts]

@@ -206,7 +206,7 @@ def file_for(user, subject_id) -> dict:
             "reasons": credit_display.reason_lines(score.reasons), "override": (
                 {"color": credit["override"].color, "reason": credit["override"].reason,
                  "expires_at": credit["override"].expires_at} if credit["override"] else None),
-            "history": history,
+            "under_review": credit["under_review"], "history": history,
         },
         "sections": [{"key": s.key, "title": s.title, "items": s.items} for s in sections],
         "timeline": [line.as_dict() for line in lines],

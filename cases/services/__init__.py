@@ -10,6 +10,7 @@
     disclosure     执法公示
     transfer       案件移送 and its acceptance
     appeals        复议/申诉 against a decision
+    color_appeals  复议/申诉 against a credit colour alone
     quality        案卷评查, views of personal data, document exports
     deadlines      the periodic check: overdue flags, reminders, publication
 
@@ -25,6 +26,7 @@ contested while open, and a revoking outcome withdraws them.
 Callers import from `cases.services`; the modules are its rooms.
 """
 from cases.services.appeals import appeal, decide_appeal
+from cases.services.color_appeals import appeal_color, decide_color_appeal
 from cases.services.closing import close, execute, serve
 from cases.services.common import FILING_ROLES, MIN_HANDLERS, NOTE_MAX, TEXT_MAX, add_working_days
 from cases.services.deadlines import check_deadlines
@@ -40,8 +42,9 @@ from cases.services.transfer import TRANSFER_STATUSES, answer_transfer, transfer
 
 __all__ = [
     "DOCUMENT_READY", "EVIDENCE_STATUSES", "FILING_ROLES", "LENIENCY_OF", "MIN_HANDLERS", "NOTE_MAX", "TEXT_MAX",
-    "TRANSFER_STATUSES", "add_evidence", "add_working_days", "answer_transfer", "appeal", "approve",
-    "catalog_version_on", "check_deadlines", "close", "decide", "decide_appeal", "execute", "export_document",
+    "TRANSFER_STATUSES", "add_evidence", "add_working_days", "answer_transfer", "appeal", "appeal_color", "approve",
+    "catalog_version_on", "check_deadlines", "close", "decide", "decide_appeal", "decide_color_appeal", "execute",
+    "export_document",
     "file_case", "investigate", "legal_review", "notify", "publish", "publish_due", "quality_review",
     "record_hearing", "record_statement", "record_view", "request_legal_review", "return_case", "serve", "submit",
     "transfer",

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from cases.choices import DECIDED_STATUSES, AppealKind, AppealResult, Step
 from cases.models import Appeal, Case
+from cases.services.color_appeals import refs_held_open
 from cases.services.common import TEXT_MAX, _finish, _lock, _setting, _text
 from core.exceptions import Conflict, Forbidden, ValidationFailed
 from core.roles import BUREAU_STAFF, TEAM_LEADER, has_role
@@ -61,9 +62,11 @@ def decide_appeal(actor, case, *, result: str, note: str, expected_version=None)
     item.result, item.result_note, item.decided_by, item.decided_at = result, note, actor, now
     item.save(update_fields=["result", "result_note", "decided_by", "decided_at"])
     why = _("复议/申诉结果：%(r)s（%(n)s）") % {"r": AppealResult(result).label, "n": case.number}
+    held = refs_held_open(case.subject_id, except_case_appeal=item.pk) if case.subject_id else set()
     for app, model, pk in _source_refs(case):
-        credit_facts.set_contested(source_app=app, source_model=model, source_pk=pk, contested=False, reason=why,
-                                   actor=actor)
+        if (app, model, str(pk)) not in held:  # a colour appeal still open keeps contesting it
+            credit_facts.set_contested(source_app=app, source_model=model, source_pk=pk, contested=False,
+                                       reason=why, actor=actor)
         if result == AppealResult.REVOKED:
             credit_facts.withdraw_fact(source_app=app, source_model=model, source_pk=pk, reason=why, actor=actor)
     if result == AppealResult.REVOKED and case.disclosed_at is not None:
