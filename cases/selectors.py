@@ -13,7 +13,7 @@ from cases.models import (
     Appeal, Case, CaseMatter, CaseRecord, ColorAppeal, Evidence, LenientListEntry, QualityChecklistItem, QualityReview,
     Transfer,
 )
-from core.exceptions import NotFound
+from core.exceptions import DomainError, NotFound
 from core.masking import mask_value
 from core.review import ReviewItem
 from core.roles import BUREAU_STAFF, TEAM_LEADER, has_role
@@ -222,6 +222,25 @@ def review_items(user) -> list[ReviewItem]:
             waiting_since=a.lodged_at, due_at=a.due_at,
             url=reverse("cases:color_appeals") + f"#appeal-{a.pk}", api_url=f"/api/v1/color-appeals/{a.pk}/"))
     return sorted(items, key=ReviewItem.sort_key)
+
+
+def findings_to_file(user, *, subject_id=None, limit=200) -> list:
+    """The picker of /cases/new/: failed findings referred for a case (移送立案), not filed yet, current
+    (not corrected), of visits the user may see; a subject's only when `subject_id` is given."""
+    from inspections import selectors as inspection_selectors
+    from inspections.choices import Result
+    from inspections.models import Finding
+
+    try:
+        visits = inspection_selectors.visits_for(user).values("pk")
+    except DomainError:
+        return []
+    qs = Finding.objects.filter(visit__in=visits, result=Result.FAIL, referral__isnull=False,
+                                referral__consumed_at__isnull=True, corrected_by__isnull=True, cases__isnull=True)
+    if subject_id:
+        qs = qs.filter(visit__subject_id=subject_id)
+    return list(qs.select_related("visit__subject").only("id", "item_text", "recorded_at", "visit__subject__name")
+                .order_by("-recorded_at", "-id")[:limit])
 
 
 def color_appeals_for(user) -> QuerySet:
