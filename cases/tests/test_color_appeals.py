@@ -122,3 +122,16 @@ def test_page_lodges_and_decides_and_the_review_queue_lists_it(client, users, sh
     assert client.post(f"/color-appeals/{item.pk}/decide/", {"result": "upheld", "note": "x"}).status_code == 404
     client.force_login(users["officer_s1"])
     assert client.get("/color-appeals/").status_code == 403
+
+
+def test_admin_shows_them_read_only(users, shop, complaints, catalog):
+    from django.test import Client
+
+    item = services.appeal_color(users["bureau"], shop.pk, kind="complaint", grounds="不服")
+    client = Client()
+    client.force_login(users["bureau"])
+    assert client.get("/admin/cases/colorappeal/").status_code == 200
+    assert client.post(f"/admin/cases/colorappeal/{item.pk}/change/", {"grounds": "改"}).status_code == 403
+    assert client.post(f"/admin/cases/colorappeal/{item.pk}/delete/", {"post": "yes"}).status_code == 403
+    item.refresh_from_db()
+    assert item.grounds == "不服"
