@@ -31,7 +31,10 @@ def test_lodge_marks_under_review_and_upheld_clears_it(api, users, shop, complai
     body = r.json()
     assert body["result"] == "" and sorted(body["fact_ids"]) == sorted(f.pk for f in complaints)
     assert _under_review(api, users, shop) is True
-    assert api(users["leader_s1"]).get(f"/api/v1/subjects/{shop.pk}/file/").json()["credit"]["under_review"] is True
+    file = api(users["leader_s1"]).get(f"/api/v1/subjects/{shop.pk}/file/").json()
+    assert file["credit"]["under_review"] is True
+    section = next(s for s in file["sections"] if s["key"] == "color_appeals")
+    assert section["items"][0]["id"] == body["id"] and section["items"][0]["result"] == ""
     # one open per subject
     again = api(users["bureau"]).post(URL, {"subject": shop.pk, "kind": "complaint", "grounds": "再申诉"},
                                       format="json")

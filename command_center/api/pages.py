@@ -45,7 +45,7 @@ class _Line(serializers.Serializer):
 
 
 class _Section(serializers.Serializer):
-    key = serializers.CharField(help_text=_("events, deliberations, notices, sensors（以及 inspections, cases）"))
+    key = serializers.CharField(help_text=_("events, inspections, cases, color_appeals, deliberations, notices, sensors"))
     title = serializers.CharField()
     items = serializers.ListField(child=serializers.DictField())
 
