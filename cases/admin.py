@@ -3,7 +3,7 @@ checklist (案卷评查), edited with every change audited and never deleted (an
 old decisions and scores keep their meaning); cases and their records read-only."""
 from django.contrib import admin
 
-from cases.models import Case, CaseRecord, LenientListEntry, QualityChecklistItem
+from cases.models import Case, CaseRecord, ColorAppeal, LenientListEntry, QualityChecklistItem
 from core.admin import ReadOnlyMixin
 from grids.admin import AuditedAdmin, BureauAdmin
 
@@ -43,3 +43,12 @@ class CaseRecordAdmin(ReadOnlyMixin, BureauAdmin):
     scope_path = "case__street__path"
     list_display = ("case", "step", "actor_label", "at", "from_status", "to_status")
     list_filter = ("step",)
+
+
+@admin.register(ColorAppeal)
+class ColorAppealAdmin(ReadOnlyMixin, BureauAdmin):
+    """Read-only: appeals against a colour are lodged and decided through /color-appeals/ (cases.services)."""
+
+    scope_path = "subject__grid__path"
+    list_display = ("subject", "kind", "color", "lodged_at", "result", "decided_at")
+    list_filter = ("result", "kind")

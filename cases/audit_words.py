@@ -1,5 +1,5 @@
 """Casework's words for the audit page (core.audit_words): every step of the full-process record is
-audited as `case.<step>` (cases.services._finish), so the steps' own labels are the words."""
+audited as `case.<step>` (cases.services.common._finish), so the steps' own labels are the words."""
 from django.utils.translation import gettext_lazy as _
 
 from core import audit_words
@@ -10,6 +10,7 @@ def register():
     from cases.choices import Step
 
     audit_words.register_actions({f"case.{value}": label for value, label in Step.choices})
-    audit_words.register_actions({"case.filed": _("立案")})
-    for model in (models.Case, models.Evidence, models.Appeal, models.Transfer):
+    audit_words.register_actions({"case.filed": _("立案"), "case.color_appeal": _("登记信用颜色复议/申诉"),
+                                  "case.color_appeal_decided": _("信用颜色复议/申诉结果")})
+    for model in (models.Case, models.Evidence, models.Appeal, models.Transfer, models.ColorAppeal):
         audit_words.register_object(model._meta.label_lower, model=model)

@@ -192,6 +192,8 @@ def load(seed: int = DEFAULT_SEED, *, stdout=None, results=None, large=False, **
     services.answer_transfer(bureau, moved, accept=True, note="同意接收")
     made.append(moved)
     made += from_findings()
+    # the colour alone contested (not a case's decision): its facts under review while open
+    services.appeal_color(leader, subjects[7].pk, kind="complaint", grounds="当事人认为已整改到位，信用颜色不应为黄色。")
     counts = {}
     for case in Case.objects.filter(pk__in=[x.pk for x in made]):
         counts[case.status] = counts.get(case.status, 0) + 1

@@ -16,27 +16,44 @@ class QueueForm(forms.Form):
 
 
 class FileCaseForm(forms.Form):
-    """Filing a case directly (立案) from the page."""
+    """Filing a case (立案) from the page: directly, or from an inspection finding chosen in the picker
+    (the finding gives the subject, street, matter, facts and day; the fields below may complete them)."""
 
-    party_kind = forms.ChoiceField(label=_("当事人类型"), choices=PartyKind.choices)
+    finding = forms.IntegerField(label=_("来源检查发现（已移送立案、尚未立案的不合格项）"), required=False, min_value=1,
+                                 max_value=MAX_ID)
+    party_kind = forms.ChoiceField(label=_("当事人类型"), choices=[("", _("（从检查发现立案时缺省为单位）"))]
+                                   + list(PartyKind.choices), required=False)
     subject = forms.IntegerField(label=_("管理对象编号（单位当事人必填）"), min_value=1, max_value=MAX_ID, required=False)
     street = forms.ModelChoiceField(label=_("镇街（个人当事人必填）"), queryset=None, required=False)
     person_name = forms.CharField(label=_("当事人姓名"), max_length=50, required=False)
     person_id_number = forms.CharField(label=_("身份证号"), max_length=32, required=False)
     person_phone = forms.CharField(label=_("联系电话"), max_length=32, required=False)
-    matter_codes = forms.CharField(label=_("事项编码（多个以逗号分隔：综合罚一次）"), max_length=500)
-    facts = forms.CharField(label=_("违法事实"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}))
-    facts_on = forms.DateField(label=_("违法行为发生日"), widget=forms.DateInput(attrs={"type": "date"}))
+    matter_codes = forms.CharField(label=_("事项编码（多个以逗号分隔：综合罚一次）"), max_length=500, required=False)
+    facts = forms.CharField(label=_("违法事实"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}),
+                            required=False)
+    facts_on = forms.DateField(label=_("违法行为发生日"), widget=forms.DateInput(attrs={"type": "date"}), required=False)
     handlers = forms.ModelMultipleChoiceField(label=_("承办人（不少于两人）"), queryset=None)
     procedure = forms.ChoiceField(label=_("程序"), choices=Procedure.choices, initial=Procedure.GENERAL)
 
-    def __init__(self, *args, streets, officers, **kwargs):
+    def __init__(self, *args, streets, officers, findings=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["street"].queryset = streets
         self.fields["handlers"].queryset = officers
+        # The picker lists the open referred findings; the service decides on the one posted (another
+        # street's: not found; filed already: one case per finding).
+        self.fields["finding"].widget = forms.Select(choices=[("", _("（直接立案）"))] + [
+            (f.pk, f"#{f.pk} {f.visit.subject.name} · {f.recorded_at:%Y-%m-%d} · {f.item_text}") for f in findings])
 
     def clean_matter_codes(self):
         return [c.strip() for c in self.cleaned_data["matter_codes"].replace("，", ",").split(",") if c.strip()]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("finding"):
+            for name in ("party_kind", "matter_codes", "facts", "facts_on"):
+                if name in data and not data[name]:
+                    self.add_error(name, _("直接立案时此项必填。"))
+        return data
 
 
 class StepForm(forms.Form):
@@ -158,3 +175,25 @@ class QualityReviewForm(StepForm):
 
     def scores(self) -> dict:
         return {i.code: self.cleaned_data[f"score_{i.code}"] for i in self.items}
+
+
+class ColorAppealForm(forms.Form):
+    """A subject's appeal against its credit colour alone."""
+
+    subject = forms.IntegerField(label=_("管理对象编号"), min_value=1, max_value=MAX_ID)
+    kind = forms.ChoiceField(label=_("类型"), choices=AppealKind.choices)
+    grounds = forms.CharField(label=_("理由"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}))
+    lodged_on = forms.DateField(label=_("提出日期（缺省今天）"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ColorAppealDecisionForm(forms.Form):
+    result = forms.ChoiceField(label=_("结果"), choices=[c for c in AppealResult.choices if c[0]])
+    note = forms.CharField(label=_("结果说明"), max_length=NOTE_MAX)
+    withdraw_fact_ids = forms.TypedMultipleChoiceField(label=_("变更时撤回的信用记录"), required=False, coerce=int,
+                                                       widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, facts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["withdraw_fact_ids"].choices = [(f.pk, f"#{f.pk} {f.get_kind_display()} {f.source_text}")
+                                                    for f in facts]

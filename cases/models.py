@@ -258,6 +258,38 @@ class Appeal(models.Model):
         ]
 
 
+class ColorAppeal(models.Model):
+    """A subject contests its credit colour alone (复议/申诉 against the colour, not a case's decision):
+    the subject's live credit facts at lodging are marked contested (its credit shows "under review")
+    until the outcome, which may withdraw all of them (revoked) or some (changed)."""
+
+    subject = models.ForeignKey("grids.Subject", on_delete=models.PROTECT, related_name="color_appeals")
+    kind = models.CharField(_("类型"), max_length=16, choices=AppealKind.choices)
+    grounds = models.TextField(_("理由"))
+    color = models.CharField(_("被申诉的颜色"), max_length=8)
+    fact_ids = models.JSONField(_("所涉信用记录"), default=list)
+    lodged_at = models.DateTimeField(_("提出时间"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField(_("办理期限"))
+    result = models.CharField(_("结果"), max_length=16, choices=AppealResult.choices, blank=True)
+    result_note = models.CharField(_("结果说明"), max_length=500, blank=True)
+    withdrawn_fact_ids = models.JSONField(_("撤回的信用记录"), default=list, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+                                   blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-lodged_at", "-id"]
+        verbose_name = _("信用颜色复议/申诉")
+        verbose_name_plural = _("信用颜色复议/申诉")
+        constraints = [
+            models.UniqueConstraint(fields=["subject"], condition=Q(result=""), name="color_appeal_one_open"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject_id} {self.color} {self.get_result_display()}"
+
+
 class QualityChecklistItem(models.Model):
     """One line of the case-file quality review checklist (案卷评查), edited by bureau staff."""
 

@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 
 from cases.choices import DECIDED_STATUSES, FINAL_STATUSES, AppealResult, PartyKind, Status, TransferStatus
 from cases.models import (
-    Appeal, Case, CaseMatter, CaseRecord, Evidence, LenientListEntry, QualityChecklistItem, QualityReview, Transfer,
+    Appeal, Case, CaseMatter, CaseRecord, ColorAppeal, Evidence, LenientListEntry, QualityChecklistItem, QualityReview,
+    Transfer,
 )
-from core.exceptions import NotFound
+from core.exceptions import DomainError, NotFound
 from core.masking import mask_value
 from core.review import ReviewItem
 from core.roles import BUREAU_STAFF, TEAM_LEADER, has_role
@@ -211,4 +212,45 @@ def review_items(user) -> list[ReviewItem]:
             kind="appeal", id=a.pk, title=_("复议/申诉待处理：%(n)s") % {"n": a.case.number}, street=a.case.street.code,
             street_name=a.case.street.name, waiting_since=a.lodged_at, due_at=a.due_at,
             url=reverse("cases:detail", args=[a.case_id]), api_url=f"/api/v1/cases/{a.case_id}/"))
+    open_colors = list(color_appeals_for(user).filter(result=AppealResult.PENDING))
+    streets = grid_selectors.street_and_community_of([a.subject.grid for a in open_colors])
+    for a in open_colors:
+        street = streets.get(a.subject.grid_id, (None, None))[0]
+        items.append(ReviewItem(
+            kind="color_appeal", id=a.pk, title=_("信用颜色复议/申诉待处理：%(s)s") % {"s": a.subject.name},
+            street=street.code if street else "", street_name=street.name if street else "",
+            waiting_since=a.lodged_at, due_at=a.due_at,
+            url=reverse("cases:color_appeals") + f"#appeal-{a.pk}", api_url=f"/api/v1/color-appeals/{a.pk}/"))
     return sorted(items, key=ReviewItem.sort_key)
+
+
+def findings_to_file(user, *, subject_id=None, limit=200) -> list:
+    """The picker of /cases/new/: failed findings referred for a case (移送立案), not filed yet, current
+    (not corrected), of visits the user may see; a subject's only when `subject_id` is given."""
+    from inspections import selectors as inspection_selectors
+    from inspections.choices import Result
+    from inspections.models import Finding
+
+    try:
+        visits = inspection_selectors.visits_for(user).values("pk")
+    except DomainError:
+        return []
+    qs = Finding.objects.filter(visit__in=visits, result=Result.FAIL, referral__isnull=False,
+                                referral__consumed_at__isnull=True, corrected_by__isnull=True, cases__isnull=True)
+    if subject_id:
+        qs = qs.filter(visit__subject_id=subject_id)
+    return list(qs.select_related("visit__subject").only("id", "item_text", "recorded_at", "visit__subject__name")
+                .order_by("-recorded_at", "-id")[:limit])
+
+
+def color_appeals_for(user) -> QuerySet:
+    """Appeals against a colour, of the subjects in the user's areas."""
+    return (ColorAppeal.objects.filter(subject__in=grid_selectors.subjects_for(user).values("pk"))
+            .select_related("subject__grid", "recorded_by", "decided_by").defer("subject__grid__boundary"))
+
+
+def get_color_appeal_for(user, appeal_id) -> ColorAppeal:
+    try:
+        return color_appeals_for(user).get(pk=appeal_id)
+    except (ColorAppeal.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound(_("复议/申诉不存在。")) from None

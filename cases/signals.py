@@ -1,8 +1,11 @@
-"""Signals casework sends for the apps above it (cases may not import them): the command center turns
-them into live pushes to the street's team leader."""
+"""What casework tells the apps above it (cases may not import them).
+
+`case_changed` (a Django signal, after a commit that changed a case): case_id, step.
+`deadlines_due` (an outbox topic, core.outbox): {"cases": [{id, number, street_id, status, due_at, overdue,
+reason: "reminder" | "overdue", url}]}, written by the deadline check in its transaction; the command
+center pushes each as `case.deadline` to the street's desk and leaders (command_center.push).
+"""
 from django.dispatch import Signal
 
-# After a commit that changed a case: case_id, step.
 case_changed = Signal()
-# After the deadline check found cases due soon or past: cases = [{id, number, street_id, status, due_at, overdue}].
-deadlines_due = Signal()
+deadlines_due = "cases.deadlines_due"

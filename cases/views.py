@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cases import forms, selectors, services
-from cases.choices import DECIDED_STATUSES, PartyKind, Procedure, Status
-from core.exceptions import DomainError, NotFound
+from cases.choices import DECIDED_STATUSES, Origin, PartyKind, Procedure, Status
+from core.exceptions import DomainError, NotFound, ValidationFailed
 from core.masking import mask_personal_text
 from core.roles import BUREAU_STAFF, DISPATCHER, OFFICER, TEAM_LEADER, has_role
 from grids import selectors as grid_selectors
@@ -162,21 +162,31 @@ def file_case(request):
         raise PermissionDenied
     streets = grid_selectors.area_list_for(request.user).filter(kind=AreaKind.STREET).defer("boundary")
     officers = grid_selectors.officers_for(request.user).select_related("team")
-    form = forms.FileCaseForm(request.POST or None, streets=streets, officers=officers)
+    subject_id = request.GET.get("subject")
+    subject_id = int(subject_id) if str(subject_id).isdigit() else None
+    findings = selectors.findings_to_file(request.user, subject_id=subject_id)
+    form = forms.FileCaseForm(request.POST or None, streets=streets, officers=officers, findings=findings,
+                              initial={"finding": request.GET.get("finding", ""), "subject": subject_id or ""})
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             d = form.cleaned_data
+            origin = {"origin": Origin.FINDING, "finding": d["finding"]} if d.get("finding") else {}
             try:
+                if origin and (d.get("subject") or d.get("street")):
+                    raise ValidationFailed(fields={"finding": [_("从检查发现立案时由检查发现带出管理对象和镇街，不能另填。")]})
                 subject = grid_selectors.get_subject_for(request.user, d["subject"]) if d.get("subject") else None
                 case = services.file_case(
                     request.user, party_kind=d["party_kind"], subject=subject, street=d.get("street"),
                     person_name=d["person_name"], person_id_number=d["person_id_number"],
                     person_phone=d["person_phone"], matter_codes=d["matter_codes"], facts=d["facts"],
-                    facts_on=d["facts_on"], handler_ids=[o.pk for o in d["handlers"]], procedure=d["procedure"])
+                    facts_on=d["facts_on"], handler_ids=[o.pk for o in d["handlers"]], procedure=d["procedure"],
+                    **origin)
             except DomainError as exc:
                 status = exc.status_code
+                if origin and not exc.fields:  # the finding not found, or filed already (one case per finding)
+                    exc = ValidationFailed(fields={"finding": [exc.message]})
                 _form_errors(form, exc)
             else:
                 messages.success(request, _("已立案：%(n)s。") % {"n": case.number})

@@ -366,12 +366,14 @@ def on_sla_breached(sender, breaches=(), once=None, **kwargs):
         return []
 
 
-def on_case_deadlines(sender, cases=(), **kwargs):
-    """cases.signals.deadlines_due: one reminder per case to its street's stream and the district's."""
+def on_case_deadlines(sender, cases=(), once=None, **kwargs):
+    """cases.signals.deadlines_due (through the outbox): one `case.deadline` per case, a reminder before its
+    step's deadline or an overdue notice after, to its street's stream and the district's (`once`: see
+    `publish`)."""
     try:
         streets = Area.objects.only("id", "path").in_bulk({c["street_id"] for c in cases})
         return publish_many(CASE_DEADLINE, [(c["street_id"], streets[c["street_id"]].path, {"case": c})
-                                            for c in cases if c["street_id"] in streets])
+                                            for c in cases if c["street_id"] in streets], once=once)
     except Exception:  # noqa: BLE001 — the check has committed; the queue page still flags them
         logger.exception("live push: %s case reminders", len(cases))
         return []
@@ -406,7 +408,8 @@ def connect():
     outbox.register(signals.sla_breached, "command_center.push.sla_breached",
                     lambda payload, message: on_sla_breached(None, once=f"outbox:{message.key}", **payload))
     grid_signals.officer_moved.connect(on_officer_moved, dispatch_uid="command_center.push.officer_moved")
-    case_signals.deadlines_due.connect(on_case_deadlines, dispatch_uid="command_center.push.case_deadlines")
+    outbox.register(case_signals.deadlines_due, "command_center.push.case_deadlines",
+                    lambda payload, message: on_case_deadlines(None, once=f"outbox:{message.key}", **payload))
 
 
 # --- the snapshot -----------------------------------------------------------------------------

@@ -151,6 +151,24 @@ def cases_section(user, subject, masking: Masking) -> Section:
     return Section("cases", _("案件"), items, lines)
 
 
+def color_appeals_section(user, subject, masking: Masking) -> Section:
+    """Appeals against the subject's colour alone (cases.selectors scopes them), with their outcome."""
+    from cases import selectors as case_selectors
+
+    rows = list(case_selectors.color_appeals_for(user).filter(subject=subject)[:SECTION_LIMIT])
+    items, lines = [], []
+    for a in rows:
+        items.append({"id": a.pk, "kind": a.kind, "kind_label": a.get_kind_display(), "color": a.color,
+                      "lodged_at": a.lodged_at, "due_at": a.due_at, "result": a.result,
+                      "result_label": a.get_result_display(), "decided_at": a.decided_at,
+                      "withdrawn_fact_ids": a.withdrawn_fact_ids, "api_url": f"/api/v1/color-appeals/{a.pk}/"})
+        lines.append(TimelineLine(a.lodged_at, "color_appeals", _("信用颜色复议/申诉")))
+        if a.decided_at:
+            lines.append(TimelineLine(a.decided_at, "color_appeals", _("信用颜色复议/申诉结果：%(r)s") % {
+                "r": a.get_result_display()}))
+    return Section("color_appeals", _("信用颜色复议/申诉"), items, lines)
+
+
 def inspections_section(user, subject, masking: Masking) -> Section:
     """The subject's inspection visits the reader may see, with their failed items and rectifications."""
     from django.db.models import Count, Q
@@ -173,7 +191,8 @@ def inspections_section(user, subject, masking: Masking) -> Section:
     return Section("inspections", _("检查"), items, lines)
 
 
-SECTIONS = [events_section, inspections_section, cases_section, deliberations_section, notices_section, sensors_section]
+SECTIONS = [events_section, inspections_section, cases_section, color_appeals_section, deliberations_section,
+            notices_section, sensors_section]
 
 
 def file_for(user, subject_id) -> dict:
@@ -206,7 +225,7 @@ def file_for(user, subject_id) -> dict:
             "reasons": credit_display.reason_lines(score.reasons), "override": (
                 {"color": credit["override"].color, "reason": credit["override"].reason,
                  "expires_at": credit["override"].expires_at} if credit["override"] else None),
-            "history": history,
+            "under_review": credit["under_review"], "history": history,
         },
         "sections": [{"key": s.key, "title": s.title, "items": s.items} for s in sections],
         "timeline": [line.as_dict() for line in lines],

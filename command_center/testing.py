@@ -152,3 +152,20 @@ def image_bytes(fmt="PNG", size=(8, 6), color=(200, 30, 30)):
 
 def upload(name="p.png", content=None, fmt="PNG", **kw):
     return SimpleUploadedFile(name, content if content is not None else image_bytes(fmt, **kw))
+
+
+def person_case_in_s1(users, teams, departments, prefix="rm"):
+    """A case against a street vendor in S1 (matter M-ZD of the test catalog), filed by S1's leader with
+    two new S1 officers as its handlers."""
+    from cases import services as case_services
+    from core import roles
+
+    officers = []
+    for i in (1, 2):
+        user, _ = accounts.add_user(None, username=f"{prefix}{i}", role=roles.OFFICER, area_codes=["S1"],
+                                    password="pass-word-1")
+        officers.append(Officer.objects.create(user=user, name=f"队员{i}", badge_no=f"{prefix.upper()}{i}",
+                                               team=teams["S1"], home_department=departments["ZHZF"]))
+    return case_services.file_case(users["leader_s1"], party_kind="person", person_name="摊主",
+                                   street=teams["S1"].street, facts="占道", facts_on=date.today(),
+                                   matter_codes=["M-ZD"], handler_ids=[o.pk for o in officers])

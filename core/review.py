@@ -8,7 +8,7 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class ReviewItem:
-    kind: str  # "event", "case", "inspection_plan", "appeal": what waits
+    kind: str  # "event", "case", "inspection_plan", "appeal", "color_appeal": what waits
     id: int
     title: str  # what a leader reads in the queue, already translated
     street: str  # the street's code

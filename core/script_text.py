@@ -45,6 +45,8 @@ TEXT = {
     "confirmDecline": _("确认退回该任务？"),
     "newTask": _("新任务"), "reassignedTask": _("改派给您的任务"), "withdrawnTask": _("任务已撤回"),
     "soundOn": _("提示音已开启"), "polling": _("实时连接已断开，每隔一段时间自动刷新"),
+    # case deadlines (case.deadline) on the desk and the leader's pages
+    "caseDue": _("⏰ 案件即将到期"), "caseOverdue": _("⚠ 案件已超期"), "caseDueAt": _("本环节期限"),
 }
 
 DESK = ("failed", "left", "overdue", "noDeadline", "subjectsCount", "truncated", "live", "down", "connecting",
@@ -54,6 +56,8 @@ DESK = ("failed", "left", "overdue", "noDeadline", "subjectsCount", "truncated",
         "escalation", "stale", "gone", "meters", "load", "rank", "ago", "min", "heading", "severity", "subjectCluster",
         "visit", "excludedHead", "excludedItem", "noneEligible", "overrideHead", "overrideOfficer", "overrideWhy",
         "overrideReason", "overrideConfirm", "overrideSubmit", "overrideNone", "subjectFile", "returnReason")
+CASE_ALERTS = ("caseDue", "caseOverdue", "caseDueAt")
+DESK = DESK + CASE_ALERTS
 MAP = ("loading", "subjectsCount", "truncated", "credit", "creditColors", "subjectCluster", "subjectFile")
 PHONE = ("left", "late", "noDeadline", "working", "submitted", "failed", "network", "reasonRequired",
          "resultRequired", "tooMany", "gpsOff", "gpsDenied", "gpsWaiting", "gpsSent", "gpsFailed", "confirmDecline",

@@ -6,7 +6,7 @@ from cases import selectors
 from cases.choices import (
     AppealKind, AppealResult, EvidenceKind, LegalOpinion, LenientGround, Outcome, PartyKind, Procedure, TransferTarget,
 )
-from cases.models import Case
+from cases.models import Case, ColorAppeal
 from cases.services import NOTE_MAX, TEXT_MAX
 from core.api.fields import RejectUnknownFieldsMixin
 from core.ids import MAX_ID
@@ -142,6 +142,26 @@ class AppealInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 class AppealDecisionInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     result = serializers.ChoiceField(choices=[c for c in AppealResult.choices if c[0]])
     note = serializers.CharField(max_length=NOTE_MAX)
+
+
+class ColorAppealInputSerializer(AppealInputSerializer):
+    subject = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text=_("管理对象"))
+
+
+class ColorAppealDecisionInputSerializer(AppealDecisionInputSerializer):
+    withdraw_fact_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=1000,
+        help_text=_("变更时撤回的信用记录（须在本次申诉范围内）；撤销时撤回全部，维持时不撤回"))
+
+
+class ColorAppealSerializer(serializers.ModelSerializer):
+    subject_name = serializers.CharField(source="subject.name", read_only=True)
+
+    class Meta:
+        model = ColorAppeal
+        fields = ["id", "subject", "subject_name", "kind", "grounds", "color", "fact_ids", "lodged_at", "due_at",
+                  "result", "result_note", "withdrawn_fact_ids", "decided_at"]
+        read_only_fields = fields
 
 
 class EvidenceInputSerializer(serializers.Serializer):

@@ -19,8 +19,10 @@ from cases.api import serializers as s
 from cases.choices import Origin, PartyKind, Status
 from cases.models import Case
 from core.api import preconditions
+from core.api.permissions import read_any_write_roles
 from core.api.parsers import JSONParser
 from core.exceptions import ValidationFailed
+from core.roles import BUREAU_STAFF, TEAM_LEADER
 from grids import selectors as grid_selectors
 
 IF_MATCH = OpenApiParameter(
@@ -213,3 +215,41 @@ class DisclosureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.disclosures()
+
+
+class ColorAppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Appeals against a subject's credit colour alone (复议/申诉 of the colour): read by anyone in the
+    subject's areas; lodged and decided by the street's team leader or bureau staff."""
+
+    serializer_class = s.ColorAppealSerializer
+    permission_classes = [read_any_write_roles(TEAM_LEADER, BUREAU_STAFF)]
+    lookup_value_regex = r"[0-9]+"
+    filterset_fields = {"subject": ["exact"], "result": ["exact"]}
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return selectors.color_appeals_for(self.request.user)
+
+    @extend_schema(request=s.ColorAppealInputSerializer, responses={201: s.ColorAppealSerializer})
+    def create(self, request):
+        """Record a subject's appeal against its colour: its live credit facts are contested (the credit
+        shows under_review) until the outcome. No live fact to contest, or one open already: 409."""
+        data = s.ColorAppealInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        item = services.appeal_color(request.user, v["subject"], kind=v["kind"], grounds=v["grounds"],
+                                     lodged_on=v.get("lodged_on"))
+        return Response(s.ColorAppealSerializer(item).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": f"{request.path.rstrip('/')}/{item.pk}/"})
+
+    @extend_schema(request=s.ColorAppealDecisionInputSerializer, responses={200: s.ColorAppealSerializer})
+    @action(detail=True, methods=["post"], url_path="decide", url_name="decide")
+    def decide(self, request, pk=None):
+        """The outcome, applied to credit: upheld (facts stand), changed (the named facts withdrawn) or
+        revoked (all withdrawn); the subject is rescored."""
+        data = s.ColorAppealDecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        item = services.decide_color_appeal(request.user, pk, result=v["result"], note=v["note"],
+                                            withdraw_fact_ids=v.get("withdraw_fact_ids", []))
+        return Response(s.ColorAppealSerializer(selectors.get_color_appeal_for(request.user, item.pk)).data)

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from cases.choices import AppealResult, Origin, Status
-from cases.models import Appeal, Case, QualityReview
+from cases.models import Appeal, Case, ColorAppeal, QualityReview
 from credit.models import CreditFact
 
 
@@ -21,6 +21,7 @@ def test_demo_has_cases_in_every_state():
     assert Case.objects.filter(matters__outcome="reduced").exists()
     assert Appeal.objects.filter(result=AppealResult.PENDING).exists()
     assert QualityReview.objects.exists()
+    assert ColorAppeal.objects.filter(result=AppealResult.PENDING).exists()
     assert CreditFact.objects.filter(source_app="cases", contested_at__isnull=False).exists()
     numbers = list(Case.objects.values_list("number", flat=True))
     assert len(numbers) == len(set(numbers))

@@ -140,3 +140,40 @@ def test_two_filings_of_one_finding_at_once_one_wins(users, catalog, handlers, m
     assert len([r for r in results if r is not None]) == 1
     assert len(errors) == 1 and isinstance(errors[0], Conflict), errors
     assert Case.objects.filter(finding=finding).count() == 1 and Referral.objects.filter(finding=finding).count() == 1
+
+
+def _picker(page) -> str:
+    html = page.content.decode()
+    return html[html.index('<select name="finding"'):].split("</select>")[0]
+
+
+@pytest.mark.django_db
+def test_the_filing_page_picks_a_finding_and_refuses_a_second_case_with_a_form_error(client, users, catalog, handlers,
+                                                                                      shop, make_finding):
+    finding = make_finding()
+    Referral.objects.create(finding=finding, note="需处罚")
+    unreferred = make_finding(code="c-2")
+    client.force_login(users["leader_s1"])
+    assert f"/cases/new/?subject={shop.pk}&amp;finding={finding.pk}" in client.get(
+        f"/inspections/{finding.visit_id}/").content.decode()  # the visit page links to the filing
+    page = client.get(f"/cases/new/?subject={shop.pk}&finding={finding.pk}")
+    html = _picker(page)
+    assert page.status_code == 200 and f'<option value="{finding.pk}" selected>' in html
+    assert f'<option value="{unreferred.pk}"' not in html  # not referred for a case
+    body = {"finding": finding.pk, "handlers": [o.pk for o in handlers["s1"][:2]], "procedure": "general"}
+    r = client.post("/cases/new/", body)
+    assert r.status_code == 302, r.context["form"].errors
+    case = Case.objects.get()
+    assert case.origin == Origin.FINDING and case.finding_id == finding.pk and case.subject_id == shop.pk
+    assert f'<option value="{finding.pk}"' not in _picker(client.get("/cases/new/"))
+    # the same finding again (a stale page): a form error beside the picker, no second case
+    r = client.post("/cases/new/", body)
+    assert r.status_code == 409 and "finding" in r.context["form"].errors and Case.objects.count() == 1
+    # another street's leader: not found, said beside the picker
+    client.force_login(users["leader_s2"])
+    r = client.post("/cases/new/", {**body, "handlers": [o.pk for o in handlers["s2"][:2]]})
+    assert r.status_code in (400, 404) and Case.objects.count() == 1
+    # without a finding the direct filing's fields are required
+    client.force_login(users["leader_s1"])
+    r = client.post("/cases/new/", {"handlers": body["handlers"], "procedure": "general"})
+    assert r.status_code == 400 and {"party_kind", "facts", "facts_on", "matter_codes"} <= set(r.context["form"].errors)

@@ -14,7 +14,7 @@ from core.fuzzing import MAX_EXAMPLES
 pytestmark = pytest.mark.fuzz
 
 schema = schemathesis.pytest.from_fixture("api_schema").include(
-    path_regex=r"^/api/v1/(cases/|disclosures/|events/\{id\}/file-case/)")
+    path_regex=r"^/api/v1/(cases/|color-appeals/|disclosures/|events/\{id\}/file-case/)")
 
 
 @pytest.fixture

@@ -248,20 +248,30 @@ def test_evidence_is_append_only(file_case, users):
     assert Evidence.objects.count() == 1
 
 
-def test_deadline_check_flags_and_publishes(file_case, walk, users):
+def test_deadline_check_flags_and_publishes(file_case, walk, users, monkeypatch):
+    """A reminder before the step's deadline, an overdue notice after: each once, through the outbox."""
     from datetime import timedelta
 
     from django.utils import timezone
 
     from cases import signals
+    from cases.services import deadlines
 
-    got = []
-    signals.deadlines_due.connect(lambda sender, cases, **kw: got.extend(cases), weak=False, dispatch_uid="t")
-    try:
-        case = file_case()
-        later = timezone.now() + timedelta(days=8)
-        out = services.check_deadlines(now=later)
-        case.refresh_from_db()
-        assert case.overdue and out["overdue"] >= 1
-    finally:
-        signals.deadlines_due.disconnect(dispatch_uid="t")
+    published = []
+    monkeypatch.setattr(deadlines.outbox, "publish", lambda topic, payload: published.append((topic, payload)))
+    case = file_case()
+    due = case.step_due_at
+    out = services.check_deadlines(now=due - timedelta(hours=2))
+    assert (out["reminded"], out["overdue"]) == (1, 0)
+    assert services.check_deadlines(now=due - timedelta(hours=1))["announced"] == 0  # once
+    out = services.check_deadlines(now=due + timedelta(minutes=1))
+    case.refresh_from_db()
+    assert case.overdue and (out["reminded"], out["overdue"]) == (0, 1)
+    assert services.check_deadlines(now=due + timedelta(days=1))["announced"] == 0
+    assert {topic for topic, _payload in published} == {signals.deadlines_due}
+    rows = [payload["cases"][0] for _topic, payload in published]
+    assert [(r["reason"], r["overdue"], r["number"]) for r in rows] == [
+        ("reminder", False, case.number), ("overdue", True, case.number)]
+    assert rows[0]["url"] == f"/cases/{case.pk}/"
+    assert case.records.filter(step="reminder").count() == 2
+    assert timezone.now()

@@ -13,7 +13,7 @@ from core.roles import ALL_ROLES
 
 
 class ReviewItemSerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text=_("event 事件 / case 案件 / inspection_plan 检查计划 / appeal 申诉"))
+    kind = serializers.CharField(help_text=_("event 事件 / case 案件 / inspection_plan 检查计划 / appeal 申诉 / color_appeal 信用颜色申诉"))
     id = serializers.IntegerField()
     title = serializers.CharField()
     street = serializers.CharField()
@@ -45,7 +45,7 @@ class _Line(serializers.Serializer):
 
 
 class _Section(serializers.Serializer):
-    key = serializers.CharField(help_text=_("events, deliberations, notices, sensors（以及 inspections, cases）"))
+    key = serializers.CharField(help_text=_("events, inspections, cases, color_appeals, deliberations, notices, sensors"))
     title = serializers.CharField()
     items = serializers.ListField(child=serializers.DictField())
 
@@ -56,6 +56,7 @@ class _Credit(serializers.Serializer):
     computed_at = serializers.DateTimeField(allow_null=True)
     reasons = serializers.ListField(child=serializers.CharField())
     override = serializers.DictField(allow_null=True)
+    under_review = serializers.BooleanField(help_text=_("有未决的复议/申诉（针对案件决定或信用颜色）"))
     history = serializers.ListField(child=serializers.DictField())
 
 

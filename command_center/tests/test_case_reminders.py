@@ -1,34 +1,66 @@
-"""Cases due soon or overdue reach their street's team leader: cases.signals.deadlines_due → a push."""
-from datetime import date, timedelta
+"""Cases due soon or overdue reach their street's desk and team leader: the deadline check writes
+cases.signals.deadlines_due to the outbox, the command center pushes each case as `case.deadline`."""
+from datetime import timedelta
 
-from django.utils import timezone
+import pytest
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.db import connections
 
 from cases import services as case_services
 from command_center import push
-from core import roles
-from grids import accounts
-from grids.models import Officer
+from command_center.testing import person_case_in_s1
+from config.routing import websocket_urlpatterns
+from core.models import OutboxMessage
 
 
-def test_deadline_check_pushes_a_reminder_to_the_street(users, catalog, teams, departments, monkeypatch,
-                                                        django_capture_on_commit_callbacks):
-    officers = []
-    for i in (1, 2):
-        user, _ = accounts.add_user(None, username=f"rm{i}", role=roles.OFFICER, area_codes=["S1"], password="pass-word-1")
-        officers.append(Officer.objects.create(user=user, name=f"队员{i}", badge_no=f"RM{i}", team=teams["S1"],
-                                               home_department=departments["ZHZF"]))
-    case = case_services.file_case(users["leader_s1"], party_kind="person", person_name="摊主", street=teams["S1"].street,
-                                   facts="占道", facts_on=date.today(), matter_codes=["M-ZD"],
-                                   handler_ids=[o.pk for o in officers])
+def test_a_reminder_before_and_an_overdue_notice_after_each_pushed_once(users, catalog, teams, departments,
+                                                                        monkeypatch,
+                                                                        django_capture_on_commit_callbacks):
+    case = person_case_in_s1(users, teams, departments)
     sent = []
-    monkeypatch.setattr(push, "publish_many", lambda kind, changes, once=None: sent.append((kind, changes)) or [])
+    monkeypatch.setattr(push, "publish_many",
+                        lambda kind, changes, once=None: sent.append((kind, changes, once)) or [])
+    due = case.step_due_at
     with django_capture_on_commit_callbacks(execute=True):
-        out = case_services.check_deadlines(now=timezone.now() + timedelta(days=8))
-    assert out["overdue"] == 1 and out["reminded"] == 1
-    (kind, changes), = sent
-    assert kind == push.CASE_DEADLINE
-    street_id, path, body = changes[0]
-    assert street_id == case.street_id and body["case"]["number"] == case.number and body["case"]["overdue"]
-    # once: the next check does not remind again
+        assert case_services.check_deadlines(now=due - timedelta(hours=3))["reminded"] == 1
     with django_capture_on_commit_callbacks(execute=True):
-        assert case_services.check_deadlines(now=timezone.now() + timedelta(days=9))["reminded"] == 0
+        assert case_services.check_deadlines(now=due + timedelta(minutes=5))["overdue"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert case_services.check_deadlines(now=due + timedelta(days=2))["announced"] == 0
+    assert [kind for kind, _c, _o in sent] == [push.CASE_DEADLINE, push.CASE_DEADLINE]
+    (street_id, path, body), = sent[0][1]
+    assert street_id == case.street_id and path == case.street.path
+    assert body["case"]["number"] == case.number and body["case"]["reason"] == "reminder"
+    assert sent[1][1][0][2]["case"]["reason"] == "overdue" and sent[1][1][0][2]["case"]["overdue"] is True
+    # each push is an outbox row, sent once per row (a drain that runs it again sends nothing twice)
+    assert all(once and once.startswith("outbox:") for _k, _c, once in sent)
+    assert OutboxMessage.objects.filter(kind="command_center.push.case_deadlines", done_at__isnull=False).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_the_street_leader_hears_it_over_the_socket_another_street_does_not(users, catalog, teams,
+                                                                                   departments):
+    case = await database_sync_to_async(person_case_in_s1)(users, teams, departments)
+    router = URLRouter(websocket_urlpatterns)
+    socks = {}
+    for name in ("leader_s1", "leader_s2", "dispatcher"):
+        comm = WebsocketCommunicator(router, "/ws/command/")
+        comm.scope["user"] = users[name]
+        assert (await comm.connect(timeout=3))[0]
+        assert (await comm.receive_json_from(timeout=3))["type"] == "hello"
+        socks[name] = comm
+    try:
+        await database_sync_to_async(case_services.check_deadlines)(now=case.step_due_at + timedelta(minutes=1))
+        for name in ("leader_s1", "dispatcher"):
+            msg = await socks[name].receive_json_from(timeout=3)
+            assert msg["type"] == "case.deadline" and msg["case"]["id"] == case.pk
+            assert msg["case"]["reason"] == "overdue" and msg["case"]["url"] == f"/cases/{case.pk}/"
+            assert isinstance(msg["seq"], int)
+        assert await socks["leader_s2"].receive_nothing(timeout=0.3)
+    finally:
+        for comm in socks.values():
+            await comm.disconnect()
+        await database_sync_to_async(connections.close_all)()

@@ -102,7 +102,8 @@ def test_subject_file_page_and_api(api, logged_in, users, closed, shop, officers
         assert text in html, text
     body = api(users["leader_s1"]).get(f"/api/v1/subjects/{shop.pk}/file/").json()
     assert body["subject"]["contact_phone"] == "13911112222"
-    assert [s["key"] for s in body["sections"]] == ["events", "inspections", "cases", "deliberations", "notices", "sensors"]
+    assert [s["key"] for s in body["sections"]] == ["events", "inspections", "cases", "color_appeals",
+                                                   "deliberations", "notices", "sensors"]
     events = body["sections"][0]["items"]
     assert events[-1]["reporter_phone"] == "13812345678" and "13812345678" in events[-1]["description"]
     assert {line["section"] for line in body["timeline"]} >= {"events", "deliberations", "notices", "sensors"}
@@ -130,7 +131,7 @@ def test_subject_file_scoped(api, logged_in, users, shop, closed):
 # The subject (twice: the file's and credit's own read), its tags; credit: score, policy, facts, override,
 # history, the reasons' facts; events and their officers; deliberations and their meetings (none here);
 # notices; sensor readings.
-FILE_QUERIES = 19  # + the street and community names; the inspections (2) and cases (1) sections
+FILE_QUERIES = 20  # + the street and community names; the inspections (2), cases (1), colour appeals (1) sections
 
 
 def test_subject_file_query_count_is_pinned(api, users, shop, closed, report, django_assert_num_queries):

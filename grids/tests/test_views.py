@@ -130,8 +130,8 @@ def test_subject_list_query_count(client, users, subjects, categories, django_as
     c = login(client, users["bureau"])
     # session, user, roles, areas, count, page (+ credit colours joined), tags, streets/communities, drop-downs;
     # bureau staff: the header's review count (command_center.context_processors: one query per source of the
-    # queue: events, cases, inspection plans)
-    with django_assert_max_num_queries(13):
+    # queue: events, cases, colour appeals, inspection plans)
+    with django_assert_max_num_queries(14):
         r = c.get("/subjects/")
     assert r.status_code == 200
 

@@ -37,20 +37,34 @@ function beep(times) {
 var alertsEl = document.getElementById("cc-alerts");
 var pendingBeeps = 0, alertsThisFlush = 0, alertsHidden = 0, summaryEl = null;
 var MAX_ALERTS_PER_FLUSH = 3;
+// A burst must not bury the page under toasts: a few per frame, the rest counted in one line.
+function place(a) {
+  if (++alertsThisFlush > MAX_ALERTS_PER_FLUSH) { alertsHidden++; return; }
+  alertsEl.insertBefore(a, alertsEl.firstChild);
+  while (alertsEl.children.length > 6) { alertsEl.lastChild.remove(); }
+  setTimeout(function () { a.classList.add("old"); }, 15000);
+  setTimeout(function () { a.remove(); }, 60000);
+}
 export function raiseAlert(kind, row, text) {
   pendingBeeps = Math.max(pendingBeeps, kind === "breach" ? 3 : 2);
   if (!alertsEl) { return; }
-  // A burst must not bury the page under toasts: a few per frame, the rest counted in one line.
-  if (++alertsThisFlush > MAX_ALERTS_PER_FLUSH) { alertsHidden++; return; }
   var a = el("div", "cc-alert cc-alert-" + kind);
   a.setAttribute("data-event", row.id);
   a.appendChild(el("b", "", (kind === "breach" ? T.breach : T.redEvent) + " #" + row.id));
   a.appendChild(el("span", "", " " + text));
   a.addEventListener("click", function () { a.remove(); if (events.has(row.id)) { page.open(row.id, true); } });
-  alertsEl.insertBefore(a, alertsEl.firstChild);
-  while (alertsEl.children.length > 6) { alertsEl.lastChild.remove(); }
-  setTimeout(function () { a.classList.add("old"); }, 15000);
-  setTimeout(function () { a.remove(); }, 60000);
+  place(a);
+}
+// A case's step due soon or overdue (case.deadline): a link to the case page.
+export function raiseCaseAlert(c) {
+  pendingBeeps = Math.max(pendingBeeps, c.overdue ? 2 : 1);
+  if (!alertsEl) { return; }
+  var a = el("a", "cc-alert cc-alert-" + (c.overdue ? "breach" : "case"));
+  a.href = c.url;
+  a.setAttribute("data-case", c.id);
+  a.appendChild(el("b", "", (c.overdue ? T.caseOverdue : T.caseDue) + " " + c.number));
+  a.appendChild(el("span", "", " " + T.caseDueAt + " " + String(c.due_at || "").slice(0, 16).replace("T", " ")));
+  place(a);
 }
 // After a frame's messages: one flash and one tone for all its alerts, the hidden ones counted.
 export function sound() {

@@ -10,7 +10,7 @@
 //   queue.js    the queue and its filters            figures.js  counters, today's figures, clock
 //   drawer.js   one event: details and actions       alerts.js   toasts, flash, tone
 //   live.js     websocket, seq, snapshot resync      snapshot.js the first snapshot, asked for early
-import {raiseAlert, sound} from "./alerts.js";
+import {raiseAlert, raiseCaseAlert, sound} from "./alerts.js";
 import {openDrawer, refreshDrawer, tickDrawer} from "./drawer.js";
 import {renderCounters, startFigures} from "./figures.js";
 import {eventMarkers, fitToEvents, headingLines, layerOn, loadBoundary, loadSubjects, loadVisits, map, syncEventMarker,
@@ -43,6 +43,7 @@ page.flush = function flush() {
   var batch = state.pending; state.pending = [];
   batch.forEach(function (m) {
     if (m.type === "officer.moved" && m.officer) { upsertOfficer(m.officer); return; }
+    if (m.type === "case.deadline" && m.case) { raiseCaseAlert(m.case); return; }
     if (!m.event) { return; }
     var before = events.get(m.event.id);
     var wasRed = before && before.severity === "red";
