@@ -184,7 +184,7 @@ def test_the_rule_holds_when_the_planners_check_is_raced(api, users, world, monk
     plan = draft(api, users, world)
     planned = {v["subject"] for v in plan["visits"]}
     free = next(s for s in world["subjects"] if s.pk not in planned)
-    monkeypatch.setattr(services, "_already_planned", lambda subject_id, first: False)
+    monkeypatch.setattr(services.plan_editing, "_already_planned", lambda subject_id, first: False)
     day = workday_in(world["month"], 1).isoformat()
     results = [_add(api, users["leader_s1"], plan["id"], subject=free.pk, date=day, officers=[o]).status_code
                for o in (world["o1"].pk, world["o2"].pk)]
