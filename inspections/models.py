@@ -204,3 +204,38 @@ class ComplyByDefault(models.Model):
         verbose_name = _("整改期限默认值")
         verbose_name_plural = _("整改期限默认值")
         constraints = [models.CheckConstraint(condition=Q(days__gte=1, days__lte=365), name="comply_by_days_range")]
+
+
+class ComplyByItem(models.Model):
+    """A checklist item's own comply-by days (bureau staff), before the weight's default applies."""
+
+    item_code = models.CharField(_("条目编码"), max_length=64, unique=True)
+    days = models.PositiveSmallIntegerField(_("整改天数"))
+
+    class Meta:
+        ordering = ["item_code"]
+        verbose_name = _("检查条目整改期限")
+        verbose_name_plural = _("检查条目整改期限")
+        constraints = [models.CheckConstraint(condition=Q(days__gte=1, days__lte=365), name="comply_by_item_days_range")]
+
+
+class PlanRules(models.Model):
+    """The district's plan rules bureau staff set on /inspections/rules/: one row (pk 1). A field left
+    empty falls back to its setting (INSPECTIONS_DAILY_CAP)."""
+
+    daily_cap = models.PositiveSmallIntegerField(_("每人每日检查上限"), null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("检查计划规则")
+        verbose_name_plural = _("检查计划规则")
+        constraints = [
+            models.CheckConstraint(condition=Q(daily_cap__isnull=True) | Q(daily_cap__gte=1, daily_cap__lte=50),
+                                   name="plan_rules_daily_cap_range"),
+            models.CheckConstraint(condition=Q(pk=1), name="plan_rules_single_row"),
+        ]
+
+    def __str__(self):
+        return "plan rules"

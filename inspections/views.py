@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import script_text
-from core.exceptions import DomainError, Forbidden, NotFound
+from core.exceptions import DomainError, Forbidden, NotFound, ValidationFailed
 from core.roles import has_role
 from grids.models import Area, Officer
 from inspections import selectors, services
@@ -206,3 +206,36 @@ def service_worker(request):
     response["Service-Worker-Allowed"] = "/m/inspections/"
     response["Cache-Control"] = "no-cache"
     return response
+
+
+def _posted_rows(post, prefix, key_name) -> list[dict]:
+    """Rows `<prefix>-<n>-key` / `<prefix>-<n>-days` of the rules form; a row with both empty is dropped
+    (that removes it)."""
+    rows = []
+    for n in range(int(post.get(f"{prefix}-count") or 0) if str(post.get(f"{prefix}-count", "")).isdigit() else 0):
+        key, days = post.get(f"{prefix}-{n}-key", "").strip(), post.get(f"{prefix}-{n}-days", "").strip()
+        if key or days:
+            rows.append({key_name: key, "days": days})
+    return rows
+
+
+@login_required
+@_guard
+def rules(request):
+    """Bureau staff: the per-officer daily cap and the comply-by days (by weight band, by checklist item)."""
+    errors = {}
+    if request.method == "POST":
+        try:
+            services.save_rules(
+                request.user, daily_cap=request.POST.get("daily_cap", "").strip() or None,
+                comply_by_defaults=_posted_rows(request.POST, "band", "min_weight")[:20],
+                comply_by_items=_posted_rows(request.POST, "item", "item_code")[:500])
+            messages.success(request, _("检查计划规则已保存。"))
+            return redirect("inspections:rules")
+        except ValidationFailed as exc:
+            errors = exc.fields
+    current = services.rules_for(request.user)
+    bands = current["comply_by_defaults"] or current["comply_by_builtin"]
+    return render(request, "inspections/rules.html", {
+        "rules": current, "errors": errors, "bands": bands + [{}, {}], "items": current["comply_by_items"] + [{}] * 3,
+        "band_count": len(bands) + 2, "item_count": len(current["comply_by_items"]) + 3}, status=400 if errors else 200)

@@ -232,3 +232,35 @@ class PublicResultSerializer(serializers.Serializer):
 
     def get_result(self, obj) -> str:
         return "fail" if obj.failed_count else "pass"
+
+
+# --- plan rules (bureau staff) ---------------------------------------------------------------------
+
+class ComplyByBandSerializer(serializers.Serializer):
+    min_weight = serializers.IntegerField(min_value=0, max_value=100, help_text=_("该分值及以上的条目"))
+    days = serializers.IntegerField(min_value=1, max_value=365)
+    severity = serializers.CharField(read_only=True, help_text=_("逾期事件的严重程度（由分值决定）"))
+
+
+class ComplyByItemSerializer(serializers.Serializer):
+    item_code = serializers.CharField(max_length=64)
+    days = serializers.IntegerField(min_value=1, max_value=365)
+    item_text = serializers.CharField(read_only=True)
+
+
+class PlanRulesSerializer(serializers.Serializer):
+    daily_cap = serializers.IntegerField(help_text=_("生效的每人每日检查上限"))
+    daily_cap_set = serializers.IntegerField(allow_null=True, help_text=_("局里设置的上限；为空时用系统设置"))
+    daily_cap_setting = serializers.IntegerField(help_text=_("系统设置 INSPECTIONS_DAILY_CAP"))
+    comply_by_defaults = ComplyByBandSerializer(many=True)
+    comply_by_builtin = ComplyByBandSerializer(many=True, help_text=_("未设置时的内置默认值"))
+    comply_by_items = ComplyByItemSerializer(many=True)
+
+
+class PlanRulesInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    daily_cap = serializers.IntegerField(min_value=1, max_value=50, allow_null=True, required=False,
+                                         help_text=_("null 恢复为系统设置"))
+    comply_by_defaults = ComplyByBandSerializer(many=True, required=False, max_length=20,
+                                                help_text=_("整组替换：未列出的行被删除"))
+    comply_by_items = ComplyByItemSerializer(many=True, required=False, max_length=500,
+                                             help_text=_("整组替换：未列出的行被删除"))

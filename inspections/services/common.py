@@ -3,7 +3,6 @@ ids, the platform's own reader. Used by every other module of the package."""
 import calendar
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,18 +18,14 @@ from grids.models import Area, Department, Officer, Subject
 from inspections import selectors
 from inspections.choices import DueReason
 from inspections.models import Visit
+from inspections.services.rules import daily_cap
 
 SOURCE_APP, FINDING_MODEL = "inspections", "finding"
 REASON_PRIORITY = {code: i for i, code in enumerate((
     DueReason.REINSPECTION, DueReason.RED_REINSPECT, DueReason.RED_NEIGHBOUR, DueReason.YELLOW_LOOKBACK,
     DueReason.YELLOW_PATROL, DueReason.SCENARIO, DueReason.GREEN_SPOT_CHECK, DueReason.MANUAL, DueReason.ONE_OFF))}
-DEFAULT_COMPLY_BY = ((5, 3), (3, 7), (0, 15))  # (min weight, days) when bureau staff set none
 MAX_SIGNATURE_BYTES = 1024 * 1024
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
-
-
-def daily_cap() -> int:
-    return int(getattr(settings, "INSPECTIONS_DAILY_CAP", 8))
 
 
 # --- shared checks ------------------------------------------------------------------------------
@@ -171,6 +166,7 @@ def _checklist_of(actor, subject: Subject) -> tuple[list[int], int]:
     ids = list(Department.objects.filter(code__in=codes).values_list("pk", flat=True))
     return ids, merged["item_count"]
 
+
 def _system_user():
     """The platform itself as a reader (the sweep, the demo, the bench): sees every subject."""
     return _SYSTEM
@@ -187,11 +183,13 @@ class _System:
 
 _SYSTEM = _System()
 
+
 def _int_id_or_404(value) -> int:
     try:
         return _int_id(value, "id")
     except ValidationFailed:
         raise NotFound(_("检查不存在。"))
+
 
 def _clean_client_id(value, field="client_id") -> str:
     value = "" if value is None else str(value).strip()

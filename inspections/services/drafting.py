@@ -146,6 +146,7 @@ def _due_subjects(actor, street, first, last) -> dict[int, dict]:
             add(subject_id, DueReason.SCENARIO, text, first)
     return out
 
+
 def _checklists(actor, subjects: list[Subject]) -> dict[int, tuple[list[int], int]]:
     """Departments and item count of each subject's merged checklist. The merge depends only on the
     subject's category and the published scenarios covering it, so it is computed once per such pair."""

@@ -47,6 +47,7 @@ def _insert_visit(visit: Visit, officers, department_ids):
 def _already_planned(subject_id, first: date) -> bool:
     return Visit.objects.filter(subject_id=subject_id, month=first, kind=VisitKind.CONCENTRATED).exists()
 
+
 def _reroute_day(visit_day: date, street: Area, lead_officer_id: int | None):
     """Recompute the route order of one lead officer's day after a visit was added or moved."""
     if lead_officer_id is None:
@@ -130,6 +131,7 @@ def _plan_visit(actor, plan_id, visit_id) -> tuple[InspectionPlan, Visit]:
     if visit.status != VisitStatus.PLANNED or visit.findings.exists():
         raise Conflict(_("检查已开始或已完成，不能再调整。"), code="visit_started")
     return plan, visit
+
 
 def remove_visit(actor, plan_id, visit_id):
     with transaction.atomic():

@@ -15,6 +15,7 @@ from inspections import signals
 from inspections.choices import RectificationKind, RectificationStatus, Result
 from inspections.models import Finding, Reinspection, Referral
 from inspections.services.common import FINDING_MODEL, SOURCE_APP, _clean_client_id
+from inspections.services.rules import severity_for
 from inspections.services.visits import _visit_for_writing
 
 
@@ -87,13 +88,6 @@ def take_up_referral(actor, *, finding: Finding) -> Referral:
 
 
 # --- the overdue sweep -------------------------------------------------------------------------------
-
-SEVERITY_BY_WEIGHT = ((5, "red"), (3, "orange"), (2, "yellow"), (0, "blue"))
-
-
-def severity_for(weight: int) -> str:
-    return next(s for w, s in SEVERITY_BY_WEIGHT if weight >= w)
-
 
 def sweep_overdue(today: date | None = None) -> int:
     """Mark open deadline rectifications past their comply-by date overdue: post `rectification_overdue`

@@ -20,11 +20,12 @@ from grids import selectors as grid_selectors
 from grids.models import Department
 from inspections import selectors
 from inspections.choices import PlanStatus, RectificationKind, RectificationStatus, Result, VisitStatus
-from inspections.models import ComplyByDefault, Finding, FindingPhoto, Visit
+from inspections.models import Finding, FindingPhoto, Visit
 from inspections.services.common import (
-    DEFAULT_COMPLY_BY, FINDING_MODEL, MAX_PHOTO_BYTES, MAX_SIGNATURE_BYTES, SOURCE_APP, _clean_client_id,
+    FINDING_MODEL, MAX_PHOTO_BYTES, MAX_SIGNATURE_BYTES, SOURCE_APP, _clean_client_id,
     _int_id_or_404, _system_user,
 )
+from inspections.services.rules import comply_by_days
 
 
 # --- the visit ------------------------------------------------------------------------------------
@@ -41,13 +42,6 @@ def _visit_for_writing(actor, visit_id) -> Visit:
         raise Conflict(_("计划尚未批准，不能开始检查。"), code="plan_not_approved")
     return visit
 
-
-def comply_by_days(weight: int) -> int:
-    rows = list(ComplyByDefault.objects.order_by("-min_weight").values_list("min_weight", "days"))
-    for min_weight, days in rows or DEFAULT_COMPLY_BY:
-        if weight >= min_weight:
-            return days
-    return DEFAULT_COMPLY_BY[-1][1]
 
 def record_finding(actor, visit_id, *, client_id, item, result, note="", rectification="", comply_by=None,
                    correction_reason="") -> tuple[Finding, bool]:
@@ -93,7 +87,7 @@ def record_finding(actor, visit_id, *, client_id, item, result, note="", rectifi
             raise Conflict(_("检查已完成：只能更正已有记录。"), code="visit_completed")
         due = None
         if rectification == RectificationKind.DEADLINE:
-            default = visit.date + timedelta(days=comply_by_days(entry["weight"]))
+            default = visit.date + timedelta(days=comply_by_days(entry["weight"], entry["code"]))
             due = _clean_comply_by(comply_by, visit.date) if comply_by not in (None, "") else default
         dept = Department.objects.filter(code=entry["department"]).first()
         finding = Finding(
