@@ -7,6 +7,7 @@
 - Public results (双随机、一公开): completed spot checks, no login, no personal data.
 """
 from collections import defaultdict
+from datetime import timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
@@ -18,8 +19,8 @@ from core.review import ReviewItem
 from core.roles import BUREAU_STAFF, DISPATCHER, OFFICER, TEAM_LEADER, has_role
 from enforcement import selectors as catalog
 from grids import selectors as grid_selectors
-from grids.models import Officer
-from inspections.choices import DueReason, PlanStatus, Result, VisitKind, VisitStatus
+from grids.models import Officer, Subject
+from inspections.choices import DueReason, PlanStatus, Result, UnscheduledWhy, VisitKind, VisitStatus
 from inspections.models import Finding, FindingPhoto, InspectionPlan, Visit
 
 PLAN_READ_ROLES = (TEAM_LEADER, BUREAU_STAFF, DISPATCHER)
@@ -65,6 +66,30 @@ def plan_figures(plan) -> dict:
     department per subject; a visit of no department's items counts as one), computed from the visits
     as they stand. One-off visits are counted apart."""
     return figures_for([plan.pk])[plan.pk]
+
+
+def unscheduled_rows(plan) -> list[dict]:
+    """The due subjects the planner could not place (no officer with room), minus those placed since,
+    each with why, and whether next month's plan has taken it up (carried over)."""
+    entries = [e for e in plan.unscheduled or () if isinstance(e, dict) and e.get("subject")]
+    if not entries:
+        return []
+    ids = [e["subject"] for e in entries]
+    names = dict(Subject.objects.filter(pk__in=ids).values_list("pk", "name"))
+    concentrated = Visit.objects.filter(kind=VisitKind.CONCENTRATED, subject_id__in=ids)
+    placed = set(concentrated.filter(month=plan.month).values_list("subject_id", flat=True))
+    after = (plan.month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    carried = set(concentrated.filter(month=after, plan__street_id=plan.street_id).values_list("subject_id", flat=True))
+    rows = []
+    for e in entries:
+        if e["subject"] in placed:
+            continue
+        reason = e.get("reason") if e.get("reason") in DueReason.values else DueReason.MANUAL
+        why = e.get("why") if e.get("why") in UnscheduledWhy.values else UnscheduledWhy.CAP
+        rows.append({"subject": e["subject"], "subject_name": names.get(e["subject"], ""), "reason": reason,
+                     "reason_label": DueReason(reason).label, "reason_text": str(e.get("text", "")), "why": why,
+                     "why_label": UnscheduledWhy(why).label, "carried_to_next_month": e["subject"] in carried})
+    return rows
 
 
 def figures_for(plan_ids) -> dict[int, dict]:

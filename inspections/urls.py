@@ -9,6 +9,7 @@ urlpatterns = [
     path("inspections/plans/", views.plans, name="plans"),
     path("inspections/plans/new/", views.plan_new, name="plan-new"),
     path("inspections/plans/<int:pk>/approve/", views.plan_approve, name="plan-approve"),
+    path("inspections/plans/<int:pk>/visits/add/", views.visit_add, name="visit-add"),
     path("inspections/plans/<int:pk>/visits/<int:visit_id>/move/", views.visit_move, name="visit-move"),
     path("inspections/rules/", views.rules, name="rules"),
     path("inspections/results/", views.results_public, name="results"),

@@ -71,6 +71,7 @@ def plans(request):
                  for v in visits if v.date.isoformat() == day]
         context.update({
             "plan": plan, "figures": selectors.plan_figures(plan), "visits": visits, "days": days, "rows": rows,
+            "unscheduled": selectors.unscheduled_rows(plan),
             "officers": officers, "day": day,
             "may_approve": plan.status == PlanStatus.DRAFT and has_role(request.user, "team_leader"),
             "config": {"plan": plan.pk, "api": reverse("inspection-plan-detail", args=[plan.pk]), "route": route,
@@ -126,6 +127,24 @@ def visit_move(request, pk, visit_id):
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect(reverse("inspections:plans") + f"?plan={pk}&day={request.POST.get('date', '')}")
+
+
+@login_required
+@require_POST
+def visit_add(request, pk):
+    """Place a subject the planner could not schedule (or any subject) on a day with officers."""
+    officers = [o for o in request.POST.getlist("officers") if o]
+    try:
+        services.add_visit(request.user, pk, subject=request.POST.get("subject"), date=request.POST.get("date"),
+                           officers=officers)
+        messages.success(request, _("已加入计划。"))
+    except Forbidden:
+        raise PermissionDenied
+    except NotFound:
+        raise Http404
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("inspections:plans") + f"?plan={pk}")
 
 
 @login_required

@@ -133,13 +133,21 @@ class PlanSerializer(serializers.Serializer):
 
 
 class UnscheduledSerializer(serializers.Serializer):
+    """A due subject the planner could not place; the leader places it (POST …/visits/ with the subject)
+    or the next month's draft takes it up first."""
     subject = serializers.IntegerField()
-    reason = serializers.CharField()
+    subject_name = serializers.CharField()
+    reason = serializers.CharField(help_text=_("列入原因（到期原因）"))
+    reason_label = serializers.CharField()
+    reason_text = serializers.CharField()
+    why = serializers.CharField(help_text=_("未能排入的原因"))
+    why_label = serializers.CharField()
+    carried_to_next_month = serializers.BooleanField()
 
 
 class PlanDetailSerializer(PlanSerializer):
     visits = VisitRowSerializer(many=True, source="visit_rows")
-    unscheduled = UnscheduledSerializer(many=True)
+    unscheduled = UnscheduledSerializer(many=True, source="unscheduled_rows")
 
 
 class PhotoRefSerializer(serializers.Serializer):

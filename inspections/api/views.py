@@ -54,6 +54,7 @@ class InspectionPlanViewSet(viewsets.GenericViewSet):
     def _detail(self, plan):
         plan.visit_rows = list(selectors.plan_visits(plan).select_related("street").defer("street__boundary"))
         plan.figures = selectors.plan_figures(plan)
+        plan.unscheduled_rows = selectors.unscheduled_rows(plan)
         return PlanDetailSerializer(plan).data
 
     @extend_schema(request=PlanInputSerializer, responses={201: PlanDetailSerializer})

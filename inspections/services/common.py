@@ -59,6 +59,10 @@ def next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def previous_month(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
 def is_workday(day: date) -> bool:
     """Mon–Fri, with China's public holidays off and their make-up days on (chinese-calendar), where the
     library knows the year; otherwise Mon–Fri."""

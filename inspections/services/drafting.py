@@ -21,11 +21,13 @@ from grids import selectors as grid_selectors
 from grids.choices import SubjectStatus
 from grids.models import Area, Department, Officer, Subject
 from inspections import routing, selectors
-from inspections.choices import DueReason, RectificationKind, RectificationStatus, VisitKind, VisitStatus
+from inspections.choices import (
+    DueReason, RectificationKind, RectificationStatus, UnscheduledWhy, VisitKind, VisitStatus,
+)
 from inspections.models import Finding, InspectionPlan, Visit
 from inspections.services.common import (
-    REASON_PRIORITY, _subject_in_street, _system_user, daily_cap, month_last, plan_month, require_planner,
-    street_for, working_days,
+    REASON_PRIORITY, _subject_in_street, _system_user, daily_cap, month_last, plan_month,
+    previous_month, require_planner, street_for, working_days,
 )
 
 
@@ -144,7 +146,27 @@ def _due_subjects(actor, street, first, last) -> dict[int, dict]:
         text = _("监管一件事：%(name)s") % {"name": scenario.name}
         for subject_id in qs.values_list("pk", flat=True):
             add(subject_id, DueReason.SCENARIO, text, first)
+    for subject_id, reason, text in _carried_over(street, first):
+        add(subject_id, reason, text, first)
     return out
+
+
+def _carried_over(street, first):
+    """The previous month's due subjects no officer had room for (its plan's `unscheduled`) and that
+    nobody placed since: they come first in this month's draft, with their reason."""
+    prev = (InspectionPlan.objects.filter(street=street, month=previous_month(first))
+            .values_list("month", "unscheduled").first())
+    entries = [e for e in (prev[1] if prev else None) or () if isinstance(e, dict) and e.get("subject")]
+    if not entries:
+        return []
+    ids = [e["subject"] for e in entries]
+    placed = set(Visit.objects.filter(month=prev[0], kind=VisitKind.CONCENTRATED, subject_id__in=ids)
+                 .values_list("subject_id", flat=True))
+    active = set(Subject.objects.filter(pk__in=ids, status=SubjectStatus.ACTIVE).values_list("pk", flat=True))
+    return [(e["subject"], e.get("reason") if e.get("reason") in REASON_PRIORITY else DueReason.MANUAL,
+             _("上月（%(month)s）人员已满未能排入，顺延：%(text)s") % {"month": f"{prev[0]:%Y-%m}",
+                                                                 "text": str(e.get("text", ""))[:200]})
+            for e in entries if e["subject"] in active and e["subject"] not in placed]
 
 
 def _checklists(actor, subjects: list[Subject]) -> dict[int, tuple[list[int], int]]:
@@ -257,7 +279,8 @@ def _schedule(plan, street, due, subject_rows, checklists, actor, since) -> list
             if chosen:
                 break
         if not chosen:
-            unscheduled.append({"subject": subject_id, "reason": entry["reason"]})
+            unscheduled.append({"subject": subject_id, "reason": entry["reason"], "text": entry["text"][:200],
+                                "why": UnscheduledWhy.CAP if team.all_ids else UnscheduledWhy.NO_OFFICERS})
             continue
         placed.append((_Planned(subject_id, day, entry["reason"], entry["text"][:500], item_count, seed,
                                 entry["reinspects"]), chosen, dept_ids))

@@ -73,13 +73,29 @@ def _locked_plan(actor, plan_id) -> InspectionPlan:
 def add_visit(actor, plan_id, *, subject, date, officers, kind=VisitKind.CONCENTRATED, one_off_reason="",
               reason_text="") -> Visit:
     """The leader adds a visit to the plan. A second concentrated visit of the subject this month is a
-    409 (checked here, and by the database's constraint when two planners race)."""
+    409 (checked here, and by the database's constraint when two planners race). A subject the planner
+    could not schedule (the plan's `unscheduled`) is placed with the reason it was due."""
     with transaction.atomic():
         plan = _locked_plan(actor, plan_id)
+        waiting = _waiting_entry(plan, subject) if kind == VisitKind.CONCENTRATED else None
         visit = _new_visit(actor, plan.street, plan=plan, subject=subject, day=date, officers=officers, kind=kind,
-                           one_off_reason=one_off_reason, reason_text=reason_text, first=plan.month)
+                           one_off_reason=one_off_reason, reason_text=reason_text or (waiting or {}).get("text", ""),
+                           first=plan.month, due_reason=(waiting or {}).get("reason"))
+        if waiting is not None:
+            audit.record(actor, "inspections.unscheduled_placed", plan, changes={
+                "subject": [None, visit.subject_id], "date": [None, visit.date]})
         _amended(actor, plan, f"add visit {visit.pk}")
     return visit
+
+
+def _waiting_entry(plan: InspectionPlan, subject) -> dict | None:
+    """The plan's unscheduled entry of this subject, if the planner left it out."""
+    try:
+        subject_id = int(subject)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return next((e for e in plan.unscheduled or () if isinstance(e, dict) and e.get("subject") == subject_id
+                 and e.get("reason") in DueReason.values), None)
 
 
 def create_visit(actor, *, street, subject, date, officers, kind=VisitKind.ONE_OFF, one_off_reason="",
@@ -93,7 +109,8 @@ def create_visit(actor, *, street, subject, date, officers, kind=VisitKind.ONE_O
                           one_off_reason=one_off_reason, reason_text=reason_text, first=None)
 
 
-def _new_visit(actor, street, *, plan, subject, day, officers, kind, one_off_reason, reason_text, first) -> Visit:
+def _new_visit(actor, street, *, plan, subject, day, officers, kind, one_off_reason, reason_text, first,
+               due_reason=None) -> Visit:
     errors = {}
     if kind not in VisitKind.values:
         errors["kind"] = [_("必须是 %(v)s 之一。") % {"v": ", ".join(VisitKind.values)}]
@@ -114,7 +131,7 @@ def _new_visit(actor, street, *, plan, subject, day, officers, kind, one_off_rea
     dept_ids, item_count = _checklist_of(actor, subject_row)
     visit = Visit(plan=plan, street=street, subject=subject_row, date=day, month=month, kind=kind,
                   one_off_reason=one_off_reason if kind == VisitKind.ONE_OFF else "",
-                  reason=DueReason.ONE_OFF if kind == VisitKind.ONE_OFF else DueReason.MANUAL,
+                  reason=DueReason.ONE_OFF if kind == VisitKind.ONE_OFF else due_reason or DueReason.MANUAL,
                   reason_text=(reason_text or "")[:500], item_count=item_count,
                   created_by=actor if getattr(actor, "is_authenticated", False) else None)
     _insert_visit(visit, officer_rows, dept_ids)

@@ -231,3 +231,42 @@ def test_a_rectification_due_puts_a_reinspection_visit_in_the_next_plan(api, use
     row = next(v for v in body["visits"] if v["subject"] == world["subjects"][3].pk)
     assert row["reason"] == DueReason.REINSPECTION and row["date"] > due.isoformat()
     assert Visit.objects.get(pk=row["id"]).reinspects_id == finding.pk
+
+
+@pytest.mark.django_db
+def test_unscheduled_subjects_are_shown_placed_by_the_leader_or_carried_to_next_month(api, users, world, client):
+    from grids.models import Area
+
+    services.save_rules(None, daily_cap=1)
+    first = world["month"]
+    days = services.working_days(first)
+    manual = [s.pk for s in world["subjects"]]
+    # Only the month's last working day is left: one visit fits (both officers, cap 1), the rest wait.
+    plan = services._draft(None, Area.objects.get(code="S1"), first, manual, since=days[-1])
+    leader = api(users["leader_s1"])
+    body = leader.get(f"{URL}{plan.pk}/").json()
+    waiting = body["unscheduled"]
+    assert len(waiting) >= 3 and len(waiting) + body["visits_planned"] >= len(manual)
+    assert {w["why"] for w in waiting} == {"cap"} and all(w["subject_name"] and w["reason_label"] for w in waiting)
+    assert not set(w["subject"] for w in waiting) & {v["subject"] for v in body["visits"]}
+    client.force_login(users["leader_s1"])
+    html = client.get(f"/inspections/plans/?plan={plan.pk}").content.decode()
+    assert "unscheduled-h" in html and waiting[0]["subject_name"] in html
+    # The leader places one on another day: it keeps the reason it was due, and leaves the list.
+    placed = waiting[0]
+    r = leader.post(f"{URL}{plan.pk}/visits/", {"subject": placed["subject"], "date": days[0].isoformat(),
+                                               "officers": [world["o1"].pk]}, format="json")
+    assert r.status_code == 201, r.content
+    assert r.json()["reason"] == placed["reason"]
+    assert AuditLog.objects.filter(action="inspections.unscheduled_placed", object_id=str(plan.pk)).exists()
+    left = leader.get(f"{URL}{plan.pk}/").json()["unscheduled"]
+    assert placed["subject"] not in {w["subject"] for w in left} and len(left) == len(waiting) - 1
+    # The next month's draft takes the rest up first, saying why.
+    services.save_rules(None, daily_cap=8)
+    after = services.next_month(first)
+    nxt = leader.post(URL, {"street": "S1", "month": month_str(after)}, format="json").json()
+    carried = {v["subject"]: v for v in nxt["visits"]}
+    for w in left:
+        assert w["subject"] in carried and "顺延" in carried[w["subject"]]["reason_text"]
+    assert all(w["carried_to_next_month"] for w in leader.get(f"{URL}{plan.pk}/").json()["unscheduled"])
+    assert placed["subject"] not in carried or "顺延" not in carried[placed["subject"]]["reason_text"]
