@@ -146,17 +146,24 @@ class Finding(models.Model):
 
 
 class FindingPhoto(models.Model):
+    """A photo of a finding: a file under MEDIA_ROOT (served only to those who may see the visit) with
+    its SHA-256, size and name, who and when: the shape of case evidence. Never edited or deleted."""
+
     finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="photos")
     client_id = models.CharField(max_length=64, unique=True)
-    image = models.FileField(upload_to="inspections/photos/%Y/%m/")
+    image = models.FileField(_("文件"), upload_to="inspections/photos/%Y/%m/")
+    name = models.CharField(_("文件名"), max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(_("大小"), default=0)
     content_type = models.CharField(max_length=32)
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("检查照片")
+        verbose_name_plural = _("检查照片")
 
 
 class Reinspection(models.Model):
@@ -216,7 +223,8 @@ class ComplyByItem(models.Model):
         ordering = ["item_code"]
         verbose_name = _("检查条目整改期限")
         verbose_name_plural = _("检查条目整改期限")
-        constraints = [models.CheckConstraint(condition=Q(days__gte=1, days__lte=365), name="comply_by_item_days_range")]
+        constraints = [models.CheckConstraint(condition=Q(days__gte=1, days__lte=365),
+                                              name="comply_by_item_days_range")]
 
 
 class PlanRules(models.Model):

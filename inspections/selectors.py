@@ -162,8 +162,8 @@ def visit_detail(user, visit_id) -> Visit:
     visit = get_visit_for(user, visit_id)
     return (visit_list(user).prefetch_related(
         Prefetch("findings", queryset=Finding.objects.select_related("department", "corrected_by", "referral")
-                 .prefetch_related(Prefetch("photos", queryset=FindingPhoto.objects.only("id", "finding_id",
-                                                                                          "client_id")))),
+                 .prefetch_related(Prefetch("photos", queryset=FindingPhoto.objects.only(
+                     "id", "finding_id", "client_id", "name", "size", "content_type", "sha256", "uploaded_at")))),
         "reinspections").get(pk=visit.pk))
 
 

@@ -1,4 +1,5 @@
 """Serializers translate; the rules live in inspections.services and selectors."""
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -50,10 +51,28 @@ class FindingInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     correction_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+@extend_schema_field({"type": "string", "format": "binary"})
+class ImageOrDataUrlField(serializers.Field):
+    """The photo itself (multipart file, what the phone sends) or, in a JSON body, a data URL. Its content
+    is checked by the service (core.files)."""
+
+    MAX_TEXT = 12 * 1024 * 1024
+
+    def to_internal_value(self, data):
+        if hasattr(data, "read"):
+            return data
+        if isinstance(data, str) and data and len(data) <= self.MAX_TEXT:
+            return data
+        raise serializers.ValidationError(_("请上传照片文件（JPEG/PNG/WebP），或提供 data URL。"))
+
+    def to_representation(self, value):
+        return None
+
+
 class PhotoInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     client_id = serializers.CharField(**CLIENT_ID)
     finding = serializers.CharField(max_length=64, help_text=_("所属检查记录的客户端编号"))
-    image = serializers.CharField(max_length=12 * 1024 * 1024, help_text=_("照片 data URL（JPEG/PNG/WebP）"))
+    image = ImageOrDataUrlField(help_text=_("照片文件（multipart，JPEG/PNG/WebP）或 data URL"))
 
 
 class CompleteInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -151,8 +170,18 @@ class PlanDetailSerializer(PlanSerializer):
 
 
 class PhotoRefSerializer(serializers.Serializer):
+    """A stored photo: its file is served (to those who may see the visit) at `url`."""
     id = serializers.IntegerField()
     client_id = serializers.CharField()
+    url = serializers.SerializerMethodField()
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    content_type = serializers.CharField()
+    sha256 = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+
+    def get_url(self, obj) -> str:
+        return reverse("inspections:photo", args=[obj.finding.visit_id, obj.pk])
 
 
 class FindingSerializer(serializers.Serializer):

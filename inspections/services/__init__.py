@@ -19,7 +19,7 @@ a correction withdraws the corrected finding's facts.
 from inspections.services.common import (
     FINDING_MODEL, MAX_PHOTO_BYTES, MAX_SIGNATURE_BYTES, REASON_PRIORITY, SOURCE_APP, _check_cap,
     _checklist_of, _clean_client_id, _clean_day, _clean_officers, _int_id, _int_id_or_404, _subject_in_street,
-    _system_user, is_workday, month_last, next_month, plan_month, require_leader, require_planner,
+    _system_user, is_workday, month_last, next_month, plan_month, previous_month, require_leader, require_planner,
     street_for, working_days,
 )
 from inspections.services.drafting import (
@@ -30,7 +30,7 @@ from inspections.services.plan_editing import (
     add_visit, approve_plan, create_visit, move_visit, remove_visit,
 )
 from inspections.services.visits import (
-    _clean_comply_by, _decode_image, _post_finding_facts, _visit_for_writing, add_photo, complete_visit, record_finding,
+    _clean_comply_by, _image, _post_finding_facts, _visit_for_writing, add_photo, complete_visit, record_finding,
 )
 from inspections.services.rectification import (
     refer_to_case, reinspect, sweep_overdue, take_up_referral,
@@ -44,10 +44,10 @@ __all__ = [
     "FINDING_MODEL", "MAX_PHOTO_BYTES", "MAX_SIGNATURE_BYTES", "REASON_PRIORITY", "SOURCE_APP", "_check_cap",
     "_checklist_of", "_clean_client_id", "_clean_day", "_clean_officers", "_int_id", "_int_id_or_404",
     "_subject_in_street", "_system_user", "is_workday", "month_last", "next_month", "plan_month",
-    "require_leader", "require_planner", "street_for", "working_days", "_checklists", "_draft", "_due_subjects",
-    "_Planned", "_route_orders", "_schedule", "_Team", "draft_plan", "_already_planned", "_amended",
-    "_insert_visit", "_locked_plan", "_new_visit", "_plan_visit", "_reroute_day", "_visit_changes", "add_visit",
-    "approve_plan", "create_visit", "move_visit", "remove_visit", "_clean_comply_by", "_decode_image",
+    "previous_month", "require_leader", "require_planner", "street_for", "working_days", "_checklists", "_draft",
+    "_due_subjects", "_Planned", "_route_orders", "_schedule", "_Team", "draft_plan", "_already_planned",
+    "_amended", "_insert_visit", "_locked_plan", "_new_visit", "_plan_visit", "_reroute_day", "_visit_changes",
+    "add_visit", "approve_plan", "create_visit", "move_visit", "remove_visit", "_clean_comply_by", "_image",
     "_post_finding_facts", "_visit_for_writing", "add_photo", "complete_visit", "record_finding", "refer_to_case",
     "reinspect", "sweep_overdue", "take_up_referral", "DEFAULT_COMPLY_BY", "SEVERITY_BY_WEIGHT", "comply_by_days",
     "daily_cap", "require_rules_editor", "rules_for", "save_rules", "setting_daily_cap", "severity_for",

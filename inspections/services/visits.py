@@ -1,9 +1,5 @@
 """The visit on the phone: findings (idempotent by client id; corrections are new linked records), photos,
 the comply-by default, completion with the representative's signature or refusal."""
-import base64
-import binascii
-import hashlib
-import io
 from datetime import date, timedelta
 
 from django.core.files.base import ContentFile
@@ -11,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import audit
+from core import audit, files
 from core.exceptions import Conflict, Forbidden, ValidationFailed
 from core.roles import TEAM_LEADER, has_role
 from credit.choices import FactKind
@@ -135,31 +131,18 @@ def _post_finding_facts(actor, finding: Finding, visit: Visit):
         credit_facts.post_fact(visit.subject_id, FactKind.RECTIFICATION_OPEN, source_text=text, actor=actor, **ref)
 
 
-def _decode_image(data_url, field, max_bytes) -> tuple[bytes, str, str]:
-    """A data URL (or bare base64) of a PNG/JPEG/WebP image, checked by content (Pillow)."""
-    from PIL import Image, UnidentifiedImageError
-
-    if not isinstance(data_url, str) or not data_url:
-        raise ValidationFailed(fields={field: [_("请提供图片（data URL）。")]})
-    raw = data_url.split(",", 1)[1] if data_url.startswith("data:") and "," in data_url else data_url
-    if len(raw) > max_bytes * 4 // 3 + 8:
-        raise ValidationFailed(fields={field: [_("图片过大。")]})
+def _image(source, field, max_bytes, formats=tuple(files.IMAGE_FORMATS)) -> files.CheckedImage:
+    """An uploaded image file or a data URL, checked by content (core.files); 400 on the field otherwise."""
     try:
-        content = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationFailed(fields={field: [_("图片编码无效。")]})
-    try:
-        with Image.open(io.BytesIO(content), formats=["PNG", "JPEG", "WEBP"]) as img:
-            kind = img.format
-            img.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationFailed(fields={field: [_("不是有效的 PNG、JPEG 或 WebP 图片。")]})
-    ext = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}[kind]
-    return content, f"image/{'jpeg' if kind == 'JPEG' else kind.lower()}", ext
+        return files.read_image(source, max_bytes=max_bytes, formats=formats)
+    except files.NotAnImage as exc:
+        raise ValidationFailed(fields={field: [str(exc)]})
 
 
 def add_photo(actor, visit_id, *, client_id, finding, image) -> tuple[FindingPhoto, bool]:
-    """A photo of a finding (by the finding's client id), idempotent by the photo's own client id."""
+    """A photo of a finding (by the finding's client id), idempotent by the photo's own client id.
+    `image` is an uploaded file (the phone sends the picture itself) or a data URL. Stored as a file
+    under MEDIA_ROOT with its SHA-256, size and name, who and when (the shape of case evidence)."""
     client_id = _clean_client_id(client_id)
     finding_client = _clean_client_id(finding, "finding")
     existing = FindingPhoto.objects.filter(client_id=client_id).select_related("finding").first()
@@ -167,7 +150,7 @@ def add_photo(actor, visit_id, *, client_id, finding, image) -> tuple[FindingPho
         if existing.finding.client_id != finding_client:
             raise Conflict(_("该客户端编号已用于另一张照片。"))
         return existing, False
-    content, content_type, ext = _decode_image(image, "image", MAX_PHOTO_BYTES)
+    checked = _image(image, "image", MAX_PHOTO_BYTES)
     with transaction.atomic():
         visit = _visit_for_writing(actor, visit_id)
         row = Finding.objects.filter(client_id=finding_client, visit=visit).first()
@@ -175,10 +158,11 @@ def add_photo(actor, visit_id, *, client_id, finding, image) -> tuple[FindingPho
             raise ValidationFailed(fields={"finding": [_("本次检查没有该条记录。")]})
         if row.photos.count() >= 12:
             raise ValidationFailed(fields={"image": [_("每条记录最多 12 张照片。")]})
-        photo = FindingPhoto(finding=row, client_id=client_id, content_type=content_type,
-                             sha256=hashlib.sha256(content).hexdigest(),
+        photo = FindingPhoto(finding=row, client_id=client_id, content_type=checked.content_type,
+                             sha256=checked.sha256, size=checked.size,
+                             name=checked.name or f"{client_id}.{checked.extension}",
                              uploaded_by=actor if getattr(actor, "is_authenticated", False) else None)
-        photo.image.save(f"{client_id}.{ext}", ContentFile(content), save=False)
+        photo.image.save(f"{client_id}.{checked.extension}", ContentFile(checked.content), save=False)
         try:
             with transaction.atomic():
                 photo.save()
@@ -216,9 +200,7 @@ def complete_visit(actor, visit_id, *, representative_name="", signature=None, r
         errors["representative_name"] = [_("最多 50 个字符。")]
     if errors:
         raise ValidationFailed(fields=errors)
-    content = _decode_image(signature, "signature", MAX_SIGNATURE_BYTES) if signature else None
-    if content and content[2] != "png":
-        raise ValidationFailed(fields={"signature": [_("签名须为 PNG 图片。")]})
+    content = _image(signature, "signature", MAX_SIGNATURE_BYTES, formats=("PNG",)) if signature else None
     with transaction.atomic():
         visit = _visit_for_writing(actor, visit_id)
         if visit.status == VisitStatus.COMPLETED:
@@ -230,7 +212,7 @@ def complete_visit(actor, visit_id, *, representative_name="", signature=None, r
         visit.representative_name, visit.representative_refused = name, refused
         visit.signature_client_id = client_id
         if content:
-            visit.signature.save(f"{client_id}.png", ContentFile(content[0]), save=False)
+            visit.signature.save(f"{client_id}.png", ContentFile(content.content), save=False)
         visit.save()
         audit.record(actor, "inspections.visit_completed", visit, changes={
             "status": [VisitStatus.PLANNED, VisitStatus.COMPLETED], "representative_refused": [None, refused]})

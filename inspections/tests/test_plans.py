@@ -5,7 +5,7 @@ from core.models import AuditLog
 from inspections import selectors, services
 from inspections.choices import DueReason, PlanStatus
 from inspections.models import InspectionPlan, Visit
-from inspections.testing import month_str, next_month, workday_in
+from inspections.testing import month_str, workday_in
 
 URL = "/api/v1/inspection-plans/"
 
