@@ -20,7 +20,9 @@ from core.roles import BUREAU_STAFF, DISPATCHER, OFFICER, TEAM_LEADER, has_role
 from enforcement import selectors as catalog
 from grids import selectors as grid_selectors
 from grids.models import Officer, Subject
-from inspections.choices import DueReason, PlanStatus, Result, UnscheduledWhy, VisitKind, VisitStatus
+from inspections.choices import (
+    DueReason, PlanStatus, RectificationKind, RectificationStatus, Result, UnscheduledWhy, VisitKind, VisitStatus,
+)
 from inspections.models import Finding, FindingPhoto, InspectionPlan, Visit
 
 PLAN_READ_ROLES = (TEAM_LEADER, BUREAU_STAFF, DISPATCHER)
@@ -139,6 +141,22 @@ def get_visit_for(user, visit_id) -> Visit:
         return visits_for(user).get(pk=_id(visit_id))
     except (Visit.DoesNotExist, NotFound):
         raise NotFound(_("检查不存在。"))
+
+
+def may_record(user, visit) -> bool:
+    """Who records on a visit (findings, photos, completion, re-inspection, referral): its officers and
+    the street's team leader."""
+    if visit.officers.filter(user=user).exists():
+        return True
+    return has_role(user, TEAM_LEADER) and grid_selectors.user_covers_area(user, visit.street)
+
+
+def open_rectifications(visit) -> QuerySet:
+    """The subject's deadline rectifications still open or overdue: what a visit re-inspects."""
+    return (Finding.objects.filter(visit__subject_id=visit.subject_id, rectification=RectificationKind.DEADLINE,
+                                   corrected_by__isnull=True,
+                                   rectification_status__in=(RectificationStatus.OPEN, RectificationStatus.OVERDUE))
+            .select_related("visit").order_by("comply_by", "id"))
 
 
 def get_finding_for(user, finding_id) -> Finding:

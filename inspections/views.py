@@ -172,8 +172,45 @@ def visit_list(request):
 @login_required
 @_guard
 def visit_page(request, pk):
+    """A visit's findings, photos and signature; for its officers and the street's leader, the actions
+    after the visit: refer a failed finding to a case, re-inspect the subject's open rectifications."""
     visit = selectors.visit_detail(request.user, pk)
-    return render(request, "inspections/visit.html", {"visit": visit, "findings": visit.findings.all()})
+    may_record = selectors.may_record(request.user, visit)
+    return render(request, "inspections/visit.html", {
+        "visit": visit, "findings": visit.findings.all(), "may_record": may_record,
+        "open_rectifications": list(selectors.open_rectifications(visit)) if may_record else []})
+
+
+def _visit_action(request, pk, action, done_message):
+    try:
+        action()
+        messages.success(request, done_message)
+    except Forbidden:
+        raise PermissionDenied
+    except NotFound:
+        raise Http404
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("inspections:visit", pk=pk)
+
+
+@login_required
+@require_POST
+def visit_refer(request, pk):
+    """Refer a failed finding to a case (移送立案): recorded; the casework app files the case."""
+    return _visit_action(request, pk, lambda: services.refer_to_case(
+        request.user, pk, finding=request.POST.get("finding"), note=request.POST.get("note", "")),
+        _("已移送立案。"))
+
+
+@login_required
+@require_POST
+def visit_reinspect(request, pk):
+    """Re-inspect one of the subject's deadline rectifications: rectified or not."""
+    rectified = {"1": True, "0": False}.get(request.POST.get("rectified", ""), request.POST.get("rectified"))
+    return _visit_action(request, pk, lambda: services.reinspect(
+        request.user, pk, finding=request.POST.get("finding"), rectified=rectified,
+        note=request.POST.get("note", "")), _("复查结果已记录。"))
 
 
 @login_required

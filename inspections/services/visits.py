@@ -9,10 +9,8 @@ from django.utils.translation import gettext as _
 
 from core import audit, files
 from core.exceptions import Conflict, Forbidden, ValidationFailed
-from core.roles import TEAM_LEADER, has_role
 from credit.choices import FactKind
 from credit.services import facts as credit_facts
-from grids import selectors as grid_selectors
 from grids.models import Department
 from inspections import selectors
 from inspections.choices import PlanStatus, RectificationKind, RectificationStatus, Result, VisitStatus
@@ -30,9 +28,7 @@ def _visit_for_writing(actor, visit_id) -> Visit:
     visit = selectors.get_visit_for(actor, visit_id) if actor is not None else Visit.objects.get(pk=visit_id)
     visit = Visit.objects.select_for_update(of=("self",)).select_related("street", "subject", "plan").get(pk=visit.pk)
     if actor is not None:
-        on_team = visit.officers.filter(user=actor).exists()
-        leader = has_role(actor, TEAM_LEADER) and grid_selectors.user_covers_area(actor, visit.street)
-        if not (on_team or leader):
+        if not selectors.may_record(actor, visit):
             raise Forbidden(_("只有本次检查的执法人员或本街道队长可以记录检查。"))
     if visit.plan_id and visit.plan.status != PlanStatus.APPROVED:
         raise Conflict(_("计划尚未批准，不能开始检查。"), code="plan_not_approved")
