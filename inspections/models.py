@@ -18,6 +18,10 @@ from inspections.choices import (
 )
 
 
+class LegalRecordError(ValueError):
+    """A write that would edit or delete a legal record (a completed visit, a finding, its photo)."""
+
+
 class InspectionPlan(models.Model):
     street = models.ForeignKey("grids.Area", verbose_name=_("镇街"), on_delete=models.PROTECT,
                                related_name="inspection_plans")
@@ -99,6 +103,17 @@ class Visit(models.Model):
     def __str__(self):
         return f"{self.subject_id} {self.date}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding and (
+                Visit.objects.filter(pk=self.pk, status=VisitStatus.COMPLETED).exists()):
+            raise LegalRecordError(f"visit {self.pk} is completed: a legal record, never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.status == VisitStatus.COMPLETED or self.findings.exists():
+            raise LegalRecordError(f"visit {self.pk} has findings: a legal record, never deleted")
+        return super().delete(*args, **kwargs)
+
 
 class Finding(models.Model):
     """One checklist item as recorded on a visit. `client_id` (made by the phone) makes a resend idempotent."""
@@ -144,6 +159,18 @@ class Finding(models.Model):
     def __str__(self):
         return f"{self.item_code} {self.result}"
 
+    # What may change on a recorded finding: its rectification's progress, nothing it records.
+    PROGRESS_FIELDS = frozenset({"rectification_status", "rectified_at", "overdue_raised_at"})
+
+    def save(self, *args, **kwargs):
+        fields = kwargs.get("update_fields")
+        if not self._state.adding and (fields is None or not set(fields) <= self.PROGRESS_FIELDS):
+            raise LegalRecordError("a finding is a legal record: correct it with a new, linked finding")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LegalRecordError("a finding is a legal record: never deleted")
+
 
 class FindingPhoto(models.Model):
     """A photo of a finding: a file under MEDIA_ROOT (served only to those who may see the visit) with
@@ -164,6 +191,14 @@ class FindingPhoto(models.Model):
         ordering = ["id"]
         verbose_name = _("检查照片")
         verbose_name_plural = _("检查照片")
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise LegalRecordError("a finding's photo is evidence: never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LegalRecordError("a finding's photo is evidence: never deleted")
 
 
 class Reinspection(models.Model):

@@ -235,3 +235,23 @@ def test_visit_page_refers_a_finding_and_reinspects_a_rectification(api, users, 
     finding = Finding.objects.get(client_id="c-1")
     assert finding.rectification_status == "done" and finding.reinspections.get().note == "已办证"
     assert facts("rectification_open", withdrawn=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_completed_visits_findings_and_photos_are_never_edited_or_deleted(api, users, world, visit):
+    from inspections.models import FindingPhoto, LegalRecordError
+
+    officer = api(users["officer_s1"])
+    officer.post(f"{URL}{visit['id']}/findings/", {"client_id": "c-1", "item": "F1", "result": "fail",
+                                                  "rectification": "deadline"}, format="json")
+    officer.post(f"{URL}{visit['id']}/photos/", {"client_id": "p-1", "finding": "c-1", "image": png_data_url()},
+                 format="json")
+    officer.post(f"{URL}{visit['id']}/complete/", {"client_id": "s-1", "refused": True}, format="json")
+    row, photo, done = Finding.objects.get(), FindingPhoto.objects.get(), Visit.objects.get()
+    row.note = "改写"
+    for action in (row.save, row.delete, photo.save, photo.delete, done.save, done.delete):
+        with pytest.raises(LegalRecordError):
+            action()
+    row.rectification_status = "done"
+    row.save(update_fields=["rectification_status"])  # its rectification's progress may move
+    assert Finding.objects.get().note == "" and FindingPhoto.objects.count() == 1
