@@ -21,6 +21,7 @@ from inspections.choices import PlanStatus, RectificationStatus, Result, VisitSt
 from inspections.models import FindingPhoto
 
 PAGE_SIZE = 50
+MAX_FORM_ROWS = 600  # the rules form's rows (500 items + bands), whatever count the post claims
 
 
 def _guard(func):
@@ -268,7 +269,8 @@ def _posted_rows(post, prefix, key_name) -> list[dict]:
     """Rows `<prefix>-<n>-key` / `<prefix>-<n>-days` of the rules form; a row with both empty is dropped
     (that removes it)."""
     rows = []
-    for n in range(int(post.get(f"{prefix}-count") or 0) if str(post.get(f"{prefix}-count", "")).isdigit() else 0):
+    count = post.get(f"{prefix}-count", "")
+    for n in range(min(int(count), MAX_FORM_ROWS) if count.isdigit() else 0):
         key, days = post.get(f"{prefix}-{n}-key", "").strip(), post.get(f"{prefix}-{n}-days", "").strip()
         if key or days:
             rows.append({key_name: key, "days": days})
@@ -284,8 +286,8 @@ def rules(request):
         try:
             services.save_rules(
                 request.user, daily_cap=request.POST.get("daily_cap", "").strip() or None,
-                comply_by_defaults=_posted_rows(request.POST, "band", "min_weight")[:20],
-                comply_by_items=_posted_rows(request.POST, "item", "item_code")[:500])
+                comply_by_defaults=_posted_rows(request.POST, "band", "min_weight"),
+                comply_by_items=_posted_rows(request.POST, "item", "item_code"))
             messages.success(request, _("检查计划规则已保存。"))
             return redirect("inspections:rules")
         except ValidationFailed as exc:

@@ -18,7 +18,7 @@ DEFAULT_COMPLY_BY = ((5, 3), (3, 7), (0, 15))  # (min weight, days) when bureau 
 # The overdue event's severity by the item's weight (command center severities); the comply-by bands
 # are shown with it.
 SEVERITY_BY_WEIGHT = ((5, "red"), (3, "orange"), (2, "yellow"), (0, "blue"))
-MAX_DAILY_CAP, MAX_DAYS, MAX_WEIGHT = 50, 365, 100
+MAX_DAILY_CAP, MAX_DAYS, MAX_WEIGHT, MAX_BANDS, MAX_ITEMS = 50, 365, 100, 20, 500
 
 
 def setting_daily_cap() -> int:
@@ -71,10 +71,13 @@ def _number(value, field, low, high, errors, key=None):
     return number
 
 
-def _rows(value, field, key_name, clean_key, errors) -> dict | None:
+def _rows(value, field, key_name, clean_key, errors, max_rows) -> dict | None:
     """A list of {key_name, "days"} → {key: days}; errors under `field`."""
     if not isinstance(value, (list, tuple)):
         errors[field] = [_("必须是列表。")]
+        return None
+    if len(value) > max_rows:
+        errors[field] = [_("最多 %(n)d 行。") % {"n": max_rows}]
         return None
     out = {}
     for n, row in enumerate(value):
@@ -115,9 +118,9 @@ def save_rules(actor, *, daily_cap=UNCHANGED, comply_by_defaults=UNCHANGED, comp
 
     bands = items = None
     if comply_by_defaults is not UNCHANGED:
-        bands = _rows(comply_by_defaults, "comply_by_defaults", "min_weight", weight_key, errors)
+        bands = _rows(comply_by_defaults, "comply_by_defaults", "min_weight", weight_key, errors, MAX_BANDS)
     if comply_by_items is not UNCHANGED:
-        items = _rows(comply_by_items, "comply_by_items", "item_code", item_key, errors)
+        items = _rows(comply_by_items, "comply_by_items", "item_code", item_key, errors, MAX_ITEMS)
         if items:
             known = set(ChecklistItem.objects.filter(code__in=list(items)).values_list("code", flat=True))
             unknown = sorted(set(items) - known)
@@ -165,11 +168,13 @@ def rules_for(actor) -> dict:
     require_rules_editor(actor)
     stored = PlanRules.objects.filter(pk=1).values_list("daily_cap", flat=True).first()
     bands = list(ComplyByDefault.objects.order_by("-min_weight").values_list("min_weight", "days"))
-    texts = dict(ChecklistItem.objects.order_by("code", "id").values_list("code", "text"))
+    own = list(ComplyByItem.objects.values_list("item_code", "days"))
+    texts = dict(ChecklistItem.objects.filter(code__in=[c for c, _d in own]).order_by("code", "-id")
+                 .values_list("code", "text"))
     return {
         "daily_cap": stored or setting_daily_cap(), "daily_cap_set": stored, "daily_cap_setting": setting_daily_cap(),
         "comply_by_defaults": [{"min_weight": w, "days": d, "severity": severity_for(w)} for w, d in bands],
         "comply_by_builtin": [{"min_weight": w, "days": d, "severity": severity_for(w)} for w, d in DEFAULT_COMPLY_BY],
         "comply_by_items": [{"item_code": c, "days": d, "item_text": texts.get(c, "")}
-                            for c, d in ComplyByItem.objects.values_list("item_code", "days")],
+                            for c, d in own],
     }

@@ -108,3 +108,12 @@ def test_the_cap_in_the_db_holds_for_adding_visits_and_item_days_for_findings(ap
     r = api(users["officer_s1"]).post(f"/api/v1/inspections/{first.json()['id']}/findings/", {
         "client_id": "c-r1", "item": "F1", "result": "fail", "rectification": "deadline"}, format="json")
     assert r.json()["comply_by"] == (today + timedelta(days=10)).isoformat()
+
+
+@pytest.mark.django_db
+def test_too_many_rows_refused_in_the_service(users, world):
+    from core.exceptions import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as exc:
+        services.save_rules(users["bureau"], comply_by_defaults=[{"min_weight": n, "days": 3} for n in range(21)])
+    assert "comply_by_defaults" in exc.value.fields and not ComplyByDefault.objects.exists()
