@@ -25,6 +25,7 @@ from inspections.choices import (
 )
 from inspections.models import Finding, FindingPhoto, InspectionPlan, Visit
 
+IN_CHUNK = 5000
 PLAN_READ_ROLES = (TEAM_LEADER, BUREAU_STAFF, DISPATCHER)
 PLAN_WRITE_ROLES = (TEAM_LEADER, BUREAU_STAFF)
 VISIT_ROLES = (TEAM_LEADER, BUREAU_STAFF, DISPATCHER, OFFICER)
@@ -77,11 +78,14 @@ def unscheduled_rows(plan) -> list[dict]:
     if not entries:
         return []
     ids = [e["subject"] for e in entries]
-    names = dict(Subject.objects.filter(pk__in=ids).values_list("pk", "name"))
-    concentrated = Visit.objects.filter(kind=VisitKind.CONCENTRATED, subject_id__in=ids)
+    names = {}
+    for start in range(0, len(ids), IN_CHUNK):  # a plan may leave thousands out: no giant IN list
+        names.update(Subject.objects.filter(pk__in=ids[start:start + IN_CHUNK]).values_list("pk", "name"))
+    # A subject's concentrated visits are its street's (the services place visits in the subject's street).
+    concentrated = Visit.objects.filter(kind=VisitKind.CONCENTRATED, street_id=plan.street_id)
     placed = set(concentrated.filter(month=plan.month).values_list("subject_id", flat=True))
     after = (plan.month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    carried = set(concentrated.filter(month=after, plan__street_id=plan.street_id).values_list("subject_id", flat=True))
+    carried = set(concentrated.filter(month=after).values_list("subject_id", flat=True))
     rows = []
     for e in entries:
         if e["subject"] in placed:

@@ -160,9 +160,12 @@ def _carried_over(street, first):
     if not entries:
         return []
     ids = [e["subject"] for e in entries]
-    placed = set(Visit.objects.filter(month=prev[0], kind=VisitKind.CONCENTRATED, subject_id__in=ids)
+    placed = set(Visit.objects.filter(month=prev[0], kind=VisitKind.CONCENTRATED, street=street)
                  .values_list("subject_id", flat=True))
-    active = set(Subject.objects.filter(pk__in=ids, status=SubjectStatus.ACTIVE).values_list("pk", flat=True))
+    active = set()
+    for start in range(0, len(ids), selectors.IN_CHUNK):
+        active.update(Subject.objects.filter(pk__in=ids[start:start + selectors.IN_CHUNK],
+                                             status=SubjectStatus.ACTIVE).values_list("pk", flat=True))
     return [(e["subject"], e.get("reason") if e.get("reason") in REASON_PRIORITY else DueReason.MANUAL,
              _("上月（%(month)s）人员已满未能排入，顺延：%(text)s") % {"month": f"{prev[0]:%Y-%m}",
                                                                  "text": str(e.get("text", ""))[:200]})
