@@ -97,19 +97,25 @@ def plan_new(request):
     return redirect(reverse("inspections:plans") + f"?plan={plan.pk}")
 
 
-@login_required
-@require_POST
-def plan_approve(request, pk):
+def _act(request, action, done_message, target):
+    """A page's POST: the service call, its refusals as 403/404, other domain errors as a message."""
     try:
-        services.approve_plan(request.user, pk)
-        messages.success(request, _("计划已批准。"))
+        action()
+        messages.success(request, done_message)
     except Forbidden:
         raise PermissionDenied
     except NotFound:
         raise Http404
     except DomainError as exc:
         messages.error(request, str(exc))
-    return redirect(reverse("inspections:plans") + f"?plan={pk}")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def plan_approve(request, pk):
+    return _act(request, lambda: services.approve_plan(request.user, pk), _("计划已批准。"),
+                reverse("inspections:plans") + f"?plan={pk}")
 
 
 @login_required
@@ -117,17 +123,9 @@ def plan_approve(request, pk):
 def visit_move(request, pk, visit_id):
     """The keyboard way to move a visit (the calendar's drag does the same through the API)."""
     officers = [o for o in request.POST.getlist("officers") if o]
-    try:
-        services.move_visit(request.user, pk, visit_id, date=request.POST.get("date") or None,
-                            officers=officers or None)
-        messages.success(request, _("已调整。"))
-    except Forbidden:
-        raise PermissionDenied
-    except NotFound:
-        raise Http404
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    return redirect(reverse("inspections:plans") + f"?plan={pk}&day={request.POST.get('date', '')}")
+    return _act(request, lambda: services.move_visit(request.user, pk, visit_id, date=request.POST.get("date") or None,
+                                                     officers=officers or None), _("已调整。"),
+                reverse("inspections:plans") + f"?plan={pk}&day={request.POST.get('date', '')}")
 
 
 @login_required
@@ -135,17 +133,9 @@ def visit_move(request, pk, visit_id):
 def visit_add(request, pk):
     """Place a subject the planner could not schedule (or any subject) on a day with officers."""
     officers = [o for o in request.POST.getlist("officers") if o]
-    try:
-        services.add_visit(request.user, pk, subject=request.POST.get("subject"), date=request.POST.get("date"),
-                           officers=officers)
-        messages.success(request, _("已加入计划。"))
-    except Forbidden:
-        raise PermissionDenied
-    except NotFound:
-        raise Http404
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    return redirect(reverse("inspections:plans") + f"?plan={pk}")
+    return _act(request, lambda: services.add_visit(request.user, pk, subject=request.POST.get("subject"),
+                                                    date=request.POST.get("date"), officers=officers),
+                _("已加入计划。"), reverse("inspections:plans") + f"?plan={pk}")
 
 
 @login_required
@@ -182,26 +172,13 @@ def visit_page(request, pk):
         "open_rectifications": list(selectors.open_rectifications(visit)) if may_record else []})
 
 
-def _visit_action(request, pk, action, done_message):
-    try:
-        action()
-        messages.success(request, done_message)
-    except Forbidden:
-        raise PermissionDenied
-    except NotFound:
-        raise Http404
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    return redirect("inspections:visit", pk=pk)
-
-
 @login_required
 @require_POST
 def visit_refer(request, pk):
     """Refer a failed finding to a case (移送立案): recorded; the casework app files the case."""
-    return _visit_action(request, pk, lambda: services.refer_to_case(
+    return _act(request, lambda: services.refer_to_case(
         request.user, pk, finding=request.POST.get("finding"), note=request.POST.get("note", "")),
-        _("已移送立案。"))
+        _("已移送立案。"), reverse("inspections:visit", args=[pk]))
 
 
 @login_required
@@ -209,9 +186,9 @@ def visit_refer(request, pk):
 def visit_reinspect(request, pk):
     """Re-inspect one of the subject's deadline rectifications: rectified or not."""
     rectified = {"1": True, "0": False}.get(request.POST.get("rectified", ""), request.POST.get("rectified"))
-    return _visit_action(request, pk, lambda: services.reinspect(
+    return _act(request, lambda: services.reinspect(
         request.user, pk, finding=request.POST.get("finding"), rectified=rectified,
-        note=request.POST.get("note", "")), _("复查结果已记录。"))
+        note=request.POST.get("note", "")), _("复查结果已记录。"), reverse("inspections:visit", args=[pk]))
 
 
 @login_required
