@@ -15,6 +15,9 @@ def register():
         "inspections.photo_added": _("添加检查照片"), "inspections.rectified": _("整改完成"),
         "inspections.reinspected": _("复查"), "inspections.rectification_overdue": _("整改逾期"),
         "inspections.referred_to_case": _("移交立案"), "inspections.referral_taken_up": _("移交立案已受理"),
+        "inspections.rules_changed": _("修改检查计划规则"), "inspections.comply_by_changed": _("修改整改期限默认值"),
+        "inspections.unscheduled_placed": _("安排未能排入的检查"),
     })
-    for model in (models.InspectionPlan, models.Visit, models.Finding, models.Referral):
+    for model in (models.InspectionPlan, models.Visit, models.Finding, models.Referral, models.PlanRules,
+                  models.ComplyByDefault, models.ComplyByItem):
         audit_words.register_object(model._meta.label_lower, model=model)

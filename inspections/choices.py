@@ -54,3 +54,9 @@ class RectificationStatus(models.TextChoices):
     OPEN = "open", _("整改中")
     OVERDUE = "overdue", _("已逾期")
     DONE = "done", _("已整改")
+
+
+class UnscheduledWhy(models.TextChoices):
+    """Why the planner could not place a due subject (it stays with the plan as unscheduled)."""
+    CAP = "cap", _("本月各工作日相关检查人员均已达每日上限")
+    NO_OFFICERS = "no_officers", _("本街道没有检查人员")

@@ -18,6 +18,10 @@ from inspections.choices import (
 )
 
 
+class LegalRecordError(ValueError):
+    """A write that would edit or delete a legal record (a completed visit, a finding, its photo)."""
+
+
 class InspectionPlan(models.Model):
     street = models.ForeignKey("grids.Area", verbose_name=_("镇街"), on_delete=models.PROTECT,
                                related_name="inspection_plans")
@@ -99,6 +103,17 @@ class Visit(models.Model):
     def __str__(self):
         return f"{self.subject_id} {self.date}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding and (
+                Visit.objects.filter(pk=self.pk, status=VisitStatus.COMPLETED).exists()):
+            raise LegalRecordError(f"visit {self.pk} is completed: a legal record, never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.status == VisitStatus.COMPLETED or self.findings.exists():
+            raise LegalRecordError(f"visit {self.pk} has findings: a legal record, never deleted")
+        return super().delete(*args, **kwargs)
+
 
 class Finding(models.Model):
     """One checklist item as recorded on a visit. `client_id` (made by the phone) makes a resend idempotent."""
@@ -144,19 +159,46 @@ class Finding(models.Model):
     def __str__(self):
         return f"{self.item_code} {self.result}"
 
+    # What may change on a recorded finding: its rectification's progress, nothing it records.
+    PROGRESS_FIELDS = frozenset({"rectification_status", "rectified_at", "overdue_raised_at"})
+
+    def save(self, *args, **kwargs):
+        fields = kwargs.get("update_fields")
+        if not self._state.adding and (fields is None or not set(fields) <= self.PROGRESS_FIELDS):
+            raise LegalRecordError("a finding is a legal record: correct it with a new, linked finding")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LegalRecordError("a finding is a legal record: never deleted")
+
 
 class FindingPhoto(models.Model):
+    """A photo of a finding: a file under MEDIA_ROOT (served only to those who may see the visit) with
+    its SHA-256, size and name, who and when: the shape of case evidence. Never edited or deleted."""
+
     finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="photos")
     client_id = models.CharField(max_length=64, unique=True)
-    image = models.FileField(upload_to="inspections/photos/%Y/%m/")
+    image = models.FileField(_("文件"), upload_to="inspections/photos/%Y/%m/")
+    name = models.CharField(_("文件名"), max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(_("大小"), default=0)
     content_type = models.CharField(max_length=32)
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("检查照片")
+        verbose_name_plural = _("检查照片")
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise LegalRecordError("a finding's photo is evidence: never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LegalRecordError("a finding's photo is evidence: never deleted")
 
 
 class Reinspection(models.Model):
@@ -204,3 +246,39 @@ class ComplyByDefault(models.Model):
         verbose_name = _("整改期限默认值")
         verbose_name_plural = _("整改期限默认值")
         constraints = [models.CheckConstraint(condition=Q(days__gte=1, days__lte=365), name="comply_by_days_range")]
+
+
+class ComplyByItem(models.Model):
+    """A checklist item's own comply-by days (bureau staff), before the weight's default applies."""
+
+    item_code = models.CharField(_("条目编码"), max_length=64, unique=True)
+    days = models.PositiveSmallIntegerField(_("整改天数"))
+
+    class Meta:
+        ordering = ["item_code"]
+        verbose_name = _("检查条目整改期限")
+        verbose_name_plural = _("检查条目整改期限")
+        constraints = [models.CheckConstraint(condition=Q(days__gte=1, days__lte=365),
+                                              name="comply_by_item_days_range")]
+
+
+class PlanRules(models.Model):
+    """The district's plan rules bureau staff set on /inspections/rules/: one row (pk 1). A field left
+    empty falls back to its setting (INSPECTIONS_DAILY_CAP)."""
+
+    daily_cap = models.PositiveSmallIntegerField(_("每人每日检查上限"), null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("检查计划规则")
+        verbose_name_plural = _("检查计划规则")
+        constraints = [
+            models.CheckConstraint(condition=Q(daily_cap__isnull=True) | Q(daily_cap__gte=1, daily_cap__lte=50),
+                                   name="plan_rules_daily_cap_range"),
+            models.CheckConstraint(condition=Q(pk=1), name="plan_rules_single_row"),
+        ]
+
+    def __str__(self):
+        return "plan rules"

@@ -7,6 +7,7 @@
 - Public results (双随机、一公开): completed spot checks, no login, no personal data.
 """
 from collections import defaultdict
+from datetime import timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
@@ -18,10 +19,13 @@ from core.review import ReviewItem
 from core.roles import BUREAU_STAFF, DISPATCHER, OFFICER, TEAM_LEADER, has_role
 from enforcement import selectors as catalog
 from grids import selectors as grid_selectors
-from grids.models import Officer
-from inspections.choices import DueReason, PlanStatus, Result, VisitKind, VisitStatus
+from grids.models import Officer, Subject
+from inspections.choices import (
+    DueReason, PlanStatus, RectificationKind, RectificationStatus, Result, UnscheduledWhy, VisitKind, VisitStatus,
+)
 from inspections.models import Finding, FindingPhoto, InspectionPlan, Visit
 
+IN_CHUNK = 5000
 PLAN_READ_ROLES = (TEAM_LEADER, BUREAU_STAFF, DISPATCHER)
 PLAN_WRITE_ROLES = (TEAM_LEADER, BUREAU_STAFF)
 VISIT_ROLES = (TEAM_LEADER, BUREAU_STAFF, DISPATCHER, OFFICER)
@@ -65,6 +69,33 @@ def plan_figures(plan) -> dict:
     department per subject; a visit of no department's items counts as one), computed from the visits
     as they stand. One-off visits are counted apart."""
     return figures_for([plan.pk])[plan.pk]
+
+
+def unscheduled_rows(plan) -> list[dict]:
+    """The due subjects the planner could not place (no officer with room), minus those placed since,
+    each with why, and whether next month's plan has taken it up (carried over)."""
+    entries = [e for e in plan.unscheduled or () if isinstance(e, dict) and e.get("subject")]
+    if not entries:
+        return []
+    ids = [e["subject"] for e in entries]
+    names = {}
+    for start in range(0, len(ids), IN_CHUNK):  # a plan may leave thousands out: no giant IN list
+        names.update(Subject.objects.filter(pk__in=ids[start:start + IN_CHUNK]).values_list("pk", "name"))
+    # A subject's concentrated visits are its street's (the services place visits in the subject's street).
+    concentrated = Visit.objects.filter(kind=VisitKind.CONCENTRATED, street_id=plan.street_id)
+    placed = set(concentrated.filter(month=plan.month).values_list("subject_id", flat=True))
+    after = (plan.month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    carried = set(concentrated.filter(month=after).values_list("subject_id", flat=True))
+    rows = []
+    for e in entries:
+        if e["subject"] in placed:
+            continue
+        reason = e.get("reason") if e.get("reason") in DueReason.values else DueReason.MANUAL
+        why = e.get("why") if e.get("why") in UnscheduledWhy.values else UnscheduledWhy.CAP
+        rows.append({"subject": e["subject"], "subject_name": names.get(e["subject"], ""), "reason": reason,
+                     "reason_label": DueReason(reason).label, "reason_text": str(e.get("text", "")), "why": why,
+                     "why_label": UnscheduledWhy(why).label, "carried_to_next_month": e["subject"] in carried})
+    return rows
 
 
 def figures_for(plan_ids) -> dict[int, dict]:
@@ -116,6 +147,22 @@ def get_visit_for(user, visit_id) -> Visit:
         raise NotFound(_("检查不存在。"))
 
 
+def may_record(user, visit) -> bool:
+    """Who records on a visit (findings, photos, completion, re-inspection, referral): its officers and
+    the street's team leader."""
+    if visit.officers.filter(user=user).exists():
+        return True
+    return has_role(user, TEAM_LEADER) and grid_selectors.user_covers_area(user, visit.street)
+
+
+def open_rectifications(visit) -> QuerySet:
+    """The subject's deadline rectifications still open or overdue: what a visit re-inspects."""
+    return (Finding.objects.filter(visit__subject_id=visit.subject_id, rectification=RectificationKind.DEADLINE,
+                                   corrected_by__isnull=True,
+                                   rectification_status__in=(RectificationStatus.OPEN, RectificationStatus.OVERDUE))
+            .select_related("visit").order_by("comply_by", "id"))
+
+
 def get_finding_for(user, finding_id) -> Finding:
     """A finding of a visit the user may see (another street's, or a missing one: 404 alike)."""
     try:
@@ -137,8 +184,8 @@ def visit_detail(user, visit_id) -> Visit:
     visit = get_visit_for(user, visit_id)
     return (visit_list(user).prefetch_related(
         Prefetch("findings", queryset=Finding.objects.select_related("department", "corrected_by", "referral")
-                 .prefetch_related(Prefetch("photos", queryset=FindingPhoto.objects.only("id", "finding_id",
-                                                                                          "client_id")))),
+                 .prefetch_related(Prefetch("photos", queryset=FindingPhoto.objects.only(
+                     "id", "finding_id", "client_id", "name", "size", "content_type", "sha256", "uploaded_at")))),
         "reinspections").get(pk=visit.pk))
 
 

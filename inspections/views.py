@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import script_text
-from core.exceptions import DomainError, Forbidden, NotFound
+from core.exceptions import DomainError, Forbidden, NotFound, ValidationFailed
 from core.roles import has_role
 from grids.models import Area, Officer
 from inspections import selectors, services
@@ -21,6 +21,7 @@ from inspections.choices import PlanStatus, RectificationStatus, Result, VisitSt
 from inspections.models import FindingPhoto
 
 PAGE_SIZE = 50
+MAX_FORM_ROWS = 600  # the rules form's rows (500 items + bands), whatever count the post claims
 
 
 def _guard(func):
@@ -71,6 +72,7 @@ def plans(request):
                  for v in visits if v.date.isoformat() == day]
         context.update({
             "plan": plan, "figures": selectors.plan_figures(plan), "visits": visits, "days": days, "rows": rows,
+            "unscheduled": selectors.unscheduled_rows(plan),
             "officers": officers, "day": day,
             "may_approve": plan.status == PlanStatus.DRAFT and has_role(request.user, "team_leader"),
             "config": {"plan": plan.pk, "api": reverse("inspection-plan-detail", args=[plan.pk]), "route": route,
@@ -95,19 +97,25 @@ def plan_new(request):
     return redirect(reverse("inspections:plans") + f"?plan={plan.pk}")
 
 
-@login_required
-@require_POST
-def plan_approve(request, pk):
+def _act(request, action, done_message, target):
+    """A page's POST: the service call, its refusals as 403/404, other domain errors as a message."""
     try:
-        services.approve_plan(request.user, pk)
-        messages.success(request, _("计划已批准。"))
+        action()
+        messages.success(request, done_message)
     except Forbidden:
         raise PermissionDenied
     except NotFound:
         raise Http404
     except DomainError as exc:
         messages.error(request, str(exc))
-    return redirect(reverse("inspections:plans") + f"?plan={pk}")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def plan_approve(request, pk):
+    return _act(request, lambda: services.approve_plan(request.user, pk), _("计划已批准。"),
+                reverse("inspections:plans") + f"?plan={pk}")
 
 
 @login_required
@@ -115,17 +123,19 @@ def plan_approve(request, pk):
 def visit_move(request, pk, visit_id):
     """The keyboard way to move a visit (the calendar's drag does the same through the API)."""
     officers = [o for o in request.POST.getlist("officers") if o]
-    try:
-        services.move_visit(request.user, pk, visit_id, date=request.POST.get("date") or None,
-                            officers=officers or None)
-        messages.success(request, _("已调整。"))
-    except Forbidden:
-        raise PermissionDenied
-    except NotFound:
-        raise Http404
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    return redirect(reverse("inspections:plans") + f"?plan={pk}&day={request.POST.get('date', '')}")
+    return _act(request, lambda: services.move_visit(request.user, pk, visit_id, date=request.POST.get("date") or None,
+                                                     officers=officers or None), _("已调整。"),
+                reverse("inspections:plans") + f"?plan={pk}&day={request.POST.get('date', '')}")
+
+
+@login_required
+@require_POST
+def visit_add(request, pk):
+    """Place a subject the planner could not schedule (or any subject) on a day with officers."""
+    officers = [o for o in request.POST.getlist("officers") if o]
+    return _act(request, lambda: services.add_visit(request.user, pk, subject=request.POST.get("subject"),
+                                                    date=request.POST.get("date"), officers=officers),
+                _("已加入计划。"), reverse("inspections:plans") + f"?plan={pk}")
 
 
 @login_required
@@ -153,8 +163,32 @@ def visit_list(request):
 @login_required
 @_guard
 def visit_page(request, pk):
+    """A visit's findings, photos and signature; for its officers and the street's leader, the actions
+    after the visit: refer a failed finding to a case, re-inspect the subject's open rectifications."""
     visit = selectors.visit_detail(request.user, pk)
-    return render(request, "inspections/visit.html", {"visit": visit, "findings": visit.findings.all()})
+    may_record = selectors.may_record(request.user, visit)
+    return render(request, "inspections/visit.html", {
+        "visit": visit, "findings": visit.findings.all(), "may_record": may_record,
+        "open_rectifications": list(selectors.open_rectifications(visit)) if may_record else []})
+
+
+@login_required
+@require_POST
+def visit_refer(request, pk):
+    """Refer a failed finding to a case (移送立案): recorded; the casework app files the case."""
+    return _act(request, lambda: services.refer_to_case(
+        request.user, pk, finding=request.POST.get("finding"), note=request.POST.get("note", "")),
+        _("已移送立案。"), reverse("inspections:visit", args=[pk]))
+
+
+@login_required
+@require_POST
+def visit_reinspect(request, pk):
+    """Re-inspect one of the subject's deadline rectifications: rectified or not."""
+    rectified = {"1": True, "0": False}.get(request.POST.get("rectified", ""), request.POST.get("rectified"))
+    return _act(request, lambda: services.reinspect(
+        request.user, pk, finding=request.POST.get("finding"), rectified=rectified,
+        note=request.POST.get("note", "")), _("复查结果已记录。"), reverse("inspections:visit", args=[pk]))
 
 
 @login_required
@@ -206,3 +240,37 @@ def service_worker(request):
     response["Service-Worker-Allowed"] = "/m/inspections/"
     response["Cache-Control"] = "no-cache"
     return response
+
+
+def _posted_rows(post, prefix, key_name) -> list[dict]:
+    """Rows `<prefix>-<n>-key` / `<prefix>-<n>-days` of the rules form; a row with both empty is dropped
+    (that removes it)."""
+    rows = []
+    count = post.get(f"{prefix}-count", "")
+    for n in range(min(int(count), MAX_FORM_ROWS) if count.isdigit() else 0):
+        key, days = post.get(f"{prefix}-{n}-key", "").strip(), post.get(f"{prefix}-{n}-days", "").strip()
+        if key or days:
+            rows.append({key_name: key, "days": days})
+    return rows
+
+
+@login_required
+@_guard
+def rules(request):
+    """Bureau staff: the per-officer daily cap and the comply-by days (by weight band, by checklist item)."""
+    errors = {}
+    if request.method == "POST":
+        try:
+            services.save_rules(
+                request.user, daily_cap=request.POST.get("daily_cap", "").strip() or None,
+                comply_by_defaults=_posted_rows(request.POST, "band", "min_weight"),
+                comply_by_items=_posted_rows(request.POST, "item", "item_code"))
+            messages.success(request, _("检查计划规则已保存。"))
+            return redirect("inspections:rules")
+        except ValidationFailed as exc:
+            errors = exc.fields
+    current = services.rules_for(request.user)
+    bands = current["comply_by_defaults"] or current["comply_by_builtin"]
+    return render(request, "inspections/rules.html", {
+        "rules": current, "errors": errors, "bands": bands + [{}, {}], "items": current["comply_by_items"] + [{}] * 3,
+        "band_count": len(bands) + 2, "item_count": len(current["comply_by_items"]) + 3}, status=400 if errors else 200)

@@ -1,4 +1,5 @@
 """Serializers translate; the rules live in inspections.services and selectors."""
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -50,10 +51,28 @@ class FindingInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     correction_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+@extend_schema_field({"type": "string", "format": "binary"})
+class ImageOrDataUrlField(serializers.Field):
+    """The photo itself (multipart file, what the phone sends) or, in a JSON body, a data URL. Its content
+    is checked by the service (core.files)."""
+
+    MAX_TEXT = 12 * 1024 * 1024
+
+    def to_internal_value(self, data):
+        if hasattr(data, "read"):
+            return data
+        if isinstance(data, str) and data and len(data) <= self.MAX_TEXT:
+            return data
+        raise serializers.ValidationError(_("请上传照片文件（JPEG/PNG/WebP），或提供 data URL。"))
+
+    def to_representation(self, value):
+        return None
+
+
 class PhotoInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     client_id = serializers.CharField(**CLIENT_ID)
     finding = serializers.CharField(max_length=64, help_text=_("所属检查记录的客户端编号"))
-    image = serializers.CharField(max_length=12 * 1024 * 1024, help_text=_("照片 data URL（JPEG/PNG/WebP）"))
+    image = ImageOrDataUrlField(help_text=_("照片文件（multipart，JPEG/PNG/WebP）或 data URL"))
 
 
 class CompleteInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -133,18 +152,36 @@ class PlanSerializer(serializers.Serializer):
 
 
 class UnscheduledSerializer(serializers.Serializer):
+    """A due subject the planner could not place; the leader places it (POST …/visits/ with the subject)
+    or the next month's draft takes it up first."""
     subject = serializers.IntegerField()
-    reason = serializers.CharField()
+    subject_name = serializers.CharField()
+    reason = serializers.CharField(help_text=_("列入原因（到期原因）"))
+    reason_label = serializers.CharField()
+    reason_text = serializers.CharField()
+    why = serializers.CharField(help_text=_("未能排入的原因"))
+    why_label = serializers.CharField()
+    carried_to_next_month = serializers.BooleanField()
 
 
 class PlanDetailSerializer(PlanSerializer):
     visits = VisitRowSerializer(many=True, source="visit_rows")
-    unscheduled = UnscheduledSerializer(many=True)
+    unscheduled = UnscheduledSerializer(many=True, source="unscheduled_rows")
 
 
 class PhotoRefSerializer(serializers.Serializer):
+    """A stored photo: its file is served (to those who may see the visit) at `url`."""
     id = serializers.IntegerField()
     client_id = serializers.CharField()
+    url = serializers.SerializerMethodField()
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    content_type = serializers.CharField()
+    sha256 = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+
+    def get_url(self, obj) -> str:
+        return reverse("inspections:photo", args=[obj.finding.visit_id, obj.pk])
 
 
 class FindingSerializer(serializers.Serializer):
@@ -232,3 +269,35 @@ class PublicResultSerializer(serializers.Serializer):
 
     def get_result(self, obj) -> str:
         return "fail" if obj.failed_count else "pass"
+
+
+# --- plan rules (bureau staff) ---------------------------------------------------------------------
+
+class ComplyByBandSerializer(serializers.Serializer):
+    min_weight = serializers.IntegerField(min_value=0, max_value=100, help_text=_("该分值及以上的条目"))
+    days = serializers.IntegerField(min_value=1, max_value=365)
+    severity = serializers.CharField(read_only=True, help_text=_("逾期事件的严重程度（由分值决定）"))
+
+
+class ComplyByItemSerializer(serializers.Serializer):
+    item_code = serializers.CharField(max_length=64)
+    days = serializers.IntegerField(min_value=1, max_value=365)
+    item_text = serializers.CharField(read_only=True)
+
+
+class PlanRulesSerializer(serializers.Serializer):
+    daily_cap = serializers.IntegerField(help_text=_("生效的每人每日检查上限"))
+    daily_cap_set = serializers.IntegerField(allow_null=True, help_text=_("局里设置的上限；为空时用系统设置"))
+    daily_cap_setting = serializers.IntegerField(help_text=_("系统设置 INSPECTIONS_DAILY_CAP"))
+    comply_by_defaults = ComplyByBandSerializer(many=True)
+    comply_by_builtin = ComplyByBandSerializer(many=True, help_text=_("未设置时的内置默认值"))
+    comply_by_items = ComplyByItemSerializer(many=True)
+
+
+class PlanRulesInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    daily_cap = serializers.IntegerField(min_value=1, max_value=50, allow_null=True, required=False,
+                                         help_text=_("null 恢复为系统设置"))
+    comply_by_defaults = ComplyByBandSerializer(many=True, required=False, max_length=20,
+                                                help_text=_("整组替换：未列出的行被删除"))
+    comply_by_items = ComplyByItemSerializer(many=True, required=False, max_length=500,
+                                             help_text=_("整组替换：未列出的行被删除"))

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from inspections.api import views
@@ -7,4 +8,4 @@ router.register("inspection-plans", views.InspectionPlanViewSet, basename="inspe
 router.register("inspections", views.InspectionViewSet, basename="inspection")
 router.register("inspection-results", views.PublicResultViewSet, basename="inspection-result")
 
-urlpatterns = router.urls
+urlpatterns = [path("inspection-rules/", views.PlanRulesView.as_view(), name="inspection-rules"), *router.urls]

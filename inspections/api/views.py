@@ -4,13 +4,15 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from inspections import selectors, services
 from inspections.api import filters
 from inspections.models import InspectionPlan, Visit
 from inspections.api.serializers import (
     VisitChecklistItemSerializer, CompleteInputSerializer, FindingInputSerializer, FindingSerializer, PhotoInputSerializer,
-    PhotoRefSerializer, PlanDetailSerializer, PlanInputSerializer, PlanSerializer, PublicResultSerializer,
+    PhotoRefSerializer, PlanDetailSerializer, PlanInputSerializer, PlanRulesInputSerializer, PlanRulesSerializer,
+    PlanSerializer, PublicResultSerializer,
     ReferralInputSerializer, ReferralSerializer, ReinspectInputSerializer, ReinspectionSerializer,
     StandaloneVisitInputSerializer, VisitDetailSerializer, VisitInputSerializer, VisitListSerializer,
     VisitMoveSerializer, VisitRowSerializer,
@@ -52,6 +54,7 @@ class InspectionPlanViewSet(viewsets.GenericViewSet):
     def _detail(self, plan):
         plan.visit_rows = list(selectors.plan_visits(plan).select_related("street").defer("street__boundary"))
         plan.figures = selectors.plan_figures(plan)
+        plan.unscheduled_rows = selectors.unscheduled_rows(plan)
         return PlanDetailSerializer(plan).data
 
     @extend_schema(request=PlanInputSerializer, responses={201: PlanDetailSerializer})
@@ -190,3 +193,19 @@ class PublicResultViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.public_results()
+
+
+class PlanRulesView(APIView):
+    """The plan rules (daily cap, comply-by days by weight band and by item): district-wide bureau staff."""
+
+    @extend_schema(responses={200: PlanRulesSerializer})
+    def get(self, request):
+        return Response(PlanRulesSerializer(services.rules_for(request.user)).data)
+
+    @extend_schema(request=PlanRulesInputSerializer, responses={200: PlanRulesSerializer})
+    def patch(self, request):
+        """Change the given rules; each list replaces the whole set. Audited with from→to."""
+        services.require_rules_editor(request.user)
+        data = _valid(PlanRulesInputSerializer, request)
+        services.save_rules(request.user, **data)
+        return Response(PlanRulesSerializer(services.rules_for(request.user)).data)

@@ -1,6 +1,7 @@
 """The phone flow in a real browser: a visit opened online, the network lost mid-visit, items recorded
 (one failed with a photo), the representative signs on the canvas, the visit completed; back online,
 everything arrives once (the queue resends by client id), and nothing comes from outside."""
+import hashlib
 import io
 
 import pytest
@@ -68,6 +69,9 @@ def test_offline_visit_arrives_once(browser_pages, live_server, today_visit, tmp
     assert visit.status == "completed" and visit.representative_name == "刘老板" and visit.signature
     assert sorted(Finding.objects.values_list("item_code", "result")) == [("F1", "fail"), ("F2", "pass")]
     assert FindingPhoto.objects.count() == 1
+    stored = FindingPhoto.objects.get()  # the file as taken (multipart from the queue), not a base64 copy
+    assert stored.sha256 == hashlib.sha256(photo.read_bytes()).hexdigest() and stored.size == photo.stat().st_size
+    assert stored.name == "p.png" and stored.image.read() == photo.read_bytes()
     # A resend of the whole queue (the answers lost on the way back) creates nothing twice.
     page.evaluate("""async () => {
       const q = await import('/static/js/inspections/queue.js');

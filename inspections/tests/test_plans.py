@@ -5,7 +5,7 @@ from core.models import AuditLog
 from inspections import selectors, services
 from inspections.choices import DueReason, PlanStatus
 from inspections.models import InspectionPlan, Visit
-from inspections.testing import month_str, next_month, workday_in
+from inspections.testing import month_str, workday_in
 
 URL = "/api/v1/inspection-plans/"
 
@@ -184,7 +184,7 @@ def test_the_rule_holds_when_the_planners_check_is_raced(api, users, world, monk
     plan = draft(api, users, world)
     planned = {v["subject"] for v in plan["visits"]}
     free = next(s for s in world["subjects"] if s.pk not in planned)
-    monkeypatch.setattr(services, "_already_planned", lambda subject_id, first: False)
+    monkeypatch.setattr(services.plan_editing, "_already_planned", lambda subject_id, first: False)
     day = workday_in(world["month"], 1).isoformat()
     results = [_add(api, users["leader_s1"], plan["id"], subject=free.pk, date=day, officers=[o]).status_code
                for o in (world["o1"].pk, world["o2"].pk)]
@@ -231,3 +231,42 @@ def test_a_rectification_due_puts_a_reinspection_visit_in_the_next_plan(api, use
     row = next(v for v in body["visits"] if v["subject"] == world["subjects"][3].pk)
     assert row["reason"] == DueReason.REINSPECTION and row["date"] > due.isoformat()
     assert Visit.objects.get(pk=row["id"]).reinspects_id == finding.pk
+
+
+@pytest.mark.django_db
+def test_unscheduled_subjects_are_shown_placed_by_the_leader_or_carried_to_next_month(api, users, world, client):
+    from grids.models import Area
+
+    services.save_rules(None, daily_cap=1)
+    first = world["month"]
+    days = services.working_days(first)
+    manual = [s.pk for s in world["subjects"]]
+    # Only the month's last working day is left: one visit fits (both officers, cap 1), the rest wait.
+    plan = services._draft(None, Area.objects.get(code="S1"), first, manual, since=days[-1])
+    leader = api(users["leader_s1"])
+    body = leader.get(f"{URL}{plan.pk}/").json()
+    waiting = body["unscheduled"]
+    assert len(waiting) >= 3 and len(waiting) + body["visits_planned"] >= len(manual)
+    assert {w["why"] for w in waiting} == {"cap"} and all(w["subject_name"] and w["reason_label"] for w in waiting)
+    assert not set(w["subject"] for w in waiting) & {v["subject"] for v in body["visits"]}
+    client.force_login(users["leader_s1"])
+    html = client.get(f"/inspections/plans/?plan={plan.pk}").content.decode()
+    assert "unscheduled-h" in html and waiting[0]["subject_name"] in html
+    # The leader places one on another day: it keeps the reason it was due, and leaves the list.
+    placed = waiting[0]
+    r = leader.post(f"{URL}{plan.pk}/visits/", {"subject": placed["subject"], "date": days[0].isoformat(),
+                                               "officers": [world["o1"].pk]}, format="json")
+    assert r.status_code == 201, r.content
+    assert r.json()["reason"] == placed["reason"]
+    assert AuditLog.objects.filter(action="inspections.unscheduled_placed", object_id=str(plan.pk)).exists()
+    left = leader.get(f"{URL}{plan.pk}/").json()["unscheduled"]
+    assert placed["subject"] not in {w["subject"] for w in left} and len(left) == len(waiting) - 1
+    # The next month's draft takes the rest up first, saying why.
+    services.save_rules(None, daily_cap=8)
+    after = services.next_month(first)
+    nxt = leader.post(URL, {"street": "S1", "month": month_str(after)}, format="json").json()
+    carried = {v["subject"]: v for v in nxt["visits"]}
+    for w in left:
+        assert w["subject"] in carried and "顺延" in carried[w["subject"]]["reason_text"]
+    assert all(w["carried_to_next_month"] for w in leader.get(f"{URL}{plan.pk}/").json()["unscheduled"])
+    assert placed["subject"] not in carried or "顺延" not in carried[placed["subject"]]["reason_text"]

@@ -208,3 +208,50 @@ def test_pages_check_roles_and_areas(logged_in, users, world, visit):
     assert logged_in("leader_s1").post(f"/inspections/plans/{plan.pk}/approve/").status_code == 302
     plan.refresh_from_db()
     assert plan.status == "approved"
+
+
+@pytest.mark.django_db
+def test_visit_page_refers_a_finding_and_reinspects_a_rectification(api, users, world, visit, logged_in):
+    officer = api(users["officer_s1"])
+    officer.post(f"{URL}{visit['id']}/findings/", {"client_id": "c-1", "item": "F1", "result": "fail",
+                                                  "rectification": "deadline"}, format="json")
+    page = f"/inspections/{visit['id']}/"
+    html = logged_in("officer_s1").get(page).content.decode()
+    assert "visit-refer" not in html and f"/inspections/{visit['id']}/refer/" in html
+    assert f"/inspections/{visit['id']}/reinspect/" in html  # the open rectification, to re-inspect
+    # Those who may only look see no actions, and are refused when they post.
+    assert "/refer/" not in logged_in("bureau").get(page).content.decode()
+    assert logged_in("bureau").post(f"{page}refer/", {"finding": "c-1"}).status_code == 403
+    assert logged_in("leader_s2").post(f"{page}refer/", {"finding": "c-1"}).status_code == 404
+    assert logged_in("leader_s2").post(f"{page}reinspect/", {"finding": "c-1", "rectified": "1"}).status_code == 404
+    assert not Referral.objects.exists()
+    r = logged_in("officer_s1").post(f"{page}refer/", {"finding": "c-1", "note": "无证经营，需处罚"})
+    assert r.status_code == 302 and Referral.objects.get().note == "无证经营，需处罚"
+    again = logged_in("officer_s1").post(f"{page}refer/", {"finding": "c-1"}, follow=True)
+    assert Referral.objects.count() == 1 and "已移送立案" in again.content.decode()
+    assert logged_in("officer_s1").post(f"{page}reinspect/", {"finding": "c-1"}).status_code == 302  # form error
+    r = logged_in("leader_s1").post(f"{page}reinspect/", {"finding": "c-1", "rectified": "1", "note": "已办证"})
+    assert r.status_code == 302
+    finding = Finding.objects.get(client_id="c-1")
+    assert finding.rectification_status == "done" and finding.reinspections.get().note == "已办证"
+    assert facts("rectification_open", withdrawn=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_completed_visits_findings_and_photos_are_never_edited_or_deleted(api, users, world, visit):
+    from inspections.models import FindingPhoto, LegalRecordError
+
+    officer = api(users["officer_s1"])
+    officer.post(f"{URL}{visit['id']}/findings/", {"client_id": "c-1", "item": "F1", "result": "fail",
+                                                  "rectification": "deadline"}, format="json")
+    officer.post(f"{URL}{visit['id']}/photos/", {"client_id": "p-1", "finding": "c-1", "image": png_data_url()},
+                 format="json")
+    officer.post(f"{URL}{visit['id']}/complete/", {"client_id": "s-1", "refused": True}, format="json")
+    row, photo, done = Finding.objects.get(), FindingPhoto.objects.get(), Visit.objects.get()
+    row.note = "改写"
+    for action in (row.save, row.delete, photo.save, photo.delete, done.save, done.delete):
+        with pytest.raises(LegalRecordError):
+            action()
+    row.rectification_status = "done"
+    row.save(update_fields=["rectification_status"])  # its rectification's progress may move
+    assert Finding.objects.get().note == "" and FindingPhoto.objects.count() == 1

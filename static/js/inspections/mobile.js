@@ -29,15 +29,6 @@ async function send() {
 window.addEventListener("online", send);
 window.addEventListener("offline", showState);
 
-function readAsDataURL(file) {
-  return new Promise((resolve, reject) => {
-    const r = new FileReader();
-    r.onload = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-    r.readAsDataURL(file);
-  });
-}
-
 async function openVisit(id) {
   const cacheKey = "inspection-items-" + id;
   let items;
@@ -85,8 +76,7 @@ async function saveItem(node) {
   if (checked.value === "fail") { body.rectification = node.querySelector("select").value; }
   await enqueue(current.base + "findings/", body);
   for (const file of node.querySelector('input[type="file"]').files) {
-    await enqueue(current.base + "photos/", { client_id: clientId("p"), finding: findingId,
-                                               image: await readAsDataURL(file) });
+    await enqueue(current.base + "photos/", { client_id: clientId("p"), finding: findingId }, file);
   }
   node.querySelector(".save").disabled = true;
   state.textContent = navigator.onLine ? T.saved : T.queued;

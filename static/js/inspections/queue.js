@@ -3,6 +3,8 @@
 // queue is sent again when the browser comes back online (and on every page load). The server is
 // idempotent by the client id, so a write sent twice (the answer lost on the way back) creates nothing
 // twice. 4xx answers are final (the write is dropped and reported); 5xx and network errors retry.
+// A photo is queued as the file itself (IndexedDB keeps Blobs) and sent as multipart form data, so the
+// server stores the picture as taken, not a base64 copy.
 const DB = "inspections-offline";
 const STORE = "outbox";
 
@@ -28,9 +30,22 @@ export function clientId(prefix) {
   return prefix + "-" + (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(16).slice(2));
 }
 
-export async function enqueue(url, body) {
+export async function enqueue(url, body, file) {
   const db = await open();
-  await tx(db, "readwrite", (s) => s.add({ url, body, at: Date.now() }));
+  const item = { url, body, at: Date.now() };
+  if (file) { item.file = file; item.fileName = file.name || "photo"; }
+  await tx(db, "readwrite", (s) => s.add(item));
+}
+
+function request(item, csrf) {
+  if (!item.file) {
+    return { method: "POST", credentials: "same-origin",
+             headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(item.body) };
+  }
+  const form = new FormData();
+  for (const [k, v] of Object.entries(item.body)) { form.append(k, v); }
+  form.append("image", item.file, item.fileName);
+  return { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf }, body: form };
 }
 
 export async function pending() {
@@ -53,11 +68,7 @@ async function doFlush(csrf, onResult) {
   for (const item of items) {
     let response;
     try {
-      response = await fetch(item.url, {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-        body: JSON.stringify(item.body),
-      });
+      response = await fetch(item.url, request(item, csrf));
     } catch (e) {
       return false; // offline again: keep the rest, in order
     }
