@@ -118,6 +118,17 @@ def _fresh_routing_cache():
     routing.invalidate()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reference_caches():
+    """The per-process copies of reference data (core.refcache) start and end each test empty: a rolled
+    back test's users, policies and subscriptions must not outlive it (SQLite reuses their ids)."""
+    from core import refcache
+
+    refcache.invalidate()
+    yield
+    refcache.invalidate()
+
+
 @pytest.fixture
 def district(db):
     """District D (0..2 × 0..1 degrees around 120E/30N) with streets S1 (west) and S2 (east): see

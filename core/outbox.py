@@ -103,6 +103,12 @@ def _eager() -> bool:
     return bool(_setting("CELERY_TASK_ALWAYS_EAGER", False))
 
 
+def deferred_run_here() -> bool:
+    """Do deferred handlers run in the committing process, right after its commit (tasks eager: the
+    embedded default), rather than in a worker?"""
+    return _eager()
+
+
 # --- writing ----------------------------------------------------------------------------------------
 
 def publish(topic: str, payload: dict) -> list[int]:

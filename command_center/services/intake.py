@@ -27,7 +27,7 @@ from core.ids import MAX_ID
 from grids import geometry
 from grids import selectors as grid_selectors
 from grids.choices import AreaKind, SubjectStatus
-from grids.models import Area, Department, Subject, Team
+from grids.models import Department, Subject, Team
 
 # The poster's text fields and the longest value each may have: the one place these limits live (the
 # input serializers and the schema read them from here).
@@ -201,7 +201,7 @@ def _intake(client, clean, key, request_hash, pictures, saved) -> tuple[Event, b
         raise ValidationFailed(fields={"lat": [exc.message], "lng": [exc.message]})
     route = _route(clean["problem_type"], lat, lng, now)
     refs = {ref.kind: ref for ref in chain}
-    areas = Area.objects.defer("boundary").in_bulk({ref.id for ref in chain})
+    areas = grid_selectors.areas_of_chain(chain)  # from the spatial index: no query
     area = areas[chain[0].id]
     grid = areas[refs[AreaKind.GRID].id] if AreaKind.GRID in refs else None
     street = areas[refs[AreaKind.STREET].id] if AreaKind.STREET in refs else None
