@@ -119,11 +119,14 @@ def _fresh_routing_cache():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_reference_caches():
+def _fresh_reference_caches(settings):
     """The per-process copies of reference data (core.refcache) start and end each test empty: a rolled
-    back test's users, policies and subscriptions must not outlive it (SQLite reuses their ids)."""
+    back test's users, policies and subscriptions must not outlive it (SQLite reuses their ids). Their
+    periodic check (for other processes' writes) is off unless a test sets REFERENCE_CACHE_CHECK_SECONDS:
+    this process's own writes drop them at once, and query counts stay what the request itself reads."""
     from core import refcache
 
+    settings.REFERENCE_CACHE_CHECK_SECONDS = 3600
     refcache.invalidate()
     yield
     refcache.invalidate()

@@ -50,6 +50,11 @@ def _checked():
     now = time.monotonic()
     if now - _state["checked"] < _check_seconds():
         return
+    if _state["stamp"] is None and _state["checked"] == float("-inf"):
+        # The first read since start (or invalidate()): load, and learn the counters at the next check,
+        # which then drops everything once (no stamp to compare with); no extra query on this request.
+        _state["checked"] = now
+        return
     stamp = _db_stamp()
     with _lock:
         old = _state["stamp"]
