@@ -299,7 +299,12 @@ def _group_send_many(messages):
     # A shared layer (Redis): sent from this process's one sender loop, whose connections stay open.
     # async_to_sync would start a loop per send, and channels-redis opens connections per loop: that
     # was ~7% of an intake's CPU under gunicorn (py-spy, bench/README.md).
-    asyncio.run_coroutine_threadsafe(send_all(), _sender_loop()).result(timeout=timeout)
+    future = asyncio.run_coroutine_threadsafe(send_all(), _sender_loop())
+    try:
+        future.result(timeout=timeout)
+    except BaseException:
+        future.cancel()  # never sent late, after the caller has logged it lost
+        raise
 
 
 def _streams(street_id) -> list[str]:

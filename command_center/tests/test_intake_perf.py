@@ -133,3 +133,20 @@ def test_the_routed_team_loads_what_routing_does_not_know_on_use(report, teams):
     event = report()
     assert event.team.code == teams["S1"].code and event.team.get_deferred_fields() == {"street_id"}
     assert event.team.street_id == teams["S1"].street_id
+
+
+def test_a_complaint_posts_its_credit_fact_without_look_ups(report, users, district, categories, checked_rarely,
+                                                            django_assert_max_num_queries):
+    """A citizen's report about a subject: the fact, its audit record and its rescoring row are 3 INSERTs; no
+    look-up of an earlier fact (the event is new) nor of the subject (intake has just read it)."""
+    from credit.models import CreditFact
+    from grids.models import Subject
+
+    shop = Subject.objects.create(name="老王面馆", category=categories["restaurant"], lat=S1_POINT[0] + 1e-5,
+                                  lng=S1_POINT[1], grid=district["S1G1"])
+    report()  # warm-up
+    client = fresh(users["platform"])
+    with django_assert_max_num_queries(INTAKE_MAX_QUERIES + 3) as ctx:
+        event, created = intake.intake_event(client, event_data(7))  # about the nearest subject
+    assert created and event.subject_id == shop.pk and CreditFact.objects.filter(subject=shop, source_pk=str(event.pk)).count() == 1
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith("SELECT") and "credit_creditfact" in q["sql"]]
