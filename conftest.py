@@ -118,6 +118,20 @@ def _fresh_routing_cache():
     routing.invalidate()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reference_caches(settings):
+    """The per-process copies of reference data (core.refcache) start and end each test empty: a rolled
+    back test's users, policies and subscriptions must not outlive it (SQLite reuses their ids). Their
+    periodic check (for other processes' writes) is off unless a test sets REFERENCE_CACHE_CHECK_SECONDS:
+    this process's own writes drop them at once, and query counts stay what the request itself reads."""
+    from core import refcache
+
+    settings.REFERENCE_CACHE_CHECK_SECONDS = 3600
+    refcache.invalidate()
+    yield
+    refcache.invalidate()
+
+
 @pytest.fixture
 def district(db):
     """District D (0..2 × 0..1 degrees around 120E/30N) with streets S1 (west) and S2 (east): see

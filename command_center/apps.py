@@ -20,3 +20,10 @@ class CommandCenterConfig(AppConfig):
         transitions.connect()
         tasks.connect()
         inspection_events.connect()
+
+        # SLA policies and webhook subscriptions are cached per process (core.refcache).
+        from command_center.models import SlaPolicy, WebhookSubscription
+        from core import refcache
+
+        refcache.watch(refcache.SLA, SlaPolicy)
+        refcache.watch(refcache.WEBHOOKS, WebhookSubscription, m2m=(WebhookSubscription.areas.through,))

@@ -24,11 +24,11 @@ def _applies(event) -> bool:
     return event.subject_id is not None and event.source in CITIZEN_SOURCES
 
 
-def _post(event, actor) -> CreditFact:
+def _post(event, actor, *, new_event=False) -> CreditFact:
     text = f"#{event.pk} {event.problem_type_name or event.problem_type_code}".strip()
     fact, _created = credit.post_fact(
         event.subject_id, FactKind.COMPLAINT, source_pk=event.pk, occurred_at=event.created_at,
-        confirmed=False, source_text=text, actor=actor, **REF)
+        confirmed=False, source_text=text, actor=actor, new_source=new_event, **REF)
     return fact
 
 
@@ -37,7 +37,7 @@ def on_event_action(event, action: str, actor=None):
     if not _applies(event):
         return
     if action == Action.CREATE:
-        _post(event, actor)
+        _post(event, actor, new_event=True)  # intake just wrote the event (and read its subject)
     elif action in (Action.RESOLVE, Action.CLOSE):
         fact = _post(event, actor)  # the first call posted it; this finds it (or repairs a gap)
         if fact.withdrawn_at is None and not fact.confirmed:

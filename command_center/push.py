@@ -243,6 +243,23 @@ def remember_loop(loop):
     _consumer_loop = loop
 
 
+_sender = {"loop": None, "thread": None, "pid": None}
+
+
+def _sender_loop():
+    """This process's sender loop, on a daemon thread of its own (started again in a forked child)."""
+    import os
+
+    with _sequence_lock:
+        thread = _sender["thread"]
+        if thread is None or not thread.is_alive() or _sender["pid"] != os.getpid():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, name="cc-push-sender", daemon=True)
+            thread.start()
+            _sender.update(loop=loop, thread=thread, pid=os.getpid())
+        return _sender["loop"]
+
+
 def _group_send(group: str, message: dict):
     _group_send_many([(group, message)])
 
@@ -266,16 +283,28 @@ def _group_send_many(messages):
         for group, message in messages:
             await layer.group_send(group, message)
 
+    timeout = 5 + len(messages) / 1000
     loop = _consumer_loop
-    if isinstance(layer, InMemoryChannelLayer) and loop is not None and loop.is_running():
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            # A plain thread (the embedded SLA ticker): the in-memory layer's queues belong to the
-            # consumers' loop, and a send from a loop of our own would not wake it. Hop onto it.
-            asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=5 + len(messages) / 1000)
-            return
-    async_to_sync(send_all)()
+    if isinstance(layer, InMemoryChannelLayer):
+        if loop is not None and loop.is_running():
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                # A plain thread (the embedded SLA ticker): the in-memory layer's queues belong to the
+                # consumers' loop, and a send from a loop of our own would not wake it. Hop onto it.
+                asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=timeout)
+                return
+        async_to_sync(send_all)()
+        return
+    # A shared layer (Redis): sent from this process's one sender loop, whose connections stay open.
+    # async_to_sync would start a loop per send, and channels-redis opens connections per loop: that
+    # was ~7% of an intake's CPU under gunicorn (py-spy, bench/README.md).
+    future = asyncio.run_coroutine_threadsafe(send_all(), _sender_loop())
+    try:
+        future.result(timeout=timeout)
+    except BaseException:
+        future.cancel()  # never sent late, after the caller has logged it lost
+        raise
 
 
 def _streams(street_id) -> list[str]:

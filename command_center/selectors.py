@@ -1,5 +1,5 @@
 """Reads of events, scoped by the asking user's areas (through the event's smallest area)."""
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -7,6 +7,7 @@ from command_center import sla
 from command_center.models import (
     Assignment, Deadline, Deliberation, DeliberationMeeting, Event, EventPhoto, SlaPolicy, TimelineEntry,
 )
+from core import outbox
 from core.exceptions import NotFound
 from core.ids import MAX_ID
 from grids import selectors as grid_selectors
@@ -84,6 +85,10 @@ def detail_after_write(user, event: Event) -> Event:
     commit, before the answer, and moves a new event on.)"""
     cache = getattr(event, "_prefetched_objects_cache", {})
     if all(name in cache for name in DETAIL_ROWS):
+        if not outbox.deferred_run_here():
+            # Only the deferred follow-ups (automatic dispatch) move a new event on, and they run in a
+            # worker: a change there is as if it came after this answer (its ETag names this version).
+            return event
         current = Event.objects.filter(pk=event.pk).values_list("version", flat=True).first()
         if current == event.version:
             return event
@@ -122,15 +127,26 @@ def next_due_at(*, exclude=()):
 
 def policy_for(street: Area | None, severity: str) -> tuple[str, list[dict]]:
     """(name, stages) of the SLA policy for (street, severity): the street's own, else the district
-    default, else the built-in preset (so a fresh database still runs a clock)."""
-    # One query for both (intake runs this for every event): the street's own sorts first.
-    where = Q(street__isnull=True) if street is None else Q(street=street) | Q(street__isnull=True)
-    policy = (SlaPolicy.objects.filter(where, severity=severity)
-              .order_by(F("street_id").asc(nulls_last=True), "id").first())
-    if policy is not None:
-        return policy.name, policy.stages
+    default, else the built-in preset (so a fresh database still runs a clock). Read from the process's
+    copy of the policies (core.refcache: intake runs this for every event)."""
+    from core import refcache
+
+    policies = refcache.get(refcache.SLA, "policies", _policies)
+    street_id = street.pk if street is not None else None
+    found = (policies.get((street_id, severity)) if street_id is not None else None) or policies.get((None, severity))
+    if found is not None:
+        return found  # shared by every caller, as the presets are: read, never changed
     preset = sla.PRESETS[sla.DEFAULT_PRESET_BY_SEVERITY[severity]]
     return preset["name"], preset["stages"]
+
+
+def _policies() -> dict:
+    """{(street id or None for the district default, severity): (name, stages)}; of several, the first by id."""
+    out = {}
+    for street_id, severity, name, stages in SlaPolicy.objects.order_by("id").values_list(
+            "street_id", "severity", "name", "stages"):
+        out.setdefault((street_id, severity), (name, stages))
+    return out
 
 
 def deliberations_of(event) -> QuerySet:

@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from command_center import push, signals
 from command_center.models import WEBHOOK_KINDS, Event, WebhookDelivery, WebhookSubscription
-from core import egress, outbox
+from core import egress, outbox, refcache
 from core.roles import API_CLIENT, has_role
 from grids import selectors as grid_selectors
 
@@ -78,7 +78,12 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
 
 def _subscribers(kind: str) -> list[tuple[WebhookSubscription, list | None, list[str]]]:
     """(subscription, the client's area paths, the subscription's area paths) of the active
-    subscriptions wanting `kind`: looked up once for a whole batch of changes."""
+    subscriptions wanting `kind`: the process's copy (core.refcache; a change to subscriptions or to
+    users' roles and areas drops it)."""
+    return refcache.get_keyed(refcache.WEBHOOKS, "subscribers", kind, _load_subscribers)
+
+
+def _load_subscribers(kind: str) -> list[tuple[WebhookSubscription, list | None, list[str]]]:
     out = []
     subs = (WebhookSubscription.objects.filter(active=True, client__is_active=True)
             .select_related("client").prefetch_related("areas"))

@@ -202,7 +202,8 @@ WEBHOOK_ALLOWED_NETWORKS = [str(ipaddress.ip_network(n.strip(), strict=False))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's TokenAuthentication with the token's row kept per process (core.refcache)
+        "core.api.authentication.CachedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",
@@ -410,6 +411,9 @@ NOTICE_SENDER = os.environ.get("NOTICE_SENDER", "grids.services.OutboxSender")
 AREA_CONTAINMENT_TOLERANCE = float(os.environ.get("AREA_CONTAINMENT_TOLERANCE", "0.01"))
 # How long an in-process spatial index trusts itself before asking the database for changes.
 AREA_INDEX_CHECK_SECONDS = float(os.environ.get("AREA_INDEX_CHECK_SECONDS", "2"))
+# The same for the per-process copies of SLA policies, webhook subscriptions, users' roles, areas and API
+# tokens (core.refcache): a change made by another process is seen within this many seconds.
+REFERENCE_CACHE_CHECK_SECONDS = float(os.environ.get("REFERENCE_CACHE_CHECK_SECONDS", AREA_INDEX_CHECK_SECONDS))
 # Position pings further in the future than this are refused (clock skew on phones).
 POSITION_MAX_FUTURE_SECONDS = 120
 # ... and pings older than this (a replayed or invented track would steer dispatch).

@@ -72,3 +72,15 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.kind}"
+
+
+class ReferenceVersion(models.Model):
+    """A counter per topic of reference data (core.refcache): database triggers bump it on every write to
+    the tables behind the topic, so each process knows when its in-memory copy is stale."""
+
+    topic = models.CharField(max_length=32, primary_key=True)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("参考数据版本")
+        verbose_name_plural = _("参考数据版本")

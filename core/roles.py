@@ -19,13 +19,21 @@ ROLE_LABELS = {
 ROLES_SEEING_PHONES = (DISPATCHER, TEAM_LEADER, BUREAU_STAFF)
 
 
+def _roles_of(user_id) -> frozenset:
+    from django.contrib.auth.models import Group
+
+    return frozenset(Group.objects.filter(user=user_id).values_list("name", flat=True))
+
+
 def user_roles(user) -> frozenset:
-    """The user's role names, cached on the user object for the request."""
+    """The user's role names, cached on the user object for the request and per process (core.refcache)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     cached = getattr(user, "_role_cache", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
+        from core import refcache
+
+        cached = refcache.get_keyed(refcache.USERS, "roles", user.pk, _roles_of) if user.pk else frozenset()
         user._role_cache = cached
     return cached
 

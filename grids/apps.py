@@ -18,3 +18,14 @@ class GridsConfig(AppConfig):
         # the spatial indexes of every process; see grids.spatial.
         post_save.connect(spatial.on_area_changed, sender=Area, dispatch_uid="grids.area_index_saved")
         post_delete.connect(spatial.on_area_changed, sender=Area, dispatch_uid="grids.area_index_deleted")
+
+        # Users' roles, areas and tokens are cached per process (core.refcache): these writes drop them.
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+        from rest_framework.authtoken.models import Token
+
+        from core import refcache
+        from grids.models import AreaMembership
+
+        user_model = get_user_model()
+        refcache.watch(refcache.USERS, AreaMembership, Area, user_model, Group, Token, m2m=(user_model.groups.through,))

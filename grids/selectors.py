@@ -26,18 +26,27 @@ def user_area_paths(user) -> list[str] | None:
         return None
     cached = getattr(user, "_area_paths_cache", _UNSET)
     if cached is _UNSET:  # (None is a cached answer: "everything")
-        cached, micro_grids = [], []
-        rows = Area.objects.filter(memberships__user=user).values_list("id", "path", "parent_id", "kind")
-        for area_id, path, parent_id, kind in rows:
-            if parent_id is None:
-                cached, micro_grids = None, []  # bound to the district itself
-                break
-            cached.append(path)
-            if kind == AreaKind.MICRO_GRID:
-                micro_grids.append(area_id)
+        from core import refcache
+
+        paths, micro_grids = refcache.get_keyed(refcache.USERS, "areas", user.pk, _areas_of)
+        # Copies: callers may keep and change them, the process's cache must not follow.
+        cached = None if paths is None else list(paths)
         user._area_paths_cache = cached
-        user._micro_grid_ids_cache = micro_grids
+        user._micro_grid_ids_cache = list(micro_grids)
     return cached
+
+
+def _areas_of(user_id) -> tuple:
+    """(the user's area paths or None for the whole district, the ids of their micro-grids)."""
+    paths, micro_grids = [], []
+    rows = Area.objects.filter(memberships__user=user_id).values_list("id", "path", "parent_id", "kind")
+    for area_id, path, parent_id, kind in rows:
+        if parent_id is None:
+            return None, ()  # bound to the district itself
+        paths.append(path)
+        if kind == AreaKind.MICRO_GRID:
+            micro_grids.append(area_id)
+    return tuple(paths), tuple(micro_grids)
 
 
 def scope_q(user, path_field: str) -> Q | None:
@@ -163,6 +172,22 @@ def locate(lat: float, lng: float) -> list[spatial.AreaRef]:
     if not chain:
         raise NotFound(_("该位置不在本区范围内。"), code="outside_district")
     return chain
+
+
+def areas_of_chain(chain: list[spatial.AreaRef]) -> dict[int, Area]:
+    """{id: Area} of a located chain as the index knows the areas (id, code, name, kind, parent, path),
+    each linked to its parent, without a query: loaded as `.only()` would load them, so any other field
+    (the boundary, say) is read from the database on use."""
+    from django.db import router
+
+    db = router.db_for_read(Area)
+    names = ["id", "code", "name", "kind", "parent_id", "path"]
+    areas = {ref.id: Area.from_db(db, names, [ref.id, ref.code, ref.name, ref.kind, ref.parent_id, ref.path])
+             for ref in chain}
+    for area in areas.values():
+        if area.parent_id in areas:
+            area.parent = areas[area.parent_id]
+    return areas
 
 
 def grid_at(lat: float, lng: float) -> Area | None:

@@ -27,18 +27,29 @@ class AreaRef:
     name: str
     kind: str
     parent_id: int | None
+    path: str = ""  # "/<district id>/…/<id>/", as Area.path (grids.services._set_path) spells it
 
     def as_dict(self):
         return {"id": self.id, "code": self.code, "name": self.name, "kind": self.kind}
 
 
+def _path(area_id, parents) -> str:
+    ids = []
+    while area_id is not None and len(ids) <= len(parents):  # (the bound: a cycle cannot loop forever)
+        ids.append(area_id)
+        area_id = parents.get(area_id)
+    return "/" + "".join(f"{i}/" for i in reversed(ids))
+
+
 class AreaIndex:
     def __init__(self, rows):
         # rows: (id, code, name, kind, parent_id, boundary)
+        rows = list(rows)
+        parents = {row[0]: row[4] for row in rows}
         self.refs = {}
         geoms, ids, depths = [], [], []
         for area_id, code, name, kind, parent_id, boundary in rows:
-            self.refs[area_id] = AreaRef(area_id, code, name, kind, parent_id)
+            self.refs[area_id] = AreaRef(area_id, code, name, kind, parent_id, _path(area_id, parents))
             if boundary and kind in KIND_DEPTH:
                 geoms.append(shape(boundary))
                 ids.append(area_id)

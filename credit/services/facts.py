@@ -71,35 +71,50 @@ def _clean_fact(kind, points, leniency, source_app, source_model, source_pk, sou
 
 
 def post_fact(subject, kind, *, source_app, source_model, source_pk, points=None, occurred_at=None,
-              confirmed=False, leniency="", source_text="", metric="", value=None, actor=None, rescore=True):
+              confirmed=False, leniency="", source_text="", metric="", value=None, actor=None, rescore=True,
+              new_source=False):
     """Record a fact about a subject; (fact, created). The same source reference and kind again returns
     the first fact unchanged (created False). The subject is rescored when the transaction commits
-    (rescore=False: a bulk loader that runs rescore_all itself afterwards)."""
+    (rescore=False: a bulk loader that runs rescore_all itself afterwards).
+
+    `new_source`: the caller created the source row in its own open transaction just now (an event at
+    intake) and has read the subject in it: no fact of that source can exist yet, so the look-ups and
+    savepoints are skipped; the unique constraint still holds (a clash rolls back the caller's transaction)."""
     source_pk = str(source_pk)
     source_text = _clean_fact(kind, points, leniency or "", source_app, source_model, source_pk, source_text,
                               metric, value)
     occurred_at = clean_when(occurred_at)
     subject_id = subject.pk if isinstance(subject, Subject) else subject
     key = {"source_app": source_app, "source_model": source_model, "source_pk": source_pk, "kind": kind}
-    with transaction.atomic():
-        existing = CreditFact.objects.filter(**key).first()
-        if existing is None:
-            if not Subject.objects.filter(pk=subject_id).exists():
-                raise NotFound(_("管理对象不存在。"))
-            try:
-                with transaction.atomic():  # a savepoint: a concurrent twin may win the unique constraint
-                    fact = CreditFact.objects.create(
-                        subject_id=subject_id, points=None if points is None else float(points),
-                        confirmed=bool(confirmed), leniency=leniency or "", occurred_at=occurred_at,
-                        source_text=source_text, metric=metric or "", value=value,
-                        posted_by=actor if getattr(actor, "is_authenticated", False) else None, **key,
-                    )
-            except IntegrityError:
-                existing = CreditFact.objects.get(**key)
-        if existing is not None:
-            if existing.subject_id != subject_id:
-                raise Conflict(_("该来源记录已登记在另一个管理对象名下。"))
-            return existing, False
+
+    def create():
+        return CreditFact.objects.create(
+            subject_id=subject_id, points=None if points is None else float(points),
+            confirmed=bool(confirmed), leniency=leniency or "", occurred_at=occurred_at,
+            source_text=source_text, metric=metric or "", value=value,
+            posted_by=actor if getattr(actor, "is_authenticated", False) else None, **key,
+        )
+
+    if new_source:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("post_fact(new_source=True) runs in the caller's transaction")
+        fact = create()
+    else:
+        with transaction.atomic():
+            existing = CreditFact.objects.filter(**key).first()
+            if existing is None:
+                if not Subject.objects.filter(pk=subject_id).exists():
+                    raise NotFound(_("管理对象不存在。"))
+                try:
+                    with transaction.atomic():  # a savepoint: a concurrent twin may win the unique constraint
+                        fact = create()
+                except IntegrityError:
+                    existing = CreditFact.objects.get(**key)
+            if existing is not None:
+                if existing.subject_id != subject_id:
+                    raise Conflict(_("该来源记录已登记在另一个管理对象名下。"))
+                return existing, False
+    with transaction.atomic(savepoint=False):
         audit.record(actor, "credit.fact_posted", fact, changes={
             "kind": [None, kind], "subject": [None, subject_id], "points": [None, fact.points],
             "occurred_at": [None, occurred_at], "source": [None, fact.source_ref],
