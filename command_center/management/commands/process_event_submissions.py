@@ -1,0 +1,42 @@
+"""A dedicated worker for asynchronous intake: `manage.py process_event_submissions` processes
+submissions (command_center.submissions.work) as they come, until stopped (SIGTERM/SIGINT finish the
+submission in hand). Run several for a faster drain: they share the queue, each submission once, in
+order per client. Celery beat's `process_event_submissions` task does the same a second at a time."""
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connections
+
+
+class Command(BaseCommand):
+    help = "Process asynchronous event submissions until stopped (or, with --until-empty, until none is left)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--idle-sleep", type=float, default=0.2, help="seconds to wait when none is ready")
+        parser.add_argument("--until-empty", action="store_true", help="stop once no submission is ready")
+
+    def handle(self, *args, idle_sleep=0.2, until_empty=False, **options):
+        from command_center.submissions import work
+
+        stopping = []
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stopping.append(True))
+        total = 0
+        try:
+            while not stopping:
+                close_old_connections()
+                try:
+                    done = work(seconds=1.0)
+                except Exception as exc:  # noqa: BLE001 — busy past the retries: wait, then go on
+                    self.stderr.write(f"event submissions: {type(exc).__name__}: {exc}")
+                    connections.close_all()
+                    done = 0
+                total += done
+                if not done:
+                    if until_empty:
+                        break
+                    time.sleep(idle_sleep)
+        finally:
+            connections.close_all()
+        self.stdout.write(f"processed {total}")
