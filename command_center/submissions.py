@@ -32,6 +32,7 @@ from command_center.choices import SubmissionStatus
 from command_center.models import EventSubmission
 from command_center.services import base, intake
 from core.exceptions import DomainError, NotFound, Unprocessable, ValidationFailed
+from core.ids import MAX_ID
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ def get_for(user, pk) -> EventSubmission:
         pk = int(pk)
     except (TypeError, ValueError):
         pk = None
-    sub = EventSubmission.objects.filter(pk=pk).first() if pk and pk > 0 else None
+    sub = EventSubmission.objects.filter(pk=pk).first() if pk and 0 < pk <= MAX_ID else None
     if sub is None or (sub.client_id != user.pk and not (user.is_staff or user.is_superuser)):
         raise NotFound(_("该提交不存在。"))
     return sub

@@ -15,9 +15,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--idle-sleep", type=float, default=0.2, help="seconds to wait when none is ready")
         parser.add_argument("--until-empty", action="store_true", help="stop once no submission is ready")
+        parser.add_argument("--start-at", type=float, default=None,
+                            help="Unix time to begin at (several workers started together, as bench/burst.py does)")
 
-    def handle(self, *args, idle_sleep=0.2, until_empty=False, **options):
+    def handle(self, *args, idle_sleep=0.2, until_empty=False, start_at=None, **options):
         from command_center.submissions import work
+
+        if start_at is not None:
+            time.sleep(max(0.0, start_at - time.time()))
 
         stopping = []
         for sig in (signal.SIGTERM, signal.SIGINT):
