@@ -22,7 +22,7 @@ task), started together with `--start-at` so their start-up is not counted. The 
 processed one after another and more workers only help with more clients.
 
     .venv/bin/python bench/burst.py [--server uvicorn1] [--seconds 6] [--rate 200] [--burst-seconds 30]
-                                    [--drain-size 1000] [--clients 8]
+                                    [--drain-size 600] [--clients 8]
 
 A measurement: exits 0 whether the targets are met or not (the PASS/FAIL lines say which).
 """
@@ -214,9 +214,10 @@ def fill_backlog(port, bulk_headers, payloads, size: int):
     import httpx
 
     made, i = 0, 0
+    per_client = min(500, -(-size // len(bulk_headers)))  # every client gets a share: order is kept per client
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
         while made < size:
-            n = min(500, size - made)
+            n = min(per_client, size - made)
             events = [json.loads(payloads.event()) for _ in range(n)]
             r = client.post("/api/v1/event-submissions/", json={"events": events},
                             headers=bulk_headers[i % len(bulk_headers)])
@@ -277,7 +278,7 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=8, help="API clients the reports are spread over")
     parser.add_argument("--rate", type=float, default=200.0, help="burst: events/s offered")
     parser.add_argument("--burst-seconds", type=float, default=30.0)
-    parser.add_argument("--drain-size", type=int, default=1000, help="backlog for the 2-worker drain rate")
+    parser.add_argument("--drain-size", type=int, default=600, help="backlog for the 2-worker drain rate")
     parser.add_argument("--drain-timeout", type=float, default=600.0)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
