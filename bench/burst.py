@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -175,15 +176,21 @@ def start_workers(k: int, backend_env: dict, logdir, start_in: float = 6.0):
     return procs, start_at
 
 
-def stop_workers(procs):
+def stop_workers(procs) -> tuple[int, float]:
+    """Stop them; (submissions processed, CPU seconds spent) as the workers report at exit."""
     for proc, _log in procs:
         proc.send_signal(signal.SIGTERM)
+    processed, cpu = 0, 0.0
     for proc, log in procs:
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        said = re.search(r"processed (\d+) in ([0-9.]+) s of CPU", Path(log.name).read_text(errors="replace"))
+        if said:
+            processed, cpu = processed + int(said.group(1)), cpu + float(said.group(2))
+    return processed, cpu
 
 
 def wait_drained(timeout: float, since: float | None = None) -> tuple[float, int]:
@@ -205,8 +212,9 @@ def drain_rate(k: int, backend_env, logdir, timeout: float) -> dict:
         time.sleep(max(0.0, start_at - time.time()))
         elapsed, left = wait_drained(timeout, since=start_at)
     finally:
-        stop_workers(procs)
-    return {"workers": k, "size": size, "seconds": elapsed, "left": left, "rate": (size - left) / max(elapsed, 1e-9)}
+        processed, cpu = stop_workers(procs)
+    return {"workers": k, "size": size, "seconds": elapsed, "left": left, "rate": (size - left) / max(elapsed, 1e-9),
+            "cpu_ms": 1000 * cpu / max(processed, 1)}
 
 
 def fill_backlog(port, bulk_headers, payloads, size: int):
@@ -321,8 +329,9 @@ def main(argv=None):
             one = drain_rate(1, backend_env, tmpdir, args.drain_timeout)  # the backlog the ratio phase left
             fill_backlog(srv["port"], bulk_headers, payloads, args.drain_size)
             two = drain_rate(2, backend_env, tmpdir, args.drain_timeout)
-            print(f"   processing rate: 1 worker {one['rate']:.1f}/s ({one['size']} in {one['seconds']:.1f} s), "
-                  f"2 workers {two['rate']:.1f}/s ({two['size']} in {two['seconds']:.1f} s)")
+            print(f"   processing rate: 1 worker {one['rate']:.1f}/s ({one['size']} in {one['seconds']:.1f} s, "
+                  f"{one['cpu_ms']:.1f} ms of worker CPU each), 2 workers {two['rate']:.1f}/s ({two['size']} in "
+                  f"{two['seconds']:.1f} s, {two['cpu_ms']:.1f} ms each); load average now {os.getloadavg()[0]:.1f}")
             scale = two["rate"] / max(one["rate"], 1e-9)
             # The burst, with 2 workers running throughout.
             procs, start_at = start_workers(2, backend_env, tmpdir, start_in=6.0)
@@ -332,7 +341,7 @@ def main(argv=None):
                 left_at_end, t_end = backlog(), time.time()
                 drained_in, left = wait_drained(args.drain_timeout, since=t_end)
             finally:
-                stop_workers(procs)
+                processed, cpu = stop_workers(procs)
             out = outcome(b["accepted"], b["external_ids"])
             errors = sum(b["errors"].values())
             print(f"2. burst {args.rate:g}/s × {args.burst_seconds:g} s: offered {b['offered']}, accepted "
@@ -347,7 +356,8 @@ def main(argv=None):
             ok_drain = left == 0 and left_at_end > 0 and after >= TARGET_DRAIN_SHARE * two["rate"]
             print(f"3. backlog at the burst's end {left_at_end}, drained in {drained_in:.1f} s: {after:.1f}/s against the "
                   f"measured processing rate {two['rate']:.1f}/s with 2 workers ({after / max(two['rate'], 1e-9):.2f} ×; "
-                  f"target ≥ {TARGET_DRAIN_SHARE}: {verdict(ok_drain)}); left {left}")
+                  f"target ≥ {TARGET_DRAIN_SHARE}: {verdict(ok_drain)}); left {left}; the workers spent "
+                  f"{1000 * cpu / max(processed, 1):.1f} ms of CPU per submission")
             p95 = pct(b["snap_ms"], 95)
             print(f"4. the desk's snapshot read during the burst: {len(b['snap_ms'])} reads, p50 {pct(b['snap_ms'], 50):.0f} ms, "
                   f"p95 {p95:.0f} ms, max {max(b['snap_ms'] or [0]):.0f} ms (target p95 ≤ {TARGET_SNAPSHOT_P95_MS:.0f} ms: "

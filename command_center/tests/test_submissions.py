@@ -312,3 +312,14 @@ def test_schema_documents_the_async_path(api, users):
     bulk = schema["paths"]["/api/v1/event-submissions/"]["post"]
     assert {"202", "503", "400"} <= set(bulk["responses"])
     assert "200" in schema["paths"]["/api/v1/event-submissions/{id}/"]["get"]["responses"]
+
+
+def test_the_worker_command_processes_until_empty(api, users, catalog):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    api(users["platform"]).post(BULK, {"events": [body(external_id="W1"), body(external_id="W2")]}, format="json")
+    out = StringIO()
+    call_command("process_event_submissions", "--until-empty", stdout=out)
+    assert out.getvalue().startswith("processed 2") and Event.objects.count() == 2

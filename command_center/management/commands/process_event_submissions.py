@@ -44,4 +44,5 @@ class Command(BaseCommand):
                     time.sleep(idle_sleep)
         finally:
             connections.close_all()
-        self.stdout.write(f"processed {total}")
+        cpu = time.process_time()
+        self.stdout.write(f"processed {total} in {cpu:.2f} s of CPU" + (f" ({1000 * cpu / total:.1f} ms each)" if total else ""))
