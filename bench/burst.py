@@ -8,8 +8,8 @@ Targets, in one run:
    validation errors);
 3. the backlog drains at the measured processing rate (the drain after the burst against the rate the same
    number of workers showed on a standing backlog: ≥ 0.75 ×);
-4. the dispatcher's snapshot read (`GET /api/v1/command/snapshot/`, session of `dispatcher`, 4 reads/s) has
-   p95 ≤ 500 ms during the burst;
+4. the dispatcher's snapshot read (`GET /api/v1/command/snapshot/`, session of `dispatcher`, 4 reads/s until
+   every POST of the burst is answered) has p95 ≤ 500 ms during the burst;
 5. with 2 workers the drain rate is ≥ 1.6 × one worker's.
 
 PostgreSQL + Redis only (`BENCH_DATABASE_URL`, default postgres://postgres@127.0.0.1:5432/bench_async_burst,
@@ -51,7 +51,7 @@ TARGET_RATIO = 0.8
 TARGET_SNAPSHOT_P95_MS = 500.0
 TARGET_TWO_WORKERS = 1.6
 TARGET_DRAIN_SHARE = 0.75
-MAX_IN_FLIGHT = 64
+MAX_IN_FLIGHT = 32  # as bench/intake.py: a fleet of reporting systems, not an unbounded one
 PASSWORD = "bench-Pass-2026"
 ASYNC_PATH = "/api/v1/events/"
 
@@ -109,7 +109,6 @@ async def burst(port, async_headers, payloads, session, rate, seconds) -> dict:
     accepted, errors, post_ms, snap_ms, ext_ids = [], {}, [], [], []
     n = int(rate * seconds)
     t0 = time.perf_counter() + 0.2
-    end = t0 + seconds
     slots = asyncio.Semaphore(MAX_IN_FLIGHT)
     idle: list[Conn] = []
 
@@ -134,11 +133,13 @@ async def burst(port, async_headers, payloads, session, rate, seconds) -> dict:
         else:
             errors[status] = errors.get(status, 0) + 1
 
+    posting = asyncio.Event()  # set once every POST of the burst is answered: the desk reads until then
+
     async def desk():
         conn = Conn(port)
         headers = {"Cookie": f"sessionid={session}"}
         try:
-            while time.perf_counter() < end:
+            while not posting.is_set():
                 t = time.perf_counter()
                 status, _data = await conn.request("GET", "/api/v1/command/snapshot/", headers)
                 snap_ms.append((time.perf_counter() - t) * 1000)
@@ -148,11 +149,16 @@ async def burst(port, async_headers, payloads, session, rate, seconds) -> dict:
         finally:
             conn.close()
 
-    await asyncio.gather(desk(), *(one(i) for i in range(n)))
+    async def offer():
+        await asyncio.gather(*(one(i) for i in range(n)))
+        posting.set()
+
+    await asyncio.gather(desk(), offer())
     for c in idle:
         c.close()
-    return {"offered": n, "accepted": accepted, "external_ids": ext_ids, "errors": errors,
-            "achieved": len(accepted) / max(time.perf_counter() - t0, 1e-9), "post_ms": post_ms, "snap_ms": snap_ms}
+    took = time.perf_counter() - t0
+    return {"offered": n, "accepted": accepted, "external_ids": ext_ids, "errors": errors, "took": took,
+            "achieved": len(accepted) / max(took, 1e-9), "post_ms": post_ms, "snap_ms": snap_ms}
 
 
 # --- workers and the backlog ---------------------------------------------------------------------
@@ -245,9 +251,9 @@ def outcome(ids, ext_ids) -> dict:
     found = sum(rows.values())
     events = Event.objects.filter(external_id__in=ext_ids).count()
     done_with_event = EventSubmission.objects.filter(pk__in=ids, status="done", event__isnull=False).count()
-    failed = rows.get("failed", 0)
-    lost = (len(ids) - found) + rows.get("pending", 0) + (rows.get("done", 0) - done_with_event)
-    return {"done": rows.get("done", 0), "failed": failed, "lost": lost, "events": events}
+    lost = (len(ids) - found) + (rows.get("done", 0) - done_with_event)  # pending is late, not lost
+    return {"done": rows.get("done", 0), "failed": rows.get("failed", 0), "pending": rows.get("pending", 0),
+            "lost": lost, "events": events}
 
 
 def failure_reasons(ids, limit=3) -> str:
@@ -345,9 +351,10 @@ def main(argv=None):
             out = outcome(b["accepted"], b["external_ids"])
             errors = sum(b["errors"].values())
             print(f"2. burst {args.rate:g}/s × {args.burst_seconds:g} s: offered {b['offered']}, accepted "
-                  f"{len(b['accepted'])} ({b['achieved']:.0f}/s), errors {errors} {b['errors'] or ''}; POST answered "
+                  f"{len(b['accepted'])} in {b['took']:.0f} s ({b['achieved']:.0f}/s), errors {errors} {b['errors'] or ''}; POST answered "
                   f"p50 {pct(b['post_ms'], 50):.0f} ms / p95 {pct(b['post_ms'], 95):.0f} ms (from when due); processed "
-                  f"{out['done']} into events + {out['failed']} with validation errors, lost {out['lost']}, events made "
+                  f"{out['done']} into events + {out['failed']} with validation errors, still pending {out['pending']}, "
+                  f"lost {out['lost']}, events made "
                   f"{out['events']} (target 0 errors, 0 lost: "
                   f"{verdict(errors == 0 and out['lost'] == 0 and len(b['accepted']) == b['offered'] and out['events'] == out['done'])})")
             if out["failed"]:
@@ -359,7 +366,7 @@ def main(argv=None):
                   f"target ≥ {TARGET_DRAIN_SHARE}: {verdict(ok_drain)}); left {left}; the workers spent "
                   f"{1000 * cpu / max(processed, 1):.1f} ms of CPU per submission")
             p95 = pct(b["snap_ms"], 95)
-            print(f"4. the desk's snapshot read during the burst: {len(b['snap_ms'])} reads, p50 {pct(b['snap_ms'], 50):.0f} ms, "
+            print(f"4. the desk's snapshot read while the burst was being posted: {len(b['snap_ms'])} reads, p50 {pct(b['snap_ms'], 50):.0f} ms, "
                   f"p95 {p95:.0f} ms, max {max(b['snap_ms'] or [0]):.0f} ms (target p95 ≤ {TARGET_SNAPSHOT_P95_MS:.0f} ms: "
                   f"{verdict(p95 <= TARGET_SNAPSHOT_P95_MS)})")
             print(f"5. 2 workers drain {scale:.2f} × one worker's rate (target ≥ {TARGET_TWO_WORKERS}: "
