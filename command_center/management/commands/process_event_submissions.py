@@ -6,7 +6,7 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connections
+from django.db import close_old_connections
 
 
 class Command(BaseCommand):
@@ -25,24 +25,22 @@ class Command(BaseCommand):
             time.sleep(max(0.0, start_at - time.time()))
 
         stopping = []
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stopping.append(True))
+        previous = {sig: signal.signal(sig, lambda *_: stopping.append(True)) for sig in (signal.SIGTERM, signal.SIGINT)}
         total = 0
-        try:
-            while not stopping:
-                close_old_connections()
-                try:
-                    done = work(seconds=1.0)
-                except Exception as exc:  # noqa: BLE001 — busy past the retries: wait, then go on
-                    self.stderr.write(f"event submissions: {type(exc).__name__}: {exc}")
-                    connections.close_all()
-                    done = 0
-                total += done
-                if not done:
-                    if until_empty:
-                        break
-                    time.sleep(idle_sleep)
-        finally:
-            connections.close_all()
+        while not stopping:
+            close_old_connections()
+            try:
+                done = work(seconds=1.0)
+            except Exception as exc:  # noqa: BLE001 — busy past the retries: wait, then go on
+                self.stderr.write(f"event submissions: {type(exc).__name__}: {exc}")
+                close_old_connections()  # a broken connection is dropped; the next round opens another
+                done = 0
+            total += done
+            if not done:
+                if until_empty:
+                    break
+                time.sleep(idle_sleep)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         cpu = time.process_time()
         self.stdout.write(f"processed {total} in {cpu:.2f} s of CPU" + (f" ({1000 * cpu / total:.1f} ms each)" if total else ""))
