@@ -8,7 +8,7 @@ PORT ?= 8000
 IT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/enforcement_it
 IT_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run serve migrate demo test test-fast test-fuzz test-integration bench messages clean
+.PHONY: install run serve migrate demo test test-fast test-fuzz test-integration bench bench-burst messages clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ test-integration: install
 # postgres://postgres@127.0.0.1:5432/bench_reports): bench/README.md says what each measures.
 bench: install
 	for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+# Bursts from machines on the asynchronous intake path (PostgreSQL + Redis, real server and worker processes;
+# part of `make bench` too): BENCH_DATABASE_URL / BENCH_REDIS_URL choose the scratch database and Redis db.
+bench-burst: install
+	$(PY) bench/burst.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* var

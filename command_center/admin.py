@@ -4,7 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from command_center.models import Event, EventPhoto, SlaPolicy, TimelineEntry
+from command_center.models import Event, EventPhoto, EventSubmission, SlaPolicy, TimelineEntry
 from command_center.services import policies
 from core.admin import ReadOnlyMixin, ServiceCheckedMixin
 from grids import selectors as grid_selectors
@@ -151,6 +151,18 @@ class WebhookDeliveryAdmin(LogAdmin):
     search_fields = ("subscription__url", "subscription__client__username", "event__id")
     list_select_related = ("subscription__client",)
     raw_id_fields = ("subscription", "event")
+    date_hierarchy = "created_at"
+
+
+@admin.register(EventSubmission)
+class EventSubmissionAdmin(LogAdmin):
+    """Asynchronous intake's submissions (command_center.submissions): read-only, to see what waits or failed."""
+
+    list_display = ("id", "client", "status", "error_status", "attempts", "event", "created_at", "processed_at")
+    list_filter = ("status",)
+    search_fields = ("client__username", "idempotency_key")
+    list_select_related = ("client",)
+    raw_id_fields = ("client", "event")
     date_hierarchy = "created_at"
 
 

@@ -126,3 +126,11 @@ class DispatchMode(models.TextChoices):
     MANUAL = "manual", _("街道派遣")        # the street's command desk (dispatcher / team leader) picks
     CENTRAL = "central", _("区级统一派遣")  # only the district command center's dispatchers pick
     AUTOMATIC = "automatic", _("自动派遣")  # the best-ranked candidate is assigned on intake
+
+
+class SubmissionStatus(models.TextChoices):
+    """Where an asynchronous intake submission (`Prefer: respond-async`) stands."""
+
+    PENDING = "pending", _("待处理")
+    DONE = "done", _("已受理")
+    FAILED = "failed", _("未通过")

@@ -636,3 +636,6 @@ class DeliberationMeeting(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("meeting minutes are append-only")
+
+
+from command_center.submission_models import EventSubmission  # noqa: E402,F401 — the app's model, kept apart

@@ -13,6 +13,15 @@ def sweep():
     return sla_sweep.keep_sweeping()
 
 
+@shared_task(name="command_center.tasks.process_event_submissions", ignore_result=True)
+def process_event_submissions():
+    """Asynchronous intake's worker, sent every second by Celery beat: processes submissions for up to
+    EVENT_SUBMISSION_WORK_SECONDS (command_center.submissions.work)."""
+    from command_center import submissions
+
+    return submissions.work()
+
+
 @shared_task(name="command_center.tasks.queue_breach_webhooks", ignore_result=True)
 def queue_breach_webhooks(breaches):
     """Webhook deliveries for a sweep's batch of breaches. The sweep now queues them through the outbox

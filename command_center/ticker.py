@@ -102,6 +102,7 @@ _drain = _OncePerProcess()
 _inspections = _OncePerProcess()
 _case_deadlines = _OncePerProcess()
 _demo_walk = _OncePerProcess()
+_submissions = _OncePerProcess()
 # Periodic jobs of apps above the command center (Celery beat's in production), each on a thread of its
 # own: name → (interval s, func, its once-per-process holder). Registered from those apps' ready().
 _periodic: dict[str, tuple[float, object, _OncePerProcess]] = {}
@@ -171,6 +172,7 @@ def start_if_embedded() -> Ticker | None:
 
     _inspections.get_or_start(lambda: Ticker(sweep_overdue, 60.0, name="inspections-overdue").start())
     start_drain()
+    start_submissions()
     if getattr(settings, "DEMO_SIMULATION", False):
         start_demo_walk()
     return start()
@@ -212,3 +214,17 @@ def start_drain(interval: float | None = None) -> Ticker:
 
 def stop_drain():
     _drain.stop()
+
+
+def start_submissions(interval: float | None = None) -> Ticker:
+    """Asynchronous intake's worker (Celery beat's command_center.tasks.process_event_submissions in
+    production): submissions accepted with 202 are processed within about a second, on a thread of
+    its own. Once per process."""
+    from command_center.submissions import work
+
+    interval = interval or float(getattr(settings, "COMMAND_CENTER_TICK_SECONDS", 1.0))
+    return _submissions.get_or_start(lambda: Ticker(work, interval, name="event-submissions").start())
+
+
+def stop_submissions():
+    _submissions.stop()

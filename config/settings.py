@@ -448,6 +448,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 300},
     },
+    # Asynchronous intake (Prefer: respond-async): each run processes submissions for up to
+    # EVENT_SUBMISSION_WORK_SECONDS; more worker processes (or `manage.py process_event_submissions`) drain faster.
+    "command-center-event-submissions": {
+        "task": "command_center.tasks.process_event_submissions",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
     "core-outbox-drain": {
         "task": "core.tasks.drain_outbox",
         "schedule": 1.0,
@@ -501,6 +508,12 @@ OUTBOX_DRAIN_AFTER_SECONDS = float(os.environ.get("OUTBOX_DRAIN_AFTER_SECONDS", 
 OUTBOX_CLAIM_SECONDS = float(os.environ.get("OUTBOX_CLAIM_SECONDS", "60"))
 OUTBOX_BACKOFF_SECONDS = (5, 30, 120, 600, 3600)
 OUTBOX_KEEP_DAYS = float(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
+# Asynchronous intake (command_center.submissions): past this many pending submissions the 202 path answers
+# 503 with Retry-After (seconds); a bulk POST takes at most EVENT_SUBMISSION_BULK_MAX reports.
+EVENT_SUBMISSION_MAX_BACKLOG = int(os.environ.get("EVENT_SUBMISSION_MAX_BACKLOG", "10000"))
+EVENT_SUBMISSION_RETRY_AFTER_SECONDS = int(os.environ.get("EVENT_SUBMISSION_RETRY_AFTER_SECONDS", "5"))
+EVENT_SUBMISSION_BULK_MAX = 500
+EVENT_SUBMISSION_WORK_SECONDS = float(os.environ.get("EVENT_SUBMISSION_WORK_SECONDS", "0.9"))
 COMMAND_CENTER_TICKER = os.environ.get("SLA_TICKER", "auto")
 COMMAND_CENTER_TICK_SECONDS = float(os.environ.get("SLA_TICK_SECONDS", "1"))
 # The embedded demo's officers keep walking and reporting positions (command_center.walk.DemoWalk), each

@@ -12,6 +12,13 @@ class DomainError(Exception):
         if code:
             self.code = code
 
+    def body(self) -> dict:
+        """The JSON an API answers for this error (core.api.errors; asynchronous intake stores it too):
+        field messages as {"field": ["message"]}, otherwise {"detail", "code"}."""
+        if self.fields:
+            return {k: v if isinstance(v, list) else [str(v)] for k, v in self.fields.items()}
+        return {"detail": str(self.message), "code": self.code}
+
     def __str__(self):
         if self.fields:
             return f"{self.message} " + "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"

@@ -3,11 +3,13 @@ from rest_framework.routers import SimpleRouter
 
 from command_center.api import dispatch as dispatch_views
 from command_center.api import pages
+from command_center.api import submissions as async_intake
 from command_center.api import views
 from command_center.dashboard import views as dashboard_views
 
 router = SimpleRouter()
 router.register("events", views.EventViewSet, basename="event")
+router.register("event-submissions", async_intake.EventSubmissionViewSet, basename="event-submission")
 router.register("command/dispatch-rules", dispatch_views.DispatchRuleViewSet, basename="dispatch-rule")
 
 urlpatterns = [

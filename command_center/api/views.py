@@ -19,6 +19,7 @@ from cases.choices import PartyKind
 from command_center import dispatch, push, selectors
 from command_center import photos as event_photos
 from command_center.api import filters
+from command_center.api import submissions as async_intake
 from command_center.api.serializers import (
     ApproveInputSerializer, CandidatesSerializer, CloseInputSerializer, ConcludeInputSerializer, DeliberateInputSerializer,
     DeliberationSerializer, MeetingInputSerializer, DispatchInputSerializer, EventDetailSerializer,
@@ -88,10 +89,14 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request={"application/json": EventInputSerializer,
                             "multipart/form-data": EventMultipartInputSerializer},
-                   parameters=[IDEMPOTENCY_KEY], responses={201: EventDetailSerializer, 200: EventDetailSerializer})
+                   parameters=[IDEMPOTENCY_KEY, async_intake.PREFER],
+                   responses={201: EventDetailSerializer, 200: EventDetailSerializer, **async_intake.ACCEPT_RESPONSES})
     def create(self, request):
         """Report an event: it is located, routed, given its deadlines. A retry returns the first one.
-        As multipart/form-data it may carry report photos (`photos`, repeated)."""
+        As multipart/form-data it may carry report photos (`photos`, repeated). With `Prefer: respond-async`
+        (JSON) it is only stored and answered 202: see /api/v1/event-submissions/."""
+        if async_intake.prefers_async(request):
+            return async_intake.accept_one(request)
         data = EventMultipartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from command_center import submissions
 from command_center.choices import OPEN_STATUSES, Severity, Source, Stage
 from command_center.models import Deadline, Event
 from command_center.selectors import overdue_q
@@ -103,6 +104,8 @@ def figures_for(user, now=None) -> dict:
             "total": sum(duty.values()),
             "by_status": [{"status": s, "label": str(label), "count": duty.get(s, 0)} for s, label in DutyStatus.choices],
         },
+        # Machine feeds' reports accepted (202) and not processed yet, all clients (a count, nothing more).
+        "submissions_backlog": submissions.backlog(),
     }
 
 

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from command_center import submissions
 from command_center.choices import Action, Severity, Source, Stage, Status
 from command_center.dashboard import selectors
 from command_center.push import TERMINAL_STATUSES
@@ -89,7 +90,8 @@ def dashboard(request):
     _require_dashboard_role(request)
     config = _page_config(request)
     return render(request, "command_center/dashboard.html", {"config": config, "can_command": config["canCommand"],
-                                                              "severities": _severities()})
+                                                              "severities": _severities(),
+                                                              "backlog": submissions.backlog()})
 
 
 @login_required

@@ -22,11 +22,7 @@ def busy_retry_after() -> str:
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        if exc.fields:
-            body = {k: v if isinstance(v, list) else [str(v)] for k, v in exc.fields.items()}
-        else:
-            body = {"detail": str(exc.message), "code": exc.code}
-        response = Response(body, status=exc.status_code)
+        response = Response(exc.body(), status=exc.status_code)
         if getattr(exc, "retry_after", None):
             response["Retry-After"] = str(exc.retry_after)
         return response
