@@ -15,6 +15,9 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 logger = logging.getLogger(__name__)
 
 FALLBACK = "STSong-Light"
+# Characters our texts use that a font may lack (WenQuanYi Zen Hei has no U+2212 MINUS SIGN, used in the
+# figures' definitions) → the look-alike whose glyph stands in; the text keeps the original character.
+STAND_INS = {"\u2212": "\u2013"}  # − → –
 _lock = threading.Lock()
 _chosen: dict[tuple[str, ...], str] = {}  # candidate paths → the registered font's name
 
@@ -30,11 +33,22 @@ def _register(path: str) -> str | None:
         return None
     name = f"CJK-{Path(path).stem}"
     try:
-        pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
+        font = TTFont(name, path, subfontIndex=0)
     except (TTFError, OSError) as exc:  # not TrueType (e.g. CFF outlines), or unreadable
         logger.warning("PDF CJK font %s not usable: %s", path, exc)
         return None
+    _stand_in(font.face)
+    pdfmetrics.registerFont(font)
     return name
+
+
+def _stand_in(face):
+    """Draw a character the font lacks with a look-alike's glyph (else an empty gap), as reportlab itself
+    does for the no-break space; the PDF's ToUnicode map still gives the original character back."""
+    for missing, look_alike in ((ord(a), ord(b)) for a, b in STAND_INS.items()):
+        if missing not in face.charToGlyph and look_alike in face.charToGlyph:
+            face.charToGlyph[missing] = face.charToGlyph[look_alike]
+            face.charWidths[missing] = face.charWidths[look_alike]
 
 
 def cjk_font() -> str:

@@ -58,4 +58,6 @@ def test_the_report_embeds_its_chinese_font(logged_in, district):
     fonts = pdf_fonts(answer.content)
     fonts.pop("/Helvetica", None)  # reportlab's canvas names it at each page's start; it draws nothing here
     assert fonts and all(fonts.values()), fonts  # the Chinese font: a TrueType subset carried in the file
-    assert f"{district['S1'].name}2026年11月综合行政执法月报" in _text(answer)
+    text = _text(answer)
+    assert f"{district['S1'].name}2026年11月综合行政执法月报" in text
+    assert "(本期−前期)÷前期" in text  # U+2212, drawn with a stand-in glyph, extracted as itself

@@ -1,6 +1,8 @@
 """core.pdf_fonts: the first usable TrueType font of PDF_CJK_FONT_PATH, else STSong-Light with a warning."""
 import logging
 
+from reportlab.pdfbase import pdfmetrics
+
 from core.pdf_fonts import FALLBACK, cjk_font
 from core.testing import needs_cjk_font
 
@@ -18,3 +20,10 @@ def test_a_file_that_is_no_truetype_font_falls_back_with_a_warning(settings, tmp
     with caplog.at_level(logging.WARNING, logger="core.pdf_fonts"):
         assert cjk_font() == FALLBACK
     assert "not usable" in caplog.text and "STSong-Light" in caplog.text
+
+
+@needs_cjk_font
+def test_a_character_the_font_lacks_is_drawn_with_its_look_alike():
+    face = pdfmetrics.getFont(cjk_font()).face  # WenQuanYi Zen Hei has no U+2212 MINUS SIGN of its own
+    assert face.charToGlyph[ord("−")] not in (None, 0)
+    assert pdfmetrics.stringWidth("−", cjk_font(), 10) == pdfmetrics.stringWidth("–", cjk_font(), 10) > 0
