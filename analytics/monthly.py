@@ -1,6 +1,6 @@
 """A street's monthly report (镇街月报) as a printable PDF: the month's event, inspection and case figures
-from the same selectors as /reports/ and the API, with their definitions. Chinese text through reportlab's
-built-in CID font STSong-Light (no font file; the PDF viewer supplies the glyphs), as cases.documents does."""
+from the same selectors as /reports/ and the API, with their definitions. Chinese text in the embedded
+TrueType CJK font of core.pdf_fonts, as cases.documents has."""
 import calendar
 import io
 from datetime import date
@@ -11,8 +11,6 @@ from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from analytics import params
@@ -20,9 +18,8 @@ from analytics.selectors import cases as case_figures
 from analytics.selectors import events as event_figures
 from analytics.selectors import inspections as inspection_figures
 from core.exceptions import ValidationFailed
+from core.pdf_fonts import cjk_font
 from grids.choices import AreaKind
-
-FONT = "STSong-Light"
 
 
 def parse_month(raw) -> date:
@@ -88,11 +85,11 @@ def monthly_report(user, *, area_code, month) -> tuple[bytes, str]:
     period = params.parse(user, {"area": area_code, "from": first.isoformat(), "to": last.isoformat()})
     if period.area.kind != AreaKind.STREET:
         raise ValidationFailed(fields={"area": [_("月报按镇街出具，请选择镇街。")]})
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))  # idempotent: registering again replaces it
-    title = ParagraphStyle("title", fontName=FONT, fontSize=18, leading=26, alignment=1, spaceAfter=4)
-    sub = ParagraphStyle("sub", fontName=FONT, fontSize=10, leading=15, alignment=1, spaceAfter=8)
-    head = ParagraphStyle("head", fontName=FONT, fontSize=13, leading=20, spaceBefore=8, spaceAfter=4)
-    cell = ParagraphStyle("cell", fontName=FONT, fontSize=9, leading=13, wordWrap="CJK")
+    font = cjk_font()
+    title = ParagraphStyle("title", fontName=font, fontSize=18, leading=26, alignment=1, spaceAfter=4)
+    sub = ParagraphStyle("sub", fontName=font, fontSize=10, leading=15, alignment=1, spaceAfter=8)
+    head = ParagraphStyle("head", fontName=font, fontSize=13, leading=20, spaceBefore=8, spaceAfter=4)
+    cell = ParagraphStyle("cell", fontName=font, fontSize=9, leading=13, wordWrap="CJK")
 
     def p(text, style):
         return Paragraph(escape(str(text)), style)

@@ -1,6 +1,5 @@
 """The case's documents as PDF: the notice (行政处罚事先告知书), the decision (行政处罚决定书) and the case
-file (案卷: the whole record). Chinese text through reportlab's built-in CID font STSong-Light, which
-needs no font file (the reader's PDF viewer supplies the glyphs)."""
+file (案卷: the whole record). Chinese text in the embedded TrueType CJK font of core.pdf_fonts."""
 import io
 from xml.sax.saxutils import escape
 
@@ -9,33 +8,23 @@ from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from cases import selectors
 from cases.choices import PartyKind
+from core.pdf_fonts import cjk_font
 
-FONT = "STSong-Light"
 KINDS = ("notice", "decision", "file")
-
-_registered = False
-
-
-def _font():
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-        _registered = True
 
 
 def _styles():
+    font = cjk_font()
     return {
-        "title": ParagraphStyle("title", fontName=FONT, fontSize=18, leading=26, alignment=1, spaceAfter=6),
-        "sub": ParagraphStyle("sub", fontName=FONT, fontSize=11, leading=16, alignment=1, spaceAfter=10),
-        "body": ParagraphStyle("body", fontName=FONT, fontSize=11, leading=18, wordWrap="CJK"),
-        "head": ParagraphStyle("head", fontName=FONT, fontSize=12, leading=20, spaceBefore=8),
-        "cell": ParagraphStyle("cell", fontName=FONT, fontSize=9, leading=13, wordWrap="CJK"),
+        "title": ParagraphStyle("title", fontName=font, fontSize=18, leading=26, alignment=1, spaceAfter=6),
+        "sub": ParagraphStyle("sub", fontName=font, fontSize=11, leading=16, alignment=1, spaceAfter=10),
+        "body": ParagraphStyle("body", fontName=font, fontSize=11, leading=18, wordWrap="CJK"),
+        "head": ParagraphStyle("head", fontName=font, fontSize=12, leading=20, spaceBefore=8),
+        "cell": ParagraphStyle("cell", fontName=font, fontSize=9, leading=13, wordWrap="CJK"),
     }
 
 
@@ -117,7 +106,6 @@ TITLES = {"notice": "告知书", "decision": "决定书", "file": "案卷"}
 
 def render(case, kind: str, *, full_party: bool) -> bytes:
     """The PDF of `kind` (notice, decision, file) for a case read with selectors.with_detail."""
-    _font()
     st = _styles()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, title=f"{case.number} {TITLES[kind]}", leftMargin=18 * mm,

@@ -404,6 +404,16 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- PDFs (core.pdf_fonts) ------------------------------------------------------------------------
+# The TrueType CJK font embedded in the case documents and the monthly report: the first of these files that
+# loads (PDF_CJK_FONT_PATH, paths separated by ":"); TrueType only (.ttf/.ttc), not CFF OpenType such as
+# Noto CJK. None found: reportlab's STSong-Light, which embeds no glyphs, with a logged warning.
+PDF_CJK_FONT_PATH = [p for p in os.environ.get("PDF_CJK_FONT_PATH", ":".join((
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",      # Debian fonts-wqy-zenhei
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",    # Debian fonts-wqy-microhei
+    "/usr/share/fonts/truetype/arphic/uming.ttc",        # Debian fonts-arphic-uming
+))).split(":") if p]
+
 # --- Domain settings --------------------------------------------------------------------------
 # Where one-click notices to subjects go; an SMS gateway plugs in here.
 NOTICE_SENDER = os.environ.get("NOTICE_SENDER", "grids.services.OutboxSender")

@@ -6,6 +6,8 @@ import re
 import pytest
 from pypdf import PdfReader
 
+from core.testing import needs_cjk_font, pdf_fonts
+
 pytestmark = pytest.mark.django_db
 
 URL = "/reports/monthly.pdf"
@@ -48,3 +50,14 @@ def test_linked_from_the_reports_of_a_street(logged_in, district):
     page = logged_in("leader_s1").get("/reports/", {"area": "S1", "date_from": "2026-11-01", "date_to": "2026-11-30"})
     assert f"{URL}?area=S1&amp;month=2026-11" in page.content.decode()
     assert URL not in logged_in("dispatcher").get("/reports/").content.decode()  # no street chosen
+
+
+@needs_cjk_font
+def test_the_report_embeds_its_chinese_font(logged_in, district):
+    answer = logged_in("leader_s1").get(URL, {"area": "S1", "month": "2026-11"})
+    fonts = pdf_fonts(answer.content)
+    fonts.pop("/Helvetica", None)  # reportlab's canvas names it at each page's start; it draws nothing here
+    assert fonts and all(fonts.values()), fonts  # the Chinese font: a TrueType subset carried in the file
+    text = _text(answer)
+    assert f"{district['S1'].name}2026年11月综合行政执法月报" in text
+    assert "(本期−前期)÷前期" in text  # U+2212, drawn with a stand-in glyph, extracted as itself
