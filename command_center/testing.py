@@ -1,13 +1,18 @@
 """Test support for the command center: the points of the test district, a small published catalog,
-an event reporter, a crew of officers at known distances, dispatch rules and a webhook receiver.
+an event reporter, a crew of officers at known distances, dispatch rules, a webhook receiver, and the demo
+district loaded once a session (capture_demo, restore_demo).
 The fixtures that wrap them are in command_center/tests/conftest.py (and tests_integration/conftest.py)."""
+import copy
 import io
 import os
 import threading
+from dataclasses import dataclass
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.utils import timezone
 from PIL import Image
 
@@ -152,3 +157,65 @@ def image_bytes(fmt="PNG", size=(8, 6), color=(200, 30, 30)):
 
 def upload(name="p.png", content=None, fmt="PNG", **kw):
     return SimpleUploadedFile(name, content if content is not None else image_bytes(fmt, **kw))
+
+
+# ---- The demo district, loaded once a test session (the demo_snapshot / demo_district fixtures) -----------
+
+
+@dataclass(frozen=True)
+class DemoSnapshot:
+    """What `manage.py load_demo` wrote (core.testing.changes_since), printed, and what each of its parts
+    returned (by loader path, as the command's `results`)."""
+    changes: list
+    output: str
+    results: dict
+
+
+def capture_demo() -> DemoSnapshot:
+    """Run `manage.py load_demo` once in a transaction that is rolled back, keeping what it wrote."""
+    from django.core.management import call_command
+    from django.utils.module_loading import import_string
+
+    from command_center.management.commands import load_demo as command
+    from core import testing as core_testing
+
+    results = {}
+
+    def recording(path):
+        loader = import_string(path)
+
+        def load(**kwargs):
+            results[path] = loader(**kwargs)
+            return results[path]
+        return load
+
+    out = io.StringIO()
+    with transaction.atomic():
+        before = core_testing.table_rows()
+        with mock.patch.object(command, "import_string", recording):
+            call_command("load_demo", stdout=out)
+        changes = core_testing.changes_since(before)
+        transaction.set_rollback(True)
+    _forget_cached_areas()
+    return DemoSnapshot(changes, out.getvalue(), results)
+
+
+def restore_demo(snapshot: DemoSnapshot) -> DemoSnapshot:
+    """The demo district in this test's database, as load_demo leaves it (PostgreSQL's statistics too)."""
+    from core import testing as core_testing
+
+    with transaction.atomic():
+        core_testing.replay(snapshot.changes)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    _forget_cached_areas()
+    return DemoSnapshot(snapshot.changes, snapshot.output, copy.deepcopy(snapshot.results))
+
+
+def _forget_cached_areas():
+    from enforcement import routing
+    from grids import spatial
+
+    spatial.invalidate()
+    routing.invalidate()
