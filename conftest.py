@@ -3,7 +3,7 @@ import os
 
 import pytest
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from grids import spatial, testing
@@ -44,10 +44,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2's deliberate slowness costs ~0.3 s a user; tests don't need it."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -226,3 +229,23 @@ def logged_in(users):
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup, django_db_blocker):
+    """The demo district (`manage.py load_demo`) loaded ONCE a session, in a transaction rolled back, its
+    rows kept: command_center.testing.capture_demo. A load takes ~30 s; the demo tests replay it in ~1-2 s."""
+    from command_center import testing as cc_testing
+
+    # Session-scoped, so before the function-scoped settings fixtures: the tests' hasher is set here.
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+        return cc_testing.capture_demo()
+
+
+@pytest.fixture
+def demo_district(db, demo_snapshot):
+    """The demo district in this test's database (rolled back after it), as load_demo leaves it: `.output`
+    what the command printed, `.results` what each demo part returned (by loader path)."""
+    from command_center import testing as cc_testing
+
+    return cc_testing.restore_demo(demo_snapshot)

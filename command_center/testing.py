@@ -1,13 +1,18 @@
 """Test support for the command center: the points of the test district, a small published catalog,
-an event reporter, a crew of officers at known distances, dispatch rules and a webhook receiver.
+an event reporter, a crew of officers at known distances, dispatch rules, a webhook receiver, and the demo
+district loaded once a session (capture_demo, restore_demo).
 The fixtures that wrap them are in command_center/tests/conftest.py (and tests_integration/conftest.py)."""
+import copy
 import io
 import os
 import threading
+from dataclasses import dataclass
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.utils import timezone
 from PIL import Image
 
@@ -169,3 +174,64 @@ def person_case_in_s1(users, teams, departments, prefix="rm"):
     return case_services.file_case(users["leader_s1"], party_kind="person", person_name="摊主",
                                    street=teams["S1"].street, facts="占道", facts_on=date.today(),
                                    matter_codes=["M-ZD"], handler_ids=[o.pk for o in officers])
+# ---- The demo district, loaded once a test session (the demo_snapshot / demo_district fixtures) -----------
+
+
+@dataclass(frozen=True)
+class DemoSnapshot:
+    """What `manage.py load_demo` wrote (core.testing.changes_since), printed, and what each of its parts
+    returned (by loader path, as the command's `results`)."""
+    changes: list
+    output: str
+    results: dict
+
+
+def capture_demo() -> DemoSnapshot:
+    """Run `manage.py load_demo` once in a transaction that is rolled back, keeping what it wrote."""
+    from django.core.management import call_command
+    from django.utils.module_loading import import_string
+
+    from command_center.management.commands import load_demo as command
+    from core import testing as core_testing
+
+    results = {}
+
+    def recording(path):
+        loader = import_string(path)
+
+        def load(**kwargs):
+            results[path] = loader(**kwargs)
+            return results[path]
+        return load
+
+    out = io.StringIO()
+    with transaction.atomic():
+        before = core_testing.table_rows()
+        with mock.patch.object(command, "import_string", recording):
+            call_command("load_demo", stdout=out)
+        changes = core_testing.changes_since(before)
+        transaction.set_rollback(True)
+    _forget_cached_areas()
+    return DemoSnapshot(changes, out.getvalue(), results)
+
+
+def restore_demo(snapshot: DemoSnapshot) -> DemoSnapshot:
+    """The demo district in this test's database, as load_demo leaves it (PostgreSQL's statistics too)."""
+    from core import testing as core_testing
+
+    with transaction.atomic():
+        core_testing.replay(snapshot.changes)
+    if connection.vendor == "postgresql":  # load_demo's ANALYZE, on the tables it filled
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(c.model._meta.db_table)
+                                                  for c in snapshot.changes))
+    _forget_cached_areas()
+    return DemoSnapshot(snapshot.changes, snapshot.output, copy.deepcopy(snapshot.results))
+
+
+def _forget_cached_areas():
+    from enforcement import routing
+    from grids import spatial
+
+    spatial.invalidate()
+    routing.invalidate()

@@ -1,15 +1,21 @@
 """Test support that knows no app: running one function in several threads at once; the modules a
-file imports (for the layering tests); the fonts a PDF uses and embeds."""
+file imports (for the layering tests); the fonts a PDF uses and embeds; what a piece of work wrote to the
+database, to write it again in another test (the demo district, loaded once a session: command_center.testing.capture_demo)."""
 import ast
 import io
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
+from django.core.management.color import no_style
 from django.db import connection
 from pypdf import PdfReader
+
+from core import bulk
 
 
 def in_threads(n, fn):
@@ -66,3 +72,75 @@ def _cjk_font_installed() -> bool:
 needs_cjk_font = pytest.mark.skipif(
     not _cjk_font_installed() and os.environ.get("CI", "").lower() != "true",
     reason="no TrueType CJK font at PDF_CJK_FONT_PATH (apt-get install fonts-wqy-zenhei)")
+# ---- What a piece of work wrote to the database, replayable in another test -----------------------------
+
+
+@dataclass
+class TableChanges:
+    """One table's difference between two moments: rows added, rows changed (whole rows), pks removed."""
+    model: type
+    fields: list
+    added: list
+    changed: list
+    removed: list
+
+
+def _tables():
+    return [m for m in apps.get_models(include_auto_created=True)
+            if m._meta.managed and not m._meta.proxy and not m._meta.swapped]
+
+
+def _stored_fields(model):
+    return [f for f in model._meta.local_concrete_fields if not getattr(f, "generated", False)]
+
+
+def _rows(model):
+    fields = _stored_fields(model)
+    pk_at = fields.index(model._meta.pk)
+    return {row[pk_at]: row for row in model._base_manager.values_list(*(f.attname for f in fields))}
+
+
+def table_rows():
+    """Every managed table's rows by pk (as the ORM reads them): the `before` of changes_since()."""
+    return {model: _rows(model) for model in _tables()}
+
+
+def changes_since(before):
+    """The difference between `before` (table_rows()) and the database now, table by table."""
+    changes = []
+    for model, old in before.items():
+        new = _rows(model)
+        added = [row for pk, row in new.items() if pk not in old]
+        changed = [row for pk, row in new.items() if pk in old and old[pk] != row]
+        removed = [pk for pk in old if pk not in new]
+        if added or changed or removed:
+            changes.append(TableChanges(model, _stored_fields(model), added, changed, removed))
+    return changes
+
+
+def replay(changes, batch=500):
+    """Write `changes` (changes_since()) into the database as raw rows, many per INSERT (core.bulk): no
+    save(), no signals, no auto_now, values prepared by their fields as the ORM would. Foreign keys are
+    checked at commit (Django's constraints are deferred), so the order of the tables does not matter.
+    Sequences are moved past the added pks."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for change in changes:
+            table, pk = quote(change.model._meta.db_table), change.model._meta.pk
+            columns = [quote(f.column) for f in change.fields]
+            for start in range(0, len(change.removed), batch):
+                pks = change.removed[start:start + batch]
+                cursor.execute(f"DELETE FROM {table} WHERE {quote(pk.column)} IN ({', '.join(['%s'] * len(pks))})",
+                               [pk.get_db_prep_value(v, connection) for v in pks])
+            assignments = ", ".join(f"{c} = %s" for c in columns)
+            for row in change.changed:
+                cursor.execute(f"UPDATE {table} SET {assignments} WHERE {quote(pk.column)} = %s",
+                               [*_prepared(change.fields, row), pk.get_db_prep_value(row[change.fields.index(pk)], connection)])
+            bulk.insert_rows(change.model, [f.attname for f in change.fields], change.added)
+        added = [change.model for change in changes if change.added]
+        for sql in connection.ops.sequence_reset_sql(no_style(), added):
+            cursor.execute(sql)
+
+
+def _prepared(fields, row):
+    return [field.get_db_prep_save(value, connection) for field, value in zip(fields, row)]

@@ -1,17 +1,10 @@
-"""The demo's casework, through `manage.py load_demo` (one load, checked from every side)."""
-from io import StringIO
-
-import pytest
-from django.core.management import call_command
-
+"""The demo's casework, through `manage.py load_demo` (the session's one load: the demo_district fixture)."""
 from cases.choices import AppealResult, Origin, Status
 from cases.models import Appeal, Case, ColorAppeal, QualityReview
 from credit.models import CreditFact
 
 
-@pytest.mark.django_db
-def test_demo_has_cases_in_every_state():
-    call_command("load_demo", stdout=StringIO())
+def test_demo_has_cases_in_every_state(demo_district):
     statuses = set(Case.objects.values_list("status", flat=True))
     assert statuses == set(Status.values)
     assert Case.objects.filter(origin=Origin.EVENT).exists() and Case.objects.filter(origin=Origin.DIRECT).exists()

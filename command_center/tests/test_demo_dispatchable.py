@@ -1,10 +1,7 @@
 """The loaded demo is consistent for dispatch: every problem type of its catalog has at least two officers
 of every street capable of its matter at the rank its colour needs, as the ranking itself judges them
-(so a red 消防通道堵塞 report in 青山湖 finds a candidate once positions are fresh)."""
-from io import StringIO
-
-import pytest
-from django.core.management import call_command
+(so a red 消防通道堵塞 report in 青山湖 finds a candidate once positions are fresh). The demo: the
+session's one load (the demo_district fixture)."""
 from django.utils import timezone
 
 from command_center import dispatch
@@ -18,9 +15,7 @@ from grids.models import Area, Officer, Subject
 MOMENTARY = {"off_duty", "no_position", "stale_position", "had_event"}
 
 
-@pytest.mark.django_db
-def test_every_problem_type_has_two_capable_officers_of_rank_in_every_street():
-    call_command("load_demo", stdout=StringIO())
+def test_every_problem_type_has_two_capable_officers_of_rank_in_every_street(demo_district):
     published = enforcement_selectors.matters().values("code")
     types = list(enforcement_selectors.problem_types().filter(active=True, matter_code__in=published).order_by("code"))
     streets = list(Area.objects.filter(kind=AreaKind.STREET).defer("boundary").order_by("code"))

@@ -1,11 +1,11 @@
 """Screenshots of the desk (/command/), the big screen (/command/screen/) and the map (/map/) on the demo
-district (load_demo: its streets, subjects, officers, open events; no tile server, so the offline base
-map), at 1366×768 and 1920×1080, in Chinese and English, into test-artifacts/ for a person to look at;
+district (load_demo, the session's one load replayed: its streets, subjects, officers, open events; no
+tile server, so the offline base map), at 1366×768 and 1920×1080, in Chinese and English, into test-artifacts/ for a person to look at;
 and what can be checked on them by machine: the page fills the window without overlaps, the big screen's
 title stays on one line, its list of red and overdue events is filled."""
 import pytest
-from django.core.management import call_command
 
+from command_center import testing as cc_testing
 from core.browser_testing import ARTIFACTS
 from core.browser_testing import log_in
 from grids.demo import DEMO_PASSWORD
@@ -17,10 +17,10 @@ LANGUAGES = ("zh-hans", "en")
 
 
 @pytest.fixture
-def demo(transactional_db, settings):
+def demo(transactional_db, demo_snapshot, settings):
+    """The demo committed (the live server reads it from its own connection); the test's flush removes it."""
     settings.MAP_TILE_URL = ""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("load_demo", stdout=open("/dev/null", "w"))
+    return cc_testing.restore_demo(demo_snapshot)
 
 
 def _overlaps(page, a, b):

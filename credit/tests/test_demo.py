@@ -1,17 +1,11 @@
-"""The demo spread: about 70% green, 20% yellow, 10% red, with histories; the same for the same seed."""
-import pytest
-
+"""The demo spread: about 70% green, 20% yellow, 10% red, with histories; the same for the same seed.
+Checked on the whole demo (the session's one `load_demo`: the demo_district fixture), as `make run` shows it."""
 from credit import demo
 from credit.models import CreditFact, CreditHistory, CreditScore, SensorReading
 
-pytestmark = pytest.mark.django_db
 
-
-def test_demo_gives_a_realistic_spread_with_histories():
-    from grids import demo as grids_demo
-
-    grids_demo.load()
-    counts = demo.load()
+def test_demo_gives_a_realistic_spread_with_histories(demo_district):
+    counts = demo_district.results["credit.demo.load"]
     n = CreditScore.objects.count()
     assert n == counts["scored"] > 100
     share = {c: CreditScore.objects.filter(color=c).count() / n for c in ("green", "yellow", "red")}

@@ -1,7 +1,8 @@
 """The demo district: one load through `manage.py load_demo`, checked from every side.
 
-Loading takes a few seconds, so one test function loads once and asserts the lot; determinism is checked
-on the pure plan (two builds, no database) and pinned with a digest of a sample.
+Loading takes half a minute, so the session loads it once (the demo_district fixture replays what it wrote)
+and one test function asserts the lot; determinism is checked on the pure plan (two builds, no database)
+and pinned with a digest of a sample.
 """
 from collections import Counter
 from io import StringIO
@@ -41,11 +42,8 @@ def test_uscc_check_character():
     assert all(demo.uscc_is_valid(demo.uscc("92", rng)) for _ in range(200))
 
 
-@pytest.mark.django_db
-def test_load_demo_builds_the_district():
-    out = StringIO()
-    call_command("load_demo", stdout=out)
-    assert "演示数据已加载" in out.getvalue()
+def test_load_demo_builds_the_district(demo_district):
+    assert "演示数据已加载" in demo_district.output
 
     # --- Area tree -----------------------------------------------------------------------------
     kinds = Counter(Area.objects.values_list("kind", flat=True))
@@ -156,10 +154,8 @@ def test_load_demo_builds_the_district():
     assert demo.DEMO_PASSWORD in text and "http://example.test:8000/map/" in text
 
 
-@pytest.mark.django_db
-def test_demo_seen_through_the_api():
+def test_demo_seen_through_the_api(demo_district):
     """The pages `make run` points at work on the demo data, scoped by the user's areas."""
-    call_command("load_demo", stdout=StringIO())
     qsh = Area.objects.get(kind=AreaKind.STREET, name="青山湖街道")
     dispatcher, leader = Client(), Client()
     assert dispatcher.login(username="dispatcher", password=demo.DEMO_PASSWORD)

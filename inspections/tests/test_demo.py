@@ -1,23 +1,13 @@
 """The demo part: last month's approved plan with completed visits (the 42-item construction-site
 checklist on construction sites), findings rectified on the spot and by deadline, some overdue, and this
-month's draft plan."""
-import pytest
+month's draft plan. Checked on the whole demo (the session's one `load_demo`: the demo_district fixture)."""
 from django.utils import timezone
 
 from inspections.models import Finding, InspectionPlan, Visit
 
 
-@pytest.mark.django_db
-def test_demo_plans_visits_and_rectifications():
-    from credit import demo as credit_demo
-    from enforcement import demo as enforcement_demo
-    from grids import demo as grids_demo
-    from inspections import demo
-
-    results = {}
-    for loader in (grids_demo.load, enforcement_demo.load, credit_demo.load):
-        results[loader.__module__] = loader(results=results)
-    out = demo.load(results=results)
+def test_demo_plans_visits_and_rectifications(demo_district):
+    out = demo_district.results["inspections.demo.load"]
     this_month = timezone.localdate().replace(day=1)
     past, draft = InspectionPlan.objects.order_by("month")
     assert past.status == "approved" and past.month < this_month
