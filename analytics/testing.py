@@ -160,3 +160,17 @@ def staff_records(users, teams, departments, officers):
     for case, people in zip(Case.objects.order_by("pk")[:5], ((zhang, wang), (zhang, li), (li,), (), (li,))):
         case.handlers.set(people)
     return {"zhang": zhang, "wang": wang, "li": li}
+
+
+def warning_in(district, grid_code, *, code="ZDJY", name="占道经营", count=5, status="raised"):
+    """A hot-area warning on grid `grid_code` raised an hour ago (as analytics.services would have)."""
+    from django.utils import timezone
+
+    from analytics.models import HotspotWarning
+    from grids import selectors as grid_selectors
+
+    grid, now = district[grid_code], timezone.now()
+    return HotspotWarning.objects.create(
+        grid=grid, street=grid_selectors.street_of(grid), path=grid.path, problem_type_code=code, problem_type_name=name,
+        window_start=now - timedelta(days=7), window_end=now - timedelta(hours=1), count=count, baseline=0.5,
+        p_value=0.00001, peak_count=count, raised_at=now - timedelta(hours=1), status=status)

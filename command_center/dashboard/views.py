@@ -89,7 +89,15 @@ def dashboard(request):
     _require_dashboard_role(request)
     config = _page_config(request)
     return render(request, "command_center/dashboard.html", {"config": config, "can_command": config["canCommand"],
-                                                              "severities": _severities()})
+                                                              "severities": _severities(),
+                                                              "hotspot_warnings": _hotspot_warnings(request.user)})
+
+
+def _hotspot_warnings(user) -> list[dict]:
+    """The open hot-area warnings of the user's areas for the desk's map (analytics'; live updates follow)."""
+    from analytics.push import desk_warnings
+
+    return desk_warnings(user)
 
 
 @login_required
