@@ -1,5 +1,6 @@
 """Hot-area warnings on the desks' live stream (command_center.push), the street's and the district's:
-`warning.raised` when one is raised, `warning.expired` when it cools down; and the open warnings a desk
+`warning.raised` when one is raised, `warning.acknowledged` when someone takes note of it, `warning.expired`
+when it cools down; and the open warnings a desk
 starts with (its user's areas). Each carries the grid's boundary, which the desk's map hatches."""
 from analytics.models import HotspotWarning
 from analytics.selectors import warnings as warning_selectors
@@ -7,6 +8,7 @@ from command_center import push
 
 WARNING_RAISED = "warning.raised"
 WARNING_EXPIRED = "warning.expired"
+WARNING_ACKNOWLEDGED = "warning.acknowledged"
 
 
 def _data(warning) -> dict:
@@ -34,3 +36,7 @@ def on_warning_raised(payload, message):
 
 def on_warning_expired(payload, message):
     return _send(WARNING_EXPIRED, payload, message)
+
+
+def on_warning_acknowledged(payload, message):
+    return _send(WARNING_ACKNOWLEDGED, payload, message)

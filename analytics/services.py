@@ -4,7 +4,8 @@ check_hotspots() runs every few minutes (Celery beat in production, the embedded
 for each grid and problem type it counts the events of the last window and tests the count against the
 grid's own baseline (analytics.detector). A hot pair with no open warning raises one (pushed live as
 `warning.raised` through the outbox, so a process killed after the commit still sends it); an open warning
-whose count has cooled expires (pushed as `warning.expired` the same way). The database allows one open warning per grid and type, so two checks
+whose count has cooled expires (pushed as `warning.expired` the same way; an acknowledgement as
+`warning.acknowledged`). The database allows one open warning per grid and type, so two checks
 running at once cannot raise the same episode twice."""
 from datetime import timedelta
 
@@ -27,6 +28,7 @@ from grids.models import Area
 HOTSPOT_CHECK_SECONDS = float(getattr(settings, "ANALYTICS_HOTSPOT_CHECK_SECONDS", 300))
 WARNING_RAISED = "analytics.warning_raised"  # the outbox topics; the push handlers are registered in apps.ready
 WARNING_EXPIRED = "analytics.warning_expired"
+WARNING_ACKNOWLEDGED = "analytics.warning_acknowledged"
 
 
 def hotspot_test() -> detector.HotspotTest:
@@ -132,6 +134,7 @@ def acknowledge_warning(actor, warning: HotspotWarning, *, note: str) -> Hotspot
         current.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "note"])
         audit.record(actor, "warning.acknowledged", current,
                      changes={"status": [WarningStatus.RAISED, WarningStatus.ACKNOWLEDGED], "note": ["", note]})
+        outbox.publish(WARNING_ACKNOWLEDGED, {"warning_id": current.pk})  # the desks' labels say so
     return current
 
 

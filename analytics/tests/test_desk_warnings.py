@@ -56,3 +56,15 @@ def test_an_expired_warning_is_pushed_off_the_desks(report, district, monkeypatc
         assert services.check_hotspots()["expired"] == [raised]
     assert {g for g, _p in sent} == {f"cc.street.{district['S1'].pk}", "cc.district"}
     assert all(p["type"] == "warning.expired" and p["warning"]["id"] == raised for _g, p in sent)
+
+
+def test_an_acknowledgement_is_pushed_to_the_desks(users, district, monkeypatch, django_capture_on_commit_callbacks):
+    from command_center import push
+
+    sent = []
+    monkeypatch.setattr(push, "_group_send", lambda group, message: sent.append((group, message["payload"])))
+    warning = warning_in(district, "S1G1")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.acknowledge_warning(users["leader_s1"], warning, note="已安排巡查")
+    assert {g for g, _p in sent} == {f"cc.street.{district['S1'].pk}", "cc.district"}
+    assert all(p["type"] == "warning.acknowledged" and p["warning"]["status"] == "acknowledged" for _g, p in sent)

@@ -1,5 +1,5 @@
 """A hot-area warning raised while the desk is open appears on its map as a hatched grid (an SVG pattern
-fill) labelled with the problem type and count, and goes when it expires (as does one that was open when
+fill) labelled with the problem type and count, says so once acknowledged, and goes when it expires (as does one that was open when
 the page opened); the page keeps 0 axe violations."""
 from datetime import timedelta
 
@@ -43,6 +43,17 @@ def test_a_warning_raised_while_the_desk_is_open_is_hatched_and_labelled(browser
 
     violations = axe_violations(page)
     assert violations == [], format_violations(violations)
+
+    # Acknowledged (from the page, as the warnings list does): the label says so, the grid stays hatched.
+    status = page.evaluate("""async (id) => {
+        const r = await fetch('/api/v1/warnings/' + id + '/acknowledge/', {method: 'POST', credentials: 'same-origin',
+            headers: {'Content-Type': 'application/json', 'X-CSRFToken': document.querySelector('[name=csrfmiddlewaretoken]').value},
+            body: JSON.stringify({note: '已安排巡查'})});
+        return r.status; }""", raised)
+    assert status == 200
+    page.wait_for_function(f"document.querySelector(\".cc-warning-label[data-warning='{raised}']\")"
+                           ".textContent.includes('已确认')", timeout=5000)
+    assert page.locator(f"path.cc-warning[data-warning='{raised}']").get_attribute("fill") == "url(#cc-hatch)"
 
     # The rush is over: the warning expires and leaves the map.
     Event.objects.filter(pk__in=[e.pk for e in events]).update(created_at=timezone.now() - timedelta(days=30))
