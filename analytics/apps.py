@@ -17,5 +17,8 @@ class AnalyticsConfig(AppConfig):
         audit_words.register()
         ticker.every("analytics-hotspots", services.HOTSPOT_CHECK_SECONDS, services.check_hotspots_now)
         ticker.every("analytics-refresh-figures", caching.refresh_seconds(), caching.refresh_figures_now)
-        # A raised warning is pushed to the desks of its street and the district right after the commit.
+        # A raised, acknowledged or expired warning is pushed to the desks of its street and the district right after the commit.
         outbox.register(services.WARNING_RAISED, "analytics.push.warning_raised", push.on_warning_raised)
+        outbox.register(services.WARNING_EXPIRED, "analytics.push.warning_expired", push.on_warning_expired)
+        outbox.register(services.WARNING_ACKNOWLEDGED, "analytics.push.warning_acknowledged",
+                        push.on_warning_acknowledged)

@@ -4,7 +4,8 @@ check_hotspots() runs every few minutes (Celery beat in production, the embedded
 for each grid and problem type it counts the events of the last window and tests the count against the
 grid's own baseline (analytics.detector). A hot pair with no open warning raises one (pushed live as
 `warning.raised` through the outbox, so a process killed after the commit still sends it); an open warning
-whose count has cooled expires. The database allows one open warning per grid and type, so two checks
+whose count has cooled expires (pushed as `warning.expired` the same way; an acknowledgement as
+`warning.acknowledged`). The database allows one open warning per grid and type, so two checks
 running at once cannot raise the same episode twice."""
 from datetime import timedelta
 
@@ -25,7 +26,9 @@ from grids import selectors as grid_selectors
 from grids.models import Area
 
 HOTSPOT_CHECK_SECONDS = float(getattr(settings, "ANALYTICS_HOTSPOT_CHECK_SECONDS", 300))
-WARNING_RAISED = "analytics.warning_raised"  # the outbox topic; the push handler is registered in apps.ready
+WARNING_RAISED = "analytics.warning_raised"  # the outbox topics; the push handlers are registered in apps.ready
+WARNING_EXPIRED = "analytics.warning_expired"
+WARNING_ACKNOWLEDGED = "analytics.warning_acknowledged"
 
 
 def hotspot_test() -> detector.HotspotTest:
@@ -76,12 +79,14 @@ def check_hotspots(now=None) -> dict:
     for (grid_id, code), warning in open_warnings.items():
         count = current.get((grid_id, code), 0)
         if detector.has_cooled(count, past.get((grid_id, code), 0), history, test):
-            done = HotspotWarning.objects.filter(pk=warning.pk, status__in=OPEN_WARNING_STATUSES).update(
-                status=WarningStatus.EXPIRED, expired_at=now)
-            if done:
-                audit.record(None, "warning.expired", warning,
-                             changes={"status": [warning.status, WarningStatus.EXPIRED], "count": [warning.count, count]})
-                expired.append(warning.pk)
+            with transaction.atomic():
+                done = HotspotWarning.objects.filter(pk=warning.pk, status__in=OPEN_WARNING_STATUSES).update(
+                    status=WarningStatus.EXPIRED, expired_at=now)
+                if done:
+                    audit.record(None, "warning.expired", warning,
+                                 changes={"status": [warning.status, WarningStatus.EXPIRED], "count": [warning.count, count]})
+                    outbox.publish(WARNING_EXPIRED, {"warning_id": warning.pk})  # the desks take it off their maps
+                    expired.append(warning.pk)
     return {"raised": raised, "expired": expired,
             "open": HotspotWarning.objects.filter(status__in=OPEN_WARNING_STATUSES).count()}
 
@@ -129,6 +134,7 @@ def acknowledge_warning(actor, warning: HotspotWarning, *, note: str) -> Hotspot
         current.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "note"])
         audit.record(actor, "warning.acknowledged", current,
                      changes={"status": [WarningStatus.RAISED, WarningStatus.ACKNOWLEDGED], "note": ["", note]})
+        outbox.publish(WARNING_ACKNOWLEDGED, {"warning_id": current.pk})  # the desks' labels say so
     return current
 
 

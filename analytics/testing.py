@@ -141,3 +141,36 @@ def build_cases(district, categories, departments, users):
     c5 = case("S2", "s2", at(2026, 9, 1, 9), at(2026, 11, 10, 12), at(2026, 11, 10, 12), at(2026, 11, 12, 9))
     matter(c5, m1, "no_penalty", "mediated")
     return s
+
+
+def staff_records(users, teams, departments, officers):
+    """Officers on the records of build_inspections / build_cases (by creation order), for the figures by
+    officer and team: 张三 and 王五 (both S1's team) inspected v1 together, 张三 v2, 王五 v3, 李四 (S2's team)
+    v4; c1 was handled by 张三 and 王五, c2 by 张三 and 李四, c3 and c5 by 李四, c4 by nobody."""
+    from core import roles
+    from grids import accounts
+    from grids.models import Officer
+
+    user, _ = accounts.add_user(None, username="officer_s1b", role=roles.OFFICER, area_codes=["S1"], password="x-Pass-123")
+    wang = Officer.objects.create(user=user, name="王五", badge_no="B003", team=teams["S1"],
+                                  home_department=departments["ZHZF"], phone="13800003333")
+    zhang, li = officers["s1"], officers["s2"]
+    for visit, people in zip(Visit.objects.order_by("pk")[:4], ((zhang, wang), (zhang,), (wang,), (li,))):
+        visit.officers.set(people)
+    for case, people in zip(Case.objects.order_by("pk")[:5], ((zhang, wang), (zhang, li), (li,), (), (li,))):
+        case.handlers.set(people)
+    return {"zhang": zhang, "wang": wang, "li": li}
+
+
+def warning_in(district, grid_code, *, code="ZDJY", name="占道经营", count=5, status="raised"):
+    """A hot-area warning on grid `grid_code` raised an hour ago (as analytics.services would have)."""
+    from django.utils import timezone
+
+    from analytics.models import HotspotWarning
+    from grids import selectors as grid_selectors
+
+    grid, now = district[grid_code], timezone.now()
+    return HotspotWarning.objects.create(
+        grid=grid, street=grid_selectors.street_of(grid), path=grid.path, problem_type_code=code, problem_type_name=name,
+        window_start=now - timedelta(days=7), window_end=now - timedelta(hours=1), count=count, baseline=0.5,
+        p_value=0.00001, peak_count=count, raised_at=now - timedelta(hours=1), status=status)

@@ -56,7 +56,7 @@ def reports(request):
     interval = (form.cleaned_data.get("interval") if form.is_bound else "") or GroupBy.WEEK
     trend = trend_figures.trends(request.user, params.make_period(period.area, period.date_from, period.date_to,
                                                                   interval), interval=interval)
-    # Inspections and cases group by street or time only; another grouping shows them ungrouped.
+    # Inspections and cases group by street, team, officer, grid or time only; another grouping shows them ungrouped.
     by_street_or_time = params.make_period(period.area, period.date_from, period.date_to,
                                            period.group_by if period.group_by in inspection_figures.GROUPS else None)
     inspections = inspection_figures.inspection_figures(request.user, by_street_or_time)

@@ -123,6 +123,15 @@ class WarningSerializer(serializers.ModelSerializer):
         return actor_label(obj.acknowledged_by) if obj.acknowledged_by_id else None
 
 
+class MapWarningSerializer(WarningSerializer):
+    """A warning as the desk's map draws it: with its grid's boundary (GeoJSON geometry)."""
+
+    boundary = serializers.JSONField(source="grid.boundary", allow_null=True)
+
+    class Meta(WarningSerializer.Meta):
+        fields = [*WarningSerializer.Meta.fields, "boundary"]
+
+
 class AcknowledgeSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
 

@@ -70,7 +70,7 @@ class CreditStatsView(APIView):
 
 
 STREET_OR_TIME = OpenApiParameter("group_by", OpenApiTypes.STR, enum=[g.value for g in inspection_figures.GROUPS],
-                                  description="分组：镇街、网格（检查对象所在网格），或日、周、月（北京时间）")
+                                  description="分组：镇街、中队、队员（检查人员/承办人，每人及其中队各计一次）、网格（对象所在网格），或日、周、月（北京时间）")
 
 
 class InspectionStatsView(APIView):

@@ -1,6 +1,6 @@
 """Case figures (执法办案效能): filed, closed and closed on time, outcomes (penalty and each lenient ground),
-legal reviews, appeals and their results, case-file quality review scores, per street or local day / week /
-month. Each figure counts what happened in the period (its own date), from casework's own records,
+legal reviews, appeals and their results, case-file quality review scores, per street, team or officer (a
+case counts for each of its handlers and each of their teams), grid or local day / week / month. Each figure counts what happened in the period (its own date), from casework's own records,
 scoped like every read of cases (cases.selectors.cases_for); computed in the database."""
 from django.db.models import Avg, Count, F, FloatField, Q
 from django.db.models.functions import Cast
@@ -9,12 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from analytics.caching import cached
 from analytics.choices import TIME_GROUPS, GroupBy
 from analytics.params import Period
-from analytics.selectors.figures import grouped_counts, rate, street_or_time
+from analytics.selectors.figures import PEOPLE_GROUPS, distinct_average, grouped_counts, rate, street_or_time
 from cases import selectors as case_selectors
 from cases.choices import AppealResult, LegalOpinion, LenientGround, Outcome, Step
 from cases.models import Appeal, CaseMatter, CaseRecord, QualityReview
 
-GROUPS = (GroupBy.STREET, GroupBy.GRID, *TIME_GROUPS)
+GROUPS = (GroupBy.STREET, GroupBy.TEAM, GroupBy.OFFICER, GroupBy.GRID, *TIME_GROUPS)
 OUTCOMES = tuple(Outcome.values)  # penalty, reduced, no_penalty
 GROUNDS = tuple(g for g in LenientGround.values if g)  # minor, first, mediated
 APPEAL_RESULTS = {"upheld": AppealResult.UPHELD, "revoked": AppealResult.REVOKED, "changed": AppealResult.CHANGED,
@@ -51,31 +51,42 @@ def _in(period: Period, field: str) -> dict:
 
 @cached("cases")
 def case_figures(user, period: Period) -> list[dict]:
-    """One row per street or time bucket (one row in all without `group_by`; zeros and nulls for an empty
+    """One row per street, team, officer, grid or time bucket (one row in all without `group_by`; zeros and nulls for an empty
     period). A time bucket holds what happened in it: cases filed then, closed then, decided then, …"""
     cases = scoped_cases(user, period)
     ids = cases.values("pk")
     g = period.group_by
 
     def by(when, street="street"):
-        return street_or_time(g, when=when, street=street)
+        return street_or_time(g, when=when, street=street, people="handlers")
+
+    # Distinct counts throughout: grouped by team, a case with two handlers of one team joins twice.
+    def n(**q):
+        return Count("pk", filter=Q(**q) if q else None, distinct=True)
+
+    reviews = QualityReview.objects.filter(case__in=ids, **_in(period, "reviewed_at"))
+    score = Cast("total", FloatField()) * 100.0 / Cast("max_total", FloatField())
+    if g in PEOPLE_GROUPS:
+        quality = distinct_average(reviews, *by("reviewed_at", "case__street"), score,
+                                   count="quality_reviews", average="quality")
+    else:
+        quality = grouped_counts(reviews, *by("reviewed_at", "case__street"), quality_reviews=Count("pk"),
+                                 quality=Avg(score))
 
     parts = [
-        grouped_counts(cases.filter(**_in(period, "filed_at")), *by("filed_at"), filed=Count("pk")),
-        grouped_counts(cases.filter(**_in(period, "closed_at")), *by("closed_at"), closed=Count("pk"),
-                       closed_on_time=Count("pk", filter=Q(decided_at__lte=F("decision_due_at")))),
+        grouped_counts(cases.filter(**_in(period, "filed_at")), *by("filed_at"), filed=n()),
+        grouped_counts(cases.filter(**_in(period, "closed_at")), *by("closed_at"), closed=n(),
+                       closed_on_time=n(decided_at__lte=F("decision_due_at"))),
         grouped_counts(CaseMatter.objects.filter(case__in=ids, **_in(period, "case__decided_at")),
                        *by("case__decided_at", "case__street"),
-                       **{f"o_{o}": Count("pk", filter=Q(outcome=o)) for o in OUTCOMES},
-                       **{f"g_{x}": Count("pk", filter=Q(lenient_ground=x)) for x in GROUNDS}),
+                       **{f"o_{o}": n(outcome=o) for o in OUTCOMES},
+                       **{f"g_{x}": n(lenient_ground=x) for x in GROUNDS}),
         grouped_counts(CaseRecord.objects.filter(case__in=ids, step=Step.LEGAL_REVIEW, **_in(period, "at")),
-                       *by("at", "case__street"), legal_reviews=Count("pk"),
-                       legal_reviews_returned=Count("pk", filter=Q(data__opinion=LegalOpinion.RETURN))),
+                       *by("at", "case__street"), legal_reviews=n(),
+                       legal_reviews_returned=n(data__opinion=LegalOpinion.RETURN)),
         grouped_counts(Appeal.objects.filter(case__in=ids, **_in(period, "lodged_at")), *by("lodged_at", "case__street"),
-                       appeals=Count("pk"), **{f"a_{k}": Count("pk", filter=Q(result=v)) for k, v in APPEAL_RESULTS.items()}),
-        grouped_counts(QualityReview.objects.filter(case__in=ids, **_in(period, "reviewed_at")),
-                       *by("reviewed_at", "case__street"), quality_reviews=Count("pk"),
-                       quality=Avg(Cast("total", FloatField()) * 100.0 / Cast("max_total", FloatField()))),
+                       appeals=n(), **{f"a_{k}": n(result=v) for k, v in APPEAL_RESULTS.items()}),
+        quality,
     ]
     keys = set().union(*parts) | ({None} if g is None else set())
     out = []

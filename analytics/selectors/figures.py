@@ -138,19 +138,44 @@ def rate(numerator: int, denominator: int) -> float | None:
     return None if not denominator else round(100.0 * numerator / denominator, 1)
 
 
-def street_or_time(group_by: str | None, *, when: str, street: str = "street"):
+PEOPLE_GROUPS = (GroupBy.TEAM, GroupBy.OFFICER)
+
+
+def street_or_time(group_by: str | None, *, when: str, street: str = "street", people: str | None = None):
     """(grouping expression or None, label field or None) for figures grouped by street, by the grid of the
-    record's subject (`<prefix>subject__grid` beside `<prefix>street`; none for a record without a subject)
-    or by the local day / week / month of `when` (a date or datetime field); other groupings are refused by
-    the parameters first."""
+    record's subject (`<prefix>subject__grid` beside `<prefix>street`; none for a record without a subject),
+    by officer or team through `<prefix><people>` (the record's officers: a visit's inspectors, a case's
+    handlers; a record counts once for each of its officers and once for each of their teams, so the
+    aggregates must count distinct rows), or by the local day / week / month of `when` (a date or datetime
+    field); other groupings are refused by the parameters first."""
     if group_by is None:
         return None, None
     if group_by in TRUNC:
         return TRUNC[group_by](when), None
+    prefix = street[: -len("street")]
     if group_by == GroupBy.GRID:
-        grid = street[: -len("street")] + "subject__grid"
-        return F(f"{grid}_id"), f"{grid}__name"
+        return F(f"{prefix}subject__grid_id"), f"{prefix}subject__grid__name"
+    if group_by == GroupBy.TEAM:
+        return F(f"{prefix}{people}__team_id"), f"{prefix}{people}__team__name"
+    if group_by == GroupBy.OFFICER:
+        return F(f"{prefix}{people}__id"), f"{prefix}{people}__name"
     return F(f"{street}_id"), f"{street}__name"
+
+
+def distinct_average(qs, group, label_field, value, *, count: str, average: str) -> dict:
+    """{group key: {label, <count>, <average>}} like grouped_counts(), each record counted once per group
+    even where the group's join repeats it (two handlers of one team): averaged here, over distinct rows."""
+    from django.db.models import IntegerField, Value
+
+    by = group if group is not None else Value(0, output_field=IntegerField())
+    label = label_field or "_g"
+    values = defaultdict(list)
+    labels = {}
+    for g, name, _pk, v in qs.annotate(_g=by, _v=value).values_list("_g", label, "pk", "_v").distinct().order_by():
+        key = key_text(g) if group is not None else None
+        values[key].append(v)
+        labels[key] = name if label_field else None
+    return {k: {"label": labels[k], count: len(vs), average: sum(vs) / len(vs)} for k, vs in values.items()}
 
 
 def grouped_counts(qs, group, label_field, **aggregates) -> dict:

@@ -1,9 +1,10 @@
 """Inspection figures (综合查一次效能): visits made, subjects inspected, problems found and how they were
-rectified, and the separate visits the joint ones replaced, per street or local day / week / month of the
-visit. From inspections' own records, scoped by the asker's areas; computed in the database."""
+rectified, and the separate visits the joint ones replaced, per street, team or officer (a visit counts for
+each of its inspectors and each of their teams), grid or local day / week / month of the visit. From inspections' own records, scoped by the asker's areas; computed in the database."""
 from datetime import date
 
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext_lazy as _
 
 from analytics.caching import cached
@@ -14,7 +15,7 @@ from grids import selectors as grid_selectors
 from inspections.choices import RectificationKind, RectificationStatus, Result, VisitKind, VisitStatus
 from inspections.models import Finding, Visit
 
-GROUPS = (GroupBy.STREET, GroupBy.GRID, *TIME_GROUPS)
+GROUPS = (GroupBy.STREET, GroupBy.TEAM, GroupBy.OFFICER, GroupBy.GRID, *TIME_GROUPS)
 
 DEFINITIONS = {
     "visits": _("检查次数：检查日期在区间内、已完成的检查（集中检查与专项检查）。"),
@@ -51,9 +52,11 @@ def _reduction(joint: int, separate: int) -> float | None:
 
 JOINT = Q(kind=VisitKind.CONCENTRATED)
 # Joint visits, and the separate visits they replaced: a row per department of each, or one without any.
+# Distinct (visit, department) pairs: grouped by team, a visit of two inspectors of one team joins twice.
 JOINT_AGGREGATES = {"joint_visits": Count("pk", filter=JOINT, distinct=True),
-                    "department_visits": Count("departments", filter=JOINT),
-                    "no_department": Count("pk", filter=JOINT & Q(departments__isnull=True))}
+                    "department_visits": Count(Concat(Cast("pk", CharField()), Value(":"), Cast("departments", CharField())),
+                                               filter=JOINT & Q(departments__isnull=False), distinct=True),
+                    "no_department": Count("pk", filter=JOINT & Q(departments__isnull=True), distinct=True)}
 
 
 def _monthly_reductions(user, period: Period) -> dict[str, float | None]:
@@ -73,23 +76,23 @@ def _month_before(key: str, *, months: int) -> str:
 
 @cached("inspections")
 def inspection_figures(user, period: Period) -> list[dict]:
-    """One row per street or time bucket (one row in all without `group_by`; zeros for an empty period)."""
+    """One row per street, team, officer, grid or time bucket (one row in all without `group_by`; zeros for an empty period)."""
     visits = scoped_visits(user, period)
-    group, label = street_or_time(period.group_by, when="date")
+    group, label = street_or_time(period.group_by, when="date", people="officers")
     made = grouped_counts(visits, group, label, visits=Count("pk", distinct=True),
                           subjects_inspected=Count("subject", distinct=True), **JOINT_AGGREGATES)
-    fgroup, flabel = street_or_time(period.group_by, when="visit__date", street="visit__street")
+    fgroup, flabel = street_or_time(period.group_by, when="visit__date", street="visit__street", people="officers")
     deadline = Q(rectification=RectificationKind.DEADLINE)
     found = grouped_counts(
         Finding.objects.filter(visit__in=visits.values("pk"), result=Result.FAIL, corrected_by__isnull=True),
-        fgroup, flabel, findings=Count("pk"),
-        rectified_on_the_spot=Count("pk", filter=Q(rectification=RectificationKind.ON_THE_SPOT)),
+        fgroup, flabel, findings=Count("pk", distinct=True),
+        rectified_on_the_spot=Count("pk", filter=Q(rectification=RectificationKind.ON_THE_SPOT), distinct=True),
         rectified_by_deadline=Count("pk", filter=deadline & Q(rectification_status=RectificationStatus.DONE,
-                                                              overdue_raised_at__isnull=True)),
+                                                              overdue_raised_at__isnull=True), distinct=True),
         rectification_overdue=Count("pk", filter=deadline & (Q(overdue_raised_at__isnull=False)
-                                                             | Q(rectification_status=RectificationStatus.OVERDUE))),
+                                                             | Q(rectification_status=RectificationStatus.OVERDUE)), distinct=True),
         rectification_open=Count("pk", filter=deadline & Q(rectification_status=RectificationStatus.OPEN,
-                                                           overdue_raised_at__isnull=True)))
+                                                           overdue_raised_at__isnull=True), distinct=True))
     keys = set(made) | set(found) | ({None} if group is None else set())
     out, reductions = [], None
     for key in keys:

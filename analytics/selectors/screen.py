@@ -4,10 +4,11 @@ each SLA stage's on-time rate, taken from the same event_figures() that /reports
 cannot disagree). Live state (open and overdue events, officers on duty) stays with the command center."""
 from dataclasses import replace
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from analytics.choices import GroupBy
-from analytics.params import Period
+from analytics.params import Period, make_period
 from analytics.selectors.events import DEFINITIONS as EVENT_DEFINITIONS
 from analytics.selectors.events import event_figures
 from analytics.selectors.figures import rate
@@ -28,15 +29,29 @@ DEFINITIONS = {
 }
 
 
+def on_time_of(row: dict) -> dict:
+    """{rate (%), decided, on_time, stages: [{stage, label, decided, on_time, on_time_rate}]} of one
+    event_figures() row: each SLA stage's on-time rate and the overall one over all decided deadlines."""
+    stage_labels = dict(Stage.choices)
+    stages = [{"stage": s, "label": str(stage_labels[s]), **row["stages"][s]} for s in Stage.values if s in row["stages"]]
+    decided, on_time = sum(s["decided"] for s in stages), sum(s["on_time"] for s in stages)
+    return {"rate": rate(on_time, decided), "decided": decided, "on_time": on_time, "stages": stages}
+
+
+def today_on_time(user, now=None) -> dict:
+    """Today's (local day's) on-time figures in all the user's areas: the desk header's on-time rate, the
+    same definition as the screen, /reports/ and GET /api/v1/stats/events/."""
+    day = timezone.localdate(now) if now else timezone.localdate()
+    [total] = event_figures(user, make_period(None, day, day))
+    return on_time_of(total)
+
+
 def screen_figures(user, period: Period) -> dict:
     """{received, by_source, by_severity, top_problem_types, on_time: {rate, stages}, on_time_closure_rate,
     satisfaction_good_rate} for the period (the screen asks for today), in the user's areas."""
     [total], severities, types = (event_figures(user, replace(period, group_by=g)) for g in GROUPINGS)
     by_severity = {r["key"]: r["received"] for r in severities}
     types.sort(key=lambda r: (-r["received"], str(r["key"])))
-    stage_labels = dict(Stage.choices)
-    stages = [{"stage": s, "label": str(stage_labels[s]), **total["stages"][s]}
-              for s in Stage.values if s in total["stages"]]
     return {
         "received": total["received"],
         "by_source": [{"source": s, "label": str(label), "count": total["by_source"].get(s, 0)}
@@ -45,8 +60,7 @@ def screen_figures(user, period: Period) -> dict:
                         for s, label in Severity.choices],
         "top_problem_types": [{"code": r["key"], "name": r["label"], "count": r["received"]}
                               for r in types[:TOP_PROBLEM_TYPES]],
-        "on_time": {"rate": rate(sum(s["on_time"] for s in stages), sum(s["decided"] for s in stages)),
-                    "stages": stages},
+        "on_time": on_time_of(total),
         "on_time_closure_rate": total["on_time_closure_rate"],
         "satisfaction_good_rate": total["satisfaction_good_rate"],
     }

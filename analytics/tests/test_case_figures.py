@@ -46,7 +46,7 @@ def test_scoped_and_refused(api, users, cases):
     [row] = api(users["leader_s2"]).get(STATS, NOV).json()["rows"]
     assert (row["filed"], row["closed"], row["legal_reviews"]) == (1, 1, 0)
     assert api(users["leader_s2"]).get(STATS, {**NOV, "area": "S1"}).status_code == 404
-    assert api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "officer"}).status_code == 400
+    assert api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "problem_type"}).status_code == 400
     bad = api(users["dispatcher"]).get(STATS, {"to": "soon"})
     assert bad.status_code == 400 and "to" in bad.json()
     assert api(users["officer_s1"]).get(STATS, NOV).status_code == 403
@@ -66,3 +66,27 @@ def test_by_grid_of_the_subject_adds_up(api, users, cases):
     rows = api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "grid"}).json()["rows"]
     assert sum(r["filed"] for r in rows) == 2 and sum(r["closed"] for r in rows) == 3
     assert sum(r["closed_on_time"] for r in rows) == 2 and sum(r["appeals"] for r in rows) == 2
+
+
+def test_by_officer_and_by_team(api, users, teams, departments, officers, cases):
+    """A case counts for each of its handlers, and once for their team however many of it handle it."""
+    from analytics.testing import staff_records
+
+    staff_records(users, teams, departments, officers)
+
+    def rows(group_by):
+        body = api(users["dispatcher"]).get(STATS, {**NOV, "group_by": group_by}).json()
+        return {r["label"]: r for r in body["rows"]}
+
+    def figures(r):
+        return (r["filed"], r["closed"], r["closed_on_time"], r["on_time_rate"], r["outcomes"]["penalty"],
+                r["outcomes"]["reduced"], r["outcomes"]["no_penalty"], r["lenient_grounds"]["first"],
+                r["lenient_grounds"]["mediated"], r["legal_reviews"], r["legal_reviews_returned"], r["appeals"],
+                r["appeal_results"]["pending"], r["quality_reviews"], r["quality_score_avg"])
+
+    zhang = (1, 2, 1, 50.0, 1, 1, 1, 1, 0, 2, 1, 2, 1, 2, 77.5)   # c1 and c2
+    li = (1, 2, 1, 50.0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 75.0)      # c2, c3 (filed), c5 (on time at its due time)
+    wang = (1, 1, 1, 100.0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1, 80.0)  # c1 only
+    assert {k: figures(r) for k, r in rows("officer").items()} == {"张三": zhang, "王五": wang, "李四": li}
+    # S1's team: c1 once (two of its handlers; not 2 filed, nor (80 + 80 + 75) / 3) and c2.
+    assert {k: figures(r) for k, r in rows("team").items()} == {"S1综合行政执法队": zhang, "S2综合行政执法队": li}

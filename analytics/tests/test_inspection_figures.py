@@ -46,7 +46,7 @@ def test_scoped_and_refused(api, users, visits):
     [row] = api(users["leader_s2"]).get(STATS, NOV).json()["rows"]
     assert (row["visits"], row["joint_visits"]) == (1, 1)
     assert api(users["leader_s2"]).get(STATS, {**NOV, "area": "S1"}).status_code == 404
-    assert api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "officer"}).status_code == 400
+    assert api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "problem_type"}).status_code == 400
     bad = api(users["dispatcher"]).get(STATS, {"from": "2026-11-31"})
     assert bad.status_code == 400 and "from" in bad.json()
     assert api(users["officer_s1"]).get(STATS, NOV).status_code == 403
@@ -74,3 +74,29 @@ def test_by_grid_of_the_subject(api, users, visits):
     rows = {r["label"]: r for r in api(users["dispatcher"]).get(STATS, {**NOV, "group_by": "grid"}).json()["rows"]}
     assert (rows["网格1-2"]["visits"], rows["网格1-2"]["findings"], rows["网格1-2"]["rectification_open"]) == (1, 1, 1)
     assert sum(r["visits"] for r in rows.values()) == 4 and sum(r["findings"] for r in rows.values()) == 4
+
+
+def test_by_officer_and_by_team(api, users, teams, departments, officers, visits):
+    """A visit counts for each of its inspectors, and once for their team however many of it were there."""
+    from analytics.testing import staff_records
+
+    staff_records(users, teams, departments, officers)
+    figures = ("visits", "joint_visits", "subjects_inspected", "findings", "rectified_on_the_spot",
+               "rectified_by_deadline", "rectification_overdue", "rectification_open", "separate_visits_replaced",
+               "reduction_percent")
+
+    def rows(group_by):
+        body = api(users["dispatcher"]).get(STATS, {**NOV, "group_by": group_by}).json()
+        return {r["label"]: tuple(r[f] for f in figures) for r in body["rows"]}
+
+    assert rows("officer") == {
+        "张三": (2, 2, 2, 4, 1, 1, 1, 1, 3, 33.3),  # v1 (two departments) and v2 (none: one)
+        "王五": (2, 1, 1, 3, 1, 1, 1, 0, 2, 50.0),  # v1 and the one-off v3, both at s1
+        "李四": (1, 1, 1, 0, 0, 0, 0, 0, 1, 0.0),
+    }
+    assert rows("team") == {
+        "S1综合行政执法队": (3, 2, 2, 4, 1, 1, 1, 1, 3, 33.3),  # v1 once, though two of the team were there
+        "S2综合行政执法队": (1, 1, 1, 0, 0, 0, 0, 0, 1, 0.0),
+    }
+    [s2] = api(users["leader_s2"]).get(STATS, {**NOV, "group_by": "officer"}).json()["rows"]
+    assert (s2["label"], s2["visits"]) == ("李四", 1)  # another street's visits stay out of scope

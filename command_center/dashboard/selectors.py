@@ -5,12 +5,13 @@
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.utils import timezone
 
+from analytics.selectors import screen as screen_figures
 from command_center import submissions
-from command_center.choices import OPEN_STATUSES, Severity, Source, Stage
-from command_center.models import Deadline, Event
+from command_center.choices import OPEN_STATUSES, Severity, Source
+from command_center.models import Event
 from command_center.selectors import overdue_q
 from grids import selectors as grid_selectors
 from grids.choices import AreaKind, DutyStatus
@@ -24,30 +25,6 @@ def day_bounds(now=None) -> tuple[datetime, datetime]:
     day = timezone.localtime(now).date()
     start = timezone.make_aware(datetime.combine(day, time.min))
     return start, start + timedelta(days=1)
-
-
-def _rate(on_time: int, total: int) -> float | None:
-    return round(on_time / total, 4) if total else None
-
-
-def on_time_by_stage(user, start, end, now) -> dict:
-    """Deadlines of events reported in [start, end) whose outcome is known (met, or due and not met),
-    not cancelled: how many were met in time, per stage and overall."""
-    deadlines = grid_selectors.scope(
-        Deadline.objects.filter(event__created_at__gte=start, event__created_at__lt=end, cancelled_at__isnull=True),
-        user, "event__area__path",
-    ).filter(Q(met_at__isnull=False) | Q(due_at__lte=now))
-    rows = (deadlines.values("stage")
-            .annotate(total=Count("id"), on_time=Count("id", filter=Q(met_at__isnull=False, met_at__lte=F("due_at"))))
-            .order_by("stage"))
-    labels = dict(Stage.choices)
-    stages = [{"stage": r["stage"], "label": str(labels.get(r["stage"], r["stage"])), "total": r["total"],
-               "on_time": r["on_time"], "rate": _rate(r["on_time"], r["total"])} for r in rows]
-    order = {s: i for i, s in enumerate(Stage.values)}
-    stages.sort(key=lambda s: order.get(s["stage"], len(order)))
-    total = sum(s["total"] for s in stages)
-    on_time = sum(s["on_time"] for s in stages)
-    return {"total": total, "on_time": on_time, "rate": _rate(on_time, total), "stages": stages}
 
 
 def figures_for(user, now=None) -> dict:
@@ -91,7 +68,8 @@ def figures_for(user, now=None) -> dict:
                             for s, label in Severity.choices],
             "top_problem_types": top_types,
         },
-        "on_time": on_time_by_stage(user, start, end, now),
+        # One definition of the on-time rate: analytics' (the screen, /reports/ and the stats API agree).
+        "on_time": screen_figures.today_on_time(user, now),
         "open": {
             "total": sum(open_by_severity.values()),
             "by_severity": [{"severity": s, "label": str(label), "count": open_by_severity.get(s, 0)}

@@ -91,7 +91,15 @@ def dashboard(request):
     config = _page_config(request)
     return render(request, "command_center/dashboard.html", {"config": config, "can_command": config["canCommand"],
                                                               "severities": _severities(),
-                                                              "backlog": submissions.backlog()})
+                                                              "backlog": submissions.backlog(),
+                                                              "hotspot_warnings": _hotspot_warnings(request.user)})
+
+
+def _hotspot_warnings(user) -> list[dict]:
+    """The open hot-area warnings of the user's areas for the desk's map (analytics'; live updates follow)."""
+    from analytics.push import desk_warnings
+
+    return desk_warnings(user)
 
 
 @login_required

@@ -3,6 +3,7 @@ they show, and the figures computed for the user's areas only."""
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -101,24 +102,43 @@ def test_figures_count_today_by_source_severity_and_problem_type(api, users, rep
 
 
 @pytest.mark.django_db
-def test_on_time_rate_by_stage_counts_met_and_missed_deadlines(users, report, officers):
+def test_on_time_rate_by_stage_counts_met_and_missed_deadlines(api, users, report, officers):
+    cache.clear()  # the analytics figures are cached (a minute for today) per process
     now = timezone.now()
     on_time = report()
     transitions.dispatch(None, on_time, officers["s1"])          # meets nothing by itself in 1315 …
     late = report()
-    Deadline.objects.filter(event=late).update(due_at=now - timedelta(seconds=5))  # every stage missed
+    # every stage missed (the SLA check marks a deadline breached once it is due and not met)
+    Deadline.objects.filter(event=late).update(due_at=now - timedelta(seconds=5), breached_at=now)
     transitions.accept(None, Event.objects.get(pk=on_time.pk))   # respond + set out met in time
 
-    figures = selectors.on_time_by_stage(users["dispatcher"], *selectors.day_bounds(now), now=timezone.now())
+    figures = api(users["dispatcher"]).get(reverse("command-figures")).json()["on_time"]
     stages = {s["stage"]: s for s in figures["stages"]}
     # The yellow policy is 1315: respond, set out (both met by accepting), handle.
-    assert stages["respond"] == {**stages["respond"], "total": 2, "on_time": 1, "rate": 0.5}
-    assert stages["set_out"]["total"] == 2 and stages["set_out"]["on_time"] == 1
-    # "handle" of the on-time event is neither met nor due: unknown yet, not counted.
-    assert stages["handle"]["total"] == 1 and stages["handle"]["on_time"] == 0
-    assert figures["total"] == 5 and figures["on_time"] == 2 and figures["rate"] == 0.4
+    assert stages["respond"] == {**stages["respond"], "decided": 2, "on_time": 1, "on_time_rate": 50.0}
+    assert stages["set_out"]["decided"] == 2 and stages["set_out"]["on_time"] == 1
+    # "handle" of the on-time event is neither met nor breached: unknown yet, not counted.
+    assert stages["handle"]["decided"] == 1 and stages["handle"]["on_time"] == 0
+    assert figures["decided"] == 5 and figures["on_time"] == 2 and figures["rate"] == 40.0
     # Another street's leader counts none of them.
-    assert selectors.on_time_by_stage(users["leader_s2"], *selectors.day_bounds(now), now=now)["total"] == 0
+    assert api(users["leader_s2"]).get(reverse("command-figures")).json()["on_time"]["decided"] == 0
+
+
+@pytest.mark.django_db
+def test_desk_on_time_rate_agrees_with_the_analytics_figures(api, users, report, officers):
+    """One definition: the header's rate is the screen's and GET /api/v1/stats/events/'s for today."""
+    cache.clear()
+    on_time, late = report(), report()
+    transitions.dispatch(None, on_time, officers["s1"])
+    transitions.accept(None, Event.objects.get(pk=on_time.pk))
+    Deadline.objects.filter(event=late).update(due_at=timezone.now() - timedelta(seconds=5), breached_at=timezone.now())
+    for user in (users["dispatcher"], users["leader_s1"], users["leader_s2"]):
+        desk = api(user).get(reverse("command-figures")).json()["on_time"]
+        stats = api(user).get(reverse("stats-events")).json()["rows"][0]["stages"]
+        screen = api(user).get(reverse("stats-screen")).json()["on_time"]
+        assert {k: desk[k] for k in screen} == screen
+        assert {s["stage"]: s["on_time_rate"] for s in desk["stages"]} == {k: v["on_time_rate"] for k, v in stats.items()}
+    assert api(users["dispatcher"]).get(reverse("command-figures")).json()["on_time"]["rate"] == 40.0
 
 
 @pytest.mark.django_db

@@ -22,8 +22,7 @@ export function renderCounters(now) {
   setCount("on-duty", onDuty);
   setCount("dispatchable", dispatchable);
 }
-function pct(rate) { return rate === null || rate === undefined ? "–" : (Math.round(rate * 1000) / 10) + "%"; }
-// The analytics figures give rates in percent already (one decimal).
+// The analytics figures (the desk's on-time rate too) give rates in percent already (one decimal).
 function percent(value) { return value === null || value === undefined ? "–" : value + "%"; }
 function loadFigures() {
   if (SCREEN && cfg.screenFiguresUrl) {
@@ -34,7 +33,7 @@ function loadFigures() {
     }).catch(function () { /* next round */ });
   }
   return getJSON(cfg.figuresUrl).then(function (f) {
-    setCount("on-time", pct(f.on_time.rate));
+    setCount("on-time", percent(f.on_time.rate));
     setCount("backlog", f.submissions_backlog);
   }).catch(function () { /* next round */ });
 }

@@ -65,6 +65,11 @@ export function receive(msg) {
   if (buffering) { buffering.push(msg); return; }
   if (msg.stream && typeof msg.seq === "number") {
     var last = seqs[msg.stream];
+    // A warning's message carries the whole warning, which the snapshot does not: applied whatever its seq.
+    if (msg.warning && last !== undefined && msg.seq !== last + 1) {
+      if (msg.seq > last + 1) { resync(); }
+      stats.messages++; state.pending.push(msg); schedule(); return;
+    }
     if (last !== undefined && msg.seq <= last) { return; }            // already in the snapshot
     if (last !== undefined && msg.seq > last + 1) { resync(); return; } // a gap: we missed something
     seqs[msg.stream] = msg.seq;

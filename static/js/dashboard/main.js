@@ -17,6 +17,7 @@ import {eventMarkers, fitToEvents, headingLines, layerOn, loadBoundary, loadSubj
         syncOfficerMarker, visitMarkers} from "./layers.js";
 import {connect, drop, receive, resync, streams} from "./live.js";
 import {renderQueue, rowEls, tickRow} from "./queue.js";
+import {applyWarning, hasWarning, loadWarnings} from "./warnings.js";
 import {SCREEN, T, cfg, dirtyEvents, dirtyOfficers, events, isOverdue, officers, page, schedule, state, stats, terminal, upsertEvent,
         upsertOfficer} from "./store.js";
 
@@ -30,7 +31,7 @@ window.ccDebug = {
   drop: drop,       // tests: the link goes down and comes back
   receive: receive, state: function () { return {events: events.size, officers: officers.size, headings: headingLines.size, seqs: streams()}; },
   hasEvent: function (id) { return events.has(id); }, hasMarker: function (id) { return eventMarkers.has(id); },
-  hasVisit: function (id) { return visitMarkers.has(id); },
+  hasVisit: function (id) { return visitMarkers.has(id); }, hasWarning: hasWarning,
   event: function (id) { return events.get(id) || null; },
   // Nothing waiting: no message unapplied, no drawer refresh due or under way.
   idle: function () { return !state.pending.length && !state.flushScheduled && !state.drawerStale && !state.drawerLoading; }
@@ -44,6 +45,7 @@ page.flush = function flush() {
   batch.forEach(function (m) {
     if (m.type === "officer.moved" && m.officer) { upsertOfficer(m.officer); return; }
     if (m.type === "case.deadline" && m.case) { raiseCaseAlert(m.case); return; }
+    if (m.warning) { applyWarning(m); return; }
     if (!m.event) { return; }
     var before = events.get(m.event.id);
     var wasRed = before && before.severity === "red";
@@ -93,3 +95,4 @@ setInterval(function () {
 resync();
 connect();
 loadBoundary("street");
+loadWarnings();
