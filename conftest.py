@@ -53,6 +53,18 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's language: a request in English (the test client runs it in this
+    thread) leaves English active, and what a later test computes or caches would depend on the order."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _keep_test_connection_across_requests():
     """Requests sent through the real WSGI/ASGI handler (schemathesis' fuzzing does) fire
