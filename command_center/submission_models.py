@@ -1,6 +1,8 @@
 """Asynchronous intake (`Prefer: respond-async`): the one row a machine feed's report becomes before a
 worker runs it through intake (command_center.submissions). Imported by command_center.models, so it is
 part of the app's models (models.py is long enough already)."""
+import json
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -16,7 +18,9 @@ class EventSubmission(models.Model):
 
     client = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交方"), on_delete=models.CASCADE,
                                related_name="+")
-    body = models.JSONField(_("原始内容"))
+    # The body as JSON text (escaped: a NUL or a lone surrogate, which a jsonb column refuses, must not make
+    # the one write fail before intake's own validation answers it); `payload` is the parsed object.
+    body = models.TextField(_("原始内容"))
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
     body_hash = models.CharField(max_length=64)
     # The sender's language: the errors are written in it, as the synchronous answer would have been.
@@ -45,6 +49,10 @@ class EventSubmission(models.Model):
             # The workers' queue: the oldest pending submission of each client.
             models.Index(fields=["client", "id"], condition=Q(status="pending"), name="submission_pending_idx"),
         ]
+
+    @property
+    def payload(self):
+        return json.loads(self.body)
 
     def __str__(self):
         return f"submission {self.pk} ({self.status})"

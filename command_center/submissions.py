@@ -94,7 +94,7 @@ def _accept(client, bodies, keys, language) -> tuple[list, bool]:
     # No role check here (every role may report; a user with none gets the 403 as the submission's
     # outcome, from intake itself): the 202 path is this one INSERT.
     hashes = [body_hash(b) if k else "" for b, k in zip(bodies, keys)]  # only a key's retry compares them
-    rows = [EventSubmission(client=client, body=b, idempotency_key=k, body_hash=h, language=language[:16])
+    rows = [EventSubmission(client=client, body=json.dumps(b), idempotency_key=k, body_hash=h, language=language[:16])
             for b, k, h in zip(bodies, keys, hashes)]
     if not any(keys):
         _make_room(len(rows))
@@ -207,7 +207,7 @@ def _process(sub: EventSubmission):
     with translation.override(sub.language or settings.LANGUAGE_CODE):
         try:
             with transaction.atomic():
-                event, _created = intake.intake_event(sub.client, sub.body, idempotency_key=sub.idempotency_key or None)
+                event, _created = intake.intake_event(sub.client, sub.payload, idempotency_key=sub.idempotency_key or None)
         except DomainError as exc:
             sub.status, sub.error_status, sub.errors = SubmissionStatus.FAILED, exc.status_code, exc.body()
         except DataError:  # a value the database can't hold: as core.api.errors answers it

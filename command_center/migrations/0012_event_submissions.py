@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             name='EventSubmission',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.JSONField(verbose_name='原始内容')),
+                ('body', models.TextField(verbose_name='原始内容')),
                 ('idempotency_key', models.CharField(blank=True, default='', max_length=255)),
                 ('body_hash', models.CharField(max_length=64)),
                 ('language', models.CharField(blank=True, default='', max_length=16)),

@@ -44,7 +44,7 @@ def test_respond_async_is_202_with_location_after_one_write(api, users, catalog,
     sub = EventSubmission.objects.get()
     assert r["Location"] == f"/api/v1/event-submissions/{sub.pk}/" == r.json()["location"]
     assert r["Preference-Applied"] == "respond-async"
-    assert sub.status == "pending" and sub.body == body() and sub.client == users["platform"]
+    assert sub.status == "pending" and sub.payload == body() and sub.client == users["platform"]
     assert not Event.objects.exists() and not OutboxMessage.objects.exists()
 
     pending = c.get(r["Location"])
@@ -323,3 +323,20 @@ def test_the_worker_command_processes_until_empty(api, users, catalog):
     out = StringIO()
     call_command("process_event_submissions", "--until-empty", stdout=out)
     assert out.getvalue().startswith("processed 2") and Event.objects.count() == 2
+
+
+def test_text_that_a_json_column_refuses_is_kept_and_answered_by_validation(api, users, catalog):
+    """A NUL or a lone surrogate in a machine's report (PostgreSQL's jsonb refuses both): the one write
+    still succeeds, and the submission's outcome is the synchronous path's 400, never a server error."""
+    import json
+
+    c = api(users["platform"])
+    raw = json.dumps(body(description="坏\u0000字", reporter_name="\udab1"))  # ASCII, escapes as a machine sends them
+    r = c.post(URL, raw, content_type="application/json", **ASYNC)
+    assert r.status_code == 202, r.content
+    assert drain() == 1
+    outcome = c.get(r["Location"]).json()
+    sync = c.post(URL, raw, content_type="application/json")
+    assert outcome["status"] == "failed" and sync.status_code == 400
+    # the same fields refused (the words may differ: DRF's fields answer the synchronous request first)
+    assert set(outcome["errors"]) == set(sync.json()) >= {"description", "reporter_name"}
