@@ -41,3 +41,11 @@ def test_a_dispatched_event_read_back_answers_as_the_serializer(report, users, o
     event = selectors.get_event_for(users["dispatcher"], event.pk, detail=True)
     assert event.officer_id and list(event.assignments.all())
     assert_same(event, users["dispatcher"])
+
+
+def test_a_list_field_copy_holds_its_own_child():
+    """FieldsOnce copies the multipart serializer's photo list with a child of its own, bound to the copy."""
+    from command_center.api.serializers import EventMultipartInputSerializer
+
+    a, b = EventMultipartInputSerializer().fields["photos"], EventMultipartInputSerializer().fields["photos"]
+    assert a is not b and a.child is not b.child and a.child.parent is a and b.child.parent is b
