@@ -23,11 +23,44 @@ from core.masking import mask_phone
 from core.roles import may_see_phones
 
 
+class FieldsOnce:
+    # (Comments, not a docstring: drf-spectacular would publish a docstring as every subclass's schema
+    # description.) ModelSerializer maps the model's fields afresh for every serializer it makes (labels
+    # translated, kwargs and validators built per field): that was ~80% of the CPU of answering one event.
+    # The mapping never changes at run time, so it is built once per class and language, then copied.
+    # Only for serializers whose fields do not depend on the context. Plain fields are copied shallowly
+    # (binding only sets attributes on the copy; what they share, choices and validators, is read-only);
+    # nested serializers deeply, as DRF does, since each holds a bound child of its own; a list field with a
+    # copy of its plain child bound to it (a deep copy re-instantiates both: 2% of an intake, py-spy).
+    # Input serializers too: DRF deep-copies every declared field per request (3% of an intake's CPU).
+
+    _templates: dict = {}
+
+    def get_fields(self):
+        key = (type(self), get_language())
+        template = FieldsOnce._templates.get(key)
+        if template is None:
+            template = FieldsOnce._templates[key] = super().get_fields()
+        return {name: _copy(field) for name, field in template.items()}
+
+
+def _copy(field):
+    if isinstance(field, serializers.BaseSerializer) or (
+            isinstance(field, (serializers.ListField, serializers.DictField))
+            and isinstance(field.child, (serializers.BaseSerializer, serializers.ListField, serializers.DictField))):
+        return copy.deepcopy(field)
+    field = copy.copy(field)
+    if isinstance(field, (serializers.ListField, serializers.DictField)):
+        field.child = copy.copy(field.child)
+        field.child.parent = field  # the rest of its binding (name "", source) is the template's, the same
+    return field
+
+
 # --- input ------------------------------------------------------------------------------------
 # The services clean every field again and own the limits: these read them from there (for the schema,
 # and the same 400 either way).
 
-class EventInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+class EventInputSerializer(RejectUnknownFieldsMixin, FieldsOnce, serializers.Serializer):
     source = serializers.ChoiceField(choices=Source.choices)
     problem_type = serializers.CharField(max_length=INTAKE_MAX_LENGTH["problem_type"], help_text=_("问题类型编码（权责清单）"))
     description = serializers.CharField(max_length=INTAKE_MAX_LENGTH["description"])
@@ -139,26 +172,6 @@ class ApproveInputSerializer(serializers.Serializer):
 
 
 # --- output -----------------------------------------------------------------------------------
-
-class FieldsOnce:
-    # (Comments, not a docstring: drf-spectacular would publish a docstring as every subclass's schema
-    # description.) ModelSerializer maps the model's fields afresh for every serializer it makes (labels
-    # translated, kwargs and validators built per field): that was ~80% of the CPU of answering one event.
-    # The mapping never changes at run time, so it is built once per class and language, then copied.
-    # Only for serializers whose fields do not depend on the context. Plain fields are copied shallowly
-    # (binding only sets attributes on the copy; what they share, choices and validators, is read-only);
-    # nested serializers deeply, as DRF does, since each holds a bound child of its own.
-
-    _templates: dict = {}
-
-    def get_fields(self):
-        key = (type(self), get_language())
-        template = FieldsOnce._templates.get(key)
-        if template is None:
-            template = FieldsOnce._templates[key] = super().get_fields()
-        return {name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
-                for name, field in template.items()}
-
 
 class DeadlineSerializer(FieldsOnce, serializers.ModelSerializer):
     class Meta:

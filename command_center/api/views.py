@@ -18,7 +18,7 @@ from cases.choices import Origin as CaseOrigin
 from cases.choices import PartyKind
 from command_center import dispatch, push, selectors
 from command_center import photos as event_photos
-from command_center.api import filters
+from command_center.api import answers, filters
 from command_center.api import submissions as async_intake
 from command_center.api.serializers import (
     ApproveInputSerializer, CandidatesSerializer, CloseInputSerializer, ConcludeInputSerializer, DeliberateInputSerializer,
@@ -107,8 +107,10 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         location = {"Location": f"{request.path.rstrip('/')}/{event.pk}/"}
         if not created:  # a retry: the first event as it stands now
             return self._detail(request, event.pk, headers=location)
-        return self._detail(request, selectors.detail_after_write(request.user, event), status.HTTP_201_CREATED,
-                            headers=location)
+        event = selectors.detail_after_write(request.user, event)
+        # EventDetailSerializer's answer (the schema's), built from the rows intake wrote: answers.py.
+        return Response(answers.event_detail(event, context_for(request)), status=status.HTTP_201_CREATED,
+                        headers={"ETag": event.etag, **location})
 
     @extend_schema(responses={200: EventDetailSerializer})
     def retrieve(self, request, pk=None):

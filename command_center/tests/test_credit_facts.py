@@ -21,8 +21,10 @@ def shop(district, categories):
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a call and then what it left for commit time (the rescore), as a real commit would."""
+def committed(django_capture_on_commit_callbacks, settings):
+    """Run a call and then what it left for commit time (the rescore), as a real commit would; a worker's
+    follow-ups too (the rescore of a complaint at intake is one: tasks inline, also with a broker)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     def run(fn, *args, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
             return fn(*args, **kwargs)

@@ -214,3 +214,14 @@ def test_concurrent_drainers_run_each_row_once(calls, settings):
     assert not errors, errors
     assert len(calls) == 60 and len({c[2] for c in calls}) == 60
     assert not OutboxMessage.objects.filter(done_at__isnull=True).exists()
+
+
+def test_the_enqueue_is_one_message_whose_result_nobody_waits_for(monkeypatch):
+    """No result-backend subscription per commit (the rows record what happened)."""
+    from celery import current_app
+
+    sent = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, **kw: sent.append((name, kw)))
+    outbox.enqueue_deferred([3, 4])
+    (name, kw), = sent
+    assert name == outbox.PROCESS_TASK and kw["args"] == [[3, 4]] and kw["ignore_result"] is True

@@ -79,7 +79,8 @@ def post_fact(subject, kind, *, source_app, source_model, source_pk, points=None
 
     `new_source`: the caller created the source row in its own open transaction just now (an event at
     intake) and has read the subject in it: no fact of that source can exist yet, so the look-ups and
-    savepoints are skipped; the unique constraint still holds (a clash rolls back the caller's transaction)."""
+    savepoints are skipped; the unique constraint still holds (a clash rolls back the caller's transaction).
+    Such a fact is rescored by a worker right after the commit (the request that posted it does not wait)."""
     source_pk = str(source_pk)
     source_text = _clean_fact(kind, points, leniency or "", source_app, source_model, source_pk, source_text,
                               metric, value)
@@ -120,7 +121,7 @@ def post_fact(subject, kind, *, source_app, source_model, source_pk, points=None
             "occurred_at": [None, occurred_at], "source": [None, fact.source_ref],
         })
         if rescore:
-            rescore_on_commit(subject_id, HistoryCause.FACT_POSTED, fact_id=fact.pk, actor=actor)
+            rescore_on_commit(subject_id, HistoryCause.FACT_POSTED, fact_id=fact.pk, actor=actor, in_worker=new_source)
     return fact, True
 
 

@@ -25,14 +25,18 @@ FULL_RESCORE_CHUNK = 5000
 _to_json = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # compact: 100,000 rows a night
 
 RESCORE_TOPIC = "credit.rescore"
+# The same rescore, run by a Celery worker instead of the committing process (inline when tasks are eager):
+# for facts posted on a request's latency path that nobody watches within milliseconds (a complaint at intake).
+RESCORE_IN_WORKER_TOPIC = "credit.rescore.in_worker"
 
 
-def rescore_on_commit(subject_ids, cause, *, fact_id=None, actor=None):
+def rescore_on_commit(subject_ids, cause, *, fact_id=None, actor=None, in_worker=False):
     """Rescore these subjects (one id or many) after the commit, through the outbox: written in this
-    transaction, so a process that dies right after the commit still has them rescored (the drain)."""
+    transaction, so a process that dies right after the commit still has them rescored (the drain).
+    `in_worker`: by a Celery worker right after the commit, not by the committing process."""
     ids = [subject_ids] if isinstance(subject_ids, int) else list(subject_ids)
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-    outbox.publish_many(RESCORE_TOPIC, [{"subject_id": i, "cause": cause, "fact_id": fact_id, "actor_id": actor_id}
+    outbox.publish_many(RESCORE_IN_WORKER_TOPIC if in_worker else RESCORE_TOPIC, [{"subject_id": i, "cause": cause, "fact_id": fact_id, "actor_id": actor_id}
                                         for i in ids])
 
 
@@ -265,4 +269,5 @@ def run_rescore_all(payload, message=None):
 def register_followups():
     """Called from CreditConfig.ready()."""
     outbox.register(RESCORE_TOPIC, "credit.rescore", run_rescore)
+    outbox.register(RESCORE_IN_WORKER_TOPIC, "credit.rescore.in_worker", run_rescore, deferred=True)
     outbox.register(RESCORE_ALL_TOPIC, "credit.rescore_all", run_rescore_all, deferred=True)

@@ -47,3 +47,22 @@ def test_a_subject_that_is_gone_is_nothing_to_retry(subjects):
     assert outbox.drain() == 1
     row.refresh_from_db()
     assert row.done_at is not None and row.last_error == ""
+
+
+def test_a_fact_of_a_new_source_is_rescored_by_a_worker_not_in_place(subjects, settings, monkeypatch,
+                                                                      django_capture_on_commit_callbacks):
+    """A fact posted with its source (a complaint at intake): the request that commits it hands the rescore
+    to a worker (one enqueue with the other deferred rows) and does not run it itself."""
+    from django.db import transaction
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    enqueued = []
+    monkeypatch.setattr(outbox, "enqueue_deferred", enqueued.extend)
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            facts.post_fact(subjects["s1"], FactKind.VIOLATION, **REF, source_pk=2, points=15, new_source=True)
+    (row,) = OutboxMessage.objects.filter(kind="credit.rescore.in_worker")
+    assert enqueued == [row.pk] and row.done_at is None
+    assert not CreditScore.objects.filter(subject=subjects["s1"]).exists()
+    assert outbox.process(enqueued) == 1  # what the worker's task runs
+    assert CreditScore.objects.get(subject=subjects["s1"]).score == 15
