@@ -54,6 +54,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached figures (analytics.caching) of an earlier test's data
+    must not answer a later test (locmem in the fast pass; in the integration pass the test Redis db)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the site's language: a request in English (the test client runs it in this
     thread) leaves English active, and what a later test computes or caches would depend on the order."""

@@ -20,13 +20,3 @@ def visits(district, categories, departments):
 def cases(district, categories, departments, catalog, users):
     """November's cases of analytics.testing.build_cases (S1 and S2)."""
     return testing.build_cases(district, categories, departments, users)
-
-
-@pytest.fixture(autouse=True)
-def _empty_figures_cache():
-    """Each test computes its figures afresh (the cache is per process in the tests)."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
