@@ -1,6 +1,5 @@
 """Asynchronous intake (`Prefer: respond-async`): the one row a machine feed's report becomes before a
-worker runs it through intake (command_center.submissions). Imported by command_center.models, so it is
-part of the app's models (models.py is long enough already)."""
+worker runs it through intake (command_center.submissions). """
 import json
 
 from django.conf import settings
