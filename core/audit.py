@@ -61,7 +61,7 @@ def person_name(actor, label: str = "") -> str:
 
 
 def record(actor, action: str, obj=None, *, changes=None, object_type=None, object_id=None, object_repr=None):
-    return AuditLog.objects.create(
+    (entry,) = bulk.insert_objects([AuditLog(  # a plain INSERT: it follows most writes (append-only, no signals)
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         actor_label=actor_label(actor),
         action=action,
@@ -70,7 +70,8 @@ def record(actor, action: str, obj=None, *, changes=None, object_type=None, obje
         object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:255],
         changes={k: [_plain(v[0]), _plain(v[1])] for k, v in (changes or {}).items()},
         ip=current_ip.get(),
-    )
+    )])
+    return entry
 
 
 def record_many(actor, action: str, entries, *, at) -> int:

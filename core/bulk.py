@@ -1,22 +1,68 @@
-"""Many rows written at once without model instances, for batch jobs where building them was most of the
-cost (the SLA sweep writes four rows per fired deadline; core.audit.record_many)."""
+"""Rows written without the ORM's per-call statement building, for the paths where building it was most of
+the cost: batch jobs (the SLA sweep writes four rows per fired deadline; core.audit.record_many; the
+monthly plan) and the few inserts every intake makes (the event, its deadlines, its timeline line, its
+outbox rows, its credit fact).
+
+The statements are the ones bulk_create would send, built once per (model, columns, rows, database) and
+kept for the process; the values still go through each field's `pre_save` (auto_now_add) and
+`get_db_prep_save`, as in bulk_create. No signals are sent (bulk_create sends none either): use these only
+for models nothing listens to on save, and never to update (a row with a primary key is refused)."""
 from django.db import transaction
+
+_plans: dict = {}
+
+
+def _insert_plan(model, names, conn):
+    """(fields in statement order, the fields whose defaults fill the rest, the statement's head, one row's
+    placeholders), built once per model, columns and database."""
+    key = (model, tuple(names), conn.vendor)
+    plan = _plans.get(key)
+    if plan is None:
+        meta = model._meta
+        named = [meta.get_field(name) for name in names]
+        rest = [f for f in meta.concrete_fields if not f.primary_key and f not in named and not f.generated]
+        fields = named + rest
+        quote = conn.ops.quote_name
+        head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+        plan = _plans[key] = (fields, rest, head, f"({', '.join(['%s'] * len(fields))})")
+    return plan
 
 
 def insert_rows(model, names, rows) -> None:
     """INSERT `rows` (tuples in the order of `names`) into `model`'s table, many rows per statement.
     Values go through each field's get_db_prep_save, as in bulk_create; fields not named get their defaults."""
-    meta, conn = model._meta, transaction.get_connection()  # the connection itself: the proxy costs per value
-    named = [meta.get_field(name) for name in names]
-    rest = [f for f in meta.concrete_fields if not f.primary_key and f not in named]
+    conn = transaction.get_connection()  # the connection itself: the proxy costs per value
+    fields, rest, head, one = _insert_plan(model, names, conn)
     defaults = tuple(f.get_default() for f in rest)
-    fields = named + rest
-    quote = conn.ops.quote_name
-    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
-    one = f"({', '.join(['%s'] * len(fields))})"
     per_statement = max(1, min(conn.features.max_query_params or 65535, 65535) // len(fields))
     with conn.cursor() as cursor:
         for i in range(0, len(rows), per_statement):
             chunk = rows[i:i + per_statement]
             cursor.execute(head + ", ".join([one] * len(chunk)), [
                 f.get_db_prep_save(v, conn) for row in chunk for f, v in zip(fields, row + defaults)])
+
+
+def insert_objects(objs: list) -> list:
+    """INSERT new instances of one model in one statement and give them their primary keys, as
+    `Model.objects.bulk_create(objs)` does, for a handful of rows on a hot path. Falls back to bulk_create
+    where the database cannot return the keys or the rows would not fit one statement."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    meta, conn = model._meta, transaction.get_connection()
+    fields, _rest, head, one = _insert_plan(model, (), conn)
+    if (not conn.features.can_return_rows_from_bulk_insert or not meta.pk.db_returning
+            or len(objs) * len(fields) > (conn.features.max_query_params or 65535)):
+        return model._default_manager.bulk_create(objs)
+    for obj in objs:
+        if obj.pk is not None or type(obj) is not model:
+            raise ValueError("insert_objects writes new rows of one model only")
+    sql = f"{head}{', '.join([one] * len(objs))} RETURNING {conn.ops.quote_name(meta.pk.column)}"
+    params = [f.get_db_prep_save(f.pre_save(obj, True), conn) for obj in objs for f in fields]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        keys = [row[0] for row in cursor.fetchall()]
+    for obj, pk in zip(objs, keys):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, conn.alias
+    return objs

@@ -38,6 +38,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core import bulk
 from core.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def publish_many(topic: str, payloads) -> list[int]:
             for p in payloads for h in _by_topic.get(topic, ()) if h.wants is None or h.wants(p)]
     if not rows:
         return []
-    made = OutboxMessage.objects.bulk_create(rows)  # ids come back (PostgreSQL; SQLite >= 3.35)
+    made = bulk.insert_objects(rows)  # one INSERT … RETURNING id (PostgreSQL; SQLite >= 3.35)
     eager = _eager()
     in_place = [Message(m.pk, m.kind, m.payload, 1, m.created_at) for m in made
                 if eager or not _handlers[m.kind].deferred]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from command_center import credit_facts, selectors, signals
 from command_center.choices import OPEN_STATUSES, Action, EscalationTarget, Status
 from command_center.models import Deadline, Event, TimelineEntry
-from core import audit, outbox
+from core import audit, bulk, outbox
 from core.exceptions import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from core.roles import API_CLIENT, BUREAU_STAFF, DISPATCHER, OFFICER, TEAM_LEADER, has_role
 from grids import selectors as grid_selectors
@@ -188,9 +188,9 @@ def timeline_entry(event, actor, action, now, *, from_status="", to_status="", n
 
 
 def add_timeline(event, actor, action, now, **fields) -> TimelineEntry:
-    # bulk_create of one row: a plain INSERT … RETURNING id, without Model.save's machinery (it follows
-    # every intake and every step; no signal listens to timeline rows).
-    (entry,) = TimelineEntry.objects.bulk_create([timeline_entry(event, actor, action, now, **fields)])
+    # One plain INSERT … RETURNING id, without Model.save's machinery (it follows every intake and every
+    # step; no signal listens to timeline rows).
+    (entry,) = bulk.insert_objects([timeline_entry(event, actor, action, now, **fields)])
     return entry
 
 
@@ -248,4 +248,4 @@ def create_deadlines(event: Event, anchor, *, done_at: dict | None = None) -> li
             escalate_to=st.get("escalate_to") or EscalationTarget.TEAM_LEADER, policy_name=policy_name[:100],
             due_at=due, met_at=met, breached_at=due if met and met > due else None,
         ))
-    return Deadline.objects.bulk_create(rows)
+    return bulk.insert_objects(rows)

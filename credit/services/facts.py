@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from core import audit
+from core import audit, bulk
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from credit.choices import FactKind, HistoryCause, Leniency
 from credit.models import CreditFact
@@ -89,12 +89,14 @@ def post_fact(subject, kind, *, source_app, source_model, source_pk, points=None
     key = {"source_app": source_app, "source_model": source_model, "source_pk": source_pk, "kind": kind}
 
     def create():
-        return CreditFact.objects.create(
+        # A plain INSERT (core.bulk): an intake with a subject posts one; nothing listens to facts' saves.
+        (fact,) = bulk.insert_objects([CreditFact(
             subject_id=subject_id, points=None if points is None else float(points),
             confirmed=bool(confirmed), leniency=leniency or "", occurred_at=occurred_at,
             source_text=source_text, metric=metric or "", value=value,
             posted_by=actor if getattr(actor, "is_authenticated", False) else None, **key,
-        )
+        )])
+        return fact
 
     if new_source:
         if not transaction.get_connection().in_atomic_block:

@@ -1,0 +1,58 @@
+"""core.bulk's plain INSERTs and core.rawsql's written-out reads: the rows they write and read are the ones
+the ORM would write and read."""
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core import bulk, rawsql
+from core.models import AuditLog, OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_insert_objects_writes_the_rows_bulk_create_would_and_gives_their_keys():
+    now = timezone.now()
+    rows = [OutboxMessage(kind="k", payload={"n": i, "text": "中文"}, created_at=now, available_at=now) for i in range(3)]
+    made = bulk.insert_objects(rows)
+    assert made is rows and all(r.pk for r in rows) and len({r.pk for r in rows}) == 3
+    assert not rows[0]._state.adding and rows[0]._state.db == "default"
+    stored = list(OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]).order_by("pk"))
+    assert [s.payload for s in stored] == [{"n": 0, "text": "中文"}, {"n": 1, "text": "中文"}, {"n": 2, "text": "中文"}]
+    assert [s.pk for s in stored] == sorted(r.pk for r in rows)  # keys in the order the rows were given
+    assert stored[0].attempts == 0 and stored[0].done_at is None and stored[0].last_error == ""  # field defaults
+
+
+def test_insert_objects_fills_auto_now_add_and_refuses_a_row_that_has_a_key():
+    (entry,) = bulk.insert_objects([AuditLog(actor_label="system", action="test.bulk", object_type="x", object_id="1")])
+    assert entry.at is not None and abs((timezone.now() - entry.at).total_seconds()) < 60
+    assert AuditLog.objects.get(pk=entry.pk).at == entry.at
+    with pytest.raises(ValueError):
+        bulk.insert_objects([entry])
+    assert AuditLog.objects.filter(action="test.bulk").count() == 1
+    assert bulk.insert_objects([]) == []
+
+
+def test_a_clash_with_a_unique_constraint_is_the_database_error_the_orm_gives(django_user_model):
+    bulk.insert_objects([django_user_model(username="bulk-client", password="!")])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.insert_objects([django_user_model(username="bulk-client", password="?")])
+    assert django_user_model.objects.get(username="bulk-client").password == "!"
+
+
+def test_rawsql_fetch_binds_datetimes_as_the_orm_does_and_aware_gives_utc():
+    now = timezone.now()
+    bulk.insert_objects([OutboxMessage(kind="old", payload={}, created_at=now - timedelta(hours=2), available_at=now),
+                         OutboxMessage(kind="new", payload={}, created_at=now, available_at=now)])
+
+    def build(q):
+        return (f"SELECT {rawsql.columns(q, OutboxMessage, 'kind', 'created_at')} FROM {rawsql.table(q, OutboxMessage)}"
+                f" WHERE {q('created_at')} >= %s ORDER BY {q('id')}")
+
+    rows = rawsql.fetch("test.recent_outbox", build, [now - timedelta(hours=1)])
+    assert [r[0] for r in rows] == ["new"]
+    assert rawsql.aware(rows[0][1]) == now.replace(microsecond=now.microsecond)
+    assert rawsql.aware("2026-12-05 08:00:00") == datetime(2026, 12, 5, 8, tzinfo=dt_timezone.utc)
+    assert rawsql.aware(None) is None
