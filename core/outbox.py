@@ -260,6 +260,14 @@ def wait_sent(timeout: float = 5.0) -> bool:
     return current is None or current.pid != os.getpid() or current.wait_idle(timeout)
 
 
+def _forget_sender_in_child():
+    """A forked child starts without its parent's sender and with a fresh lock (the parent's may have been
+    held by another thread at the fork)."""
+    global _sender, _sender_lock
+    _sender, _sender_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_sender_in_child)
 atexit.register(wait_sent, 2.0)
 
 
