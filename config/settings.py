@@ -518,6 +518,10 @@ OUTBOX_DRAIN_AFTER_SECONDS = float(os.environ.get("OUTBOX_DRAIN_AFTER_SECONDS", 
 OUTBOX_CLAIM_SECONDS = float(os.environ.get("OUTBOX_CLAIM_SECONDS", "60"))
 OUTBOX_BACKOFF_SECONDS = (5, 30, 120, 600, 3600)
 OUTBOX_KEEP_DAYS = float(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
+# Each process sends its commits' deferred rows to the worker from one sender thread (core.outbox): at most
+# this many ids wait for it (past that they are left to the drain), at most this many per message.
+OUTBOX_SEND_QUEUE_MAX = int(os.environ.get("OUTBOX_SEND_QUEUE_MAX", "10000"))
+OUTBOX_SEND_BATCH_MAX = 500
 # Asynchronous intake (command_center.submissions): past this many pending submissions the 202 path answers
 # 503 with Retry-After (seconds); a bulk POST takes at most EVENT_SUBMISSION_BULK_MAX reports.
 EVENT_SUBMISSION_MAX_BACKLOG = int(os.environ.get("EVENT_SUBMISSION_MAX_BACKLOG", "10000"))

@@ -5,11 +5,22 @@ A service calls `publish(topic, payload)` inside its transaction. Each handler r
 that same transaction: the follow-up commits with the change it follows, or neither does.
 
 Right after the commit the committing process runs the rows it wrote (`process`): handlers registered
-`deferred=True` (dispatch, webhook matching: work a request should not wait for) are handed to the Celery
-task `core.tasks.process_outbox`, the others (live push, rescoring) run in place, as before. A process
-killed between its commit and that point loses nothing: `drain` (Celery beat every second in production,
-the embedded ticker in `make run`) runs every row still not done once it is `OUTBOX_DRAIN_AFTER_SECONDS`
-old, or whose claim is older than `OUTBOX_CLAIM_SECONDS` (its runner died).
+`deferred=True` (dispatch, webhook matching: work a request should not wait for) go to the Celery task
+`core.tasks.process_outbox`, the others (live push, rescoring) run in place, as before. When tasks are eager
+(the embedded default, the fast tests) the deferred ones run in place too, right after the commit.
+
+The committer does not send the task itself: it hands the ids to this process's sender (`DeferredSender`,
+a daemon thread started on first use and again in a forked child), which sends ONE `process_outbox`
+message for every id that came in while its previous send was in flight. No fixed delay: a lone commit is
+sent at once; under load the commits of the same moment share a message (the enqueue was a sixth of a
+gunicorn worker's CPU per intake, py-spy). The sender's queue is bounded (OUTBOX_SEND_QUEUE_MAX ids); past
+it, or when the broker is down, the ids are logged and dropped.
+
+Nothing is lost by handing over: the rows are committed before their ids are queued, and `drain` (Celery
+beat every second in production, the embedded ticker in `make run`) runs every row still not done once it
+is `OUTBOX_DRAIN_AFTER_SECONDS` old, or whose claim is older than `OUTBOX_CLAIM_SECONDS` (its runner died).
+So a process killed between its commit and its follow-ups, or with ids still in its sender's queue, a full
+queue, a broker that is down: each leaves rows that the drain runs a few seconds later.
 
 Exactly once: the drain and the worker first claim rows with a conditional UPDATE (`done_at IS NULL AND
 claimed_at is NULL or stale`), so two of them never run the same row at once; a row is marked done after
@@ -22,8 +33,11 @@ after `OUTBOX_BACKOFF_SECONDS[attempt - 1]` (the last value repeats), its error 
 
 core imports no app: handlers are plain callables `handler(payload, message)`.
 """
+import atexit
 import json
 import logging
+import os
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -138,24 +152,138 @@ def publish_many(topic: str, payloads) -> list[int]:
 PROCESS_TASK = "core.tasks.process_outbox"
 
 
-def enqueue_deferred(ids):
-    """Hand the deferred rows a commit just wrote to a Celery worker: one message for all of them. Nobody
-    waits for its result (the rows record what happened): `ignore_result` spares the sender the result
-    backend's per-task subscription (a third of the enqueue's CPU) and the worker the result's write."""
-    current_app.send_task(PROCESS_TASK, args=[ids], ignore_result=True, add_to_parent=False)
+def enqueue_deferred(ids, producer=None):
+    """One `process_outbox` message for these rows. Nobody waits for its result (the rows record what
+    happened): `ignore_result` spares the sender the result backend's per-task subscription and the worker
+    the result's write. `producer`: the sender's own, whose connection has its queue declared already
+    (`declare=[]` then skips kombu's per-publish maybe_declare, a copy of the queue bound to the channel)."""
+    more = {"producer": producer, "declare": []} if producer is not None else {}
+    current_app.send_task(PROCESS_TASK, args=[ids], ignore_result=True, add_to_parent=False, **more)
+
+
+class DeferredSender:
+    """This process's one sender of `process_outbox` messages (see the module docstring): committers
+    `submit` ids and go on; the thread sends all that are waiting in one message (in chunks of
+    OUTBOX_SEND_BATCH_MAX ids, so one task never holds a whole backlog), then waits for more."""
+
+    def __init__(self, limit: int, batch_max: int):
+        self.pid = os.getpid()
+        self.limit, self.batch_max = limit, batch_max
+        self._cond = threading.Condition()
+        self._pending: list[int] = []
+        self._in_flight = 0
+        self._producer = None
+        self._thread = threading.Thread(target=self._loop, name="outbox-sender", daemon=True)
+        self._thread.start()
+
+    def submit(self, ids) -> bool:
+        """Queue `ids` for the next message; False (nothing queued) when the queue is full."""
+        with self._cond:
+            if len(self._pending) + len(ids) > self.limit:
+                return False
+            self._pending.extend(ids)
+            self._cond.notify_all()
+        return True
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Until every submitted id has been sent (or dropped); False if `timeout` passed first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._pending and not self._in_flight, timeout)
+
+    def _loop(self):
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending)
+                batch, self._pending = self._pending, []
+                self._in_flight = len(batch)
+            try:
+                for start in range(0, len(batch), self.batch_max):
+                    self._send(batch[start:start + self.batch_max])
+            finally:
+                with self._cond:
+                    self._in_flight = 0
+                    self._cond.notify_all()
+
+    def _send(self, ids):
+        try:
+            enqueue_deferred(ids, self._ready_producer())
+        except Exception:  # noqa: BLE001 — the broker is down: the drain runs the rows when they are due
+            logger.exception("outbox: could not enqueue %s", ids)
+            self._drop_producer()
+
+    def _ready_producer(self):
+        """A producer held by this thread, its task queue declared once on its connection."""
+        if self._producer is None:
+            app = current_app._get_current_object()
+            producer = app.producer_pool.acquire(block=True)
+            try:
+                producer.maybe_declare(app.amqp.router.route({}, PROCESS_TASK)["queue"])
+            except Exception:
+                producer.release()
+                raise
+            self._producer = producer
+        return self._producer
+
+    def _drop_producer(self):
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.release()
+            except Exception:  # noqa: BLE001 — a broken connection: the pool makes a new one
+                logger.debug("outbox: releasing the sender's producer failed", exc_info=True)
+
+
+_sender: DeferredSender | None = None
+_sender_lock = threading.Lock()
+
+
+def sender() -> DeferredSender:
+    """This process's sender: made on first use, and made again in a forked child (whose copy of the
+    parent's has no thread, and whose queue was the parent's to send)."""
+    global _sender
+    current = _sender
+    if current is not None and current.pid == os.getpid() and current.alive():
+        return current
+    with _sender_lock:
+        if _sender is None or _sender.pid != os.getpid() or not _sender.alive():
+            _sender = DeferredSender(int(_setting("OUTBOX_SEND_QUEUE_MAX", 10_000)),
+                                     int(_setting("OUTBOX_SEND_BATCH_MAX", 500)))
+        return _sender
+
+
+def wait_sent(timeout: float = 5.0) -> bool:
+    """Until this process's sender has sent (or dropped) every id handed to it (tests, and an exiting
+    process: what is still queued then is the drain's)."""
+    current = _sender
+    return current is None or current.pid != os.getpid() or current.wait_idle(timeout)
+
+
+def _forget_sender_in_child():
+    """A forked child starts without its parent's sender and with a fresh lock (the parent's may have been
+    held by another thread at the fork)."""
+    global _sender, _sender_lock
+    _sender, _sender_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_sender_in_child)
+atexit.register(wait_sent, 2.0)
 
 
 def _after_commit(in_place, deferred_ids):
     """Never raises into the request or service that committed: what fails here the drain retries.
 
-    The in-place rows run at once, unclaimed, and are marked done after: no write before the push, which
-    is on the desk's latency path. Only the drain could run them too, and only once they are
-    OUTBOX_DRAIN_AFTER_SECONDS old; their handlers are safe to run twice (the push's once-only key,
-    rescoring's recompute), and the conditional marks keep the row's state right."""
+    The deferred ids go to this process's sender, which sends them from its own thread. The in-place rows
+    run at once, unclaimed, and are marked done after: no write before the push, which is on the desk's
+    latency path. Only the drain could run them too, and only once they are OUTBOX_DRAIN_AFTER_SECONDS old;
+    their handlers are safe to run twice (the push's once-only key, rescoring's recompute), and the
+    conditional marks keep the row's state right."""
     try:
-        if deferred_ids:
-            enqueue_deferred(deferred_ids)
-    except Exception:  # noqa: BLE001 — the broker is down: the drain takes them when it is back
+        if deferred_ids and not sender().submit(deferred_ids):
+            logger.error("outbox: sender queue full, %s left to the drain", deferred_ids)
+    except Exception:  # noqa: BLE001 — e.g. no thread could be started: the drain takes them
         logger.exception("outbox: could not enqueue %s", deferred_ids)
     try:
         if in_place:

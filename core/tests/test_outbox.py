@@ -1,5 +1,6 @@
 """core.outbox: follow-ups written in the change's transaction, run right after its commit, and by the
 drain when the process died first; claimed exactly once, retried with backoff, purged when old."""
+import os
 import threading
 from datetime import timedelta
 
@@ -35,6 +36,13 @@ def calls():
     for kind in ("test.a", "test.b"):
         h = outbox._handlers.pop(kind)
         outbox._by_topic[h.topic] = [x for x in outbox._by_topic[h.topic] if x.kind != kind]
+
+
+@pytest.fixture(autouse=True)
+def _sender_done():
+    """No send of this test's ids still in flight on the process's sender when the next test starts."""
+    yield
+    assert outbox.wait_sent(10)
 
 
 def later(seconds=3):
@@ -127,10 +135,10 @@ def test_deferred_rows_go_to_a_worker_after_the_commit(calls, settings, monkeypa
                                                        django_capture_on_commit_callbacks):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued = []
-    monkeypatch.setattr(outbox, "enqueue_deferred", queued.append)
+    monkeypatch.setattr(outbox, "enqueue_deferred", lambda ids, producer=None: queued.append(ids))
     with django_capture_on_commit_callbacks(execute=True):
         a, b = outbox.publish(TOPIC, {"n": 1})
-    assert [c[0] for c in calls] == ["a"] and queued == [[b]]  # the in-place one ran; the other is queued
+    assert outbox.wait_sent() and [c[0] for c in calls] == ["a"] and queued == [[b]]  # the in-place one ran; the other is queued
     assert tasks.process_outbox.run([b]) == 1 and [c[0] for c in calls] == ["a", "b"]
     assert tasks.process_outbox.run([b]) == 0  # a duplicate task finds it done
 
@@ -138,13 +146,13 @@ def test_deferred_rows_go_to_a_worker_after_the_commit(calls, settings, monkeypa
 def test_a_broker_that_is_down_loses_nothing(calls, settings, monkeypatch, caplog, django_capture_on_commit_callbacks):
     settings.CELERY_TASK_ALWAYS_EAGER = False
 
-    def down(ids):
+    def down(ids, producer=None):
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(outbox, "enqueue_deferred", down)
     with django_capture_on_commit_callbacks(execute=True):
         outbox.publish(TOPIC, {"n": 1})
-    assert [c[0] for c in calls] == ["a"] and "could not enqueue" in caplog.text
+    assert outbox.wait_sent() and [c[0] for c in calls] == ["a"] and "could not enqueue" in caplog.text
     assert outbox.drain(now=later()) == 1 and [c[0] for c in calls] == ["a", "b"]
 
 
@@ -225,3 +233,140 @@ def test_the_enqueue_is_one_message_whose_result_nobody_waits_for(monkeypatch):
     outbox.enqueue_deferred([3, 4])
     (name, kw), = sent
     assert name == outbox.PROCESS_TASK and kw["args"] == [[3, 4]] and kw["ignore_result"] is True
+
+
+# --- the per-process sender: one message for the commits of the same moment -------------------------
+
+class Recorder:
+    """A stand-in for the Celery send: records each message's ids; `hold` keeps the first send in flight
+    until released, so the commits that follow it pile up behind."""
+
+    def __init__(self, hold=False):
+        self.sent, self.started, self.release = [], threading.Event(), threading.Event()
+        if not hold:
+            self.release.set()
+
+    def __call__(self, ids, producer=None):
+        self.started.set()
+        assert self.release.wait(10)
+        self.sent.append(list(ids))
+
+
+def _commit(n):
+    """One transaction publishing TOPIC (its deferred row: the "b" handler's), committed; the row ids."""
+    with transaction.atomic():
+        return outbox.publish(TOPIC, {"n": n})
+
+
+def test_commits_made_while_a_send_is_in_flight_share_one_message(calls, settings, monkeypatch,
+                                                                  django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    send = Recorder(hold=True)
+    monkeypatch.setattr(outbox, "enqueue_deferred", send)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _commit(1)
+    assert send.started.wait(10)  # the lone commit went out at once, without waiting for company
+    later_ids = []
+    for n in range(2, 6):
+        with django_capture_on_commit_callbacks(execute=True):
+            later_ids += _commit(n)
+    send.release.set()
+    assert outbox.wait_sent(10)
+    deferred = set(OutboxMessage.objects.filter(kind="test.b").values_list("pk", flat=True))
+    assert send.sent == [[first[1]], [i for i in later_ids if i in deferred]]  # 5 commits, 2 messages
+    assert sorted(sum(send.sent, [])) == sorted(deferred) and len(deferred) == 5
+
+
+def test_a_lone_commit_is_sent_without_waiting_for_another(calls, settings, monkeypatch,
+                                                           django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    send = Recorder()
+    monkeypatch.setattr(outbox, "enqueue_deferred", send)
+    with django_capture_on_commit_callbacks(execute=True):
+        a, b = _commit(1)
+    assert send.started.wait(10) and outbox.wait_sent(10) and send.sent == [[b]]
+
+
+def test_a_big_backlog_goes_in_bounded_messages(settings, monkeypatch):
+    send = Recorder(hold=True)
+    monkeypatch.setattr(outbox, "enqueue_deferred", send)
+    sender = outbox.DeferredSender(limit=100, batch_max=4)
+    assert sender.submit([1]) and send.started.wait(10)
+    assert sender.submit(list(range(2, 12)))
+    assert not sender.submit(list(range(12, 200)))  # past the bound: refused, left to the drain
+    send.release.set()
+    assert sender.wait_idle(10)
+    assert send.sent == [[1], [2, 3, 4, 5], [6, 7, 8, 9], [10, 11]]
+
+
+def test_a_full_sender_queue_is_logged_and_left_to_the_drain(calls, settings, monkeypatch, caplog,
+                                                             django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(outbox.sender(), "limit", 0)
+    send = Recorder()
+    monkeypatch.setattr(outbox, "enqueue_deferred", send)
+    with django_capture_on_commit_callbacks(execute=True):
+        _commit(1)
+    assert outbox.wait_sent() and send.sent == [] and "sender queue full" in caplog.text
+    assert outbox.drain(now=later()) == 1 and [c[0] for c in calls] == ["a", "b"]
+
+
+def test_a_failed_send_does_not_stop_the_next(calls, settings, monkeypatch, caplog,
+                                              django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    outcomes = [ConnectionError("broker down"), None]
+    sent = []
+
+    def flaky(ids, producer=None):
+        outcome = outcomes.pop(0)
+        if outcome:
+            raise outcome
+        sent.append(ids)
+
+    monkeypatch.setattr(outbox, "enqueue_deferred", flaky)
+    with django_capture_on_commit_callbacks(execute=True):
+        lost = _commit(1)
+    assert outbox.wait_sent() and "could not enqueue" in caplog.text
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = _commit(2)
+    assert outbox.wait_sent() and sent == [[kept[1]]]
+    assert outbox.drain(now=later()) == 2  # the lost message's row, and the other's: no worker here
+    assert OutboxMessage.objects.filter(pk=lost[1], done_at__isnull=False).exists()
+
+
+def test_a_forked_child_gets_a_sender_of_its_own(monkeypatch):
+    parent = outbox.sender()
+    assert outbox.sender() is parent and parent.alive()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report and leave at once (no pytest teardown here)
+        try:
+            child = outbox.sender()
+            sent = []
+            outbox.enqueue_deferred = lambda ids, producer=None: sent.append(ids)
+            ok = (child is not parent and child.pid == os.getpid() and child.alive()
+                  and child.submit([7]) and child.wait_idle(10) and sent == [[7]])
+            os.write(write, b"ok" if ok else b"no")
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as answer:
+        assert answer.read() == b"ok"
+    os.waitpid(pid, 0)
+    assert outbox.sender() is parent
+
+
+def test_the_sender_sends_on_its_own_producer_with_the_queue_declared_once(monkeypatch):
+    """Its producer's connection has the task's queue declared when taken: no maybe_declare per message."""
+    from celery import current_app
+
+    sent = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, **kw: sent.append((name, kw)))
+    sender = outbox.DeferredSender(limit=10, batch_max=10)
+    try:
+        assert sender.submit([1]) and sender.wait_idle(10) and sender.submit([2]) and sender.wait_idle(10)
+        assert [kw["args"] for _name, kw in sent] == [[[1]], [[2]]]
+        assert all(kw["declare"] == [] and kw["ignore_result"] is True for _name, kw in sent)
+        assert sent[0][1]["producer"] is sent[1][1]["producer"] is not None
+    finally:
+        sender._drop_producer()

@@ -57,12 +57,12 @@ def test_a_fact_of_a_new_source_is_rescored_by_a_worker_not_in_place(subjects, s
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
     enqueued = []
-    monkeypatch.setattr(outbox, "enqueue_deferred", enqueued.extend)
+    monkeypatch.setattr(outbox, "enqueue_deferred", lambda ids, producer=None: enqueued.extend(ids))
     with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
             facts.post_fact(subjects["s1"], FactKind.VIOLATION, **REF, source_pk=2, points=15, new_source=True)
     (row,) = OutboxMessage.objects.filter(kind="credit.rescore.in_worker")
-    assert enqueued == [row.pk] and row.done_at is None
+    assert outbox.wait_sent() and enqueued == [row.pk] and row.done_at is None
     assert not CreditScore.objects.filter(subject=subjects["s1"]).exists()
     assert outbox.process(enqueued) == 1  # what the worker's task runs
     assert CreditScore.objects.get(subject=subjects["s1"]).score == 15
