@@ -1,7 +1,7 @@
-"""Event photos: checked uploads (here), their writes (command_center.services.photos),, stored under MEDIA_ROOT, served only to those who may see the event.
+"""Event photos: checked uploads (here), their writes (command_center.services.photos), stored under MEDIA_ROOT, served only to those who may see the event.
 
-- An upload is accepted when its *content* is a JPEG, PNG or WebP image (Pillow decides, restricted to
-  those three decoders; a name ending in .exe or .svg is refused too), no larger than
+- An upload is accepted when its *content* is a JPEG, PNG or WebP image (core.files.read_image: Pillow
+  decides, restricted to those three decoders; a name ending in .exe or .svg is refused too), no larger than
   EVENT_PHOTO_MAX_BYTES and EVENT_PHOTO_MAX_PIXELS, and the event keeps at most EVENT_PHOTO_MAX_PER_EVENT
   uploads. Bad files → ValidationFailed on the `photos` field (400), naming the file.
 - Kinds: report (with the report, at intake or later), result (with the handling, at resolve), and
@@ -11,22 +11,17 @@
   removed again, so nothing is half-written.
 - Photos are evidence: stored as uploaded (SHA-256 recorded), never edited or deleted here.
 """
-import hashlib
-import io
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 
 from command_center import selectors
 from command_center.models import EventPhoto
+from core import files as core_files
 from core.exceptions import Forbidden, NotFound, ValidationFailed
 from core.ids import MAX_ID
 from core.roles import ALL_ROLES, has_role
 
-# Pillow format → (MIME type, file extension we store it under).
-FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 ALLOWED_EXTENSIONS = {"jpg", "jpeg", "jpe", "png", "webp"}
 FIELD = "photos"
 
@@ -40,18 +35,15 @@ def max_per_event() -> int:
 
 
 def max_pixels() -> int:
-    return int(getattr(settings, "EVENT_PHOTO_MAX_PIXELS", 50_000_000))
+    return int(getattr(settings, "EVENT_PHOTO_MAX_PIXELS", core_files.MAX_PIXELS))
 
 
-@dataclass
-class CheckedPhoto:
-    content: bytes
-    content_type: str
-    extension: str
-    width: int
-    height: int
-    sha256: str
-    original_name: str
+class CheckedPhoto(core_files.CheckedImage):
+    """An upload core.files accepted; `original_name` is what EventPhoto keeps of its name."""
+
+    @property
+    def original_name(self) -> str:
+        return self.name
 
 
 class Refused(ValueError):
@@ -62,40 +54,27 @@ def _megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):g} MB"
 
 
+def _messages() -> dict:
+    """This API's wording of core.files' refusals (its limits named: the clients show them as they are)."""
+    return {
+        core_files.TOO_LARGE: _("文件过大（上限 %(limit)s）。") % {"limit": _megabytes(max_bytes())},
+        core_files.WRONG_NAME: _("只支持 JPEG、PNG 或 WebP 图片。"),
+        core_files.TOO_MANY_PIXELS: _("图片尺寸过大（上限 %(mp)s 百万像素）。") % {"mp": max_pixels() // 1_000_000},
+        core_files.NOT_AN_IMAGE: _("不是有效的 JPEG、PNG 或 WebP 图片。"),
+    }
+
+
 def check_upload(upload) -> CheckedPhoto:
     """The upload as a CheckedPhoto, or Refused with the reason (in the user's language)."""
-    name = str(getattr(upload, "name", "") or "").replace("\x00", "")[-255:]
-    size = getattr(upload, "size", None)
-    if size is not None and size > max_bytes():
-        raise Refused(_("文件过大（上限 %(limit)s）。") % {"limit": _megabytes(max_bytes())})
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension and extension not in ALLOWED_EXTENSIONS:
-        raise Refused(_("只支持 JPEG、PNG 或 WebP 图片。"))
-    content = upload.read(max_bytes() + 1)
-    if not content:
-        raise Refused(_("文件为空。"))
-    if len(content) > max_bytes():
-        raise Refused(_("文件过大（上限 %(limit)s）。") % {"limit": _megabytes(max_bytes())})
-    from PIL import Image
-
-    too_many_pixels = _("图片尺寸过大（上限 %(mp)s 百万像素）。") % {"mp": max_pixels() // 1_000_000}
+    messages = _messages()
+    if not hasattr(upload, "read"):  # core.files would take a string as a data URL: uploads only here
+        raise Refused(messages[core_files.NOT_AN_IMAGE])
     try:
-        # Pillow refuses a decompression bomb itself (DecompressionBombError, far above our own limit,
-        # which is checked from the header before any pixel is decoded).
-        with Image.open(io.BytesIO(content), formats=list(FORMATS)) as image:
-            fmt, (width, height) = image.format, image.size
-            if width * height > max_pixels():
-                raise Refused(too_many_pixels)
-            image.verify()  # structure and checksums, without decoding every pixel
-    except Refused:
-        raise
-    except Image.DecompressionBombError:
-        raise Refused(too_many_pixels)
-    except Exception:  # noqa: BLE001 — Pillow raises many kinds for a file that is not a valid image
-        raise Refused(_("不是有效的 JPEG、PNG 或 WebP 图片。"))
-    content_type, ext = FORMATS[fmt]
-    return CheckedPhoto(content=content, content_type=content_type, extension=ext, width=width, height=height,
-                        sha256=hashlib.sha256(content).hexdigest(), original_name=name)
+        checked = core_files.read_image(upload, max_bytes=max_bytes(), max_pixels=max_pixels(),
+                                   extensions=ALLOWED_EXTENSIONS, messages=messages)
+    except core_files.NotAnImage as exc:
+        raise Refused(str(exc))
+    return CheckedPhoto(**vars(checked))
 
 
 def check_uploads(files) -> list[CheckedPhoto]:

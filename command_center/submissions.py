@@ -3,7 +3,9 @@ processed durably.
 
 - `submit` / `submit_many`: `POST /api/v1/events/` with `Prefer: respond-async` (one report) and
   `POST /api/v1/event-submissions/` (up to EVENT_SUBMISSION_BULK_MAX): one INSERT of the raw bodies, the
-  client and the Idempotency-Key, nothing else. Past EVENT_SUBMISSION_MAX_BACKLOG pending submissions the
+  client and the Idempotency-Key, nothing else. A client whose roles may not report is refused (403) first,
+  as the synchronous path does, from the per-process copy of the roles (core.refcache: no query); what
+  needs the report located (the client's areas) is checked by the worker. Past EVENT_SUBMISSION_MAX_BACKLOG pending submissions the
   answer is 503 with Retry-After instead: nothing is accepted that the workers cannot keep up with.
 - `work` (Celery beat's `process_event_submissions` every second, the embedded ticker in `make run`,
   or `manage.py process_event_submissions` processes): each submission goes through the same
@@ -64,6 +66,7 @@ def body_hash(body) -> str:
 def submit(client, body, idempotency_key: str | None = None, *, language: str = "") -> tuple[EventSubmission, bool]:
     """Accept one report for later processing. Returns (submission, created): a retry with the same
     Idempotency-Key returns the first submission; the same key with another body is refused (422)."""
+    _require_may_report(client)
     if not isinstance(body, dict):
         raise ValidationFailed(_("请求体必须是一个 JSON 对象。"))
     key = base.clean_str(idempotency_key, "Idempotency-Key", required=False,
@@ -75,6 +78,7 @@ def submit(client, body, idempotency_key: str | None = None, *, language: str = 
 def submit_many(client, bodies, idempotency_key: str | None = None, *, language: str = "") -> tuple[list, bool]:
     """Accept up to EVENT_SUBMISSION_BULK_MAX reports at once (one INSERT). With an Idempotency-Key, item
     i carries the key "<key>:<i>", so a retried batch returns the same submissions."""
+    _require_may_report(client)
     limit = int(_setting("EVENT_SUBMISSION_BULK_MAX", 500))
     if not isinstance(bodies, list) or not bodies:
         raise ValidationFailed(fields={"events": [_("必须是一个非空的事件列表。")]})
@@ -90,9 +94,16 @@ def submit_many(client, bodies, idempotency_key: str | None = None, *, language:
     return _accept(client, bodies, keys, language)
 
 
+def _require_may_report(client):
+    """The synchronous path's role refusal (services.intake), at once and with nothing stored: a client
+    that may never report must not fill the queue. The roles come from core.refcache (no query); intake
+    checks them again when the worker runs the submission (a role withdrawn meanwhile)."""
+    base.require_roles(client, base.INTAKE_ROLES, _("您的角色无权上报事件。"))
+
+
 def _accept(client, bodies, keys, language) -> tuple[list, bool]:
-    # No role check here (every role may report; a user with none gets the 403 as the submission's
-    # outcome, from intake itself): the 202 path is this one INSERT.
+    # The 202 path is this one INSERT: the role check before it reads cached roles; the area scope and
+    # everything else is intake's, in the worker.
     hashes = [body_hash(b) if k else "" for b, k in zip(bodies, keys)]  # only a key's retry compares them
     rows = [EventSubmission(client=client, body=json.dumps(b), idempotency_key=k, body_hash=h, language=language[:16])
             for b, k, h in zip(bodies, keys, hashes)]

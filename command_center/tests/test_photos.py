@@ -1,7 +1,11 @@
 """Event photos: checked by content and size, stored under MEDIA_ROOT, served only to those who may see the
 event; report photos at intake, result photos at resolve (one transaction), Open311 media_url links."""
 
+import base64
+import hashlib
+
 import pytest
+from django.utils import translation
 from PIL import Image
 
 from command_center import photos
@@ -70,6 +74,26 @@ def test_truncated_empty_too_big_and_too_many_pixels(settings):
     with pytest.raises(ValueError, match="尺寸"):
         photos.check_upload(upload("wide.png", size=(100, 100)))
 
+
+
+def test_refusals_keep_this_apis_words(settings):
+    # core.files checks the image; the messages are this API's (its limits named), as before.
+    settings.EVENT_PHOTO_MAX_BYTES = 1024 * 1024
+    settings.EVENT_PHOTO_MAX_PIXELS = 2_000_000
+    with translation.override("zh-hans"):
+        cases = [(upload("big.png", content=b"x" * (1024 * 1024 + 1)), "文件过大（上限 1 MB）。"),
+                 (upload("x.svg"), "只支持 JPEG、PNG 或 WebP 图片。"),
+                 (upload("t.png", content=b"<svg/>"), "不是有效的 JPEG、PNG 或 WebP 图片。"),
+                 (upload("e.png", content=b""), "文件为空。"),
+                 (upload("w.png", size=(2000, 1001)), "图片尺寸过大（上限 2 百万像素）。"),
+                 # Uploads only: a string is no data URL here.
+                 ("data:image/png;base64," + base64.b64encode(image_bytes()).decode(), "不是有效的 JPEG、PNG 或 WebP 图片。")]
+        for source, message in cases:
+            with pytest.raises(photos.Refused) as caught:
+                photos.check_upload(source)
+            assert str(caught.value) == message
+    checked = photos.check_upload(upload("cam.png"))
+    assert checked.original_name == "cam.png" and checked.sha256 == hashlib.sha256(image_bytes()).hexdigest()
 
 
 def test_decompression_bombs_are_refused_before_decoding(monkeypatch):
