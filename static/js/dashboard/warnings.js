@@ -91,8 +91,12 @@ function renderList() {
     tr.appendChild(where);
     tr.appendChild(el("td", "num", inWindow(w)));
     tr.appendChild(el("td", "", since(w.raised_at)));
-    // In words (and a mark): acknowledged or not is never said by colour alone.
-    tr.appendChild(el("td", "state", w.status === "acknowledged" ? "✓ " + word("acknowledged-state") : "! " + word("raised-state")));
+    // In words (and a mark, which screen readers skip): acknowledged or not is never said by colour alone.
+    var ack = w.status === "acknowledged", state = el("td", "state"), mark = el("span", "", ack ? "✓ " : "! ");
+    mark.setAttribute("aria-hidden", "true");
+    state.appendChild(mark);
+    state.appendChild(document.createTextNode(word(ack ? "acknowledged-state" : "raised-state")));
+    tr.appendChild(state);
     body.appendChild(tr);
   });
 }
