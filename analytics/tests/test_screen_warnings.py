@@ -95,3 +95,21 @@ async def test_a_leader_of_s2_gets_no_push_of_an_s1_warning(users, district, clo
     assert await drain(s1) == []
     await s1.disconnect()
     await s2.disconnect()
+
+
+def test_the_screens_warning_colours_pass_wcag_aa():
+    """As written in static/css/dashboard_warnings.css: the dark map's hatching 3:1 (non-text) against the
+    map and the legend, the list's words 4.5:1 on the panel, the label's on white."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from core.tests.test_front_end import contrast
+
+    css = (Path(settings.BASE_DIR) / "static/css/dashboard_warnings.css").read_text()
+    [hatch] = re.findall(r"\.theme-dark \.lg\.hatch rect \{ stroke: (#[0-9a-f]{6}); \}", css)
+    assert contrast(hatch, "#0f1b2d") >= 3 and contrast(hatch, "#12294f") >= 3
+    for colour in re.findall(r"\.cc-warning-list[^{]*\{[^}]*?[^-]color: (#[0-9a-f]{6})", css):
+        assert contrast(colour, "#12294f") >= 4.5, colour
+    [label] = re.findall(r"\.leaflet-tooltip\.cc-warning-label \{ background: #fff; color: (#[0-9a-f]{6})", css)
+    assert contrast(label, "#ffffff") >= 4.5
