@@ -9,7 +9,7 @@ from analytics import params, services
 from analytics.api.serializers import (
     AcknowledgeSerializer, CaseFiguresSerializer, CreditFiguresSerializer, EventFiguresSerializer,
     InspectionFiguresSerializer, ScorecardSerializer, ScreenFiguresSerializer, TrendsSerializer,
-    WarningSerializer, WeightsSerializer,
+    MapWarningSerializer, WarningSerializer, WeightsSerializer,
 )
 from analytics.choices import TIME_GROUPS, GroupBy
 from analytics.selectors import assessment
@@ -133,19 +133,26 @@ class ScreenStatsView(APIView):
         return Response(ScreenFiguresSerializer({**_envelope(period, screen_figures.DEFINITIONS), **data}).data)
 
 
+def _flag(request, name) -> bool:
+    return request.query_params.get(name) in ("1", "true")
+
+
 class WarningListView(ListAPIView):
-    """Hot-area warnings in the asker's areas, newest first; `?open=1`: only those raised or acknowledged."""
+    """Hot-area warnings in the asker's areas, newest first; `?open=1`: only those raised or acknowledged;
+    `?boundary=1`: each with its grid's boundary (what the desk's and the big screen's maps hatch)."""
 
     permission_classes = [FIGURE_READERS]
-    serializer_class = WarningSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("open", OpenApiTypes.BOOL, description="只看未解除的预警")])
+    @extend_schema(parameters=[OpenApiParameter("open", OpenApiTypes.BOOL, description="只看未解除的预警"),
+                               OpenApiParameter("boundary", OpenApiTypes.BOOL, description="附网格边界（GeoJSON）")])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    def get_serializer_class(self):
+        return MapWarningSerializer if _flag(self.request, "boundary") else WarningSerializer
+
     def get_queryset(self):
-        return warning_selectors.warnings_for(self.request.user,
-                                              open_only=self.request.query_params.get("open") in ("1", "true"))
+        return warning_selectors.warnings_for(self.request.user, open_only=_flag(self.request, "open"))
 
 
 class WarningDetailView(APIView):

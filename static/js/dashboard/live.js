@@ -5,6 +5,7 @@ import {refreshDrawer} from "./drawer.js";
 import {takeEarlySnapshot} from "./snapshot.js";
 import {SCREEN, T, cfg, dirtyEvents, dirtyOfficers, events, officers, schedule, state, stats, upsertEvent,
         upsertOfficer} from "./store.js";
+import {reloadWarnings} from "./warnings.js";
 
 var linkEl = document.getElementById("cc-link");
 var banner = document.getElementById("cc-banner");
@@ -45,6 +46,9 @@ export function resync() {
     // Messages that came while we read: those at or below the snapshot's seq are already in it.
     held.forEach(function (m) { receive(m); });
     if (ws && ws.readyState === 1) { setLink("live"); }
+    // The snapshot has no warnings: after a reconnect or a gap, which may have lost their pushes, they are
+    // asked for again (the first time, main.js loads them).
+    if (stats.snapshots > 1) { reloadWarnings(); }
     schedule();
     if (state.selectedId !== null && !events.has(state.selectedId) && !SCREEN) { refreshDrawer(); }
   }).catch(function () {
