@@ -1,7 +1,34 @@
-"""Test support for casework: a matter's proposed outcome as the services take it."""
+"""Test support for casework: a matter's proposed outcome as the services take it; the desk's live feed
+as the users who hear deadline notices receive it."""
+from contextlib import asynccontextmanager
 from decimal import Decimal
 
 
 def outcome(code="M-SHOP", *, outcome="penalty", fine="200", measures="", ground="", reason=""):
     return {"matter_code": code, "outcome": outcome, "fine": Decimal(fine), "measures": measures,
             "lenient_ground": ground, "reason": reason}
+
+
+@asynccontextmanager
+async def command_feeds(users, names):
+    """{name: the /ws/command/ socket of users[name]}, each connected and past its hello; all closed after,
+    with the worker threads' database connections (else the test database cannot be dropped)."""
+    from channels.db import database_sync_to_async
+    from channels.routing import URLRouter
+    from channels.testing import WebsocketCommunicator
+    from django.db import connections
+
+    from config.routing import websocket_urlpatterns
+
+    router, socks = URLRouter(websocket_urlpatterns), {}
+    try:
+        for name in names:
+            socks[name] = comm = WebsocketCommunicator(router, "/ws/command/")
+            comm.scope["user"] = users[name]
+            assert (await comm.connect(timeout=3))[0], name
+            assert (await comm.receive_json_from(timeout=3))["type"] == "hello"
+        yield socks
+    finally:
+        for comm in socks.values():
+            await comm.disconnect()
+        await database_sync_to_async(connections.close_all)()
