@@ -32,3 +32,21 @@ async def command_feeds(users, names):
         for comm in socks.values():
             await comm.disconnect()
         await database_sync_to_async(connections.close_all)()
+
+
+def deadline_pages(page, base):
+    """The pages deadline notices reach, in a browser, all live: S1's leader's desk (in `page`) and
+    review page, and S2's leader's desk (which must hear nothing of S1). Returns (desk, review, other)."""
+    from command_center.testing import open_dashboard
+    from core.browser_testing import log_in
+
+    log_in(page, base, "leader_s1")
+    open_dashboard(page, base)
+    review = page.new_user_page()
+    log_in(review, base, "leader_s1")
+    review.goto(f"{base}/review/")
+    review.wait_for_selector("#case-alerts[data-link='live']", state="attached", timeout=8000)
+    other = page.new_user_page()
+    log_in(other, base, "leader_s2")
+    open_dashboard(other, base)
+    return page, review, other
