@@ -18,7 +18,7 @@ async def command_feeds(users, names):
     from channels.testing import WebsocketCommunicator
     from django.db import connections
 
-    from config.routing import websocket_urlpatterns
+    from config.routing import websocket_urlpatterns  # the project's wiring, not an app above cases
 
     router, socks = URLRouter(websocket_urlpatterns), {}
     try:
@@ -37,8 +37,11 @@ async def command_feeds(users, names):
 def deadline_pages(page, base):
     """The pages deadline notices reach, in a browser, all live: S1's leader's desk (in `page`) and
     review page, and S2's leader's desk (which must hear nothing of S1). Returns (desk, review, other)."""
-    from command_center.testing import open_dashboard
     from core.browser_testing import log_in
+
+    def open_dashboard(desk, base):  # as command_center.testing's (cases may not import the apps above it)
+        desk.goto(f"{base}/command/")
+        desk.wait_for_selector("body[data-ready='1'][data-link='live']", state="attached", timeout=15000)
 
     log_in(page, base, "leader_s1")
     open_dashboard(page, base)
