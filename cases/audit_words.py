@@ -11,6 +11,8 @@ def register():
 
     audit_words.register_actions({f"case.{value}": label for value, label in Step.choices})
     audit_words.register_actions({"case.filed": _("立案"), "case.color_appeal": _("登记信用颜色复议/申诉"),
-                                  "case.color_appeal_decided": _("信用颜色复议/申诉结果")})
+                                  "case.color_appeal_decided": _("信用颜色复议/申诉结果"),
+                                  "case.color_appeal_reminder": _("信用颜色复议/申诉期限提醒"),
+                                  "case.color_appeal_overdue": _("信用颜色复议/申诉已超期")})
     for model in (models.Case, models.Evidence, models.Appeal, models.Transfer, models.ColorAppeal):
         audit_words.register_object(model._meta.label_lower, model=model)

@@ -245,6 +245,9 @@ class Appeal(models.Model):
     lodged_at = models.DateTimeField(_("提出时间"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     due_at = models.DateTimeField(_("办理期限"))
+    # Set by the deadline check (cases.services.deadlines), as on Case: each notice goes out once.
+    overdue = models.BooleanField(_("已超期"), default=False)
+    reminded_at = models.DateTimeField(_("最近提醒"), null=True, blank=True)
     result = models.CharField(_("结果"), max_length=16, choices=AppealResult.choices, blank=True)
     result_note = models.CharField(_("结果说明"), max_length=500, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
@@ -271,6 +274,8 @@ class ColorAppeal(models.Model):
     lodged_at = models.DateTimeField(_("提出时间"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     due_at = models.DateTimeField(_("办理期限"))
+    overdue = models.BooleanField(_("已超期"), default=False)  # as on Appeal
+    reminded_at = models.DateTimeField(_("最近提醒"), null=True, blank=True)
     result = models.CharField(_("结果"), max_length=16, choices=AppealResult.choices, blank=True)
     result_note = models.CharField(_("结果说明"), max_length=500, blank=True)
     withdrawn_fact_ids = models.JSONField(_("撤回的信用记录"), default=list, blank=True)

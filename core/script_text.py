@@ -47,6 +47,9 @@ TEXT = {
     "soundOn": _("提示音已开启"), "polling": _("实时连接已断开，每隔一段时间自动刷新"),
     # case deadlines (case.deadline) on the desk and the leader's pages
     "caseDue": _("⏰ 案件即将到期"), "caseOverdue": _("⚠ 案件已超期"), "caseDueAt": _("本环节期限"),
+    # the same pushes for appeals (kind "appeal") and colour appeals (kind "color_appeal")
+    "appealDue": _("⏰ 复议/申诉即将到期"), "appealOverdue": _("⚠ 复议/申诉已超期"), "appealDueAt": _("办理期限"),
+    "colorAppealDue": _("⏰ 信用颜色复议/申诉即将到期"), "colorAppealOverdue": _("⚠ 信用颜色复议/申诉已超期"),
 }
 
 DESK = ("failed", "left", "overdue", "noDeadline", "subjectsCount", "truncated", "live", "down", "connecting",
@@ -56,7 +59,8 @@ DESK = ("failed", "left", "overdue", "noDeadline", "subjectsCount", "truncated",
         "escalation", "stale", "gone", "meters", "load", "rank", "ago", "min", "heading", "severity", "subjectCluster",
         "visit", "excludedHead", "excludedItem", "noneEligible", "overrideHead", "overrideOfficer", "overrideWhy",
         "overrideReason", "overrideConfirm", "overrideSubmit", "overrideNone", "subjectFile", "returnReason")
-CASE_ALERTS = ("caseDue", "caseOverdue", "caseDueAt")
+CASE_ALERTS = ("caseDue", "caseOverdue", "caseDueAt", "appealDue", "appealOverdue", "appealDueAt", "colorAppealDue",
+               "colorAppealOverdue")
 DESK = DESK + CASE_ALERTS
 MAP = ("loading", "subjectsCount", "truncated", "credit", "creditColors", "subjectCluster", "subjectFile")
 PHONE = ("left", "late", "noDeadline", "working", "submitted", "failed", "network", "reasonRequired",

@@ -12,7 +12,8 @@
     appeals        复议/申诉 against a decision
     color_appeals  复议/申诉 against a credit colour alone
     quality        案卷评查, views of personal data, document exports
-    deadlines      the periodic check: overdue flags, reminders, publication
+    deadlines      the periodic check: overdue flags and reminders (cases, appeals, colour appeals),
+                   publication
 
 Each action locks the case row and checks, in this order: the asker may see the case (else NotFound,
 404: another street's case does not exist for them), their role for the step (Forbidden, 403), the

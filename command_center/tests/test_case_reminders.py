@@ -4,14 +4,11 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
-from django.db import connections
 
 from cases import services as case_services
+from cases.testing import command_feeds
 from command_center import push
 from command_center.testing import person_case_in_s1
-from config.routing import websocket_urlpatterns
 from core.models import OutboxMessage
 
 
@@ -44,23 +41,11 @@ def test_a_reminder_before_and_an_overdue_notice_after_each_pushed_once(users, c
 async def test_the_street_leader_hears_it_over_the_socket_another_street_does_not(users, catalog, teams,
                                                                                    departments):
     case = await database_sync_to_async(person_case_in_s1)(users, teams, departments)
-    router = URLRouter(websocket_urlpatterns)
-    socks = {}
-    for name in ("leader_s1", "leader_s2", "dispatcher"):
-        comm = WebsocketCommunicator(router, "/ws/command/")
-        comm.scope["user"] = users[name]
-        assert (await comm.connect(timeout=3))[0]
-        assert (await comm.receive_json_from(timeout=3))["type"] == "hello"
-        socks[name] = comm
-    try:
+    async with command_feeds(users, ("leader_s1", "leader_s2", "dispatcher")) as socks:
         await database_sync_to_async(case_services.check_deadlines)(now=case.step_due_at + timedelta(minutes=1))
         for name in ("leader_s1", "dispatcher"):
             msg = await socks[name].receive_json_from(timeout=3)
-            assert msg["type"] == "case.deadline" and msg["case"]["id"] == case.pk
+            assert msg["type"] == "case.deadline" and msg["case"]["id"] == case.pk and msg["case"]["kind"] == "case"
             assert msg["case"]["reason"] == "overdue" and msg["case"]["url"] == f"/cases/{case.pk}/"
             assert isinstance(msg["seq"], int)
         assert await socks["leader_s2"].receive_nothing(timeout=0.3)
-    finally:
-        for comm in socks.values():
-            await comm.disconnect()
-        await database_sync_to_async(connections.close_all)()

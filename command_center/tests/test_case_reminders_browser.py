@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 
 from cases import services as case_services
-from command_center.testing import open_dashboard, person_case_in_s1
-from core.browser_testing import in_thread, log_in
+from cases.testing import deadline_pages
+from command_center.testing import person_case_in_s1
+from core.browser_testing import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,15 +18,7 @@ def test_case_deadline_toast_on_the_desk_and_the_review_page(browser_page, asgi_
     settings.MAP_TILE_URL = ""
     base, page = asgi_live_server, browser_page
     case = person_case_in_s1(users, teams, departments, prefix="bd")
-    log_in(page, base, "leader_s1")
-    open_dashboard(page, base)
-    review = page.new_user_page()
-    log_in(review, base, "leader_s1")
-    review.goto(f"{base}/review/")
-    review.wait_for_selector("#case-alerts[data-link='live']", state="attached", timeout=8000)
-    other = page.new_user_page()
-    log_in(other, base, "leader_s2")
-    open_dashboard(other, base)
+    page, review, other = deadline_pages(page, base)
 
     in_thread(case_services.check_deadlines, now=case.step_due_at - timedelta(hours=1))
     toast = page.wait_for_selector(f"a.cc-alert[data-case='{case.pk}']", timeout=5000)

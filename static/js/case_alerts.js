@@ -1,20 +1,24 @@
-// Case deadlines on the leader's pages (/review/, /cases/): the `case.deadline` pushes of /ws/command/
-// (a step due soon, or overdue) shown as links to the case, in a polite live region. The desk shows the
-// same pushes as toasts (dashboard/alerts.js). Text from the server is set as text, never as HTML.
+// Deadlines on the leader's pages (/review/, /cases/): the `case.deadline` pushes of /ws/command/ (a
+// case's step, an appeal or a colour appeal due soon, or overdue) shown as links to the item, in a polite
+// live region. The desk shows the same pushes as toasts (dashboard/alerts.js). Text from the server is set
+// as text, never as HTML.
 (function () {
   "use strict";
   var box = document.getElementById("case-alerts");
   if (!box || !window.WebSocket) { return; }
   var retry = 0, pings = null;
+  // The labels' prefix per kind (the data-* attributes of the box): a row without a kind is a case.
+  var PREFIX = {appeal: "appeal", color_appeal: "colorAppeal"};
   function show(c) {
+    var kind = PREFIX[c.kind] ? c.kind : "case", prefix = PREFIX[c.kind] || "case";
     var a = document.createElement("a");
     a.className = "case-alert" + (c.overdue ? " case-alert-overdue" : "");
     a.href = c.url;
-    a.setAttribute("data-case", c.id);
+    a.setAttribute("data-" + kind.replace("_", "-"), c.id);
     var b = document.createElement("b");
-    b.textContent = (c.overdue ? box.dataset.overdue : box.dataset.due) + " " + c.number;
+    b.textContent = box.dataset[prefix + (c.overdue ? "Overdue" : "Due")] + " " + c.number;
     a.appendChild(b);
-    a.appendChild(document.createTextNode(" " + box.dataset.dueAt + " " +
+    a.appendChild(document.createTextNode(" " + box.dataset[(kind === "case" ? "case" : "appeal") + "DueAt"] + " " +
                                           String(c.due_at || "").slice(0, 16).replace("T", " ")));
     box.hidden = false;
     box.insertBefore(a, box.firstChild);

@@ -55,15 +55,19 @@ export function raiseAlert(kind, row, text) {
   a.addEventListener("click", function () { a.remove(); if (events.has(row.id)) { page.open(row.id, true); } });
   place(a);
 }
-// A case's step due soon or overdue (case.deadline): a link to the case page.
+// A case's step, an appeal or a colour appeal due soon or overdue (case.deadline, its `kind`; none is a
+// case): a link to its page.
+var PREFIX = {appeal: "appeal", color_appeal: "colorAppeal"};
 export function raiseCaseAlert(c) {
   pendingBeeps = Math.max(pendingBeeps, c.overdue ? 2 : 1);
   if (!alertsEl) { return; }
+  var kind = PREFIX[c.kind] ? c.kind : "case", prefix = PREFIX[c.kind] || "case";
   var a = el("a", "cc-alert cc-alert-" + (c.overdue ? "breach" : "case"));
   a.href = c.url;
-  a.setAttribute("data-case", c.id);
-  a.appendChild(el("b", "", (c.overdue ? T.caseOverdue : T.caseDue) + " " + c.number));
-  a.appendChild(el("span", "", " " + T.caseDueAt + " " + String(c.due_at || "").slice(0, 16).replace("T", " ")));
+  a.setAttribute("data-" + kind.replace("_", "-"), c.id);
+  a.appendChild(el("b", "", T[prefix + (c.overdue ? "Overdue" : "Due")] + " " + c.number));
+  a.appendChild(el("span", "", " " + T[kind === "case" ? "caseDueAt" : "appealDueAt"] + " " +
+                               String(c.due_at || "").slice(0, 16).replace("T", " ")));
   place(a);
 }
 // After a frame's messages: one flash and one tone for all its alerts, the hidden ones counted.
