@@ -37,7 +37,7 @@ from pathlib import Path
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_desks")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import intake  # noqa: E402
+from bench import _tiers, intake  # noqa: E402
 from bench._common import bench_secret_key  # noqa: E402
 
 TARGET_P95_MS = 100.0
@@ -181,7 +181,7 @@ def measure_capacity(srv: dict, payloads, samples: int, seconds: float) -> tuple
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--server", default="gthread1x8", help="server kind, as bench/intake.py's --servers")
+    parser.add_argument("--server", default=_tiers.PRODUCTION, help="server kind, as bench/intake.py's --servers")
     parser.add_argument("--desks", type=int, default=50)
     parser.add_argument("--fraction", type=float, default=0.5, help="share of the measured capacity offered")
     parser.add_argument("--seconds", type=float, default=10.0, help="time events are offered")
