@@ -29,19 +29,24 @@ admin.site.login_form = AdminLoginForm  # says "locked" after repeated failures 
 # only these pages may use inline styles. Swagger's script comes as a file (the split view), no inline JS.
 _docs_csp = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})
 
+# Django tries the patterns in order and an include at "" that misses still walks all of its own: the
+# busiest routes come first (the command center's: intake, the desk's snapshot), and the API before the
+# pages. No route of command_center.api.urls matches another include's URL (its only shared prefix,
+# subjects/<pk>/, ends in file/, which no other include has), and no page URL starts with api/v1/.
 api_v1 = [
+    path("", include("command_center.api.urls")),
     path("auth/token/", core_views.ObtainTokenView.as_view(), name="api-token"),
     path("", include("credit.api.urls")),  # before grids: /subjects/{id}/credit/ lives in credit
     path("", include("grids.api.urls")),
     path("", include("enforcement.api.urls")),
     path("", include("inspections.api.urls")),
     path("", include("cases.api.urls")),
-    path("", include("command_center.api.urls")),
     path("", include("credit.api.surface_urls")),
     path("", include("analytics.api.urls")),
 ]
 
 urlpatterns = [
+    path("api/v1/", include(api_v1)),  # first: see api_v1
     path("", core_views.home, name="home"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("login/", core_views.LoginView.as_view(template_name="registration/login.html", authentication_form=LoginForm),
@@ -58,7 +63,6 @@ urlpatterns = [
     path("", include("command_center.pages.urls")),  # /review/, /events/, /subjects/{id}/
     path("", include("analytics.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
     path("open311/v2/", include("command_center.open311.urls")),
     path("m/", include("command_center.mobile.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

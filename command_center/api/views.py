@@ -16,7 +16,7 @@ from cases.api import serializers as case_serializers
 from cases.api import views as case_views
 from cases.choices import Origin as CaseOrigin
 from cases.choices import PartyKind
-from command_center import dispatch, push, selectors
+from command_center import dispatch, selectors
 from command_center import photos as event_photos
 from command_center.api import answers, filters
 from command_center.api import submissions as async_intake
@@ -27,6 +27,7 @@ from command_center.api.serializers import (
     PhotoUploadSerializer, PublicNoteInputSerializer, ReasonInputSerializer, ResolveInputSerializer, SeverityInputSerializer,
     TransferInputSerializer, context_for,
 )
+from command_center.dashboard import selectors as dashboard_selectors
 from command_center.models import Event
 from command_center.services import deliberation, escalation, intake, review, transitions
 from command_center.services import photos as photo_writes
@@ -315,4 +316,4 @@ class CommandSnapshotView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        return Response(push.snapshot_for(request.user))
+        return Response(dashboard_selectors.snapshot_for(request.user))

@@ -5,13 +5,15 @@
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Count, F, Func, TextField
 from django.utils import timezone
 
 from analytics.selectors import screen as screen_figures
-from command_center import submissions
+from command_center import push, submissions
 from command_center.choices import OPEN_STATUSES, Severity, Source
-from command_center.models import Event
+from command_center.models import Deadline, Event
 from command_center.selectors import overdue_q
 from grids import selectors as grid_selectors
 from grids.choices import AreaKind, DutyStatus
@@ -111,3 +113,115 @@ def teams_for(user) -> list[dict]:
     qs = grid_selectors.scope(Team.objects.all(), user, "street__path")
     return list(qs.order_by("code").values("id", "code", "name"))
 
+
+# --- the desk's snapshot (GET /api/v1/command/snapshot/) -----------------------------------------
+
+def snapshot_for(user) -> dict:
+    """`push.snapshot_for`'s answer, key for key (the pushed rows' format), read the lean way: the three
+    queries are built by the ORM with grids.selectors' scope rules, compiled once per process for each
+    user and set of areas (compiling them was most of the request), and their rows turned into the dicts
+    straight from the cursor. The rows themselves are read afresh on every call."""
+    paths = grid_selectors.user_area_paths(user)
+    # The seqs first: every message up to them is in the rows read after (push's rule).
+    seqs = push.current_seqs(push.groups_for_paths(paths))
+    events_query, deadlines_query, officers_query = _snapshot_queries(user, paths)
+
+    events, by_event = [], {}
+    for row in _read(events_query):
+        row["created_at"] = _iso_text(row["created_at"])
+        row["updated_at"] = _iso_text(row["updated_at"])
+        row["deadlines"] = by_event[row["id"]] = []
+        events.append(row)
+    for row in _read(deadlines_query):
+        deadlines = by_event.get(row.pop("event_id"))
+        if deadlines is not None:  # an event that opened after the events were read is not in them
+            for name in ("due_at", "met_at", "breached_at"):
+                row[name] = _iso_text(row[name])
+            deadlines.append(row)
+    officers = _read(officers_query)
+    for row in officers:
+        row["last_position_at"] = _iso_text(row["last_position_at"])
+    return {"streams": seqs, "terminal_statuses": list(push.TERMINAL_STATUSES), "events": events,
+            "officers": officers}
+
+
+# (database alias, USE_TZ, user id, area paths) -> the snapshot's three queries. The SQL and its parameters
+# are a function of these alone; a change of the user's areas is a new key (core.refcache drops their paths).
+_SNAPSHOT_QUERIES: dict = {}
+_SNAPSHOT_QUERIES_KEPT = 500  # users at desks: a handful; the bound only stops a leak
+ISO = "iso_"  # the alias prefix of a datetime column read as text (`_compiled`)
+
+
+def _snapshot_queries(user, paths) -> tuple:
+    key = (Event.objects.db, settings.USE_TZ, user.pk, None if paths is None else tuple(paths))
+    queries = _SNAPSHOT_QUERIES.get(key)
+    if queries is None:
+        events = grid_selectors.scope(Event.objects.exclude(status__in=push.TERMINAL_STATUSES), user, "area__path")
+        deadlines = Deadline.objects.filter(cancelled_at__isnull=True, event__in=events.values("id"))
+        officers = grid_selectors.officers_for(user).select_related(None).prefetch_related(None)
+        queries = (
+            _compiled(events.order_by("id"), push.EVENT_FIELDS, ("created_at", "updated_at")),
+            _compiled(deadlines.order_by("event_id", "position", "id"), ("event_id", "stage", "due_at", "met_at",
+                      "breached_at"), ("due_at", "met_at", "breached_at")),
+            _compiled(officers.order_by("id"), push.OFFICER_FIELDS, ("last_position_at",)),
+        )
+        if len(_SNAPSHOT_QUERIES) >= _SNAPSHOT_QUERIES_KEPT:
+            _SNAPSHOT_QUERIES.clear()
+        _SNAPSHOT_QUERIES[key] = queries
+    return queries
+
+
+def _compiled(qs, fields, times) -> tuple | None:
+    """(alias, SQL, params, column names, query, converters) reading `fields` of `qs`, the datetimes among
+    them (`times`) as their isoformat text; None when the query can hold nothing (a user without areas)."""
+    connection = connections[qs.db]
+    in_sql = settings.USE_TZ and connection.vendor in IsoUtcText.VENDORS
+    qs = qs.values(*(f for f in fields if f not in times), **{ISO + t: IsoUtcText(t) if in_sql else F(t) for t in times})
+    compiler = qs.query.get_compiler(qs.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return None
+    names = tuple(alias.removeprefix(ISO) for _expression, _sql, alias in compiler.select)
+    if names != tuple(fields):  # the rows' keys in push's order (its datetimes come last)
+        raise ValueError(f"snapshot columns {names} are not {fields}")
+    converters = compiler.get_converters([expression for expression, _sql, _alias in compiler.select])
+    return qs.db, sql, tuple(params), names, qs.query, converters
+
+
+class IsoUtcText(Func):
+    """A datetime column as the text of `datetime.isoformat()` on its aware UTC value (push's rows), made by
+    the database: turning thousands of them into datetimes and back into text was the snapshot's biggest
+    remaining cost. PostgreSQL formats the timestamptz (microseconds only when there are any, as Python);
+    SQLite already keeps UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]'. NULL stays NULL."""
+
+    VENDORS = ("postgresql", "sqlite")
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        sql = (f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_trunc('second', {column}) = {column} "
+               f"THEN '' ELSE to_char({utc}, '.US') END || '+00:00'")
+        return sql, tuple(params) * 4
+
+    def as_sqlite(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        return f"replace(CAST({column} AS text), ' ', 'T') || '+00:00'", tuple(params)
+
+
+def _iso_text(value):
+    """What the database did not turn into text (`IsoUtcText`): an aware datetime, or None."""
+    return value.isoformat() if value is not None and not isinstance(value, str) else value
+
+
+def _read(query) -> list[dict]:
+    if query is None:
+        return []
+    alias, sql, params, names, compiled_query, converters = query
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if converters:  # the fields' own conversions, as the ORM applies them (none for these columns today)
+        rows = compiled_query.get_compiler(alias).apply_converters(rows, converters)
+    return [dict(zip(names, row)) for row in rows]
