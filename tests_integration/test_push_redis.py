@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connections
 
 from command_center import push
+from command_center.dashboard import selectors as dashboard_selectors
 from command_center.services import intake
 from command_center.testing import S1_POINT
 from config.routing import websocket_urlpatterns
@@ -62,7 +63,7 @@ async def test_a_push_from_one_process_reaches_a_websocket_on_another(users, cat
         # The seq lives in Redis: a fresh sequence object (another process) reads the same numbers.
         other = push.RedisSequence(settings.REDIS_URL)
         assert (await database_sync_to_async(other.current)([m1["stream"]]))[m1["stream"]] == m2["seq"]
-        snap = await database_sync_to_async(push.snapshot_for)(users["leader_s1"])
+        snap = await database_sync_to_async(dashboard_selectors.snapshot_for)(users["leader_s1"])
         assert snap["streams"][m1["stream"]] == m2["seq"]
         assert {r["id"] for r in snap["events"]} >= {first.pk, second.pk}
     finally:

@@ -117,10 +117,11 @@ def teams_for(user) -> list[dict]:
 # --- the desk's snapshot (GET /api/v1/command/snapshot/) -----------------------------------------
 
 def snapshot_for(user) -> dict:
-    """`push.snapshot_for`'s answer, key for key (the pushed rows' format), read the lean way: the three
-    queries are built by the ORM with grids.selectors' scope rules, compiled once per process for each
-    user and set of areas (compiling them was most of the request), and their rows turned into the dicts
-    straight from the cursor. The rows themselves are read afresh on every call."""
+    """The desk's snapshot: open events, officers and each stream's seq for what the user's consumer joins
+    (seqs first), in the pushed rows' format. The three queries are built by the ORM with grids.selectors'
+    scope rules, compiled once per process for each user and set of areas (compiling them was most of the
+    request), and their rows turned into the dicts straight from the cursor. The rows themselves are read
+    afresh on every call."""
     paths = grid_selectors.user_area_paths(user)
     # The seqs first: every message up to them is in the rows read after (push's rule).
     seqs = push.current_seqs(push.groups_for_paths(paths))

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import Client
 
-from command_center import push
+from command_center.dashboard import selectors as dashboard_selectors
 from command_center.services import intake as intake_service
 from command_center.services import sweep
 from command_center.testing import S1_POINT, S2_POINT
@@ -157,7 +157,7 @@ async def test_seq_increments_per_stream(users, catalog, district):
     assert len(street) == 2 and street[1] == street[0] + 1
     assert len(district_seqs) == 3 and district_seqs == list(range(district_seqs[0], district_seqs[0] + 3))
     # The snapshot's seq for each stream is the last one pushed there.
-    snap = await database_sync_to_async(push.snapshot_for)(users["leader_s1"])
+    snap = await database_sync_to_async(dashboard_selectors.snapshot_for)(users["leader_s1"])
     assert snap["streams"] == {f"cc.street.{district['S1'].pk}": street[-1]}
     await leader.disconnect()
     await disp.disconnect()

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from command_center import push
+from command_center.dashboard import selectors as dashboard_selectors
 from command_center.services import escalation, sweep, transitions
 from command_center.testing import S2_POINT
 from grids import selectors as grid_selectors
@@ -51,12 +52,12 @@ def apply(snapshot, messages):
 
 def verify_action(user, action, capture, sent_messages):
     """Snapshot, act (on-commit callbacks run), apply the user's messages to the stale snapshot, compare."""
-    before = push.snapshot_for(user)
+    before = dashboard_selectors.snapshot_for(user)
     start = len(sent_messages)
     with capture(execute=True):
         action()
     messages = deliver(user, sent_messages[start:])
-    after = push.snapshot_for(user)
+    after = dashboard_selectors.snapshot_for(user)
     assert apply(before, messages) == after
     return messages
 
@@ -103,7 +104,7 @@ def test_created_goes_to_its_street_and_the_district_with_seq_per_stream(flow, s
     assert payloads[3]["seq"] == payloads[1]["seq"] + 1
     assert payloads[0]["stream"] == street and payloads[1]["stream"] == "cc.district"
     # One row format: the pushed row is the snapshot's.
-    snap = push.snapshot_for(users["dispatcher"])
+    snap = dashboard_selectors.snapshot_for(users["dispatcher"])
     assert snap["events"][-1] == payloads[3]["event"]
 
 
@@ -192,7 +193,7 @@ def test_verify_action_through_the_whole_flow(viewer, report, users, officers, s
         assert messages, "every action pushes something"
         kinds.extend(m["type"] for m in messages)
     assert set(kinds) == set(push.MESSAGE_TYPES)
-    assert push.snapshot_for(user)["events"] == []  # closed: gone from the dashboard
+    assert dashboard_selectors.snapshot_for(user)["events"] == []  # closed: gone from the dashboard
 
 
 def test_verify_action_for_side_exits_and_decline(report, users, officers, departments, sent,
@@ -212,7 +213,7 @@ def test_verify_action_for_side_exits_and_decline(report, users, officers, depar
         lambda: transitions.reject(user, box["a"], "不属于本部门职责"),
     ):
         verify_action(user, action, cap, sent)
-    assert push.snapshot_for(user)["events"] == []
+    assert dashboard_selectors.snapshot_for(user)["events"] == []
 
 
 def test_breach_message(report, users, sent, django_capture_on_commit_callbacks):
