@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 REFERENCE = "uvicorn1"  # today's production advice: the figures the tier target is relative to
+PRODUCTION = "gthread1x8"  # the tier chosen (README "Running in production"): burst.py's and desks.py's default
 TIER_FACTOR = 1.8  # target: bare insert and snapshot read on the chosen tier ≥ 1.8 × the reference's
 SNAPSHOT_PATH = "/api/v1/command/snapshot/"
 WSGI_KIND = re.compile(r"^(gunicorn|gthread)(\d*)(?:x(\d+))?$")

@@ -14,15 +14,22 @@ Targets, in one run:
 
 PostgreSQL + Redis only (`BENCH_DATABASE_URL`, default postgres://postgres@127.0.0.1:5432/bench_async_burst,
 dropped and created anew from a template kept on the server; `BENCH_REDIS_URL`, default
-redis://127.0.0.1:6379/6, flushed). The database set-up, the server (`--server`, default uvicorn1 under
-config.settings_bench) and the HTTP client come from bench/intake.py. Workers are
+redis://127.0.0.1:6379/6, flushed). The database set-up, the server and the HTTP client come from
+bench/intake.py. The server (`--server`) is by default the production tier, gunicorn gthread 1 × 8 threads
+(bench/_tiers.py; its uvicorn companion for /ws/ starts too): the desk's snapshot and the machines' POSTs
+share that one process, as they share the web tier behind deploy/nginx.conf. Workers are
 `manage.py process_event_submissions` processes (what production runs beside, or instead of, Celery beat's
-task), started together with `--start-at` so their start-up is not counted. The reports are spread over
-`--clients` (8) API clients (camera platforms): order is kept per client, so one client's reports are
-processed one after another and more workers only help with more clients.
+task), started together with `--start-at` so their start-up is not counted, at `--worker-nice` (10: the
+README's production advice where they share cores with the web tier, so the desk wins the CPU and the
+backlog, durable, waits; 0 runs them at the web tier's priority). The reports are spread over `--clients`
+(8) API clients (camera platforms): order is kept per client, so one client's reports are processed one
+after another and more workers only help with more clients.
 
-    .venv/bin/python bench/burst.py [--server uvicorn1] [--seconds 6] [--rate 200] [--burst-seconds 30]
-                                    [--drain-size 600] [--clients 8]
+    .venv/bin/python bench/burst.py [--server gthread1x8] [--worker-nice 10] [--seconds 6] [--rate 200]
+                                    [--burst-seconds 30] [--drain-size 600] [--clients 8]
+
+A short check of the whole run (a few minutes on a loaded machine):
+    .venv/bin/python bench/burst.py --seconds 4 --burst-seconds 5 --drain-size 200
 
 A measurement: exits 0 whether the targets are met or not (the PASS/FAIL lines say which).
 """
@@ -45,7 +52,8 @@ os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 
 from bench import intake as bench_intake  # noqa: E402 — reads the two variables above
 from bench._common import bench_secret_key  # noqa: E402
-from bench.intake import Conn, conditions, pct  # noqa: E402
+from bench._tiers import PRODUCTION, SNAPSHOT_PATH, label  # noqa: E402
+from bench.intake import Conn, conditions, pct, run_closed_loop  # noqa: E402
 
 TARGET_RATIO = 0.8
 TARGET_SNAPSHOT_P95_MS = 500.0
@@ -54,6 +62,7 @@ TARGET_DRAIN_SHARE = 0.75
 MAX_IN_FLIGHT = 32  # as bench/intake.py: a fleet of reporting systems, not an unbounded one
 PASSWORD = "bench-Pass-2026"
 ASYNC_PATH = "/api/v1/events/"
+WORKER_NICE = 10  # the README's production advice: submission workers below the web tier on shared cores
 
 
 def verdict(ok: bool) -> str:
@@ -62,40 +71,16 @@ def verdict(ok: bool) -> str:
 
 # --- load ----------------------------------------------------------------------------------------
 
-async def closed_loop(port, path, header_sets, make_body, seconds) -> dict:
-    """One keep-alive connection per header set, POSTing as fast as answered; 2xx per second."""
-    ok, errors, statuses = 0, 0, {}
-    stop_at = time.perf_counter() + seconds
-
-    async def client(headers):
-        nonlocal ok, errors
-        conn = Conn(port)
-        try:
-            while time.perf_counter() < stop_at:
-                status, body = await conn.request("POST", path, headers, make_body())
-                if 200 <= status < 300:
-                    ok += 1
-                else:
-                    errors += 1
-                    statuses.setdefault(status, body[:200])
-        finally:
-            conn.close()
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(client(h) for h in header_sets))
-    return {"ok": ok, "errors": errors, "elapsed": time.perf_counter() - t0, "statuses": statuses}
-
-
 async def ratio_phase(srv, bare_headers, async_headers, payloads, seconds, rounds=2) -> dict:
     """Bare insert and the 202 path, alternating, as bench/intake.py measures bare and intake."""
     for path, hs, make in (("/api/v1/bench/bare/", bare_headers, payloads.bare), (ASYNC_PATH, async_headers, payloads.event)):
-        await closed_loop(srv["port"], path, hs, make, 1.0)  # warm-up
+        await run_closed_loop(srv["port"], "POST", path, hs, make, 1.0)  # warm-up
     totals = {"bare": [0, 0.0, 0], "async": [0, 0.0, 0]}
     statuses = {}
     for _ in range(rounds):
         for name, path, hs, make in (("bare", "/api/v1/bench/bare/", bare_headers, payloads.bare),
                                      ("async", ASYNC_PATH, async_headers, payloads.event)):
-            r = await closed_loop(srv["port"], path, hs, make, seconds / rounds)
+            r = await run_closed_loop(srv["port"], "POST", path, hs, make, seconds / rounds)
             t = totals[name]
             t[0], t[1], t[2] = t[0] + r["ok"], t[1] + r["elapsed"], t[2] + r["errors"]
             statuses.update({f"{name} {k}": v for k, v in r["statuses"].items()})
@@ -141,7 +126,7 @@ async def burst(port, async_headers, payloads, session, rate, seconds) -> dict:
         try:
             while not posting.is_set():
                 t = time.perf_counter()
-                status, _data = await conn.request("GET", "/api/v1/command/snapshot/", headers)
+                status, _data = await conn.request("GET", SNAPSHOT_PATH, headers)
                 snap_ms.append((time.perf_counter() - t) * 1000)
                 if status != 200:
                     errors[f"snapshot {status}"] = errors.get(f"snapshot {status}", 0) + 1
@@ -169,8 +154,10 @@ def backlog() -> int:
     return submissions.backlog()
 
 
-def start_workers(k: int, backend_env: dict, logdir, start_in: float = 6.0):
-    """k worker processes that all begin at the same moment (their Django start-up is not counted)."""
+def start_workers(k: int, backend_env: dict, logdir, nice: int, start_in: float = 6.0):
+    """k worker processes that all begin at the same moment (their Django start-up is not counted), at
+    `nice` (as production runs them beside the web tier: when they share its cores the desk's requests
+    win the CPU and the backlog waits; the backlog is durable, a desk's answer is not)."""
     start_at = time.time() + start_in
     procs = []
     for i in range(k):
@@ -178,7 +165,8 @@ def start_workers(k: int, backend_env: dict, logdir, start_in: float = 6.0):
         cmd = [sys.executable, "manage.py", "process_event_submissions", "--start-at", f"{start_at:.3f}",
                "--idle-sleep", "0.05"]
         procs.append((subprocess.Popen(cmd, cwd=ROOT, env=bench_intake.server_env(backend_env), stdout=log,
-                                       stderr=subprocess.STDOUT), log))
+                                       stderr=subprocess.STDOUT, preexec_fn=(lambda: os.nice(nice)) if nice else None),
+                      log))
     return procs, start_at
 
 
@@ -210,10 +198,10 @@ def wait_drained(timeout: float, since: float | None = None) -> tuple[float, int
     return time.time() - t_start, backlog()
 
 
-def drain_rate(k: int, backend_env, logdir, timeout: float) -> dict:
+def drain_rate(k: int, backend_env, logdir, timeout: float, nice: int) -> dict:
     """Start k workers on the standing backlog, time it to empty: processed per second."""
     size = backlog()
-    procs, start_at = start_workers(k, backend_env, logdir)
+    procs, start_at = start_workers(k, backend_env, logdir, nice)
     try:
         time.sleep(max(0.0, start_at - time.time()))
         elapsed, left = wait_drained(timeout, since=start_at)
@@ -286,7 +274,10 @@ def camera_clients(n: int) -> list[str]:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--server", default="uvicorn1", help="a server kind of bench/intake.py (daphne, uvicornN)")
+    parser.add_argument("--server", default=PRODUCTION, help="a server kind of bench/intake.py (bench/_tiers.py): "
+                        "gthreadNxT (default: the production tier, its uvicorn companion for /ws/), uvicornN, daphne")
+    parser.add_argument("--worker-nice", type=int, default=WORKER_NICE,
+                        help="niceness of the submission workers (0: the web tier's priority)")
     parser.add_argument("--seconds", type=float, default=6.0, help="closed-loop time per endpoint (2 rounds)")
     parser.add_argument("--connections", type=int, default=8, help="closed-loop connections")
     parser.add_argument("--clients", type=int, default=8, help="API clients the reports are spread over")
@@ -316,7 +307,8 @@ def main(argv=None):
             bench_intake.save_template()
         tokens = camera_clients(args.clients)
         print(f"burst benchmark on PostgreSQL ({bench_intake.PG_URL}) + Redis ({bench_intake.REDIS_URL}), server "
-              f"{args.server}; set-up {time.perf_counter() - t0:.1f} s; {args.clients} API clients")
+              f"{args.server} ({label(args.server)}); workers at nice {args.worker_nice}; set-up "
+              f"{time.perf_counter() - t0:.1f} s; {args.clients} API clients")
         print(f"  conditions at start: {conditions()} (a machine shared with other sessions' work: ratios within this "
               "run are what count)")
         json_h = {"Content-Type": "application/json"}
@@ -332,19 +324,20 @@ def main(argv=None):
                   f"{ratio['async'] / ratio['bare']:.2f} (target ≥ {TARGET_RATIO}: "
                   f"{verdict(ratio['async'] / ratio['bare'] >= TARGET_RATIO)}); errors {ratio['errors']}"
                   + (f" {ratio['statuses']}" if ratio["statuses"] else ""))
-            one = drain_rate(1, backend_env, tmpdir, args.drain_timeout)  # the backlog the ratio phase left
+            one = drain_rate(1, backend_env, tmpdir, args.drain_timeout, args.worker_nice)  # the backlog the ratio phase left
             fill_backlog(srv["port"], bulk_headers, payloads, args.drain_size)
-            two = drain_rate(2, backend_env, tmpdir, args.drain_timeout)
+            two = drain_rate(2, backend_env, tmpdir, args.drain_timeout, args.worker_nice)
             print(f"   processing rate: 1 worker {one['rate']:.1f}/s ({one['size']} in {one['seconds']:.1f} s, "
                   f"{one['cpu_ms']:.1f} ms of worker CPU each), 2 workers {two['rate']:.1f}/s ({two['size']} in "
                   f"{two['seconds']:.1f} s, {two['cpu_ms']:.1f} ms each); load average now {os.getloadavg()[0]:.1f}")
             scale = two["rate"] / max(one["rate"], 1e-9)
             # The burst, with 2 workers running throughout.
-            procs, start_at = start_workers(2, backend_env, tmpdir, start_in=6.0)
+            procs, start_at = start_workers(2, backend_env, tmpdir, args.worker_nice, start_in=6.0)
             try:
                 time.sleep(max(0.0, start_at - time.time()))
                 b = asyncio.run(burst(srv["port"], async_headers, payloads, srv["session"], args.rate, args.burst_seconds))
                 left_at_end, t_end = backlog(), time.time()
+                burst_load = conditions()
                 drained_in, left = wait_drained(args.drain_timeout, since=t_end)
             finally:
                 processed, cpu = stop_workers(procs)
@@ -366,6 +359,7 @@ def main(argv=None):
                   f"target ≥ {TARGET_DRAIN_SHARE}: {verdict(ok_drain)}); left {left}; the workers spent "
                   f"{1000 * cpu / max(processed, 1):.1f} ms of CPU per submission")
             p95 = pct(b["snap_ms"], 95)
+            print(f"   during the burst: {burst_load}")
             print(f"4. the desk's snapshot read while the burst was being posted: {len(b['snap_ms'])} reads, p50 {pct(b['snap_ms'], 50):.0f} ms, "
                   f"p95 {p95:.0f} ms, max {max(b['snap_ms'] or [0]):.0f} ms (target p95 ≤ {TARGET_SNAPSHOT_P95_MS:.0f} ms: "
                   f"{verdict(p95 <= TARGET_SNAPSHOT_P95_MS)})")
@@ -373,12 +367,7 @@ def main(argv=None):
                   f"{verdict(scale >= TARGET_TWO_WORKERS)})")
         finally:
             bench_intake.stop_server(srv)
-        errs = bench_intake.server_errors(tmpdir, args.server)
-        if errs:
-            print(f"  server log: {errs}")
-        print(f"  conditions at the end: {conditions()}")
-        bench_intake.flush_redis()
-        print(f"total {time.perf_counter() - t_start:.0f} s")
+        bench_intake.end_of_run(tmpdir, args.server, t_start)
     return 0
 
 

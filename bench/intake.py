@@ -275,24 +275,18 @@ ENDPOINTS = {"bare": ("/api/v1/bench/bare/", "bare"), "intake": ("/api/v1/events
              "snapshot": (_tiers.SNAPSHOT_PATH, None)}
 
 
-async def closed_loop(port, token, payloads, endpoint: str, clients: int, seconds: float, session=None) -> dict:
-    """POSTs (bare, intake: the API client's token) or GETs (snapshot: the desk's session cookie) as fast
-    as answered."""
-    path, maker = ENDPOINTS[endpoint]
-    if maker is None:
-        method, headers = "GET", {"Cookie": f"sessionid={session}"}
-    else:
-        method, headers = "POST", {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+async def run_closed_loop(port, method: str, path: str, header_sets: list, make_body=None, seconds: float = 1.0) -> dict:
+    """One keep-alive connection per header set, each sending as soon as the last answer came (`make_body`
+    gives each request's body; None: empty); 2xx counted as ok. Shared by burst.py and desks.py."""
     ok, errors, statuses = 0, 0, {}
     stop_at = time.perf_counter() + seconds
 
-    async def client():
+    async def client(headers):
         nonlocal ok, errors
         conn = Conn(port)
         try:
             while time.perf_counter() < stop_at:
-                status, body = await conn.request(method, path, headers,
-                                                  getattr(payloads, maker)() if maker else b"")
+                status, body = await conn.request(method, path, headers, make_body() if make_body else b"")
                 if 200 <= status < 300:
                     ok += 1
                 else:
@@ -302,9 +296,21 @@ async def closed_loop(port, token, payloads, endpoint: str, clients: int, second
             conn.close()
 
     t0 = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
+    await asyncio.gather(*(client(h) for h in header_sets))
     elapsed = time.perf_counter() - t0
     return {"ok": ok, "errors": errors, "elapsed": elapsed, "statuses": statuses}
+
+
+async def closed_loop(port, token, payloads, endpoint: str, clients: int, seconds: float, session=None) -> dict:
+    """POSTs (bare, intake: the API client's token) or GETs (snapshot: the desk's session cookie) as fast
+    as answered."""
+    path, maker = ENDPOINTS[endpoint]
+    if maker is None:
+        method, headers = "GET", {"Cookie": f"sessionid={session}"}
+    else:
+        method, headers = "POST", {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    return await run_closed_loop(port, method, path, [headers] * clients,
+                                 getattr(payloads, maker) if maker else None, seconds)
 
 
 async def throughput(servers: list, clients: int, seconds: float, rounds: int = 2) -> None:
@@ -356,26 +362,35 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-async def push_latency(port, token, session, payloads, rate: float, seconds: float, ws_port=None) -> dict:
-    """POSTs to `port`, the desk's websocket on `ws_port` (the ASGI companion of a WSGI server; else `port`)."""
+async def open_command_socket(ws_port: int, session: str, timeout: float = 30, origin_port: int | None = None):
+    """A desk's /ws/command/ with its session cookie, past the server's `hello` (the page's origin: the
+    HTTP port when the websockets have a server of their own)."""
     import websockets
 
+    ws = await websockets.connect(f"ws://127.0.0.1:{ws_port}/ws/command/", open_timeout=timeout, max_queue=None,
+                                  additional_headers={"Cookie": f"sessionid={session}",
+                                                      "Origin": f"http://127.0.0.1:{origin_port or ws_port}"})
+    hello = json.loads(await asyncio.wait_for(ws.recv(), timeout=timeout))
+    assert hello.get("type") == "hello", hello
+    return ws
+
+
+async def collect_created(ws, arrived: dict) -> None:
+    """Until the socket closes (or the task is cancelled): {event id: first arrival (perf_counter)} of
+    every `event.created`."""
+    async for raw in ws:
+        now = time.perf_counter()
+        msg = json.loads(raw)
+        if msg.get("type") == "event.created":
+            arrived.setdefault(msg["event"]["id"], now)
+
+
+async def push_latency(port, token, session, payloads, rate: float, seconds: float, ws_port=None) -> dict:
+    """POSTs to `port`, the desk's websocket on `ws_port` (the ASGI companion of a WSGI server; else `port`)."""
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
     due_at, arrived, post_ms, errors = {}, {}, [], {}
-    ws = await websockets.connect(f"ws://127.0.0.1:{ws_port or port}/ws/command/", open_timeout=30, max_queue=None,
-                                  additional_headers={"Cookie": f"sessionid={session}",
-                                                      "Origin": f"http://127.0.0.1:{port}"})
-    hello = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
-    assert hello.get("type") == "hello", hello
-
-    async def listen():
-        async for raw in ws:
-            now = time.perf_counter()
-            msg = json.loads(raw)
-            if msg.get("type") == "event.created":
-                arrived.setdefault(msg["event"]["id"], now)
-
-    listener = asyncio.create_task(listen())
+    ws = await open_command_socket(ws_port or port, session, timeout=30, origin_port=port)
+    listener = asyncio.create_task(collect_created(ws, arrived))
     idle: list[Conn] = []
     n = int(rate * seconds)
     t0 = time.perf_counter() + 0.2
@@ -503,6 +518,17 @@ def server_errors(logdir, kind) -> str:
 def conditions() -> str:
     load = os.getloadavg()
     return f"{os.cpu_count()} cores, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}"
+
+
+def end_of_run(logdir, kind: str, t_start: float) -> None:
+    """What burst.py and desks.py print and clean after the servers stopped: the server's failures, the
+    machine's load, an empty Redis db, the run's time (from `t_start`, perf_counter)."""
+    errs = server_errors(logdir, kind)
+    if errs:
+        print(f"  server log: {errs}")
+    print(f"  conditions at the end: {conditions()}")
+    flush_redis()
+    print(f"total {time.perf_counter() - t_start:.0f} s")
 
 
 def main(argv=None):
