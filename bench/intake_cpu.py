@@ -1,7 +1,8 @@
-"""Intake's cost on one gunicorn sync worker (the production web tier, issue 18), as the worker's own CPU.
+"""Intake's cost on the production web tier (issue 18: gunicorn gthread, 1 worker × 8 threads), as the
+worker's own CPU.
 
-bench/intake.py's closed loop (its database, payloads and client) against `gunicorn config.wsgi:application
--w 1 -k sync` with persistent connections (DB_CONN_MAX_AGE=60): bare insert and intake alternate for
+bench/intake.py's closed loop (its database, payloads and client) against one gunicorn gthread worker
+(bench/_tiers.py's production kind) with persistent connections (DB_CONN_MAX_AGE=60): bare insert and intake alternate for
 `--rounds`, and besides events/s it reads the worker's CPU time (/proc/<pid>/stat) before and after each
 phase. CPU per request does not depend on what else the machine runs (events/s on a shared 2-core machine
 does), so it is the figure to compare runs with; the two ratios agree on an idle machine.
@@ -23,14 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import _tiers  # noqa: E402
 from bench import intake as B  # noqa: E402
 
 TARGET_RATIO = 0.35
-
-
-def gunicorn_cmd(port: int) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "1",
-            "-k", "sync", "--keep-alive", "30", "--log-level", "warning"]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -47,9 +44,6 @@ def main(argv=None):
     if not B.services_up():
         print("needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL)")
         return 0
-    B.server_cmd = lambda kind, port: gunicorn_cmd(port)
-    server_env = B.server_env
-    B.server_env = lambda backend_env: {**server_env(backend_env), "DB_CONN_MAX_AGE": "60"}
     with tempfile.TemporaryDirectory(prefix="bench-intake-cpu-") as tmpdir:
         loaded = B.fresh_postgres()
         B.flush_redis()
@@ -58,9 +52,9 @@ def main(argv=None):
         problem_types, points, rng = B.prepare(env, 1, loaded)
         if not loaded:
             B.save_template()
-        print(f"intake CPU benchmark: gunicorn, 1 sync worker, DB_CONN_MAX_AGE=60; {args.clients} clients × "
+        print(f"intake CPU benchmark: {_tiers.label(_tiers.PRODUCTION)}; {args.clients} clients × "
               f"{args.seconds:g} s per endpoint; conditions at start: {B.conditions()}")
-        srv = B.start_server("gunicorn", env, B.Payloads(problem_types, points, rng, f"cpu-{os.getpid()}"), tmpdir)
+        srv = B.start_server(_tiers.PRODUCTION, env, B.Payloads(problem_types, points, rng, f"cpu-{os.getpid()}"), tmpdir)
         worker = int(subprocess.run(["pgrep", "-P", str(srv["proc"].pid)], capture_output=True, text=True)
                      .stdout.split()[0])
         totals = {"bare": [0, 0.0, 0.0], "intake": [0, 0.0, 0.0]}
@@ -77,7 +71,7 @@ def main(argv=None):
                         print(f"  {endpoint}: {r['errors']} errors {r['statuses']}")
         finally:
             B.stop_server(srv)
-        errors = B.server_errors(tmpdir, "gunicorn")
+        errors = B.server_errors(tmpdir, _tiers.PRODUCTION)
     rate = {k: v[0] / v[1] for k, v in totals.items()}
     cpu_ms = {k: 1000 * v[2] / max(v[0], 1) for k, v in totals.items()}
     ratio, cpu_ratio = rate["intake"] / rate["bare"], cpu_ms["bare"] / cpu_ms["intake"]

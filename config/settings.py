@@ -522,6 +522,10 @@ OUTBOX_KEEP_DAYS = float(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
 # this many ids wait for it (past that they are left to the drain), at most this many per message.
 OUTBOX_SEND_QUEUE_MAX = int(os.environ.get("OUTBOX_SEND_QUEUE_MAX", "10000"))
 OUTBOX_SEND_BATCH_MAX = 500
+# ... and sends at most one message per this many seconds (a commit after a quiet spell goes at once): the
+# automatic dispatch waits at most this much longer, against minutes of SLA, and a busy process sends a
+# message per 50 ms instead of one per commit.
+OUTBOX_SEND_INTERVAL_SECONDS = float(os.environ.get("OUTBOX_SEND_INTERVAL_SECONDS", "0.05"))
 # Asynchronous intake (command_center.submissions): past this many pending submissions the 202 path answers
 # 503 with Retry-After (seconds); a bulk POST takes at most EVENT_SUBMISSION_BULK_MAX reports.
 EVENT_SUBMISSION_MAX_BACKLOG = int(os.environ.get("EVENT_SUBMISSION_MAX_BACKLOG", "10000"))

@@ -370,3 +370,14 @@ def test_the_sender_sends_on_its_own_producer_with_the_queue_declared_once(monke
         assert sent[0][1]["producer"] is sent[1][1]["producer"] is not None
     finally:
         sender._drop_producer()
+
+
+def test_under_a_steady_stream_one_message_per_interval_carries_the_commits_between(monkeypatch):
+    send = Recorder()
+    monkeypatch.setattr(outbox, "enqueue_deferred", send)
+    sender = outbox.DeferredSender(limit=100, batch_max=100, interval=1.0)
+    assert sender.submit([1]) and send.started.wait(10)  # the first goes at once
+    for n in range(2, 7):  # five more within the interval: they wait for its end, together
+        assert sender.submit([n])
+    assert sender.wait_idle(10)
+    assert send.sent == [[1], [2, 3, 4, 5, 6]]
