@@ -21,6 +21,7 @@ from pathlib import Path
 
 REFERENCE = "uvicorn1"  # today's production advice: the figures the tier target is relative to
 PRODUCTION = "gthread1x8"  # the tier chosen (README "Running in production"): burst.py's and desks.py's default
+INTAKE_RATIO = 0.35  # target: intake events/s ≥ this × the bare insert's on the chosen tier (issue 18, part 2)
 TIER_FACTOR = 1.8  # target: bare insert and snapshot read on the chosen tier ≥ 1.8 × the reference's
 SNAPSHOT_PATH = "/api/v1/command/snapshot/"
 WSGI_KIND = re.compile(r"^(gunicorn|gthread)(\d*)(?:x(\d+))?$")
@@ -131,6 +132,7 @@ def print_table(results: list, fractions: tuple, target_ms: float, wanted: str |
         return
     gain_bare, gain_read = tier["bare"] / ref["bare"], tier["snapshot"] / ref["snapshot"]
     ok = gain_bare >= TIER_FACTOR and gain_read >= TIER_FACTOR
+    ratio = tier["intake"] / tier["bare"]
     print(f"chosen tier: {label(tier['kind'])} ({tier['kind']}): bare insert {gain_bare:.2f} ×, snapshot read "
           f"{gain_read:.2f} × {REFERENCE} (target ≥ {TIER_FACTOR} × both: {'PASS' if ok else 'FAIL'}); intake/bare "
-          f"on it {tier['intake'] / tier['bare']:.2f}")
+          f"on it {ratio:.2f} (target ≥ {INTAKE_RATIO}: {'PASS' if ratio >= INTAKE_RATIO else 'FAIL'})")

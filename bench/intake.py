@@ -1,7 +1,8 @@
 """Event intake benchmark (issues 4 and 18): the real servers, over the network, side by side in one run.
 
-Targets: events/s through `POST /api/v1/events/` ≥ 0.6 × the events/s of a bare DRF endpoint that inserts
-one row (same server, same run); p95 time from POST to the websocket message `event.created` on
+Targets: events/s through `POST /api/v1/events/` ≥ 0.35 × the events/s of a bare DRF endpoint that inserts
+one row, on the chosen production tier (issue 18; issue 4's 0.6 was declined: it needed the rules twice, once in
+SQL), same run; p95 time from POST to the websocket message `event.created` on
 `/ws/command/` ≤ 100 ms at 200 events/s offered; POST answered p95 and push p95 ≤ 100 ms at 50% and 80% of
 the server's measured intake capacity; the chosen web tier's bare insert and the desk's snapshot read
 ≥ 1.8 × uvicorn with 1 worker (server kinds and the table: bench/_tiers.py).
@@ -58,7 +59,7 @@ sys.path.insert(0, str(ROOT))
 from bench import _tiers  # noqa: E402
 from bench._common import bench_secret_key  # noqa: E402
 
-TARGET_RATIO = 0.6
+TARGET_RATIO = _tiers.INTAKE_RATIO  # intake events/s against the bare insert's, same server and run (issue 18)
 TARGET_P95_MS = 100.0
 MAX_IN_FLIGHT = 32  # push phase: concurrent POSTs at most
 GIVE_UP_AFTER_S = 2.0  # push phase: requests not sent this long after the schedule ends are skipped

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import _tiers  # noqa: E402
 from bench import intake as B  # noqa: E402
 
-TARGET_RATIO = 0.35
+TARGET_RATIO = _tiers.INTAKE_RATIO
 
 
 def cpu_seconds(pid: int) -> float:
