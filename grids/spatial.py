@@ -57,13 +57,18 @@ class AreaIndex:
         self.ids = np.array(ids, dtype=np.int64)
         self.depths = np.array(depths, dtype=np.int8)
         self.tree = STRtree(geoms)
+        self._last = None
 
     def smallest_containing(self, lat: float, lng: float) -> AreaRef | None:
+        # Intake asks twice for the same point (locating it, then routing it): the last answer is kept
+        # (one tuple, replaced whole, so threads never see half of one; the index never changes).
+        last = self._last
+        if last is not None and last[0] == lat and last[1] == lng:
+            return last[2]
         hits = self.tree.query(points(lng, lat), predicate="intersects")
-        if len(hits) == 0:
-            return None
-        best = hits[np.argmax(self.depths[hits])]
-        return self.refs[int(self.ids[best])]
+        ref = self.refs[int(self.ids[hits[np.argmax(self.depths[hits])]])] if len(hits) else None
+        self._last = (lat, lng, ref)
+        return ref
 
     def chain(self, lat: float, lng: float) -> list[AreaRef]:
         """The areas containing the point, smallest first, up to the district."""
