@@ -9,6 +9,10 @@ Server kinds:
   lives as long as the process and reuses its connection). Websockets are not WSGI: each WSGI kind gets an
   ASGI companion (uvicorn, 1 worker) for /ws/, as production runs it behind the path-routing proxy
   (deploy/nginx.conf); pushes cross from one to the other through Redis.
+- `split` (burst.py only): the production tier of deploy/nginx.conf, two gunicorn gthread processes of 1 × 8
+  threads, one for the desks (every read, the pages) and one for the machine feeds' writes (POST
+  /api/v1/events/, the bulk submissions, Open311), plus the uvicorn companion for /ws/: a bulkhead, so a flood
+  of reports cannot queue the desks' reads in their process. `split_parts` names the two kinds.
 - `uvicornpool` (experiment): uvicorn, 1 worker, with psycopg 3's connection pool (Django ≥ 5.1,
   config.settings_bench). psycopg 3 is not installed in the project (Django would prefer it over psycopg2
   everywhere, and credit's rescoring uses psycopg2's execute_values); install it apart and name it:
@@ -20,7 +24,9 @@ import sys
 from pathlib import Path
 
 REFERENCE = "uvicorn1"  # today's production advice: the figures the tier target is relative to
-PRODUCTION = "gthread1x8"  # the tier chosen (README "Running in production"): burst.py's and desks.py's default
+PRODUCTION = "gthread1x8"  # the tier chosen (README "Running in production"), per process: desks.py's default
+SPLIT = "split"  # the desks' PRODUCTION process + the feeds' own (deploy/nginx.conf's bulkhead): burst.py's default
+SPLIT_PARTS = {SPLIT: (PRODUCTION, PRODUCTION)}  # (desks' kind, feeds' kind)
 INTAKE_RATIO = 0.35  # target: intake events/s ≥ this × the bare insert's on the chosen tier (issue 18, part 2)
 TIER_FACTOR = 1.8  # target: bare insert and snapshot read on the chosen tier ≥ 1.8 × the reference's
 SNAPSHOT_PATH = "/api/v1/command/snapshot/"
@@ -34,7 +40,15 @@ def is_wsgi(kind: str) -> bool:
     return WSGI_KIND.match(kind) is not None
 
 
+def split_parts(kind: str) -> tuple[str, str] | None:
+    """(the desks' server kind, the feeds' server kind) of a split tier; None for a one-process kind."""
+    return SPLIT_PARTS.get(kind)
+
+
 def label(kind: str) -> str:
+    if split_parts(kind):
+        desks, feeds = split_parts(kind)
+        return f"desks: {label(desks)}; feeds: {label(feeds)}"
     m = WSGI_KIND.match(kind)
     if kind == "daphne":
         return "daphne"

@@ -15,9 +15,11 @@ Targets, in one run:
 PostgreSQL + Redis only (`BENCH_DATABASE_URL`, default postgres://postgres@127.0.0.1:5432/bench_async_burst,
 dropped and created anew from a template kept on the server; `BENCH_REDIS_URL`, default
 redis://127.0.0.1:6379/6, flushed). The database set-up, the server and the HTTP client come from
-bench/intake.py. The server (`--server`) is by default the production tier, gunicorn gthread 1 × 8 threads
-(bench/_tiers.py; its uvicorn companion for /ws/ starts too): the desk's snapshot and the machines' POSTs
-share that one process, as they share the web tier behind deploy/nginx.conf. Workers are
+bench/intake.py. The server (`--server`) is by default the production tier, `split` (bench/_tiers.py): two
+gunicorn gthread processes of 1 × 8 threads, the desks' and the machine feeds', plus the uvicorn companion for
+/ws/. The bench routes as deploy/nginx.conf does: the POSTs of every phase (bare insert, the 202 path, the bulk
+backlog, the burst) go to the feeds' process, the desk's snapshot reads to the desks'. A one-process kind
+(`--server gthread1x8`, the tier before the bulkhead) takes both on one process, for comparison. Workers are
 `manage.py process_event_submissions` processes (what production runs beside, or instead of, Celery beat's
 task), started together with `--start-at` so their start-up is not counted, at `--worker-nice` (10: the
 README's production advice where they share cores with the web tier, so the desk wins the CPU and the
@@ -25,7 +27,7 @@ backlog, durable, waits; 0 runs them at the web tier's priority). The reports ar
 (8) API clients (camera platforms): order is kept per client, so one client's reports are processed one
 after another and more workers only help with more clients.
 
-    .venv/bin/python bench/burst.py [--server gthread1x8] [--worker-nice 10] [--seconds 6] [--rate 200]
+    .venv/bin/python bench/burst.py [--server split|gthread1x8] [--worker-nice 10] [--seconds 6] [--rate 200]
                                     [--burst-seconds 30] [--drain-size 600] [--clients 8]
 
 A short check of the whole run (a few minutes on a loaded machine):
@@ -52,7 +54,7 @@ os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 
 from bench import intake as bench_intake  # noqa: E402 — reads the two variables above
 from bench._common import bench_secret_key  # noqa: E402
-from bench._tiers import PRODUCTION, SNAPSHOT_PATH, label  # noqa: E402
+from bench._tiers import SNAPSHOT_PATH, SPLIT, kind_env, label, split_parts  # noqa: E402
 from bench.intake import Conn, conditions, pct, run_closed_loop  # noqa: E402
 
 TARGET_RATIO = 0.8
@@ -72,15 +74,16 @@ def verdict(ok: bool) -> str:
 # --- load ----------------------------------------------------------------------------------------
 
 async def ratio_phase(srv, bare_headers, async_headers, payloads, seconds, rounds=2) -> dict:
-    """Bare insert and the 202 path, alternating, as bench/intake.py measures bare and intake."""
+    """Bare insert and the 202 path, alternating, as bench/intake.py measures bare and intake (both on the
+    feeds' process: the same process, so the ratio compares requests, not tiers)."""
     for path, hs, make in (("/api/v1/bench/bare/", bare_headers, payloads.bare), (ASYNC_PATH, async_headers, payloads.event)):
-        await run_closed_loop(srv["port"], "POST", path, hs, make, 1.0)  # warm-up
+        await run_closed_loop(srv["feeds_port"], "POST", path, hs, make, 1.0)  # warm-up
     totals = {"bare": [0, 0.0, 0], "async": [0, 0.0, 0]}
     statuses = {}
     for _ in range(rounds):
         for name, path, hs, make in (("bare", "/api/v1/bench/bare/", bare_headers, payloads.bare),
                                      ("async", ASYNC_PATH, async_headers, payloads.event)):
-            r = await run_closed_loop(srv["port"], "POST", path, hs, make, seconds / rounds)
+            r = await run_closed_loop(srv["feeds_port"], "POST", path, hs, make, seconds / rounds)
             t = totals[name]
             t[0], t[1], t[2] = t[0] + r["ok"], t[1] + r["elapsed"], t[2] + r["errors"]
             statuses.update({f"{name} {k}": v for k, v in r["statuses"].items()})
@@ -88,9 +91,10 @@ async def ratio_phase(srv, bare_headers, async_headers, payloads, seconds, round
     return {**rates, "errors": {k: v[2] for k, v in totals.items()}, "statuses": statuses}
 
 
-async def burst(port, async_headers, payloads, session, rate, seconds) -> dict:
-    """`rate`/s for `seconds`, open loop (at most MAX_IN_FLIGHT at once), while a desk reads its snapshot
-    4 times a second; returns the accepted submission ids, errors, POST and snapshot latencies."""
+async def burst(port, desk_port, async_headers, payloads, session, rate, seconds) -> dict:
+    """`rate`/s for `seconds` to `port`, open loop (at most MAX_IN_FLIGHT at once), while a desk reads its
+    snapshot from `desk_port` 4 times a second; returns the accepted submission ids, errors, POST and
+    snapshot latencies."""
     accepted, errors, post_ms, snap_ms, ext_ids = [], {}, [], [], []
     n = int(rate * seconds)
     t0 = time.perf_counter() + 0.2
@@ -121,7 +125,7 @@ async def burst(port, async_headers, payloads, session, rate, seconds) -> dict:
     posting = asyncio.Event()  # set once every POST of the burst is answered: the desk reads until then
 
     async def desk():
-        conn = Conn(port)
+        conn = Conn(desk_port)
         headers = {"Cookie": f"sessionid={session}"}
         try:
             while not posting.is_set():
@@ -254,6 +258,43 @@ def failure_reasons(ids, limit=3) -> str:
     return "; ".join(f"{n}× {k}" for k, n in sorted(seen.items(), key=lambda kv: -kv[1])[:limit])
 
 
+# --- the web tier --------------------------------------------------------------------------------
+
+def start_tier(kind, backend_env, payloads, logdir) -> dict:
+    """bench/intake.py's server for `kind`; for a split kind, its desks' server (with the /ws/ companion,
+    the login and the token) and the feeds' process beside it. `feeds_port` is where the machines POST:
+    the feeds' process, or the one process of a one-process kind."""
+    parts = split_parts(kind)
+    if parts is None:
+        srv = bench_intake.start_server(kind, backend_env, payloads, logdir)
+        srv["feeds_port"] = srv["port"]
+        return srv
+    desks, feeds = parts
+    srv = bench_intake.start_server(desks, backend_env, payloads, logdir)
+    port = bench_intake.free_port()
+    log = open(Path(logdir) / f"{desks}-feeds.log", "w")  # under the desks' kind: end_of_run reads its errors
+    srv["feeds_proc"], srv["feeds_log"], srv["feeds_port"] = (
+        subprocess.Popen(bench_intake.server_cmd(feeds, port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                         env=bench_intake.server_env(backend_env) | kind_env(feeds)), log, port)
+    try:
+        bench_intake.wait_ready(port, srv["feeds_proc"])
+    except BaseException:
+        stop_tier(srv)
+        raise
+    return srv
+
+
+def stop_tier(srv) -> None:
+    if srv.get("feeds_proc") is not None:
+        srv["feeds_proc"].send_signal(signal.SIGTERM)
+        try:
+            srv["feeds_proc"].wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            srv["feeds_proc"].kill()
+        srv["feeds_log"].close()
+    bench_intake.stop_server(srv)
+
+
 # --- driver --------------------------------------------------------------------------------------
 
 def camera_clients(n: int) -> list[str]:
@@ -274,8 +315,9 @@ def camera_clients(n: int) -> list[str]:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--server", default=PRODUCTION, help="a server kind of bench/intake.py (bench/_tiers.py): "
-                        "gthreadNxT (default: the production tier, its uvicorn companion for /ws/), uvicornN, daphne")
+    parser.add_argument("--server", default=SPLIT, help="split (default: the production tier, the desks' and the "
+                        "feeds' gunicorn gthread 1 × 8, the uvicorn companion for /ws/; bench/_tiers.py) or a "
+                        "one-process kind of bench/intake.py: gthreadNxT, uvicornN, daphne")
     parser.add_argument("--worker-nice", type=int, default=WORKER_NICE,
                         help="niceness of the submission workers (0: the web tier's priority)")
     parser.add_argument("--seconds", type=float, default=6.0, help="closed-loop time per endpoint (2 rounds)")
@@ -316,7 +358,7 @@ def main(argv=None):
                          for i in range(max(args.connections, len(tokens)))]
         bulk_headers = [{"Authorization": f"Token {t}"} for t in tokens]
         payloads = bench_intake.Payloads(problem_types, points, rng, f"burst-{os.getpid()}")
-        srv = bench_intake.start_server(args.server, backend_env, payloads, tmpdir)
+        srv = start_tier(args.server, backend_env, payloads, tmpdir)
         try:
             bare_headers = [{"Authorization": f"Token {srv['token']}", **json_h}] * args.connections
             ratio = asyncio.run(ratio_phase(srv, bare_headers, async_headers[:args.connections], payloads, args.seconds))
@@ -325,7 +367,7 @@ def main(argv=None):
                   f"{verdict(ratio['async'] / ratio['bare'] >= TARGET_RATIO)}); errors {ratio['errors']}"
                   + (f" {ratio['statuses']}" if ratio["statuses"] else ""))
             one = drain_rate(1, backend_env, tmpdir, args.drain_timeout, args.worker_nice)  # the backlog the ratio phase left
-            fill_backlog(srv["port"], bulk_headers, payloads, args.drain_size)
+            fill_backlog(srv["feeds_port"], bulk_headers, payloads, args.drain_size)
             two = drain_rate(2, backend_env, tmpdir, args.drain_timeout, args.worker_nice)
             print(f"   processing rate: 1 worker {one['rate']:.1f}/s ({one['size']} in {one['seconds']:.1f} s, "
                   f"{one['cpu_ms']:.1f} ms of worker CPU each), 2 workers {two['rate']:.1f}/s ({two['size']} in "
@@ -335,7 +377,8 @@ def main(argv=None):
             procs, start_at = start_workers(2, backend_env, tmpdir, args.worker_nice, start_in=6.0)
             try:
                 time.sleep(max(0.0, start_at - time.time()))
-                b = asyncio.run(burst(srv["port"], async_headers, payloads, srv["session"], args.rate, args.burst_seconds))
+                b = asyncio.run(burst(srv["feeds_port"], srv["port"], async_headers, payloads, srv["session"], args.rate,
+                                      args.burst_seconds))
                 left_at_end, t_end = backlog(), time.time()
                 burst_load = conditions()
                 drained_in, left = wait_drained(args.drain_timeout, since=t_end)
@@ -360,14 +403,15 @@ def main(argv=None):
                   f"{1000 * cpu / max(processed, 1):.1f} ms of CPU per submission")
             p95 = pct(b["snap_ms"], 95)
             print(f"   during the burst: {burst_load}")
-            print(f"4. the desk's snapshot read while the burst was being posted: {len(b['snap_ms'])} reads, p50 {pct(b['snap_ms'], 50):.0f} ms, "
+            where = "the desks' own process" if srv["feeds_port"] != srv["port"] else "the process taking the POSTs"
+            print(f"4. the desk's snapshot read ({where}) while the burst was being posted: {len(b['snap_ms'])} reads, p50 {pct(b['snap_ms'], 50):.0f} ms, "
                   f"p95 {p95:.0f} ms, max {max(b['snap_ms'] or [0]):.0f} ms (target p95 ≤ {TARGET_SNAPSHOT_P95_MS:.0f} ms: "
                   f"{verdict(p95 <= TARGET_SNAPSHOT_P95_MS)})")
             print(f"5. 2 workers drain {scale:.2f} × one worker's rate (target ≥ {TARGET_TWO_WORKERS}: "
                   f"{verdict(scale >= TARGET_TWO_WORKERS)})")
         finally:
-            bench_intake.stop_server(srv)
-        bench_intake.end_of_run(tmpdir, args.server, t_start)
+            stop_tier(srv)
+        bench_intake.end_of_run(tmpdir, srv["kind"], t_start)
     return 0
 
 
