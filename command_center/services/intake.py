@@ -40,6 +40,11 @@ IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 def _text(data, name, *, required=False, errors=None):
     value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, type(None))):
+        # An object, a list or true/false is no text: refused as the synchronous path's input fields refuse
+        # it (the asynchronous path and Open311 reach intake without them), never stored as its repr.
+        errors[name] = [_("不是有效的字符串。")]
+        return ""
     value = "" if value is None else str(value).strip()
     max_length = MAX_LENGTH.get(name)
     problem = base.bad_text(value)

@@ -362,6 +362,22 @@ def test_the_worker_command_processes_until_empty(api, users, catalog):
     assert out.getvalue().startswith("processed 2") and Event.objects.count() == 2
 
 
+def test_a_field_that_is_no_text_is_refused_as_the_sync_path_refuses_it(api, users, catalog):
+    """An object, a list or a boolean where text belongs: 400 on both paths, the same fields, nothing stored
+    as the value's Python repr."""
+    c = api(users["platform"])
+    bad = body(description={"text": "占道"}, reporter_name=["张三"], address=True)
+    sync = c.post(URL, bad, format="json")
+    r = c.post(URL, bad, format="json", **ASYNC)
+    assert r.status_code == 202
+    drain()
+    out = c.get(r["Location"]).json()
+    assert sync.status_code == 400 and out["status"] == "failed" and out["error_status"] == 400
+    assert set(out["errors"]) == set(sync.json()) == {"description", "reporter_name", "address"}
+    assert out["errors"]["description"] == sync.json()["description"] == ["不是有效的字符串。"]
+    assert not Event.objects.exists()
+
+
 def test_text_that_a_json_column_refuses_is_kept_and_answered_by_validation(api, users, catalog):
     """A NUL or a lone surrogate in a machine's report (PostgreSQL's jsonb refuses both): the one write
     still succeeds, and the submission's outcome is the synchronous path's 400, never a server error."""
