@@ -536,7 +536,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--servers", default="", help="comma-separated: daphne, uvicornN, gunicornN (sync "
                         "workers), gthreadNxT (gthread workers × threads); see bench/_tiers.py")
-    parser.add_argument("--seconds", type=float, default=4.0, help="throughput time per endpoint (2 rounds)")
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="throughput time per endpoint (2 rounds; 4 s rounds steadied the snapshot read's figure)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections (throughput)")
     parser.add_argument("--rate", type=float, default=200.0, help="events/s offered (push latency)")
     parser.add_argument("--push-seconds", type=float, default=3.0)
