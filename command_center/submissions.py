@@ -66,7 +66,7 @@ def body_hash(body) -> str:
 def submit(client, body, idempotency_key: str | None = None, *, language: str = "") -> tuple[EventSubmission, bool]:
     """Accept one report for later processing. Returns (submission, created): a retry with the same
     Idempotency-Key returns the first submission; the same key with another body is refused (422)."""
-    _require_may_report(client)
+    base.require_may_report(client)  # at once, nothing stored; intake checks again in the worker
     if not isinstance(body, dict):
         raise ValidationFailed(_("请求体必须是一个 JSON 对象。"))
     key = base.clean_str(idempotency_key, "Idempotency-Key", required=False,
@@ -78,7 +78,7 @@ def submit(client, body, idempotency_key: str | None = None, *, language: str = 
 def submit_many(client, bodies, idempotency_key: str | None = None, *, language: str = "") -> tuple[list, bool]:
     """Accept up to EVENT_SUBMISSION_BULK_MAX reports at once (one INSERT). With an Idempotency-Key, item
     i carries the key "<key>:<i>", so a retried batch returns the same submissions."""
-    _require_may_report(client)
+    base.require_may_report(client)  # at once, nothing stored; intake checks again in the worker
     limit = int(_setting("EVENT_SUBMISSION_BULK_MAX", 500))
     if not isinstance(bodies, list) or not bodies:
         raise ValidationFailed(fields={"events": [_("必须是一个非空的事件列表。")]})
@@ -92,13 +92,6 @@ def submit_many(client, bodies, idempotency_key: str | None = None, *, language:
                          max_length=intake.IDEMPOTENCY_KEY_MAX_LENGTH - KEY_SUFFIX_ROOM)
     keys = [f"{key}:{i}" for i in range(len(bodies))] if key else [""] * len(bodies)
     return _accept(client, bodies, keys, language)
-
-
-def _require_may_report(client):
-    """The synchronous path's role refusal (services.intake), at once and with nothing stored: a client
-    that may never report must not fill the queue. The roles come from core.refcache (no query); intake
-    checks them again when the worker runs the submission (a role withdrawn meanwhile)."""
-    base.require_roles(client, base.INTAKE_ROLES, _("您的角色无权上报事件。"))
 
 
 def _accept(client, bodies, keys, language) -> tuple[list, bool]:

@@ -76,6 +76,12 @@ def require_roles(actor, roles, message):
         raise Forbidden(message)
 
 
+def require_may_report(actor):
+    """The refusal of a reporter whose roles may not report events: intake's, and the asynchronous path's
+    before it stores anything (the roles come from core.refcache: no query)."""
+    require_roles(actor, INTAKE_ROLES, _("您的角色无权上报事件。"))
+
+
 def require_covers(actor, event: Event):
     """Users outside the event's areas are told it does not exist (no leaking of other streets)."""
     if actor is not None and not grid_selectors.user_covers_area(actor, event.area):

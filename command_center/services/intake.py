@@ -188,7 +188,7 @@ def intake_event(client, data: dict, idempotency_key: str | None = None, *, phot
     The same key with a different body is refused (Unprocessable). Two retries racing each other meet
     the unique constraints: the loser's transaction rolls back and it returns the winner's event."""
     pictures = photo_checks.check_report(photos, media_url)
-    base.require_roles(client, base.INTAKE_ROLES, _("您的角色无权上报事件。"))
+    base.require_may_report(client)
     clean = _clean_intake(data)
     key = base.clean_str(idempotency_key, "Idempotency-Key", required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH) or None
     request_hash = _request_hash(clean)
