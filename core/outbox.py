@@ -50,9 +50,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from core import bulk
+from core import bulk, rawsql
 from core.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -82,11 +81,7 @@ class Message:
     def key(self) -> str:
         """Names this row for good (ids alone come back after a database is recreated): for handlers
         that keep their own record of what they did, such as the push's once-only key."""
-        at = self.created_at
-        if isinstance(at, str):  # SQLite through a raw cursor: naive UTC text
-            at = parse_datetime(at)
-        if timezone.is_naive(at):
-            at = timezone.make_aware(at, dt_timezone.utc)
+        at = rawsql.aware(self.created_at)  # SQLite through a raw cursor: naive UTC text
         return f"{self.id}:{at.astimezone(dt_timezone.utc).isoformat()}"
 
 

@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 _statements: dict = {}
 
 
-def fetch(name: str, build, params, *, limit: int | None = None) -> list[tuple]:
+def fetch(name: str, build, params) -> list[tuple]:
     """Rows of the statement `build(quote_name)` returns (cached under `name`), with `params`.
     Datetimes among the params are adapted for the database, as the ORM would."""
     conn = transaction.get_connection()
@@ -24,7 +24,7 @@ def fetch(name: str, build, params, *, limit: int | None = None) -> list[tuple]:
     params = [adapt(p) if isinstance(p, datetime) else p for p in params]
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchmany(limit) if limit else cursor.fetchall()
+        return cursor.fetchall()
 
 
 def aware(value):

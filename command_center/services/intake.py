@@ -111,13 +111,13 @@ def _box(lat: float, lng: float, radius_m: float) -> list[float]:
 
 def _nearest(rows, lat: float, lng: float, radius_m: float):
     """Of `rows` (lat and lng first; the database filtered them to the small box around the point), the one
-    nearest to the point within radius_m by the exact haversine distance: (row, distance) or (None, None)."""
+    nearest to the point within radius_m by the exact haversine distance, or None."""
     best, best_d = None, None
     for row in rows:
         d = geometry.haversine_m(lat, lng, row[0], row[1])
         if d <= radius_m and (best_d is None or d < best_d):
             best, best_d = row, d
-    return best, best_d
+    return best
 
 
 def _subjects_in_box(q):
@@ -129,8 +129,8 @@ def _subjects_in_box(q):
 def nearest_subject(lat: float, lng: float, radius_m: float) -> Subject | None:
     """The active subject nearest to the point within radius_m (id, name, position and grid loaded, as
     `.only()` would; its other fields are read on use)."""
-    row, _d = _nearest(rawsql.fetch("intake.subjects_in_box", _subjects_in_box,
-                                    [SubjectStatus.ACTIVE, *_box(lat, lng, radius_m)]), lat, lng, radius_m)
+    row = _nearest(rawsql.fetch("intake.subjects_in_box", _subjects_in_box,
+                                [SubjectStatus.ACTIVE, *_box(lat, lng, radius_m)]), lat, lng, radius_m)
     if row is None:
         return None
     loaded = dict(zip(("lat", "lng", "id", "name", "grid_id"), row))
