@@ -22,6 +22,14 @@ export function getJSON(url) {
   });
 }
 
+// Every row of a list endpoint, following its pages (`next`); a list answered unpaged is taken as it is.
+export function getAllPages(url, rows = []) {
+  return getJSON(url).then((body) => {
+    rows = rows.concat(Array.isArray(body) ? body : body.results || []);
+    return body.next ? getAllPages(body.next, rows) : rows;
+  });
+}
+
 // An API refusal as one line: its detail, or its field messages ("field: message" unless fieldNames is
 // false: the officers' phone shows the messages alone), or `failed (status)` when the body says nothing.
 export function errorText(status, body, failed, {fieldNames = true} = {}) {

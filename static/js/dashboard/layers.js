@@ -1,7 +1,7 @@
 // The dashboard's map: events coloured by severity, officers by duty status (with a heading tick),
 // street and grid boundaries, and the subjects in view, clustered and coloured by credit.
 import {addBaseLayer} from "../basemap.js";
-import {bbox, creditColours, el, getJSON, subjectCount} from "../common.js";
+import {bbox, creditColours, el, getAllPages, getJSON, subjectCount} from "../common.js";
 import {SEVERITY_SHAPE, clusterIcon, creditMarkerStyle, palette} from "../palette.js";
 import {SCREEN, T, cfg, events, isOverdue, matches, officers, page, state, stats} from "./store.js";
 
@@ -208,18 +208,12 @@ function visitLabel(v) {
   var who = (v.officers || []).map(function (o) { return o.name; }).join("、");
   return T.visit + " · " + v.subject_name + " · " + (cfg.labels.visitStatus[v.status] || v.status) + (who ? " · " + who : "");
 }
-function visitPages(url, rows) {
-  return getJSON(url).then(function (page) {
-    rows = rows.concat(page.results || []);
-    return page.next ? visitPages(page.next, rows) : rows;
-  });
-}
 var visitSeq = 0;
 export function loadVisits() {
   var mine = ++visitSeq;
   if (!cfg.visitsUrl || !layerOn("visits")) { map.removeLayer(visitLayer); visitLayer.clearLayers(); visitMarkers.clear(); return; }
   if (!map.hasLayer(visitLayer)) { map.addLayer(visitLayer); }
-  visitPages(cfg.visitsUrl + "?approved=true&page_size=500&date=" + today(), []).then(function (rows) {
+  getAllPages(cfg.visitsUrl + "?approved=true&page_size=500&date=" + today()).then(function (rows) {
     if (mine !== visitSeq) { return; }
     visitLayer.clearLayers(); visitMarkers.clear();
     rows.forEach(function (v) {

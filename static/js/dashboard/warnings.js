@@ -6,7 +6,7 @@
 // a gap may have lost a push). Then live: `warning.raised` adds one, `warning.acknowledged` says so,
 // `warning.expired` takes it off. Drawn by their own SVG renderer (the rest of the map is canvas, which has
 // no patterns), in a pane under the markers so they never take a click meant for an event.
-import {el, getJSON} from "../common.js";
+import {el, getAllPages} from "../common.js";
 import {map} from "./layers.js";
 import {cfg} from "./store.js";
 
@@ -130,14 +130,7 @@ export function reloadWarnings() {
   var url = words && word("url");
   if (!url || loading) { return; }
   loading = [];
-  var rows = [];
-  function page(next) {
-    return getJSON(next).then(function (body) {
-      rows = rows.concat(body.results || body);
-      return body.next ? page(body.next) : rows;
-    });
-  }
-  page(url).then(function (all) {
+  getAllPages(url).then(function (all) {
     var during = loading; loading = null;
     replaceAll(all);
     during.forEach(applyWarning);
