@@ -71,7 +71,7 @@ def check_upload(upload) -> CheckedPhoto:
         raise Refused(messages[core_files.NOT_AN_IMAGE])
     try:
         checked = core_files.read_image(upload, max_bytes=max_bytes(), max_pixels=max_pixels(),
-                                   extensions=ALLOWED_EXTENSIONS, messages=messages)
+                                        extensions=ALLOWED_EXTENSIONS, messages=messages)
     except core_files.NotAnImage as exc:
         raise Refused(str(exc))
     return CheckedPhoto(**vars(checked))
