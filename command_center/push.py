@@ -260,13 +260,9 @@ def _sender_loop():
         return _sender["loop"]
 
 
-def _group_send(group: str, message: dict):
-    _group_send_many([(group, message)])
-
-
 def group_send(group: str, message: dict):
     """One message to one group, for other streams (the officer's: command_center.mobile.push)."""
-    _group_send(group, message)
+    _group_send_many([(group, message)])
 
 
 def _group_send_many(messages):
@@ -314,25 +310,7 @@ def _streams(street_id) -> list[str]:
 def publish(kind: str, street_id, path: str | None, body: dict, *, once: str | None = None) -> list[dict]:
     """Send one change to its street's stream and to the district's. `once`: a key (the outbox row's)
     under which it is sent at most once. Returns the messages sent (for tests and logs); never raises."""
-    streams = _streams(street_id)
-    try:
-        sequence = get_sequence()
-        seqs = sequence.reserve({s: 1 for s in streams}) if once is None else \
-            sequence.reserve_once(once, {s: 1 for s in streams})
-    except Exception:  # noqa: BLE001 — the service has committed; a lost message is healed by resync
-        logger.exception("live push: %s: no sequence numbers", kind)
-        return []
-    if seqs is None:
-        return []  # sent before (this row is being run again)
-    sent = []
-    for stream in streams:
-        try:
-            payload = {"type": kind, "seq": seqs[stream], "stream": stream, **body}
-            _group_send(stream, {"type": MESSAGE_TYPE, "path": path, "payload": payload})
-            sent.append(payload)
-        except Exception:  # noqa: BLE001 — the service has committed; a lost message is healed by resync
-            logger.exception("live push: %s to %s failed", kind, stream)
-    return sent
+    return publish_many(kind, [(street_id, path, body)], once=once)
 
 
 def _event_for_push(event_id):
@@ -359,7 +337,9 @@ def on_event_changed(sender, kind=None, event_id=None, action=None, row=None, st
 
 def publish_many(kind: str, changes, *, once: str | None = None) -> list[dict]:
     """Send many changes [(street id, path, body), …] at once: each stream's seq numbers reserved in
-    one step, the messages sent in one hop (`once`: see `publish`). Returns the messages sent; never raises."""
+    one step, the messages sent in one hop onto the sender loop (a hop costs about as much as a send), so a
+    single change's two streams go together too. `once`: see `publish`. Returns the messages sent; never
+    raises."""
     items = [(stream, path, body) for street_id, path, body in changes for stream in _streams(street_id)]
     if not items:
         return []
@@ -374,7 +354,7 @@ def publish_many(kind: str, changes, *, once: str | None = None) -> list[dict]:
             seqs[stream] += 1
             messages.append((stream, {"type": MESSAGE_TYPE, "path": path, "payload": payload}))
         _group_send_many(messages)
-    except Exception:  # noqa: BLE001 — the sweep has committed; the dashboards heal by resync
+    except Exception:  # noqa: BLE001 — the change has committed; a lost message is healed by resync
         logger.exception("live push: %s messages of %s failed", len(items), kind)
         return []
     return [message["payload"] for _stream, message in messages]

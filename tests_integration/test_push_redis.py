@@ -33,7 +33,8 @@ def web_process_a(monkeypatch):
     """The service's process: its own layer instance (the consumer below uses the default one)."""
     layer_a = channel_layers.make_backend("default")
     assert type(layer_a).__name__ == "RedisChannelLayer" and layer_a is not get_channel_layer()
-    monkeypatch.setattr(push, "_group_send", lambda group, message: async_to_sync(layer_a.group_send)(group, message))
+    monkeypatch.setattr(push, "_group_send_many", lambda messages: [async_to_sync(layer_a.group_send)(group, message)
+                                                                    for group, message in messages])
     push.reset_sequence()
     yield layer_a
     push.reset_sequence()

@@ -43,7 +43,8 @@ def test_an_expired_warning_is_pushed_off_the_desks(report, district, monkeypatc
     from command_center import push
 
     sent = []
-    monkeypatch.setattr(push, "_group_send", lambda group, message: sent.append((group, message["payload"])))
+    monkeypatch.setattr(push, "_group_send_many", lambda messages: sent.extend(
+        (group, message["payload"]) for group, message in messages))
     events = [report(point=(30.2 + i * 0.01, 120.2)) for i in range(5)]
     Event.objects.filter(pk__in=[e.pk for e in events]).update(created_at=timezone.now() - timedelta(hours=1))
     with django_capture_on_commit_callbacks(execute=True):
@@ -62,7 +63,8 @@ def test_an_acknowledgement_is_pushed_to_the_desks(users, district, monkeypatch,
     from command_center import push
 
     sent = []
-    monkeypatch.setattr(push, "_group_send", lambda group, message: sent.append((group, message["payload"])))
+    monkeypatch.setattr(push, "_group_send_many", lambda messages: sent.extend(
+        (group, message["payload"]) for group, message in messages))
     warning = warning_in(district, "S1G1")
     with django_capture_on_commit_callbacks(execute=True):
         services.acknowledge_warning(users["leader_s1"], warning, note="已安排巡查")

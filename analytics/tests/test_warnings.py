@@ -27,7 +27,8 @@ def test_a_rush_raises_one_warning_and_a_second_check_does_not_repeat_it(rush, d
     sent = []
     from command_center import push
 
-    monkeypatch.setattr(push, "_group_send", lambda group, message: sent.append((group, message["payload"])))
+    monkeypatch.setattr(push, "_group_send_many", lambda messages: sent.extend(
+        (group, message["payload"]) for group, message in messages))
     with django_capture_on_commit_callbacks(execute=True):
         first = services.check_hotspots()
     assert len(first["raised"]) == 1

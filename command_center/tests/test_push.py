@@ -130,10 +130,10 @@ def test_assignment_actions_are_pushed_as_assignment_changed(flow, sent, users, 
 
 def test_a_layer_that_is_down_never_breaks_the_service(report, users, monkeypatch, caplog,
                                                         django_capture_on_commit_callbacks):
-    def down(group, message):
+    def down(messages):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(push, "_group_send", down)
+    monkeypatch.setattr(push, "_group_send_many", down)
     with caplog.at_level(logging.ERROR, logger="command_center.push"):
         with django_capture_on_commit_callbacks(execute=True):
             event = report()
