@@ -74,6 +74,32 @@ class EventInputSerializer(RejectUnknownFieldsMixin, FieldsOnce, serializers.Ser
     address = serializers.CharField(max_length=INTAKE_MAX_LENGTH["address"], required=False, allow_blank=True)
 
 
+def _plain_types(field) -> tuple:
+    """The JSON value types `field` takes as they come (besides those it converts or refuses)."""
+    if isinstance(field, (serializers.CharField, serializers.ChoiceField)):
+        kinds = (str,)
+    elif isinstance(field, serializers.FloatField):
+        kinds = (int, float)
+    elif isinstance(field, serializers.IntegerField):
+        kinds = (int,)
+    else:
+        raise TypeError(f"no plain JSON type known for {type(field).__name__}")
+    return kinds + ((type(None),) if field.allow_null else ())
+
+
+_plain_intake_types: dict = {}
+
+
+def is_plain_intake(data) -> bool:
+    """Is `data` a JSON object whose every field EventInputSerializer knows and whose values are of the types
+    it takes as they come (text as strings, coordinates as numbers, the subject as an integer, never true/false)?
+    Then intake's own cleaning accepts exactly what the serializer would, with the same values: the view
+    leaves the serializer out (~5 % of an intake's CPU) and asks it only for a refusal's answer."""
+    if not _plain_intake_types:
+        _plain_intake_types.update({name: _plain_types(f) for name, f in EventInputSerializer().fields.items()})
+    return type(data) is dict and all(type(value) in _plain_intake_types.get(name, ()) for name, value in data.items())
+
+
 def _photos_field():
     return serializers.ListField(
         child=serializers.FileField(), required=False, allow_empty=True,

@@ -25,7 +25,7 @@ from command_center.api.serializers import (
     DeliberationSerializer, MeetingInputSerializer, DispatchInputSerializer, EventDetailSerializer,
     EventInputSerializer, EventMultipartInputSerializer, EventPhotoSerializer, EventSerializer, MergeInputSerializer,
     PhotoUploadSerializer, PublicNoteInputSerializer, ReasonInputSerializer, ResolveInputSerializer, SeverityInputSerializer,
-    TransferInputSerializer, context_for,
+    TransferInputSerializer, context_for, is_plain_intake,
 )
 from command_center.dashboard import selectors as dashboard_selectors
 from command_center.models import Event
@@ -34,6 +34,7 @@ from command_center.services import photos as photo_writes
 from core.api import preconditions
 from core.api.parsers import JSONParser
 from core.api.permissions import roles_required
+from core.exceptions import DomainError
 from core.roles import BUREAU_STAFF, DISPATCHER, TEAM_LEADER
 
 IF_MATCH = OpenApiParameter(
@@ -98,13 +99,22 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         (JSON) it is only stored and answered 202: see /api/v1/event-submissions/."""
         if async_intake.prefers_async(request):
             return async_intake.accept_one(request)
-        data = EventMultipartInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        files = fields.pop("photos", None) or []
-        event, created = intake.intake_event(
-            request.user, fields, idempotency_key=request.headers.get("Idempotency-Key"), photos=files,
-        )
+        plain = is_plain_intake(request.data)
+        if plain:  # intake cleans it as the serializer would: see is_plain_intake
+            fields, files = request.data, []
+        else:
+            data = EventMultipartInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            fields = dict(data.validated_data)
+            files = fields.pop("photos", None) or []
+        try:
+            event, created = intake.intake_event(
+                request.user, fields, idempotency_key=request.headers.get("Idempotency-Key"), photos=files,
+            )
+        except DomainError:
+            if plain:  # input the serializer refuses gets its answer, whatever intake found first
+                EventInputSerializer(data=request.data).is_valid(raise_exception=True)
+            raise
         location = {"Location": f"{request.path.rstrip('/')}/{event.pk}/"}
         if not created:  # a retry: the first event as it stands now
             return self._detail(request, event.pk, headers=location)

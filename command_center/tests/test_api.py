@@ -1,4 +1,5 @@
 """REST: /api/v1/events/ — intake (idempotent), lists and details scoped by area, actions with ETag/If-Match."""
+import json
 from datetime import timedelta
 
 import pytest
@@ -330,3 +331,53 @@ def test_multipart_intake_refuses_unknown_fields(api, users, catalog):
 def test_sign_on_hours_refuse_booleans(api, users):
     r = api(users["dispatcher"]).post("/api/v1/command/duty/sign-on/", {"hours": True}, format="json")
     assert r.status_code == 400 and list(r.json()) == ["hours"], r.content
+
+
+PLAIN_BODIES = [
+    body(), body(external_id="P-1", severity="red", address="  文一路 1 号 "), body(external_id=None, severity=None),
+    body(severity=""), body(lat=30, lng=120), body(reporter_name=""),
+    # refused: by both intake and the serializer, or by one of them only
+    body(source="pigeon"), body(source="", problem_type=" "), body(lat=95), body(lng=-181.5), body(lat="INF"),
+    body(description="x" * 5001), body(external_id="e" * 101), body(description="a\x00b"), body(description="\ud800"),
+    body(severity="purple"), body(subject=0), body(subject=2 ** 70), body(problem_type="NO-SUCH-TYPE"),
+    body(lat=S2_POINT[0], lng=S2_POINT[1]), {"source": "citizen"}, {},
+]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_plain_json_answers_exactly_as_with_the_input_serializer_in_front(api, users, catalog, monkeypatch, language):
+    """The view leaves the input serializer out for plain JSON (views.create, is_plain_intake): every answer,
+    refusals included, is the one the serializer-first path gives."""
+    from command_center.api import views
+
+    def answers(*, plain):
+        monkeypatch.setattr(views, "is_plain_intake", views.is_plain_intake if plain else lambda data: False)
+        out = []
+        asked = [("platform", data) for data in PLAIN_BODIES] + [
+            ("platform_s2", body()), ("platform_s2", body(source="pigeon"))]  # outside its areas: 403, then 400
+        for i, (user, data) in enumerate(asked):
+            raw = json.dumps(data).replace('"INF"', "1e400")  # a number JSON reads as infinity
+            r = api(users[user]).post(URL, raw, content_type="application/json", HTTP_ACCEPT_LANGUAGE=language,
+                                      HTTP_IDEMPOTENCY_KEY=f"{plain}-{i}")
+            answer = r.json()
+            if r.status_code == 201:  # ids and times differ from run to run
+                for volatile in ("id", "created_at", "updated_at", "deadlines", "timeline"):
+                    answer.pop(volatile)
+                answer["possible_duplicate_of"] = answer["possible_duplicate_of"] is not None
+            out.append((r.status_code, answer))
+        Event.objects.all().delete()
+        return out
+
+    with_serializer = answers(plain=False)
+    assert answers(plain=True) == with_serializer
+    assert {status for status, _answer in with_serializer} == {201, 400, 403}
+
+
+def test_what_counts_as_plain_json_intake():
+    from command_center.api.serializers import is_plain_intake
+
+    assert is_plain_intake(body()) and is_plain_intake(body(subject=5, external_id=None, lat=30))
+    for over in ({"lat": "30.1"}, {"lat": True}, {"subject": "5"}, {"subject": 5.0}, {"reporter_name": None},
+                 {"description": 12}, {"priority": "high"}, {"photos": []}):
+        assert not is_plain_intake(body(**over)), over
+    assert not is_plain_intake([body()]) and not is_plain_intake("text")
