@@ -424,6 +424,9 @@ AREA_INDEX_CHECK_SECONDS = float(os.environ.get("AREA_INDEX_CHECK_SECONDS", "2")
 # The same for the per-process copies of SLA policies, webhook subscriptions, users' roles, areas and API
 # tokens (core.refcache): a change made by another process is seen within this many seconds.
 REFERENCE_CACHE_CHECK_SECONDS = float(os.environ.get("REFERENCE_CACHE_CHECK_SECONDS", AREA_INDEX_CHECK_SECONDS))
+# The same for the catalog's routing snapshot (enforcement.routing), read on every intake: declared here, not
+# left to a getattr default (a missing setting costs an AttributeError per read).
+CATALOG_CACHE_CHECK_SECONDS = float(os.environ.get("CATALOG_CACHE_CHECK_SECONDS", AREA_INDEX_CHECK_SECONDS))
 # Position pings further in the future than this are refused (clock skew on phones).
 POSITION_MAX_FUTURE_SECONDS = 120
 # ... and pings older than this (a replayed or invented track would steer dispatch).

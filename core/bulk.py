@@ -31,13 +31,24 @@ def _as_is_types(field) -> tuple:
     return _AS_IS.get(type(field), ())
 
 
+class Prepared:
+    """A value already as the database takes it, sent unchanged: a JSON document's text for a JSON column,
+    when the same document goes into many rows (the driver would serialise it again for each)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
 def _preparer(field):
     """value, connection → the value for the statement, as field.get_db_prep_save gives it."""
     as_is = _as_is_types(field) + (type(None),)
     prep = field.get_db_prep_save
 
     def prepare(value, conn):
-        return value if type(value) in as_is else prep(value, conn)
+        if type(value) in as_is:
+            return value
+        return value.value if type(value) is Prepared else prep(value, conn)
     return prepare
 
 
@@ -66,19 +77,30 @@ def _insert_plan(model, names, conn):
     return plan
 
 
-def insert_rows(model, names, rows) -> None:
-    """INSERT `rows` (tuples in the order of `names`) into `model`'s table, many rows per statement.
-    Values go through each field's get_db_prep_save, as in bulk_create; fields not named get their defaults."""
+def insert_rows(model, names, rows, *, returning: bool = False) -> list:
+    """INSERT `rows` (tuples in the order of `names`) into `model`'s table, many rows per statement, without
+    model instances. Values go through each field's get_db_prep_save, as in bulk_create (a `Prepared` value
+    as it is); fields not named get their defaults. `returning`: the new rows' keys, in the rows' order."""
     conn = transaction.get_connection()  # the connection itself: the proxy costs per value
     fields, rest, head, one, steps = _insert_plan(model, names, conn)
     defaults = tuple(f.get_default() for f in rest)
     preparers = [prepare for _read, prepare in steps]
     per_statement = max(1, min(conn.features.max_query_params or 65535, 65535) // len(fields))
+    can_return = conn.features.can_return_rows_from_bulk_insert
+    if returning and not can_return:
+        per_statement = 1  # an old SQLite: one row per statement, its key from the cursor
+    meta = model._meta
+    tail = f" RETURNING {conn.ops.quote_name(meta.pk.column)}" if returning and can_return else ""
+    keys = []
     with conn.cursor() as cursor:
         for i in range(0, len(rows), per_statement):
             chunk = rows[i:i + per_statement]
-            cursor.execute(head + ", ".join([one] * len(chunk)), [
+            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, [
                 prepare(v, conn) for row in chunk for prepare, v in zip(preparers, row + defaults)])
+            if returning:
+                keys += ([row[0] for row in cursor.fetchall()] if can_return
+                         else [conn.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)])
+    return keys
 
 
 def insert_objects(objs: list) -> list:

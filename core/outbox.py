@@ -57,6 +57,7 @@ from core.models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 DEFAULT_BACKOFF = (5, 30, 120, 600, 3600)
+_PAYLOAD_ENCODER = OutboxMessage._meta.get_field("payload").encoder
 MAX_ERROR_CHARS = 2000
 
 
@@ -130,17 +131,19 @@ def publish_many(topic: str, payloads) -> list[int]:
     transaction; run right after its commit. Returns the rows' ids."""
     now = timezone.now()
     available = now + timedelta(seconds=float(_setting("OUTBOX_DRAIN_AFTER_SECONDS", 2)))
-    rows = [OutboxMessage(kind=h.kind, payload=p, created_at=now, available_at=available)
-            for p in payloads for h in _by_topic.get(topic, ()) if h.wants is None or h.wants(p)]
-    if not rows:
+    wanted = [(h, p) for p in payloads for h in _by_topic.get(topic, ()) if h.wants is None or h.wants(p)]
+    if not wanted:
         return []
-    made = bulk.insert_objects(rows)  # one INSERT … RETURNING id (PostgreSQL; SQLite >= 3.35)
+    # Each payload's JSON text once, however many handlers' rows carry it (an intake's 3 rows share the
+    # event's), as the payload column's JSONField would write it.
+    texts = {id(p): bulk.Prepared(json.dumps(p, cls=_PAYLOAD_ENCODER)) for _h, p in wanted}
+    ids = bulk.insert_rows(OutboxMessage, ("kind", "payload", "created_at", "available_at"),
+                           [(h.kind, texts[id(p)], now, available) for h, p in wanted], returning=True)
     eager = _eager()
-    in_place = [Message(m.pk, m.kind, m.payload, 1, m.created_at) for m in made
-                if eager or not _handlers[m.kind].deferred]
-    deferred = [m.pk for m in made if not eager and _handlers[m.kind].deferred]
+    in_place = [Message(pk, h.kind, p, 1, now) for pk, (h, p) in zip(ids, wanted) if eager or not h.deferred]
+    deferred = [pk for pk, (h, _p) in zip(ids, wanted) if not eager and h.deferred]
     transaction.on_commit(lambda: _after_commit(in_place, deferred))
-    return [m.pk for m in made]
+    return ids
 
 
 # The worker's task (core.tasks) is sent by name: core.tasks imports this module, never the reverse.

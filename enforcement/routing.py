@@ -114,7 +114,7 @@ _state = {"snapshot": None, "checked": 0.0}
 
 
 def _check_seconds() -> float:
-    return float(getattr(settings, "CATALOG_CACHE_CHECK_SECONDS", settings.AREA_INDEX_CHECK_SECONDS))
+    return float(settings.CATALOG_CACHE_CHECK_SECONDS)
 
 
 def _db_stamp():

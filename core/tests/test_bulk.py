@@ -78,3 +78,20 @@ def test_values_sent_as_they_are_only_where_get_db_prep_save_would_send_them_unc
     assert bulk._preparer(status)(12, connection) == "12"
     assert bulk._preparer(event)("5", connection) == 5
     assert bulk._as_is_types(Event._meta.get_field("created_at")) == ()  # datetimes: always the field's own
+
+
+def test_insert_rows_gives_the_keys_in_order_and_a_prepared_json_text_is_stored_as_the_document():
+    import json
+
+    now = timezone.now()
+    shared = bulk.Prepared(json.dumps({"event": 1, "text": "中文"}))
+    keys = bulk.insert_rows(OutboxMessage, ("kind", "payload", "created_at", "available_at"),
+                            [("a", shared, now, now), ("b", shared, now, now), ("c", {"own": [1, 2]}, now, now)],
+                            returning=True)
+    assert len(keys) == 3 and keys == sorted(keys)
+    stored = {m.pk: m for m in OutboxMessage.objects.filter(pk__in=keys)}
+    assert [stored[k].kind for k in keys] == ["a", "b", "c"]
+    assert stored[keys[0]].payload == stored[keys[1]].payload == {"event": 1, "text": "中文"}
+    assert stored[keys[2]].payload == {"own": [1, 2]} and stored[keys[2]].attempts == 0
+    assert OutboxMessage.objects.filter(pk=keys[0], payload__event=1).exists()  # a JSON document, not a string
+    assert bulk.insert_rows(OutboxMessage, ("kind",), [("d",)]) == []

@@ -208,7 +208,7 @@ def test_concurrent_drainers_run_each_row_once(calls, settings):
     def drain():
         try:
             barrier.wait(timeout=10)
-            outbox.drain(batch=7)
+            outbox.drain(batch=7, seconds=30)  # not the default 0.8 s budget: a busy machine left rows
         except Exception as exc:  # noqa: BLE001 — reported below
             errors.append(exc)
         finally:
