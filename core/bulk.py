@@ -7,6 +7,9 @@ The statements are the ones bulk_create would send, built once per (model, colum
 kept for the process; the values still go through each field's `pre_save` (auto_now_add) and
 `get_db_prep_save`, as in bulk_create, except where those would hand the value on unchanged (`_AS_IS`). No signals are sent (bulk_create sends none either): use these only
 for models nothing listens to on save, and never to update (a row with a primary key is refused)."""
+from operator import attrgetter
+from typing import Callable, NamedTuple
+
 from django.db import models, transaction
 
 _plans: dict = {}
@@ -40,29 +43,50 @@ class Prepared:
         self.value = value
 
 
-def _preparer(field):
-    """value, connection → the value for the statement, as field.get_db_prep_save gives it."""
-    as_is = _as_is_types(field) + (type(None),)
-    prep = field.get_db_prep_save
-
-    def prepare(value, conn):
-        if type(value) in as_is:
-            return value
-        return value.value if type(value) is Prepared else prep(value, conn)
-    return prepare
+def _as_is_or_none(field) -> tuple:
+    return _as_is_types(field) + (type(None),)
 
 
-def _reader(field):
-    """obj → field.pre_save(obj, True), without the call when pre_save is Field's plain attribute read."""
-    if type(field).pre_save is models.Field.pre_save:
-        attname = field.attname
-        return lambda obj: getattr(obj, attname)
-    return lambda obj: field.pre_save(obj, True)
+def _prepare_other(value, prep, conn):
+    """A value of a type its field converts: a Prepared one as it is, else the field's get_db_prep_save."""
+    return value.value if type(value) is Prepared else prep(value, conn)
 
 
-def _insert_plan(model, names, conn):
-    """(fields in statement order, the fields whose defaults fill the rest, the statement's head, one row's
-    placeholders, each field's (reader, preparer)), built once per model, columns and database."""
+def prepare_value(field, value, conn):
+    """The value for the statement, as field.get_db_prep_save(value, conn) gives it (the plans' rule, one value)."""
+    return value if type(value) in _as_is_or_none(field) else _prepare_other(value, field.get_db_prep_save, conn)
+
+
+class _Plan(NamedTuple):
+    fields: list     # in statement order: the named ones, then the rest
+    rest: list       # the fields whose defaults fill the rows of insert_rows
+    head: str        # INSERT INTO table (columns) VALUES
+    one: str         # one row's placeholders
+    as_is: list      # per field: the value types sent unchanged (None included)
+    preps: list      # per field: its get_db_prep_save
+    read: Callable   # obj -> its values in statement order, as pre_save(obj, True) gives them
+
+
+def _reader(fields):
+    """obj → [field.pre_save(obj, True) for field in fields]: one attrgetter call for the fields whose pre_save is
+    Field's plain attribute read, pre_save itself for the others (auto_now_add)."""
+    if not fields:
+        return lambda obj: []
+    get = attrgetter(*[f.attname for f in fields])
+    special = [(i, f) for i, f in enumerate(fields) if type(f).pre_save is not models.Field.pre_save]
+    single = len(fields) == 1
+
+    def read(obj):
+        values = [get(obj)] if single else list(get(obj))
+        for i, field in special:
+            values[i] = field.pre_save(obj, True)
+        return values
+    return read
+
+
+def _insert_plan(model, names, conn) -> _Plan:
+    """How to insert rows of `model` naming `names` (the others get their defaults), built once per model,
+    columns and database."""
     key = (model, tuple(names), conn.vendor)
     plan = _plans.get(key)
     if plan is None:
@@ -72,9 +96,15 @@ def _insert_plan(model, names, conn):
         fields = named + rest
         quote = conn.ops.quote_name
         head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
-        plan = _plans[key] = (fields, rest, head, f"({', '.join(['%s'] * len(fields))})",
-                              [(_reader(f), _preparer(f)) for f in fields])
+        plan = _plans[key] = _Plan(fields, rest, head, f"({', '.join(['%s'] * len(fields))})",
+                                   [_as_is_or_none(f) for f in fields], [f.get_db_prep_save for f in fields],
+                                   _reader(fields))
     return plan
+
+
+def _prepared(plan: _Plan, values, conn) -> list:
+    """One row's values for the statement: per-field calls only for the values a field converts."""
+    return [v if type(v) in t else _prepare_other(v, p, conn) for v, t, p in zip(values, plan.as_is, plan.preps)]
 
 
 def insert_rows(model, names, rows, *, returning: bool = False) -> list:
@@ -82,9 +112,9 @@ def insert_rows(model, names, rows, *, returning: bool = False) -> list:
     model instances. Values go through each field's get_db_prep_save, as in bulk_create (a `Prepared` value
     as it is); fields not named get their defaults. `returning`: the new rows' keys, in the rows' order."""
     conn = transaction.get_connection()  # the connection itself: the proxy costs per value
-    fields, rest, head, one, steps = _insert_plan(model, names, conn)
-    defaults = tuple(f.get_default() for f in rest)
-    preparers = [prepare for _read, prepare in steps]
+    plan = _insert_plan(model, names, conn)
+    fields, head, one = plan.fields, plan.head, plan.one
+    defaults = tuple(f.get_default() for f in plan.rest)
     per_statement = max(1, min(conn.features.max_query_params or 65535, 65535) // len(fields))
     can_return = conn.features.can_return_rows_from_bulk_insert
     if returning and not can_return:
@@ -95,8 +125,8 @@ def insert_rows(model, names, rows, *, returning: bool = False) -> list:
     with conn.cursor() as cursor:
         for i in range(0, len(rows), per_statement):
             chunk = rows[i:i + per_statement]
-            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, [
-                prepare(v, conn) for row in chunk for prepare, v in zip(preparers, row + defaults)])
+            cursor.execute(head + ", ".join([one] * len(chunk)) + tail,
+                           [v for row in chunk for v in _prepared(plan, row + defaults, conn)])
             if returning:
                 keys += ([row[0] for row in cursor.fetchall()] if can_return
                          else [conn.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)])
@@ -111,15 +141,15 @@ def insert_objects(objs: list) -> list:
         return objs
     model = type(objs[0])
     meta, conn = model._meta, transaction.get_connection()
-    fields, _rest, head, one, steps = _insert_plan(model, (), conn)
+    plan = _insert_plan(model, (), conn)
     if (not conn.features.can_return_rows_from_bulk_insert or not meta.pk.db_returning
-            or len(objs) * len(fields) > (conn.features.max_query_params or 65535)):
+            or len(objs) * len(plan.fields) > (conn.features.max_query_params or 65535)):
         return model._default_manager.bulk_create(objs)
     for obj in objs:
         if obj.pk is not None or type(obj) is not model:
             raise ValueError("insert_objects writes new rows of one model only")
-    sql = f"{head}{', '.join([one] * len(objs))} RETURNING {conn.ops.quote_name(meta.pk.column)}"
-    params = [prepare(read(obj), conn) for obj in objs for read, prepare in steps]
+    sql = f"{plan.head}{', '.join([plan.one] * len(objs))} RETURNING {conn.ops.quote_name(meta.pk.column)}"
+    params = [v for obj in objs for v in _prepared(plan, plan.read(obj), conn)]
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
         keys = [row[0] for row in cursor.fetchall()]
