@@ -35,6 +35,21 @@ def test_the_written_event_answers_as_the_serializer(report, users, district, ca
     assert_same(report(point=S1_POINT), users["platform"])  # no subject, no external id, no phone
 
 
+def test_the_written_rows_answer_all_without_a_query_and_a_filter_still_reads_this_event_only(
+        report, django_assert_num_queries):
+    other = report()
+    event = report()
+    with django_assert_num_queries(0):
+        stages = [d.stage for d in event.deadlines.all()]
+        assert len(stages) == 3 and len(event.timeline.all()) == 1 and not event.photos.all()
+        assert not event.assignments.all() and all(d.event is event for d in event.deadlines.all())
+    stage = stages[0]
+    with django_assert_num_queries(1):
+        (found,) = event.deadlines.filter(stage=stage)
+    assert found.event_id == event.pk != other.pk
+    assert {t.event_id for t in event.timeline.filter(action="create")} == {event.pk}
+
+
 def test_a_dispatched_event_read_back_answers_as_the_serializer(report, users, officers):
     event = report()
     transitions.dispatch(users["dispatcher"], event, officers["s1"])
