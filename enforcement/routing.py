@@ -221,6 +221,13 @@ def _decide(snap: _Snapshot, pt_code: str, pt, street: spatial.AreaRef | None, g
     )
 
 
+def about_subject(problem_type_code) -> bool:
+    """Is a report of this problem type about one subject (intake attaches the nearest)? False for a type the
+    catalog does not know (routing refuses it)."""
+    pt = _problem_type(get_snapshot(), problem_type_code)
+    return bool(pt and pt[3])
+
+
 def _snapshot_with_catalog() -> _Snapshot:
     snap = get_snapshot()
     if snap.version_id is None:

@@ -19,7 +19,7 @@ from enforcement.choices import ScenarioStatus, VersionStatus
 from enforcement.models import (
     CatalogVersion, Checklist, ChecklistItem, Delegation, Matter, ProblemType, Scenario, ScenarioItem, TierTemplate,
 )
-from enforcement.routing import RouteDecision, route, route_in_street  # noqa: F401  (the public routing API)
+from enforcement.routing import RouteDecision, about_subject, route, route_in_street  # noqa: F401  (the public routing API)
 from grids import selectors as grid_selectors
 from grids.choices import AreaKind
 from grids.models import Area, Department

@@ -15,20 +15,21 @@ from command_center.testing import S1_POINT
 pytestmark = pytest.mark.django_db
 
 # Queries of one intake (service only), the worst case but a credit complaint: a problem type about a
-# subject, an external id. Replay lookup, nearest subject, possible duplicate, INSERT event, INSERT
-# deadlines, INSERT timeline, INSERT audit, INSERT outbox rows (push, webhooks, dispatch: one statement),
-# + savepoint/release = 10 (was 14). Read from per-process copies instead (core.refcache, checked every few
-# seconds, not per request): the roles, the user's areas, the SLA policy; the areas of the point come from
-# the spatial index, the problem type with routing's snapshot. A complaint about a subject adds its credit
-# fact, audit record and rescoring row (3 INSERTs, no look-ups: credit.services.facts.post_fact new_source).
-INTAKE_MAX_QUERIES = 10
+# subject, an external id. The look-around (one statement: replay look-ups, nearby subjects, possible
+# duplicates), INSERT event, INSERT deadlines, INSERT timeline, INSERT audit, INSERT outbox rows (push,
+# webhooks, dispatch: one statement), + savepoint/release = 8 (was 14, then 10 with three separate look-ups).
+# Read from per-process copies instead (core.refcache, checked every few seconds, not per request): the
+# roles, the user's areas, the SLA policy; the areas of the point come from the spatial index, the problem
+# type with routing's snapshot. A complaint about a subject adds its credit fact, audit record and rescoring
+# row (3 INSERTs, no look-ups: credit.services.facts.post_fact new_source).
+INTAKE_MAX_QUERIES = 8
 # The whole POST /api/v1/events/ in the embedded default (tasks inline, so the automatic dispatch runs in
-# the request: savepoint, its read of the event and of the dispatch rule, release) = 15 (was 20). Token and
-# webhook subscriptions come from the per-process copies; the answer is made from the rows intake wrote,
-# with one read of the event's version to see that the inline dispatch did not move it on (with a
+# the request: savepoint, its read of the event and of the dispatch rule, release) = 14 (was 20, then 15).
+# Token and webhook subscriptions come from the per-process copies; the answer is made from the rows intake
+# wrote, with one read of the event's version to see that the inline dispatch did not move it on (with a
 # worker, nothing in the request can: no read at all); after the commit the UPDATE marking the outbox rows
 # run in place done.
-POST_MAX_QUERIES = 15
+POST_MAX_QUERIES = 14
 
 
 def fresh(user):

@@ -110,6 +110,24 @@ def test_nearest_subject_for_problem_types_about_a_subject(report, district, cat
     assert report().subject is None  # street vending is not about a subject
 
 
+def test_the_subject_is_found_when_the_catalog_changed_between_the_look_around_and_routing(
+        report, district, categories, monkeypatch):
+    from enforcement import selectors as enforcement_selectors
+
+    near = Subject.objects.create(name="老王面馆", category=categories["restaurant"], lat=30.20010, lng=120.2,
+                                  grid=district["S1G1"])
+    # The look-around was told the type is not about a subject (so it read no subjects); routing says it is.
+    monkeypatch.setattr(enforcement_selectors, "about_subject", lambda code: False)
+    assert report(problem_type="YYCB").subject == near
+
+
+def test_of_two_subjects_at_the_same_distance_the_first_by_id(report, district, categories):
+    first = Subject.objects.create(name="甲店", category=categories["restaurant"], lat=30.20010, lng=120.2,
+                                   grid=district["S1G1"])
+    Subject.objects.create(name="乙店", category=categories["restaurant"], lat=30.20010, lng=120.2, grid=district["S1G1"])
+    assert report(problem_type="YYCB").subject == first
+
+
 def test_possible_duplicate_is_flagged(report):
     first = report()
     second = report(point=(30.2002, 120.2))  # ~22 m
