@@ -96,6 +96,17 @@ def _keep_test_connection_across_requests():
     BaseDatabaseWrapper.close_if_unusable_or_obsolete = original
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _outbox_sender_releases_its_connection(django_db_setup):
+    """The outbox's sender thread marks rows done on a database connection of its own, which would keep the
+    test database from being dropped at the session's end: closed first (torn down before django_db_setup)."""
+    yield
+    from core import outbox
+
+    outbox.wait_sent(10)
+    outbox.release_connection()
+
+
 @pytest.fixture
 def browser_pages(monkeypatch):
     """new_page(**context_options) in Debian's Chromium: see core/browser_testing.py."""

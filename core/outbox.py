@@ -25,7 +25,10 @@ queue, a broker that is down: each leaves rows that the drain runs a few seconds
 Exactly once: the drain and the worker first claim rows with a conditional UPDATE (`done_at IS NULL AND
 claimed_at is NULL or stale`), so two of them never run the same row at once; a row is marked done after
 its handler returns. The committer runs its in-place rows without a claim (no write before the push) and
-long before the drain may take them; their handlers are safe to run twice anyway. A runner killed between the two runs the handler
+long before the drain may take them; their handlers are safe to run twice anyway. Where a worker runs the
+deferred rows (production), the committer's rows are marked done by its process's sender thread, one UPDATE
+for the commits of its interval, on the thread's own connection (a statement and a commit per intake
+before); a row whose mark is lost with its process is run again by the drain, which its handler allows. A runner killed between the two runs the handler
 again later, so handlers are idempotent (dispatch skips an event already dispatched, a webhook delivery
 is unique per subscription and row, a push is sent once per row id). A handler that raises is retried
 after `OUTBOX_BACKOFF_SECONDS[attempt - 1]` (the last value repeats), its error kept in `last_error`
@@ -47,7 +50,7 @@ from typing import Callable
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -170,6 +173,8 @@ class DeferredSender:
         self._last_send = float("-inf")
         self._cond = threading.Condition()
         self._pending: list[int] = []
+        self._done: list[int] = []  # in-place rows run after a commit, to be marked done
+        self._release = False  # close this thread's database connection at its next turn
         self._in_flight = 0
         self._producer = None
         self._thread = threading.Thread(target=self._loop, name="outbox-sender", daemon=True)
@@ -177,25 +182,50 @@ class DeferredSender:
 
     def submit(self, ids) -> bool:
         """Queue `ids` for the next message; False (nothing queued) when the queue is full."""
+        return self._queue(self._pending, ids)
+
+    def mark_done(self, ids) -> bool:
+        """Queue the ids of in-place rows that ran, to be marked done with the next send's batch (one UPDATE
+        for all of them, from this thread's own connection); False (nothing queued) when the queue is full."""
+        return self._queue(self._done, ids)
+
+    def _queue(self, queue: list, ids) -> bool:
+        """Add `ids` to one of this sender's two lists (each keeps its identity: the loop copies and clears it)."""
         with self._cond:
-            if len(self._pending) + len(ids) > self.limit:
+            if len(queue) + len(ids) > self.limit:
                 return False
-            self._pending.extend(ids)
+            queue.extend(ids)
             self._cond.notify_all()
         return True
+
+    def release_connection(self, timeout: float = 10.0) -> bool:
+        """Close the database connection this thread opened to mark rows (a test session, before its test
+        database is dropped); the next mark opens a new one."""
+        with self._cond:
+            self._release = True
+            self._cond.notify_all()
+            return self._cond.wait_for(lambda: not self._release, timeout)
 
     def alive(self) -> bool:
         return self._thread.is_alive()
 
     def wait_idle(self, timeout: float) -> bool:
-        """Until every submitted id has been sent (or dropped); False if `timeout` passed first."""
+        """Until every submitted id has been sent (or dropped) and every queued mark written; False if
+        `timeout` passed first."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._pending and not self._in_flight, timeout)
+            return self._cond.wait_for(lambda: not self._pending and not self._done and not self._in_flight,
+                                       timeout)
 
     def _loop(self):
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._pending)
+                self._cond.wait_for(lambda: self._pending or self._done or self._release)
+                if self._release:
+                    connections.close_all()  # this thread's own
+                    self._release = False
+                    self._cond.notify_all()
+                    if not (self._pending or self._done):
+                        continue
             # Under a steady stream, one message per `interval`: the commits of those few milliseconds share
             # it (a send costs ~1–2 ms of this process's CPU, more than the rest of the hand-over). After a
             # quiet spell the first commit goes at once.
@@ -204,11 +234,15 @@ class DeferredSender:
                 time.sleep(wait)
             self._last_send = time.monotonic()
             with self._cond:
-                batch, self._pending = self._pending, []
-                self._in_flight = len(batch)
+                batch, done = self._pending[:], self._done[:]  # the same lists stay (see _queue)
+                self._pending.clear()
+                self._done.clear()
+                self._in_flight = len(batch) + len(done)
             try:
                 for start in range(0, len(batch), self.batch_max):
                     self._send(batch[start:start + self.batch_max])
+                for start in range(0, len(done), self.batch_max):
+                    self._mark(done[start:start + self.batch_max])
             finally:
                 with self._cond:
                     self._in_flight = 0
@@ -220,6 +254,13 @@ class DeferredSender:
         except Exception:  # noqa: BLE001 — the broker is down: the drain runs the rows when they are due
             logger.exception("outbox: could not enqueue %s", ids)
             self._drop_producer()
+
+    def _mark(self, ids):
+        try:
+            close_old_connections()  # this thread's own connection: renewed when broken or past its age
+            _mark_done(ids, count_attempt=True)
+        except Exception:  # noqa: BLE001 — the database is away: the drain runs the rows again (idempotent)
+            logger.exception("outbox: could not mark %s done", ids)
 
     def _ready_producer(self):
         """A producer held by this thread, its task queue declared once on its connection."""
@@ -262,6 +303,12 @@ def sender() -> DeferredSender:
         return _sender
 
 
+def release_connection() -> bool:
+    """This process's sender closes its database connection (see DeferredSender.release_connection)."""
+    current = _sender
+    return current is None or current.pid != os.getpid() or current.release_connection()
+
+
 def wait_sent(timeout: float = 5.0) -> bool:
     """Until this process's sender has sent (or dropped) every id handed to it (tests, and an exiting
     process: what is still queued then is the drain's)."""
@@ -295,9 +342,23 @@ def _after_commit(in_place, deferred_ids):
         logger.exception("outbox: could not enqueue %s", deferred_ids)
     try:
         if in_place:
-            _run(in_place, claimed=False)
+            _run(in_place, claimed=False, mark=_mark_later if _committed() else None)
     except Exception:  # noqa: BLE001 — e.g. the database went away: the drain retries
         logger.exception("outbox: running %s after commit failed", [m.id for m in in_place])
+
+
+def _committed() -> bool:
+    """Are the rows just run visible to other connections, so that the sender thread may mark them done?
+    Not when tasks are eager (the embedded default: SQLite, one writer) and not inside a transaction still
+    open (a test running the commit's callbacks inside its own)."""
+    return not _eager() and not transaction.get_connection().in_atomic_block
+
+
+def _mark_later(ids):
+    """The in-place rows marked done by the sender thread with others', one UPDATE per batch instead of a
+    statement and a commit per intake; marked here when its queue is full."""
+    if not sender().mark_done(ids):
+        _mark_done(ids, count_attempt=True)
 
 
 # --- running ----------------------------------------------------------------------------------------
@@ -334,9 +395,10 @@ def process(ids=None, *, now=None, limit=None) -> int:
     return _run(_claim(ids, now=now or timezone.now(), limit=limit))
 
 
-def _run(messages, *, claimed: bool = True) -> int:
+def _run(messages, *, claimed: bool = True, mark=None) -> int:
     """Run claimed rows (or, `claimed=False`, the committer's own rows right after its commit: their
-    attempt is counted when they are marked)."""
+    attempt is counted when they are marked). `mark`: what marks the committer's rows done (default: an
+    UPDATE here and now)."""
     done, failed = [], []
     for message in messages:
         handler = _handlers.get(message.kind)
@@ -350,7 +412,9 @@ def _run(messages, *, claimed: bool = True) -> int:
         else:
             done.append(message.id)
     counted = {} if claimed else {"attempts": F("attempts") + 1}
-    if done:
+    if done and mark is not None:
+        mark(done)
+    elif done:
         _mark_done(done, count_attempt=not claimed)
     for message, exc in failed:
         _failed(message, exc, **counted)

@@ -381,3 +381,32 @@ def test_under_a_steady_stream_one_message_per_interval_carries_the_commits_betw
         assert sender.submit([n])
     assert sender.wait_idle(10)
     assert send.sent == [[1], [2, 3, 4, 5, 6]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_real_commit_the_in_place_rows_are_marked_done_by_the_sender_in_one_update(calls, settings,
+                                                                                          monkeypatch):
+    """Not a statement and a commit per intake in the request: the sender thread marks the in-place rows of
+    the commits of its interval together (the rows are committed, so its own connection sees them)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(outbox, "enqueue_deferred", Recorder())
+    marks = []
+    real_mark = outbox._mark_done
+
+    def mark(ids, *, count_attempt):
+        marks.append((threading.current_thread().name, sorted(ids)))
+        real_mark(ids, count_attempt=count_attempt)
+
+    monkeypatch.setattr(outbox, "_mark_done", mark)
+    ids = [_commit(n)[0] for n in range(1, 4)]  # each: the in-place "a" row and the deferred "b" row
+    assert sorted(c[0] for c in calls) == ["a", "a", "a"] and outbox.wait_sent(10)
+    assert {name for name, _ids in marks} == {"outbox-sender"} and sorted(sum((m for _n, m in marks), [])) == ids
+    assert OutboxMessage.objects.filter(pk__in=ids, done_at__isnull=False, attempts=1).count() == 3
+
+
+def test_a_full_mark_queue_marks_in_the_committer(calls, settings, monkeypatch):
+    monkeypatch.setattr(outbox.sender(), "limit", 0)
+    with transaction.atomic():
+        ids = outbox.publish(TOPIC, {"n": 0})  # the in-place row only
+    outbox._mark_later(ids)
+    assert OutboxMessage.objects.filter(pk__in=ids, done_at__isnull=False, attempts=1).count() == 1
