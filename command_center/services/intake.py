@@ -230,7 +230,7 @@ def intake_event(client, data: dict, idempotency_key: str | None = None, *, phot
     base.require_may_report(client)
     clean = _clean_intake(data)
     key = base.clean_str(idempotency_key, "Idempotency-Key", required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH) or None
-    request_hash = _request_hash(clean)
+    request_hash = _request_hash(clean) if key else None  # only an Idempotency-Key's replay compares it
     try:
         return _intake_once(client, clean, key, request_hash, pictures)
     except IntegrityError:
