@@ -19,6 +19,7 @@ import asyncio
 import logging
 import threading
 from collections import Counter, OrderedDict
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
@@ -265,10 +266,11 @@ def group_send(group: str, message: dict):
     _group_send_many([(group, message)])
 
 
-def _group_send_many(messages):
+def _group_send_many(messages, *, wait: bool = True):
     """Send [(group, message), …] in order, in one hop onto an event loop: every async_to_sync call
     starts a loop of its own, and channels-redis opens its connections per loop, so a batch sent message
-    by message would pay for that each time."""
+    by message would pay for that each time. `wait=False`: on a shared layer, return the send's Future at
+    once instead of waiting for it (None where the send was made here)."""
     from channels.layers import InMemoryChannelLayer, get_channel_layer
 
     layer = get_channel_layer()
@@ -295,6 +297,8 @@ def _group_send_many(messages):
     # A shared layer (Redis): sent from this process's one sender loop, whose connections stay open.
     # async_to_sync would start a loop per send, and channels-redis opens connections per loop: that
     # was ~7% of an intake's CPU under gunicorn (py-spy, bench/README.md).
+    if not wait:  # bounded all the same: a stuck Redis must not pile up sends on the loop
+        return asyncio.run_coroutine_threadsafe(asyncio.wait_for(send_all(), timeout), _sender_loop())
     future = asyncio.run_coroutine_threadsafe(send_all(), _sender_loop())
     try:
         future.result(timeout=timeout)
@@ -307,10 +311,12 @@ def _streams(street_id) -> list[str]:
     return ([street_group(street_id)] if street_id else []) + [DISTRICT_GROUP]
 
 
-def publish(kind: str, street_id, path: str | None, body: dict, *, once: str | None = None) -> list[dict]:
+def publish(kind: str, street_id, path: str | None, body: dict, *, once: str | None = None,
+            hand_over: bool = False):
     """Send one change to its street's stream and to the district's. `once`: a key (the outbox row's)
-    under which it is sent at most once. Returns the messages sent (for tests and logs); never raises."""
-    return publish_many(kind, [(street_id, path, body)], once=once)
+    under which it is sent at most once. Returns the messages sent (for tests and logs); never raises.
+    `hand_over`: see publish_many."""
+    return publish_many(kind, [(street_id, path, body)], once=once, hand_over=hand_over)
 
 
 def _event_for_push(event_id):
@@ -318,9 +324,9 @@ def _event_for_push(event_id):
 
 
 def on_event_changed(sender, kind=None, event_id=None, action=None, row=None, street_id=None, path=None, once=None,
-                     **kwargs):
+                     hand_over=False, **kwargs):
     """`row` (with `street_id`, `path`): the event's row as the service wrote it (a create); else it is read.
-    `once`: see `publish`."""
+    `once`, `hand_over`: see `publish_many`."""
     try:
         if row is None:
             event = _event_for_push(event_id)
@@ -329,17 +335,20 @@ def on_event_changed(sender, kind=None, event_id=None, action=None, row=None, st
             row, street_id, path = event_row(event), event.street_id, event.area.path
         if kind == EVENT_UPDATED and action in ASSIGNMENT_ACTIONS:
             kind = ASSIGNMENT_CHANGED
-        return publish(kind or EVENT_UPDATED, street_id, path, {"action": action, "event": row}, once=once)
+        return publish(kind or EVENT_UPDATED, street_id, path, {"action": action, "event": row}, once=once,
+                       hand_over=hand_over)
     except Exception:  # noqa: BLE001
         logger.exception("live push: event %s", event_id)
         return []
 
 
-def publish_many(kind: str, changes, *, once: str | None = None) -> list[dict]:
+def publish_many(kind: str, changes, *, once: str | None = None, hand_over: bool = False):
     """Send many changes [(street id, path, body), …] at once: each stream's seq numbers reserved in
     one step, the messages sent in one hop onto the sender loop (a hop costs about as much as a send), so a
     single change's two streams go together too. `once`: see `publish`. Returns the messages sent; never
-    raises."""
+    raises. `hand_over` (the outbox's committer, core.outbox.may_hand_over): on a shared layer, return the
+    send's Future as soon as it is on its way instead of waiting for it; the request goes on to its answer
+    while the sender loop talks to Redis (each of its round trips waited for this process's GIL)."""
     items = [(stream, path, body) for street_id, path, body in changes for stream in _streams(street_id)]
     if not items:
         return []
@@ -353,11 +362,22 @@ def publish_many(kind: str, changes, *, once: str | None = None) -> list[dict]:
             payload = {"type": kind, "seq": seqs[stream], "stream": stream, **body}
             seqs[stream] += 1
             messages.append((stream, {"type": MESSAGE_TYPE, "path": path, "payload": payload}))
-        _group_send_many(messages)
+        if hand_over:
+            sending = _group_send_many(messages, wait=False)
+            if sending is not None:
+                sending.add_done_callback(partial(_log_failed_send, kind, len(messages)))
+                return sending
+        else:
+            _group_send_many(messages)
     except Exception:  # noqa: BLE001 — the change has committed; a lost message is healed by resync
         logger.exception("live push: %s messages of %s failed", len(items), kind)
         return []
     return [message["payload"] for _stream, message in messages]
+
+
+def _log_failed_send(kind, count, future):
+    if not future.cancelled() and future.exception() is not None:
+        logger.error("live push: %s messages of %s failed", count, kind, exc_info=future.exception())
 
 
 def on_sla_breached(sender, breaches=(), once=None, **kwargs):
@@ -413,7 +433,8 @@ def connect():
     from grids import signals as grid_signals
 
     outbox.register(signals.event_changed, "command_center.push.event",
-                    lambda payload, message: on_event_changed(None, once=f"outbox:{message.key}", **payload))
+                    lambda payload, message: on_event_changed(None, once=f"outbox:{message.key}",
+                                                              hand_over=outbox.may_hand_over(), **payload))
     outbox.register(signals.sla_breached, "command_center.push.sla_breached",
                     lambda payload, message: on_sla_breached(None, once=f"outbox:{message.key}", **payload))
     grid_signals.officer_moved.connect(on_officer_moved, dispatch_uid="command_center.push.officer_moved")

@@ -43,9 +43,12 @@ import os
 import threading
 import time
 import traceback
+from concurrent.futures import Future
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from datetime import timezone as dt_timezone
+from functools import partial
 from typing import Callable
 
 from celery import current_app
@@ -175,6 +178,7 @@ class DeferredSender:
         self._pending: list[int] = []
         self._done: list[int] = []  # in-place rows run after a commit, to be marked done
         self._release = False  # close this thread's database connection at its next turn
+        self._handed = 0  # handed-over work still running, whose rows are to be marked when it completes
         self._in_flight = 0
         self._producer = None
         self._thread = threading.Thread(target=self._loop, name="outbox-sender", daemon=True)
@@ -198,6 +202,28 @@ class DeferredSender:
             self._cond.notify_all()
         return True
 
+    def follow(self, message: Message, work: Future):
+        """A handler handed its row's work over (see may_hand_over): the row is marked with the next batch
+        once `work` completes; wait_idle waits for it too."""
+        with self._cond:
+            self._handed += 1
+        work.add_done_callback(partial(self._handed_done, message))
+
+    def _handed_done(self, message: Message, work: Future):
+        """On the thread that completed the work, perhaps an event loop's: no database here. A failure was its
+        handler's to log; that row is left to the drain, which runs it again (handlers are idempotent), as is
+        a row the full queue cannot take."""
+        try:
+            if work.cancelled() or work.exception() is not None:
+                logger.error("outbox: %s #%s failed after its hand-over: %r", message.kind, message.id,
+                             None if work.cancelled() else work.exception())
+            elif not self.mark_done([message.id]):
+                logger.error("outbox: mark queue full, %s #%s left to the drain", message.kind, message.id)
+        finally:
+            with self._cond:
+                self._handed -= 1
+                self._cond.notify_all()
+
     def release_connection(self, timeout: float = 10.0) -> bool:
         """Close the database connection this thread opened to mark rows (a test session, before its test
         database is dropped); the next mark opens a new one."""
@@ -210,11 +236,11 @@ class DeferredSender:
         return self._thread.is_alive()
 
     def wait_idle(self, timeout: float) -> bool:
-        """Until every submitted id has been sent (or dropped) and every queued mark written; False if
-        `timeout` passed first."""
+        """Until every submitted id has been sent (or dropped), every handed-over work completed and every
+        queued mark written; False if `timeout` passed first."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._pending and not self._done and not self._in_flight,
-                                       timeout)
+            return self._cond.wait_for(
+                lambda: not self._pending and not self._done and not self._in_flight and not self._handed, timeout)
 
     def _loop(self):
         while True:
@@ -395,22 +421,40 @@ def process(ids=None, *, now=None, limit=None) -> int:
     return _run(_claim(ids, now=now or timezone.now(), limit=limit))
 
 
+_may_hand_over = ContextVar("outbox_may_hand_over", default=False)
+
+
+def may_hand_over() -> bool:
+    """May the running handler hand its work to another thread and return that work's Future, instead of
+    waiting for it? (Only where the sender thread marks the row done once the Future completes: after a real
+    commit with a worker; elsewhere handlers finish their work before they return.)"""
+    return _may_hand_over.get()
+
+
 def _run(messages, *, claimed: bool = True, mark=None) -> int:
     """Run claimed rows (or, `claimed=False`, the committer's own rows right after its commit: their
     attempt is counted when they are marked). `mark`: what marks the committer's rows done (default: an
-    UPDATE here and now)."""
+    UPDATE here and now); with it, a handler may return a Future (see may_hand_over): its row is marked
+    when that completes."""
     done, failed = [], []
-    for message in messages:
-        handler = _handlers.get(message.kind)
-        try:
-            if handler is None:
-                raise LookupError(f"no outbox handler registered for {message.kind!r}")
-            handler.func(message.payload, message)
-        except Exception as exc:  # noqa: BLE001 — one failing follow-up must not stop the others
-            logger.exception("outbox: %s #%s failed (attempt %s)", message.kind, message.id, message.attempts)
-            failed.append((message, exc))
-        else:
-            done.append(message.id)
+    token = _may_hand_over.set(mark is not None)
+    try:
+        for message in messages:
+            handler = _handlers.get(message.kind)
+            try:
+                if handler is None:
+                    raise LookupError(f"no outbox handler registered for {message.kind!r}")
+                result = handler.func(message.payload, message)
+            except Exception as exc:  # noqa: BLE001 — one failing follow-up must not stop the others
+                logger.exception("outbox: %s #%s failed (attempt %s)", message.kind, message.id, message.attempts)
+                failed.append((message, exc))
+            else:
+                if isinstance(result, Future):
+                    sender().follow(message, result)
+                else:
+                    done.append(message.id)
+    finally:
+        _may_hand_over.reset(token)
     counted = {} if claimed else {"attempts": F("attempts") + 1}
     if done and mark is not None:
         mark(done)

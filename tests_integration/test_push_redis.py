@@ -33,8 +33,11 @@ def web_process_a(monkeypatch):
     """The service's process: its own layer instance (the consumer below uses the default one)."""
     layer_a = channel_layers.make_backend("default")
     assert type(layer_a).__name__ == "RedisChannelLayer" and layer_a is not get_channel_layer()
-    monkeypatch.setattr(push, "_group_send_many", lambda messages: [async_to_sync(layer_a.group_send)(group, message)
-                                                                    for group, message in messages])
+    def send_from_a(messages, wait=True):  # sent here and now, whether or not the caller would wait
+        for group, message in messages:
+            async_to_sync(layer_a.group_send)(group, message)
+
+    monkeypatch.setattr(push, "_group_send_many", send_from_a)
     push.reset_sequence()
     yield layer_a
     push.reset_sequence()
@@ -71,4 +74,39 @@ async def test_a_push_from_one_process_reaches_a_websocket_on_another(users, cat
         await layer_c.group_discard(push.DISTRICT_GROUP, channel_c)
         await comm.disconnect()
         # The worker thread's connection (CONN_MAX_AGE keeps it) must not hold the test database open.
+        await database_sync_to_async(connections.close_all)()
+
+
+async def test_the_committer_hands_the_push_over_and_its_row_is_marked_once_sent(users, catalog, district,
+                                                                                 monkeypatch):
+    """No stand-in for the send: the request's thread hands the push to the process's sender loop (the real
+    Redis layer) and goes on; the outbox row is marked done by the sender once the push is out."""
+    from core import outbox
+    from core.models import OutboxMessage
+
+    real_send, waited = push._group_send_many, []
+
+    def recorded(messages, wait=True):
+        waited.append(wait)
+        return real_send(messages, wait=wait)
+
+    monkeypatch.setattr(push, "_group_send_many", recorded)
+    push.reset_sequence()
+    layer = channel_layers.make_backend("default")
+    channel = await layer.new_channel()
+    await layer.group_add(push.DISTRICT_GROUP, channel)
+    try:
+        event = await database_sync_to_async(_intake)(users["platform"])
+        got = await layer.receive(channel)
+        assert got["payload"]["event"]["id"] == event.pk and got["payload"]["type"] == "event.created"
+        assert waited == [False]  # handed over, not waited for
+
+        def marked():
+            outbox.wait_sent(10)
+            return OutboxMessage.objects.get(kind="command_center.push.event", payload__event_id=event.pk).done_at
+
+        assert await database_sync_to_async(marked)() is not None
+    finally:
+        await layer.group_discard(push.DISTRICT_GROUP, channel)
+        push.reset_sequence()
         await database_sync_to_async(connections.close_all)()

@@ -410,3 +410,45 @@ def test_a_full_mark_queue_marks_in_the_committer(calls, settings, monkeypatch):
         ids = outbox.publish(TOPIC, {"n": 0})  # the in-place row only
     outbox._mark_later(ids)
     assert OutboxMessage.objects.filter(pk__in=ids, done_at__isnull=False, attempts=1).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_handler_may_hand_its_work_over_and_its_row_is_marked_when_that_completes(settings, monkeypatch):
+    from concurrent.futures import Future
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    works, asked = [], []
+
+    def handler(payload, message):
+        asked.append(outbox.may_hand_over())
+        work = Future()
+        works.append(work)
+        return work
+
+    outbox.register("test.handed", "test.handed", handler)
+    try:
+        with transaction.atomic():
+            (row,) = outbox.publish("test.handed", {"n": 1})
+        assert asked == [True] and not outbox.wait_sent(0.2)  # its work is still running: not idle
+        assert OutboxMessage.objects.get(pk=row).done_at is None
+        works[0].set_result(None)
+        assert outbox.wait_sent(10) and OutboxMessage.objects.get(pk=row).done_at is not None
+        with transaction.atomic():
+            (failing,) = outbox.publish("test.handed", {"n": 2})
+        works[1].set_exception(ConnectionError("redis is down"))
+        assert outbox.wait_sent(10) and OutboxMessage.objects.get(pk=failing).done_at is None  # the drain's
+    finally:
+        outbox._by_topic["test.handed"] = []
+        outbox._handlers.pop("test.handed")
+    assert not outbox.may_hand_over()  # only while the committer runs its rows
+
+
+def test_inside_a_transaction_or_with_eager_tasks_no_handler_hands_over(calls, settings,
+                                                                       django_capture_on_commit_callbacks):
+    seen = []
+    outbox.register(TOPIC, "test.a", lambda payload, message: seen.append(outbox.may_hand_over()))
+    for eager in (True, False):
+        settings.CELERY_TASK_ALWAYS_EAGER = eager
+        with django_capture_on_commit_callbacks(execute=True):
+            _commit(0)
+    assert seen == [False, False]
