@@ -125,7 +125,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis's layer plus a batched group send for the live push (core/channel_layer.py)
+            "BACKEND": "core.channel_layer.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 # A slow dashboard must not lose the others' messages: a larger per-channel buffer,

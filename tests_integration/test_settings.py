@@ -21,7 +21,7 @@ def test_database_is_postgresql():
 
 def test_channel_layer_is_redis():
     assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "core.channel_layer.RedisChannelLayer"  # channels-redis's, batched
 
 
 def test_celery_uses_the_redis_broker_and_does_not_run_inline():
