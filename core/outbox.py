@@ -53,7 +53,7 @@ from typing import Callable
 
 from celery import current_app
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -282,11 +282,13 @@ class DeferredSender:
             self._drop_producer()
 
     def _mark(self, ids):
+        """One UPDATE on this thread's own connection, kept from batch to batch (whatever CONN_MAX_AGE says:
+        closing it by age would reconnect every 50 ms where the age is 0), closed when it failed."""
         try:
-            close_old_connections()  # this thread's own connection: renewed when broken or past its age
             _mark_done(ids, count_attempt=True)
         except Exception:  # noqa: BLE001 — the database is away: the drain runs the rows again (idempotent)
             logger.exception("outbox: could not mark %s done", ids)
+            connections.close_all()  # this thread's own: the next batch opens a new one
 
     def _ready_producer(self):
         """A producer held by this thread, its task queue declared once on its connection."""
