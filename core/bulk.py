@@ -52,11 +52,6 @@ def _prepare_other(value, prep, conn):
     return value.value if type(value) is Prepared else prep(value, conn)
 
 
-def prepare_value(field, value, conn):
-    """The value for the statement, as field.get_db_prep_save(value, conn) gives it (the plans' rule, one value)."""
-    return value if type(value) in _as_is_or_none(field) else _prepare_other(value, field.get_db_prep_save, conn)
-
-
 class _Plan(NamedTuple):
     fields: list     # in statement order: the named ones, then the rest
     rest: list       # the fields whose defaults fill the rows of insert_rows
