@@ -376,10 +376,13 @@ def _after_commit(in_place, deferred_ids):
 
 
 def _committed() -> bool:
-    """Are the rows just run visible to other connections, so that the sender thread may mark them done?
-    Not when tasks are eager (the embedded default: SQLite, one writer) and not inside a transaction still
-    open (a test running the commit's callbacks inside its own)."""
-    return not _eager() and not transaction.get_connection().in_atomic_block
+    """May the sender thread mark the rows just run done, from its own connection? Only when they are
+    visible to it (not inside a transaction still open: a test running the commit's callbacks inside its
+    own) and when its write can run beside the next commit's: not with eager tasks (the embedded default)
+    and not on SQLite, whose one writer would make the mark queue behind the next request's commit (and fail
+    at once on the shared in-memory test database, whose locks are per table and never wait)."""
+    conn = transaction.get_connection()
+    return not _eager() and conn.vendor != "sqlite" and not conn.in_atomic_block
 
 
 def _mark_later(ids):
