@@ -178,6 +178,12 @@ def prepare(backend_env: dict, seed: int, loaded: bool):
     problem_types = list(ProblemType.objects.filter(active=True).order_by("code").values_list("code", "name"))
     points = list(Subject.objects.order_by("id").values_list("lat", "lng"))
     connections.close_all()
+    # The outbox's sender thread keeps the connection it marked the demo's rows done with: closed too, or
+    # the database cannot be copied as the next runs' template.
+    from core import outbox
+
+    outbox.wait_sent(10)
+    outbox.release_connection()
     rng = random.Random(seed)
     return problem_types, points, rng
 
