@@ -344,7 +344,9 @@ REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # the message would be ours to write. Wiring and the audit records: core/login_guard.py.
 AUTHENTICATION_BACKENDS = [
     "core.login_guard.LockoutBackend",  # refuses a locked account/address before the password is checked
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend whose get_user (every request with a session) reads the user's row kept per process
+    # (core.refcache). Sessions signed in through django.contrib.auth.backends.ModelBackend sign in again.
+    "core.authentication.CachedModelBackend",
 ]
 AXES_HANDLER = "core.login_guard.AuditedLockoutHandler"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks

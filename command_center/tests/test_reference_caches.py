@@ -5,6 +5,7 @@ the counter the check reads)."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from command_center.models import SlaPolicy, WebhookDelivery, WebhookSubscription
 from command_center.services import intake
@@ -157,3 +158,43 @@ def test_a_revoked_token_is_refused(api, users, settings):
     users["platform"].is_active = False
     users["platform"].save()  # here: dropped at once
     assert client.get("/api/v1/events/").status_code in (401, 403)  # (DRF: 403 when session auth comes first)
+
+
+def test_a_session_reads_its_user_without_a_query_and_sees_a_change_made_elsewhere(logged_in, users, settings):
+    """The desk's requests carry a session: its user comes from this process's copy (core.authentication),
+    one query for the session row and none for the user; a deactivation or a new password by another
+    process ends the session within the check interval, one made here at once."""
+    client = logged_in("dispatcher")
+    assert client.get("/api/v1/command/snapshot/").status_code == 200
+    with CaptureQueriesContext(connection) as counted:
+        assert client.get("/api/v1/command/snapshot/").status_code == 200
+    assert [q for q in counted.captured_queries if "django_session" in q["sql"]]
+    assert not [q for q in counted.captured_queries if "auth_user" in q["sql"]]
+
+    settings.REFERENCE_CACHE_CHECK_SECONDS = 0
+    other_process_writes("UPDATE auth_user SET is_active = %s WHERE id = %s", [False, users["dispatcher"].pk])
+    assert client.get("/api/v1/command/snapshot/").status_code == 403
+    other_process_writes("UPDATE auth_user SET is_active = %s WHERE id = %s", [True, users["dispatcher"].pk])
+    client = logged_in("dispatcher")
+    assert client.get("/api/v1/command/snapshot/").status_code == 200
+    other_process_writes("UPDATE auth_user SET password = %s WHERE id = %s", ["!changed", users["dispatcher"].pk])
+    assert client.get("/api/v1/command/snapshot/").status_code == 403  # the session's hash no longer matches
+    assert client.get("/command/").status_code == 302  # the page sends it to sign in
+
+    settings.REFERENCE_CACHE_CHECK_SECONDS = 3600
+    client = logged_in("leader_s1")
+    assert client.get("/api/v1/command/snapshot/").status_code == 200
+    leader = fresh(users["leader_s1"])
+    leader.is_active = False
+    leader.save()  # here: dropped at once
+    assert client.get("/api/v1/command/snapshot/").status_code == 403
+
+
+def test_each_request_gets_its_own_user_object(logged_in, users):
+    """A request caches roles and areas on its user: two requests never share one (kept is the row)."""
+    from core.authentication import CachedModelBackend
+
+    backend = CachedModelBackend()
+    first, second = backend.get_user(users["dispatcher"].pk), backend.get_user(users["dispatcher"].pk)
+    assert first == second and first is not second and first.username == "dispatcher"
+    assert backend.get_user(10**9) is None and backend.get_user(10**9) is None  # a miss is not kept
