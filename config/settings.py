@@ -201,6 +201,8 @@ WEBHOOK_ALLOWED_NETWORKS = [str(ipaddress.ip_network(n.strip(), strict=False))
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # DRF's JSON answers written by orjson (core.api.renderers); the browsable API as DRF's default.
+    "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         # DRF's TokenAuthentication with the token's row kept per process (core.refcache)
