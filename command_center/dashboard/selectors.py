@@ -127,21 +127,15 @@ def snapshot_for(user) -> dict:
     seqs = push.current_seqs(push.groups_for_paths(paths))
     events_query, deadlines_query, officers_query = _snapshot_queries(user, paths)
 
-    events, by_event = [], {}
-    for row in _read(events_query):
-        row["created_at"] = _iso_text(row["created_at"])
-        row["updated_at"] = _iso_text(row["updated_at"])
+    events = _read(events_query)
+    by_event = {}
+    for row in events:
         row["deadlines"] = by_event[row["id"]] = []
-        events.append(row)
     for row in _read(deadlines_query):
         deadlines = by_event.get(row.pop("event_id"))
         if deadlines is not None:  # an event that opened after the events were read is not in them
-            for name in ("due_at", "met_at", "breached_at"):
-                row[name] = _iso_text(row[name])
             deadlines.append(row)
     officers = _read(officers_query)
-    for row in officers:
-        row["last_position_at"] = _iso_text(row["last_position_at"])
     return {"streams": seqs, "terminal_statuses": list(push.TERMINAL_STATUSES), "events": events,
             "officers": officers}
 
@@ -173,8 +167,9 @@ def _snapshot_queries(user, paths) -> tuple:
 
 
 def _compiled(qs, fields, times) -> tuple | None:
-    """(alias, SQL, params, column names, query, converters) reading `fields` of `qs`, the datetimes among
-    them (`times`) as their isoformat text; None when the query can hold nothing (a user without areas)."""
+    """(alias, SQL, params, column names, query, converters, datetimes to format) reading `fields` of `qs`,
+    the datetimes among them (`times`) as their isoformat text, by the database where it can (then nothing
+    is left to format per row); None when the query can hold nothing (a user without areas)."""
     connection = connections[qs.db]
     in_sql = settings.USE_TZ and connection.vendor in IsoUtcText.VENDORS
     qs = qs.values(*(f for f in fields if f not in times), **{ISO + t: IsoUtcText(t) if in_sql else F(t) for t in times})
@@ -187,7 +182,7 @@ def _compiled(qs, fields, times) -> tuple | None:
     if names != tuple(fields):  # the rows' keys in push's order (its datetimes come last)
         raise ValueError(f"snapshot columns {names} are not {fields}")
     converters = compiler.get_converters([expression for expression, _sql, _alias in compiler.select])
-    return qs.db, sql, tuple(params), names, qs.query, converters
+    return qs.db, sql, tuple(params), names, qs.query, converters, () if in_sql else times
 
 
 class IsoUtcText(Func):
@@ -211,18 +206,18 @@ class IsoUtcText(Func):
         return f"replace(CAST({column} AS text), ' ', 'T') || '+00:00'", tuple(params)
 
 
-def _iso_text(value):
-    """What the database did not turn into text (`IsoUtcText`): an aware datetime, or None."""
-    return value.isoformat() if value is not None and not isinstance(value, str) else value
-
-
 def _read(query) -> list[dict]:
     if query is None:
         return []
-    alias, sql, params, names, compiled_query, converters = query
+    alias, sql, params, names, compiled_query, converters, to_format = query
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if converters:  # the fields' own conversions, as the ORM applies them (none for these columns today)
         rows = compiled_query.get_compiler(alias).apply_converters(rows, converters)
-    return [dict(zip(names, row)) for row in rows]
+    rows = [dict(zip(names, row)) for row in rows]
+    for row in rows if to_format else ():  # the database gave datetimes (USE_TZ off, another vendor)
+        for name in to_format:
+            if row[name] is not None:
+                row[name] = row[name].isoformat()
+    return rows

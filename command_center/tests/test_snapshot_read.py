@@ -123,6 +123,18 @@ def test_the_snapshot_answers_as_push_for_every_viewer(desk_state, users):
         assert_same(users[name])
 
 
+def test_where_the_database_gives_datetimes_they_are_formatted_as_push(desk_state, users, settings):
+    """Without USE_TZ the columns come back as datetimes, not the database's text: formatted per row."""
+    settings.USE_TZ = False
+    selectors._SNAPSHOT_QUERIES.clear()
+    try:
+        snapshot = selectors.snapshot_for(users["dispatcher"])
+        assert snapshot["events"] and all(isinstance(e["created_at"], str) for e in snapshot["events"])
+        assert_same(users["dispatcher"])
+    finally:
+        selectors._SNAPSHOT_QUERIES.clear()
+
+
 def test_a_superuser_and_a_user_without_areas_answer_as_push(desk_state, users):
     User = get_user_model()
     assert_same(User.objects.create_superuser("root-h2", password="x"))
