@@ -19,6 +19,7 @@ import asyncio
 import logging
 import threading
 from collections import Counter, OrderedDict
+from concurrent.futures import Future
 from functools import partial
 
 from asgiref.sync import async_to_sync
@@ -300,6 +301,8 @@ def _group_send_many(messages, *, wait: bool = True):
     # A shared layer (Redis): sent from this process's one sender loop, whose connections stay open.
     # async_to_sync would start a loop per send, and channels-redis opens connections per loop: that
     # was ~7% of an intake's CPU under gunicorn (py-spy, bench/README.md).
+    if not wait and hasattr(layer, "group_send_many"):
+        return _handed_over_sends(layer).submit(messages)
     if not wait:  # bounded all the same: a stuck Redis must not pile up sends on the loop
         return asyncio.run_coroutine_threadsafe(asyncio.wait_for(send_all(), timeout), _sender_loop())
     future = asyncio.run_coroutine_threadsafe(send_all(), _sender_loop())
@@ -308,6 +311,66 @@ def _group_send_many(messages, *, wait: bool = True):
     except BaseException:
         future.cancel()  # never sent late, after the caller has logged it lost
         raise
+
+
+class _HandedOverSends:
+    """The pushes handed over by committers (`wait=False`), sent from the sender loop in arrival order, all
+    those that arrived while one send was out going together in the next: one `group_send_many`, two Redis
+    round trips however many. A task per push had the loop's thread win the GIL once per round trip of each;
+    under a closed loop at full capacity it fell seconds behind and gave hundreds of pushes up to the drain
+    (bench/desks.py). Each push gets a Future, done when its batch is out (or failed: the whole batch, the
+    error its own)."""
+
+    def __init__(self, layer, loop):
+        self.layer, self.loop = layer, loop
+        self._waiting: list[tuple[list, Future]] = []
+        self._sending = False
+
+    def submit(self, messages) -> Future:
+        future = Future()
+        self.loop.call_soon_threadsafe(self._add, messages, future)
+        return future
+
+    def _add(self, messages, future):  # on the loop
+        self._waiting.append((messages, future))
+        if not self._sending:
+            self._sending = True
+            self.loop.create_task(self._send_waiting())
+
+    async def _send_waiting(self):
+        batch = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                messages = [message for sends, _future in batch for message in sends]
+                try:  # bounded: a stuck Redis must not hold the pushes behind it
+                    await asyncio.wait_for(self.layer.group_send_many(messages), 5 + len(messages) / 1000)
+                except Exception as exc:  # noqa: BLE001 — each push's Future carries it (outbox: left to the drain)
+                    for _sends, future in batch:
+                        future.set_exception(exc)
+                else:
+                    for _sends, future in batch:
+                        future.set_result(None)
+        finally:
+            self._sending = False
+            for _sends, future in batch:  # the loop stopped under it: nobody may wait forever
+                if not future.done():
+                    future.set_exception(RuntimeError("the push sender stopped"))
+
+
+_handed_over = {"sends": None}
+
+
+def _handed_over_sends(layer) -> _HandedOverSends:
+    """This process's batcher, on its sender loop (made again for a new loop or layer: a forked child)."""
+    loop = _sender_loop()
+    sends = _handed_over["sends"]
+    if sends is None or sends.loop is not loop or sends.layer is not layer:
+        with _sequence_lock:
+            sends = _handed_over["sends"]
+            if sends is None or sends.loop is not loop or sends.layer is not layer:
+                sends = _handed_over["sends"] = _HandedOverSends(layer, loop)
+    return sends
 
 
 def _streams(street_id) -> list[str]:
