@@ -279,11 +279,7 @@ def _group_send_many(messages, *, wait: bool = True):
         return
 
     async def send_all():
-        if hasattr(layer, "group_send_many"):  # production's layer: every group in two round trips
-            await layer.group_send_many(messages)
-            return
-        for group, message in messages:
-            await layer.group_send(group, message)
+        await _send_on(layer, messages)
 
     timeout = 5 + len(messages) / 1000
     loop = _consumer_loop
@@ -301,10 +297,8 @@ def _group_send_many(messages, *, wait: bool = True):
     # A shared layer (Redis): sent from this process's one sender loop, whose connections stay open.
     # async_to_sync would start a loop per send, and channels-redis opens connections per loop: that
     # was ~7% of an intake's CPU under gunicorn (py-spy, bench/README.md).
-    if not wait and hasattr(layer, "group_send_many"):
+    if not wait:
         return _handed_over_sends(layer).submit(messages)
-    if not wait:  # bounded all the same: a stuck Redis must not pile up sends on the loop
-        return asyncio.run_coroutine_threadsafe(asyncio.wait_for(send_all(), timeout), _sender_loop())
     future = asyncio.run_coroutine_threadsafe(send_all(), _sender_loop())
     try:
         future.result(timeout=timeout)
@@ -313,10 +307,18 @@ def _group_send_many(messages, *, wait: bool = True):
         raise
 
 
+async def _send_on(layer, messages):
+    if hasattr(layer, "group_send_many"):  # production's layer: every group in two round trips
+        await layer.group_send_many(messages)
+        return
+    for group, message in messages:
+        await layer.group_send(group, message)
+
+
 class _HandedOverSends:
     """The pushes handed over by committers (`wait=False`), sent from the sender loop in arrival order, all
-    those that arrived while one send was out going together in the next: one `group_send_many`, two Redis
-    round trips however many. A task per push had the loop's thread win the GIL once per round trip of each;
+    those that arrived while one send was out going together in the next (production's layer: one
+    `group_send_many`, two Redis round trips however many). A task per push had the loop's thread win the GIL once per round trip of each;
     under a closed loop at full capacity it fell seconds behind and gave hundreds of pushes up to the drain
     (bench/desks.py). Each push gets a Future, done when its batch is out (or failed: the whole batch, the
     error its own)."""
@@ -344,7 +346,7 @@ class _HandedOverSends:
                 batch, self._waiting = self._waiting, []
                 messages = [message for sends, _future in batch for message in sends]
                 try:  # bounded: a stuck Redis must not hold the pushes behind it
-                    await asyncio.wait_for(self.layer.group_send_many(messages), 5 + len(messages) / 1000)
+                    await asyncio.wait_for(_send_on(self.layer, messages), 5 + len(messages) / 1000)
                 except Exception as exc:  # noqa: BLE001 — each push's Future carries it (outbox: left to the drain)
                     for _sends, future in batch:
                         future.set_exception(exc)
